@@ -1,0 +1,45 @@
+# Thin wrapper around CMake. The two commands of the README:
+#   make demo    install, build, run the sample profile -> out/sample-profile.gpkg
+#   make check   install, build, run every test through CTest
+BUILD ?= build
+TYPE ?= Release
+JOBS ?= $(shell nproc)
+CTXPROF = $(BUILD)/src/ctxprof
+
+.PHONY: all deps build demo check test asan ubsan sanitize bench sample clean
+
+all: build
+
+deps:
+	@.ci/install-deps
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(TYPE) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+demo: build
+	@mkdir -p out
+	$(CTXPROF) run gis-data/sample/sample.ini -o out/sample-profile.gpkg
+
+test:
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+check: build
+	@$(MAKE) --no-print-directory test BUILD=$(BUILD)
+
+# The test suite under the sanitizers, each in its own build folder.
+asan:
+	@$(MAKE) --no-print-directory check BUILD=build-asan TYPE=ASAN
+ubsan:
+	@$(MAKE) --no-print-directory check BUILD=build-ubsan TYPE=UBSAN
+sanitize: asan ubsan
+
+bench: build
+	@.ci/install-deps qgis
+	@bench/run-all
+
+sample:
+	/usr/bin/python3 gis-data/sample/generate.py
+
+clean:
+	rm -rf build build-asan build-ubsan out dist

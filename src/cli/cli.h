@@ -1,0 +1,73 @@
+/* Shared pieces of the command line: the subcommand table, option tables
+ * that also print the help, progress display and JSON output. */
+#ifndef CTXPROF_CLI_H
+#define CTXPROF_CLI_H
+
+#include <stdio.h>
+
+#include "core/context.h"
+
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+
+typedef struct {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *summary;
+    const char *usage;   /* after "ctxprof NAME " */
+    const char *details; /* paragraph printed under the usage */
+    const struct cli_option *options;
+} cli_command;
+
+typedef struct cli_option {
+    const char *name;  /* long name without dashes */
+    char short_name;   /* 0 for none */
+    const char *arg;   /* metavariable, NULL for a flag */
+    const char *help;
+} cli_option;
+
+/* Options every command takes. */
+#define CLI_COMMON_OPTIONS                                                                     \
+    {"progress", 0, NULL, "Print GDAL-style progress (0...10...100 - done.) on stderr"},      \
+        {"json", 0, NULL, "Print the summary as JSON on stdout"},                              \
+        {"quiet", 'q', NULL, "Print errors only"},                                             \
+        {"verbose", 'v', NULL, "Print debugging messages"},                                    \
+        {"help", 'h', NULL, "Show this help"}
+
+extern const cli_command cli_commands[];
+extern const size_t cli_n_commands;
+const cli_command *cli_find(const char *name);
+
+/* Prints the help of one command. */
+void cli_print_help(FILE *f, const cli_command *cmd);
+
+/* Parsed options: values indexed as the command's option table. */
+typedef struct {
+    const char *values[32];
+    int set[32];
+    char **positional;
+    int n_positional;
+    int progress, json, quiet, verbose;
+} cli_args;
+
+/* Parses argv (argv[0] is the command name). Returns CLI_OK, CLI_USAGE after
+ * printing a message, or -1 when --help was printed (exit 0). */
+int cli_parse(const cli_command *cmd, int argc, char **argv, cli_args *out);
+const char *cli_get(const cli_args *a, const cli_command *cmd, const char *name);
+
+/* Prints "ctxprof: <message>" on stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Reports the context's error and returns CLI_FAIL. */
+int cli_fail(ctxprof_ctx *ctx);
+
+/* A context with the CLI's log sink and progress display set up. */
+ctxprof_ctx *cli_context(const cli_args *a);
+/* Ends the progress display (newline after a bar). */
+void cli_progress_end(void);
+
+/* JSON helpers: a quoted, escaped string. */
+void cli_json_string(FILE *f, const char *s);
+
+/* The command line as typed, for run_metadata; free with free(). */
+char *cli_joined_argv(int argc, char **argv);
+
+#endif

@@ -1,0 +1,35 @@
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "profile/profile.h"
+
+const cli_option cmd_help_options[] = {
+    {"help", 'h', NULL, "Show this help"},
+    {NULL, 0, NULL, NULL},
+};
+
+int cmd_help(int argc, char **argv)
+{
+    cli_args a;
+    int rc = cli_parse(cli_find("help"), argc, argv, &a);
+    if (rc)
+        return rc < 0 ? CLI_OK : rc;
+    if (a.n_positional == 0) {
+        cli_print_main_help(stdout);
+        return CLI_OK;
+    }
+    if (strcmp(a.positional[0], "profile") == 0) {
+        printf("Profile file reference (INI). Paths are relative to the profile's folder;\n"
+               "a layer is chosen QGIS-style: file.gpkg|layername=NAME.\n");
+        ctxprof_profile_schema_markdown(stdout);
+        return CLI_OK;
+    }
+    const cli_command *cmd = cli_find(a.positional[0]);
+    if (!cmd) {
+        cli_error("'%s' is not a ctxprof command (see 'ctxprof --help')", a.positional[0]);
+        return CLI_USAGE;
+    }
+    cli_print_help(stdout, cmd);
+    return CLI_OK;
+}

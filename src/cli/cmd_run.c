@@ -1,0 +1,97 @@
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli/commands.h"
+#include "profile/profile.h"
+#include "run/run.h"
+
+const cli_option cmd_run_options[] = {
+    {"output", 'o', "OUT.gpkg", "Output GeoPackage (default: the profile's output)"},
+    CLI_COMMON_OPTIONS,
+    {NULL, 0, NULL, NULL},
+};
+
+static void print_counts_json(const char *name, const ctxprof_source_counts *c)
+{
+    cli_json_string(stdout, name);
+    printf(": {\"rows_read\": %lld, \"incidents\": %lld, \"rejects_load\": %lld, "
+           "\"rejects_geocode\": %lld, \"linkage\": %lld, \"unmapped_codes\": %lld}",
+           (long long)c->rows_read, (long long)c->incidents, (long long)c->rejects_load,
+           (long long)c->rejects_geocode, (long long)c->linkage, (long long)c->unmapped_codes);
+}
+
+static void print_summary(const ctxprof_profile *p, const ctxprof_run_summary *s,
+                          const char *output, int json)
+{
+    const ctxprof_source_counts *t = &s->total;
+    if (json) {
+        printf("{\"profile\": ");
+        cli_json_string(stdout, ctxprof_profile_str(p, "profile", "name"));
+        printf(", \"output\": ");
+        cli_json_string(stdout, output);
+        printf(", \"demo_key\": %s, \"sources\": {", s->demo_key ? "true" : "false");
+        for (size_t i = 0; i < s->n_sources; i++) {
+            printf("%s", i ? ", " : "");
+            print_counts_json(ctxprof_profile_source(p, i)->name, &s->counts[i]);
+        }
+        printf("}, ");
+        print_counts_json("total", t);
+        printf(", \"seconds\": {\"load\": %.3f, \"write\": %.3f, \"total\": %.3f}}\n",
+               s->seconds_load, s->seconds_write, s->seconds_total);
+        return;
+    }
+    printf("Profile  %s (%s)\nOutput   %s\n\n", ctxprof_profile_str(p, "profile", "name"),
+           ctxprof_profile_path(p), output);
+    printf("%-26s %9s %9s %9s %9s %8s %9s\n", "source", "rows", "incidents", "rej.load",
+           "rej.place", "linkage", "unmapped");
+    for (size_t i = 0; i < s->n_sources; i++) {
+        const ctxprof_source_counts *c = &s->counts[i];
+        printf("%-26.26s %9lld %9lld %9lld %9lld %8lld %9lld\n", ctxprof_profile_source(p, i)->name,
+               (long long)c->rows_read, (long long)c->incidents, (long long)c->rejects_load,
+               (long long)c->rejects_geocode, (long long)c->linkage,
+               (long long)c->unmapped_codes);
+    }
+    printf("%-26s %9lld %9lld %9lld %9lld %8lld %9lld\n\n", "total", (long long)t->rows_read,
+           (long long)t->incidents, (long long)t->rejects_load, (long long)t->rejects_geocode,
+           (long long)t->linkage, (long long)t->unmapped_codes);
+    printf("Every input row is accounted for: %lld rows = %lld incidents + %lld load rejects + "
+           "%lld location rejects + %lld linkage records.\n",
+           (long long)t->rows_read, (long long)t->incidents, (long long)t->rejects_load,
+           (long long)t->rejects_geocode, (long long)t->linkage);
+    printf("Reasons are in the load_rejects and geocode_rejects tables.\n");
+    printf("Time     load %.2f s, write %.2f s, total %.2f s\n", s->seconds_load,
+           s->seconds_write, s->seconds_total);
+}
+
+int cmd_run(int argc, char **argv)
+{
+    const cli_command *cmd = cli_find("run");
+    cli_args a;
+    int rc = cli_parse(cmd, argc, argv, &a);
+    if (rc)
+        return rc < 0 ? CLI_OK : rc;
+    if (a.n_positional != 1) {
+        cli_error("run: expected one profile file (usage: ctxprof run %s)", cmd->usage);
+        return CLI_USAGE;
+    }
+    ctxprof_ctx *ctx = cli_context(&a);
+    if (!ctx)
+        return CLI_FAIL;
+    ctxprof_profile *p = NULL;
+    ctxprof_run_summary sum = {0};
+    char *args = cli_joined_argv(argc, argv);
+    const char *output = cli_get(&a, cmd, "output");
+    if ((rc = ctxprof_profile_load(ctx, &p, a.positional[0])) ||
+        (rc = ctxprof_run(ctx, &sum, p, output, args ? args : "run"))) {
+        rc = cli_fail(ctx);
+        goto done;
+    }
+    cli_progress_end();
+    print_summary(p, &sum, output ? output : ctxprof_profile_str(p, "profile", "output"), a.json);
+done:
+    free(args);
+    ctxprof_run_summary_free(ctx, &sum);
+    ctxprof_profile_free(ctx, p);
+    ctxprof_ctx_free(ctx);
+    return rc ? CLI_FAIL : CLI_OK;
+}

@@ -1,0 +1,16 @@
+/* Every subcommand's entry point and its table entry data. */
+#ifndef CTXPROF_COMMANDS_H
+#define CTXPROF_COMMANDS_H
+
+#include "cli/cli.h"
+
+int cmd_help(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_version(int argc, char **argv);
+
+extern const cli_option cmd_help_options[], cmd_run_options[], cmd_version_options[];
+
+/* Prints the top-level help (the sorted command table). */
+void cli_print_main_help(FILE *f);
+
+#endif

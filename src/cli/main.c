@@ -1,0 +1,53 @@
+/* ctxprof: contextual profiling of peer-on-peer abuse. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/commands.h"
+
+/* Sorted by name; `ctxprof --help` prints it in this order. */
+const cli_command cli_commands[] = {
+    {"help", cmd_help, "Show help for ctxprof, a command or the profile file",
+     "[COMMAND | profile]", NULL, cmd_help_options},
+    {"run", cmd_run, "Run every stage of a profile into one GeoPackage", "PROFILE.ini [-o OUT.gpkg]",
+     "Loads every source of the profile, normalises and pseudonymises it, places each\n"
+     "incident, and writes incidents, rejects and run_metadata into one GeoPackage.\n"
+     "The output is written to a temporary file beside OUT and renamed into place\n"
+     "when complete. Every input row ends as an incident or a reject with a reason.",
+     cmd_run_options},
+    {"version", cmd_version, "Show the version of ctxprof and its libraries", "", NULL,
+     cmd_version_options},
+};
+const size_t cli_n_commands = sizeof cli_commands / sizeof cli_commands[0];
+
+void cli_print_main_help(FILE *f)
+{
+    fprintf(f, "usage: ctxprof [--version] [--help] COMMAND [ARGS]\n\n"
+               "Contextual profiling of peer-on-peer abuse: incidents from many agencies,\n"
+               "placed in their contexts (schools, parks, bus routes, peer groups).\n\n"
+               "commands:\n");
+    for (size_t i = 0; i < cli_n_commands; i++)
+        fprintf(f, "  %-12s %s\n", cli_commands[i].name, cli_commands[i].summary);
+    fprintf(f, "\n'ctxprof help COMMAND' or 'ctxprof COMMAND --help' shows a command's options.\n"
+               "Exit status: 0 success, 1 failure, 2 usage error.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        cli_print_main_help(stderr);
+        return CLI_USAGE;
+    }
+    const char *name = argv[1];
+    if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) {
+        cli_print_main_help(stdout);
+        return CLI_OK;
+    }
+    if (strcmp(name, "--version") == 0)
+        name = "version";
+    const cli_command *cmd = cli_find(name);
+    if (!cmd) {
+        cli_error("'%s' is not a ctxprof command (see 'ctxprof --help')", name);
+        return CLI_USAGE;
+    }
+    return cmd->fn(argc - 1, argv + 1);
+}

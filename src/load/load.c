@@ -1,0 +1,834 @@
+#include "load/load.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <cpl_conv.h>
+#include <cpl_string.h>
+#include <gdal.h>
+#include <ogr_api.h>
+#include <ogr_srs_api.h>
+
+#include "load/codemap.h"
+#include "load/taxonomy.h"
+
+const char *const ctxprof_geocode_method_names[] = {"none", "geometry", "coord_bng",
+                                                    "coord_wgs84"};
+
+#define MAX_COLS 8 /* columns listed in one field.* key */
+
+struct ctxprof_loader {
+    const ctxprof_profile *profile;
+    OGRSpatialReferenceH target;
+    GEOSGeometry *study_area;
+    const GEOSPreparedGeometry *study_prep;
+    ctxprof_pseudonym *pseudonym;
+    ctxprof_codemap **codemaps; /* one per source, NULL without code_map */
+    ctxprof_datetime period_start, period_end, today;
+};
+
+/* Column indices for one source's field map (-1 when not mapped). */
+typedef struct {
+    int date, time, x, y, lon, lat, postcode, address, location, text;
+    int person_id, forename, surname, dob;
+    int code[MAX_COLS], n_code;
+    const char *system;
+    OGRSpatialReferenceH xy_srs;
+    OGRCoordinateTransformationH xy_ct, wgs_ct, geom_ct;
+} source_cols;
+
+/* One row being read: values already converted to UTF-8. */
+typedef struct {
+    OGRFeatureH feat;
+    const char *encoding; /* NULL for UTF-8 */
+    char *buf[4];         /* recoded strings, freed per call */
+    int nbuf;
+} row_reader;
+
+static const char *value(row_reader *r, int col)
+{
+    if (col < 0 || !OGR_F_IsFieldSetAndNotNull(r->feat, col))
+        return "";
+    const char *v = OGR_F_GetFieldAsString(r->feat, col);
+    if (!r->encoding)
+        return v;
+    int slot = r->nbuf++ % 4;
+    CPLFree(r->buf[slot]);
+    r->buf[slot] = CPLRecode(v, r->encoding, CPL_ENC_UTF8);
+    return r->buf[slot];
+}
+
+static int is_blank(const char *s)
+{
+    return s[strspn(s, " \t\r\n")] == '\0';
+}
+
+static void row_reader_clear(row_reader *r)
+{
+    for (int i = 0; i < 4; i++) {
+        CPLFree(r->buf[i]);
+        r->buf[i] = NULL;
+    }
+}
+
+int ctxprof_rejects_add(ctxprof_ctx *ctx, ctxprof_rejects *rej, uint32_t source, int64_t row,
+                        ctxprof_reject_stage stage, const char *field, const char *reason,
+                        const char *location_text)
+{
+    size_t i = rej->n, cap = rej->cap;
+    if (i + 1 > cap) {
+        size_t c;
+        c = cap;
+        if (ctxprof_grow(ctx, (void **)&rej->source, &c, i + 1, sizeof *rej->source))
+            return CTXPROF_E_NOMEM;
+        c = cap;
+        if (ctxprof_grow(ctx, (void **)&rej->row, &c, i + 1, sizeof *rej->row))
+            return CTXPROF_E_NOMEM;
+        c = cap;
+        if (ctxprof_grow(ctx, (void **)&rej->stage, &c, i + 1, sizeof *rej->stage))
+            return CTXPROF_E_NOMEM;
+        c = cap;
+        if (ctxprof_grow(ctx, (void **)&rej->field, &c, i + 1, sizeof *rej->field))
+            return CTXPROF_E_NOMEM;
+        c = cap;
+        if (ctxprof_grow(ctx, (void **)&rej->reason, &c, i + 1, sizeof *rej->reason))
+            return CTXPROF_E_NOMEM;
+        c = cap;
+        if (ctxprof_grow(ctx, (void **)&rej->location_text, &c, i + 1,
+                         sizeof *rej->location_text))
+            return CTXPROF_E_NOMEM;
+        rej->cap = c;
+    }
+    rej->source[i] = source;
+    rej->row[i] = row;
+    rej->stage[i] = (uint8_t)stage;
+    rej->field[i] = field ? ctxprof_strdup(ctx, field) : NULL;
+    rej->reason[i] = ctxprof_strdup(ctx, reason);
+    rej->location_text[i] =
+        location_text && *location_text ? ctxprof_strdup(ctx, location_text) : NULL;
+    rej->n++;
+    return rej->reason[i] ? 0 : CTXPROF_E_NOMEM;
+}
+
+void ctxprof_rejects_free(ctxprof_ctx *ctx, ctxprof_rejects *rej)
+{
+    for (size_t i = 0; i < rej->n; i++) {
+        ctxprof_free(ctx, rej->field[i]);
+        ctxprof_free(ctx, rej->reason[i]);
+        ctxprof_free(ctx, rej->location_text[i]);
+    }
+    ctxprof_free(ctx, rej->source);
+    ctxprof_free(ctx, rej->row);
+    ctxprof_free(ctx, rej->stage);
+    ctxprof_free(ctx, rej->field);
+    ctxprof_free(ctx, rej->reason);
+    ctxprof_free(ctx, rej->location_text);
+    memset(rej, 0, sizeof *rej);
+}
+
+void ctxprof_incidents_free(ctxprof_ctx *ctx, ctxprof_incidents *inc)
+{
+    ctxprof_free(ctx, inc->x);
+    ctxprof_free(ctx, inc->y);
+    ctxprof_free(ctx, inc->when);
+    ctxprof_free(ctx, inc->source);
+    ctxprof_free(ctx, inc->row);
+    ctxprof_free(ctx, inc->cats);
+    ctxprof_free(ctx, inc->flags);
+    ctxprof_free(ctx, inc->pid);
+    ctxprof_free(ctx, inc->geocode_method);
+    ctxprof_free(ctx, inc->geocode_score);
+    memset(inc, 0, sizeof *inc);
+}
+
+static int incidents_reserve(ctxprof_ctx *ctx, ctxprof_incidents *inc, size_t need)
+{
+    if (need <= inc->cap)
+        return 0;
+    size_t cap = inc->cap ? inc->cap : 1024;
+    while (cap < need)
+        cap *= 2;
+#define GROW(a)                                                                                \
+    do {                                                                                       \
+        void *p_ = ctxprof_realloc(ctx, inc->a, cap * sizeof *inc->a);                         \
+        if (!p_)                                                                               \
+            return CTXPROF_E_NOMEM;                                                            \
+        inc->a = p_;                                                                           \
+    } while (0)
+    GROW(x);
+    GROW(y);
+    GROW(when);
+    GROW(source);
+    GROW(row);
+    GROW(cats);
+    GROW(flags);
+    GROW(pid);
+    GROW(geocode_method);
+    GROW(geocode_score);
+#undef GROW
+    inc->cap = cap;
+    return 0;
+}
+
+static OGRSpatialReferenceH srs_from(const char *def)
+{
+    OGRSpatialReferenceH s = OSRNewSpatialReference(NULL);
+    if (OSRSetFromUserInput(s, def) != OGRERR_NONE) {
+        OSRDestroySpatialReference(s);
+        return NULL;
+    }
+    OSRSetAxisMappingStrategy(s, OAMS_TRADITIONAL_GIS_ORDER);
+    return s;
+}
+
+static int parse_day(ctxprof_ctx *ctx, const char *file, const char *key, const char *v,
+                     ctxprof_datetime *out)
+{
+    const char *reason;
+    if (!v)
+        return 0;
+    if (ctxprof_date_parse(v, CTXPROF_YMD, out, &reason) || out->precision != CTXPROF_PREC_DAY)
+        return ctxprof_error_at(ctx, CTXPROF_E_CONFIG, file, 0, NULL,
+                                "[profile] %s '%s' is not a YYYY-MM-DD date", key, v);
+    return 0;
+}
+
+static int load_study_area(ctxprof_ctx *ctx, ctxprof_loader *ld, const char *uri)
+{
+    int rc = 0;
+    char *path = NULL, *layer_name = NULL;
+    GDALDatasetH ds = NULL;
+    OGRGeometryH all = NULL;
+    OGRCoordinateTransformationH ct = NULL;
+    unsigned char *wkb = NULL;
+    if ((rc = ctxprof_split_uri(ctx, uri, &path, &layer_name)))
+        goto done;
+    ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
+    if (!ds) {
+        rc = ctxprof_error_at(ctx, CTXPROF_E_IO, path, 0, NULL, "cannot open the study area");
+        ctxprof_error_append_lib(ctx);
+        goto done;
+    }
+    OGRLayerH layer = layer_name ? GDALDatasetGetLayerByName(ds, layer_name)
+                                 : GDALDatasetGetLayer(ds, 0);
+    if (!layer) {
+        rc = ctxprof_error_at(ctx, CTXPROF_E_INPUT, path, 0, NULL, "no layer '%s'",
+                              layer_name ? layer_name : "(first)");
+        goto done;
+    }
+    OGRSpatialReferenceH lsrs = OGR_L_GetSpatialRef(layer);
+    if (!lsrs) {
+        rc = ctxprof_error_at(ctx, CTXPROF_E_CRS, path, 0, NULL,
+                              "the study area layer has no CRS");
+        goto done;
+    }
+    ct = OCTNewCoordinateTransformation(lsrs, ld->target);
+    all = OGR_G_CreateGeometry(wkbMultiPolygon);
+    OGRFeatureH f;
+    while ((f = OGR_L_GetNextFeature(layer))) {
+        OGRGeometryH g = OGR_F_GetGeometryRef(f);
+        if (g) {
+            OGRGeometryH gc = OGR_G_ForceToMultiPolygon(OGR_G_Clone(g));
+            for (int i = 0; i < OGR_G_GetGeometryCount(gc); i++)
+                OGR_G_AddGeometry(all, OGR_G_GetGeometryRef(gc, i));
+            OGR_G_DestroyGeometry(gc);
+        }
+        OGR_F_Destroy(f);
+    }
+    if (OGR_G_GetGeometryCount(all) == 0) {
+        rc = ctxprof_error_at(ctx, CTXPROF_E_INPUT, path, 0, NULL,
+                              "the study area layer has no polygons");
+        goto done;
+    }
+    if (!ct || OGR_G_Transform(all, ct) != OGRERR_NONE) {
+        rc = ctxprof_error_at(ctx, CTXPROF_E_CRS, path, 0, NULL,
+                              "cannot transform the study area to the profile CRS");
+        goto done;
+    }
+    size_t n = (size_t)OGR_G_WkbSize(all);
+    wkb = ctxprof_malloc(ctx, n);
+    if (!wkb) {
+        rc = CTXPROF_E_NOMEM;
+        goto done;
+    }
+    OGR_G_ExportToWkb(all, wkbNDR, wkb);
+    GEOSContextHandle_t h = ctxprof_geos(ctx);
+    GEOSGeometry *g = GEOSGeomFromWKB_buf_r(h, wkb, n);
+    if (g && !GEOSisValid_r(h, g)) {
+        GEOSGeometry *v = GEOSMakeValid_r(h, g);
+        GEOSGeom_destroy_r(h, g);
+        g = v;
+        ctxprof_log(ctx, CTXPROF_LOG_WARN, "%s: the study area was not valid and was repaired",
+                    path);
+    }
+    ld->study_area = g ? GEOSUnaryUnion_r(h, g) : NULL;
+    if (g)
+        GEOSGeom_destroy_r(h, g);
+    if (!ld->study_area || !(ld->study_prep = GEOSPrepare_r(h, ld->study_area))) {
+        rc = ctxprof_error_at(ctx, CTXPROF_E_GEOM, path, 0, NULL,
+                              "cannot build the study area geometry");
+        ctxprof_error_append_lib(ctx);
+    }
+done:
+    ctxprof_free(ctx, wkb);
+    if (all)
+        OGR_G_DestroyGeometry(all);
+    if (ct)
+        OCTDestroyCoordinateTransformation(ct);
+    if (ds)
+        GDALClose(ds);
+    ctxprof_free(ctx, path);
+    ctxprof_free(ctx, layer_name);
+    return rc;
+}
+
+int ctxprof_loader_new(ctxprof_ctx *ctx, ctxprof_loader **out, const ctxprof_profile *p)
+{
+    int rc = 0;
+    *out = NULL;
+    ctxprof_loader *ld = ctxprof_calloc(ctx, 1, sizeof *ld);
+    if (!ld)
+        return CTXPROF_E_NOMEM;
+    ld->profile = p;
+    const char *file = ctxprof_profile_path(p);
+    const char *crs = ctxprof_profile_str(p, "profile", "crs");
+    if (!(ld->target = srs_from(crs))) {
+        rc = ctxprof_error_at(ctx, CTXPROF_E_CRS, file, 0, NULL, "[profile] crs '%s' is unknown",
+                              crs);
+        goto done;
+    }
+    if (!OSRIsProjected(ld->target)) {
+        rc = ctxprof_error_at(ctx, CTXPROF_E_CRS, file, 0, NULL,
+                              "[profile] crs '%s' is not a projected metric CRS", crs);
+        goto done;
+    }
+    const char *study = ctxprof_profile_str(p, "profile", "study_area");
+    if (study && (rc = load_study_area(ctx, ld, study)))
+        goto done;
+    if ((rc = parse_day(ctx, file, "period_start",
+                        ctxprof_profile_str(p, "profile", "period_start"), &ld->period_start)) ||
+        (rc = parse_day(ctx, file, "period_end", ctxprof_profile_str(p, "profile", "period_end"),
+                        &ld->period_end)))
+        goto done;
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    ld->today = (ctxprof_datetime){tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, 0, 0, 0,
+                                   CTXPROF_PREC_DAY};
+    if ((rc = ctxprof_pseudonym_open(ctx, &ld->pseudonym,
+                                     ctxprof_profile_str(p, "profile", "key_file"),
+                                     ctxprof_profile_str(p, "profile", "key_env"))))
+        goto done;
+    size_t n = ctxprof_profile_n_sources(p);
+    if (!(ld->codemaps = ctxprof_calloc(ctx, n, sizeof *ld->codemaps))) {
+        rc = CTXPROF_E_NOMEM;
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const ctxprof_source *s = ctxprof_profile_source(p, i);
+        if (s->code_map && (rc = ctxprof_codemap_load(ctx, &ld->codemaps[i], s->code_map)))
+            goto done;
+    }
+done:
+    if (rc) {
+        ctxprof_loader_free(ctx, ld);
+        return rc;
+    }
+    *out = ld;
+    return 0;
+}
+
+void ctxprof_loader_free(ctxprof_ctx *ctx, ctxprof_loader *ld)
+{
+    if (!ld)
+        return;
+    GEOSContextHandle_t h = ctxprof_geos(ctx);
+    if (ld->study_prep)
+        GEOSPreparedGeom_destroy_r(h, ld->study_prep);
+    if (ld->study_area)
+        GEOSGeom_destroy_r(h, ld->study_area);
+    if (ld->target)
+        OSRDestroySpatialReference(ld->target);
+    if (ld->codemaps)
+        for (size_t i = 0; i < ctxprof_profile_n_sources(ld->profile); i++)
+            ctxprof_codemap_free(ctx, ld->codemaps[i]);
+    ctxprof_free(ctx, ld->codemaps);
+    ctxprof_pseudonym_free(ctx, ld->pseudonym);
+    ctxprof_free(ctx, ld);
+}
+
+const ctxprof_pseudonym *ctxprof_loader_pseudonym(const ctxprof_loader *ld)
+{
+    return ld->pseudonym;
+}
+
+/* Finds a column by name: exact first, then ignoring case and spaces. */
+static int find_col(OGRFeatureDefnH defn, const char *name)
+{
+    int i = OGR_FD_GetFieldIndex(defn, name);
+    if (i >= 0)
+        return i;
+    for (i = 0; i < OGR_FD_GetFieldCount(defn); i++) {
+        const char *c = OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, i));
+        const char *a = c, *b = name;
+        while (*a == ' ')
+            a++;
+        while (*b == ' ')
+            b++;
+        size_t la = strlen(a), lb = strlen(b);
+        while (la && a[la - 1] == ' ')
+            la--;
+        while (lb && b[lb - 1] == ' ')
+            lb--;
+        if (la == lb && strncasecmp(a, b, la) == 0)
+            return i;
+    }
+    return -1;
+}
+
+static int map_col(ctxprof_ctx *ctx, const ctxprof_source *s, OGRFeatureDefnH defn,
+                   const char *key, int *col)
+{
+    const char *name = ctxprof_source_field(s, key);
+    *col = -1;
+    if (!name)
+        return 0;
+    if ((*col = find_col(defn, name)) < 0)
+        return ctxprof_error_at(ctx, CTXPROF_E_INPUT, s->path, 0, NULL,
+                                "field.%s names column '%s', which the file does not have", key,
+                                name);
+    return 0;
+}
+
+static int map_columns(ctxprof_ctx *ctx, const ctxprof_loader *ld, const ctxprof_source *s,
+                       OGRLayerH layer, source_cols *c)
+{
+    int rc;
+    OGRFeatureDefnH defn = OGR_L_GetLayerDefn(layer);
+    memset(c, 0, sizeof *c);
+    if ((rc = map_col(ctx, s, defn, "date", &c->date)) ||
+        (rc = map_col(ctx, s, defn, "time", &c->time)) ||
+        (rc = map_col(ctx, s, defn, "x", &c->x)) || (rc = map_col(ctx, s, defn, "y", &c->y)) ||
+        (rc = map_col(ctx, s, defn, "lon", &c->lon)) ||
+        (rc = map_col(ctx, s, defn, "lat", &c->lat)) ||
+        (rc = map_col(ctx, s, defn, "postcode", &c->postcode)) ||
+        (rc = map_col(ctx, s, defn, "address", &c->address)) ||
+        (rc = map_col(ctx, s, defn, "location", &c->location)) ||
+        (rc = map_col(ctx, s, defn, "text", &c->text)) ||
+        (rc = map_col(ctx, s, defn, "person_id", &c->person_id)) ||
+        (rc = map_col(ctx, s, defn, "forename", &c->forename)) ||
+        (rc = map_col(ctx, s, defn, "surname", &c->surname)) ||
+        (rc = map_col(ctx, s, defn, "dob", &c->dob)))
+        return rc;
+    c->system = ctxprof_source_field(s, "person_system");
+    if (!c->system)
+        c->system = s->kind;
+    const char *codes = ctxprof_source_field(s, "code");
+    if (codes) {
+        char **names = CSLTokenizeString2(codes, ",", CSLT_STRIPLEADSPACES | CSLT_STRIPENDSPACES);
+        for (int i = 0; names && names[i] && c->n_code < MAX_COLS; i++) {
+            int col = find_col(defn, names[i]);
+            if (col < 0) {
+                rc = ctxprof_error_at(ctx, CTXPROF_E_INPUT, s->path, 0, NULL,
+                                      "field.code names column '%s', which the file does not "
+                                      "have",
+                                      names[i]);
+                CSLDestroy(names);
+                return rc;
+            }
+            c->code[c->n_code++] = col;
+        }
+        CSLDestroy(names);
+    }
+    if ((c->x >= 0) != (c->y >= 0) || (c->lon >= 0) != (c->lat >= 0))
+        return ctxprof_error(ctx, CTXPROF_E_CONFIG, "%s line %d: [source.%s] needs both field.x and field.y (or field.lon "
+                                      "and field.lat)",
+                             ctxprof_profile_path(ld->profile), s->line, s->name);
+    if (c->x >= 0) {
+        const char *srs = ctxprof_source_field(s, "srs");
+        if (!srs)
+            srs = ctxprof_profile_str(ld->profile, "profile", "crs");
+        if (!(c->xy_srs = srs_from(srs)))
+            return ctxprof_error(ctx, CTXPROF_E_CRS, "%s line %d: [source.%s] field.srs '%s' is unknown",
+                                 ctxprof_profile_path(ld->profile), s->line, s->name, srs);
+        c->xy_ct = OCTNewCoordinateTransformation(c->xy_srs, ld->target);
+    }
+    if (c->lon >= 0) {
+        OGRSpatialReferenceH wgs = srs_from("EPSG:4326");
+        c->wgs_ct = OCTNewCoordinateTransformation(wgs, ld->target);
+        OSRDestroySpatialReference(wgs);
+    }
+    OGRSpatialReferenceH lsrs = OGR_L_GetSpatialRef(layer);
+    if (OGR_L_GetGeomType(layer) != wkbNone && lsrs)
+        c->geom_ct = OCTNewCoordinateTransformation(lsrs, ld->target);
+    return 0;
+}
+
+static void free_columns(source_cols *c)
+{
+    if (c->xy_srs)
+        OSRDestroySpatialReference(c->xy_srs);
+    if (c->xy_ct)
+        OCTDestroyCoordinateTransformation(c->xy_ct);
+    if (c->wgs_ct)
+        OCTDestroyCoordinateTransformation(c->wgs_ct);
+    if (c->geom_ct)
+        OCTDestroyCoordinateTransformation(c->geom_ct);
+}
+
+static int parse_number(const char *s, double *v)
+{
+    char *end;
+    while (*s == ' ')
+        s++;
+    if (!*s)
+        return -1;
+    *v = strtod(s, &end);
+    while (*end == ' ')
+        end++;
+    return *end || !isfinite(*v) ? -1 : 0;
+}
+
+static int cmp_day(const ctxprof_datetime *a, const ctxprof_datetime *b)
+{
+    if (a->year != b->year)
+        return a->year < b->year ? -1 : 1;
+    if (a->month != b->month)
+        return a->month < b->month ? -1 : 1;
+    int da = a->precision >= CTXPROF_PREC_DAY ? a->day : 1;
+    int db = b->precision >= CTXPROF_PREC_DAY ? b->day : 1;
+    return da < db ? -1 : da > db;
+}
+
+/* Reads the date (and time) of a row. Returns 0, or 1 with *reason set
+ * (into buf) when the row is to be rejected. */
+static int row_date(const ctxprof_loader *ld, const ctxprof_source *s, const source_cols *c,
+                    row_reader *r, ctxprof_datetime *when, const char **field, char *buf,
+                    size_t size)
+{
+    static const ctxprof_date_format formats[] = {CTXPROF_DMY, CTXPROF_YMD, CTXPROF_EXCEL,
+                                                  CTXPROF_MONTH};
+    const char *names[] = {"dmy", "ymd", "excel", "month"};
+    ctxprof_date_format fmt = CTXPROF_DMY;
+    for (int i = 0; i < 4; i++)
+        if (strcmp(s->date_format, names[i]) == 0)
+            fmt = formats[i];
+    memset(when, 0, sizeof *when);
+    if (c->date < 0)
+        return 0;
+    const char *reason;
+    OGRFieldType type = OGR_Fld_GetType(OGR_F_GetFieldDefnRef(r->feat, c->date));
+    if ((type == OFTDate || type == OFTDateTime) && OGR_F_IsFieldSetAndNotNull(r->feat, c->date)) {
+        int y, mo, d, h, mi, tz;
+        float sec;
+        OGR_F_GetFieldAsDateTimeEx(r->feat, c->date, &y, &mo, &d, &h, &mi, &sec, &tz);
+        *when = (ctxprof_datetime){y, mo, d, h, mi, (int)sec,
+                                   type == OFTDate ? CTXPROF_PREC_DAY : CTXPROF_PREC_MINUTE};
+    } else {
+        const char *v = value(r, c->date);
+        if (is_blank(v))
+            return 0; /* undated: kept, counted as a missing date */
+        if (ctxprof_date_parse(v, fmt, when, &reason)) {
+            *field = "date";
+            snprintf(buf, size, "date '%.40s': %s", v, reason);
+            return 1;
+        }
+    }
+    if (c->time >= 0) {
+        const char *t = value(r, c->time);
+        if (!is_blank(t) && when->precision >= CTXPROF_PREC_DAY &&
+            ctxprof_time_parse(t, when, &reason)) {
+            *field = "time";
+            snprintf(buf, size, "time '%.20s': %s", t, reason);
+            return 1;
+        }
+    }
+    *field = "date";
+    if (cmp_day(when, &ld->today) > 0) {
+        snprintf(buf, size, "date %04d-%02d-%02d is in the future", when->year, when->month,
+                 when->precision >= CTXPROF_PREC_DAY ? when->day : 1);
+        return 1;
+    }
+    if (ld->period_start.precision && cmp_day(when, &ld->period_start) < 0 &&
+        !(when->precision == CTXPROF_PREC_MONTH && when->year == ld->period_start.year &&
+          when->month == ld->period_start.month)) {
+        snprintf(buf, size, "date is before the profile period (period_start)");
+        return 1;
+    }
+    if (ld->period_end.precision && cmp_day(when, &ld->period_end) > 0) {
+        snprintf(buf, size, "date is after the profile period (period_end)");
+        return 1;
+    }
+    return 0;
+}
+
+/* The person's pid, or "" when the row names nobody usable. */
+static void row_pid(const ctxprof_loader *ld, const source_cols *c, row_reader *r,
+                    char pid[CTXPROF_PID_LEN + 1])
+{
+    pid[0] = '\0';
+    if (c->forename >= 0 && c->surname >= 0 && c->dob >= 0) {
+        const char *f = value(r, c->forename), *s = value(r, c->surname);
+        ctxprof_datetime dob;
+        const char *reason;
+        const char *d = value(r, c->dob);
+        if (!is_blank(f) && !is_blank(s) &&
+            (ctxprof_date_parse(d, CTXPROF_DMY, &dob, &reason) == 0 &&
+             dob.precision >= CTXPROF_PREC_DAY)) {
+            char iso[32];
+            snprintf(iso, sizeof iso, "%04d-%02d-%02d", dob.year, dob.month, dob.day);
+            ctxprof_pid_from_name(ld->pseudonym, f, s, iso, pid);
+            return;
+        }
+    }
+    if (c->person_id >= 0) {
+        const char *id = value(r, c->person_id);
+        if (!is_blank(id))
+            ctxprof_pid_from_id(ld->pseudonym, c->system, id, pid);
+    }
+}
+
+/* The row's location text (postcode, address, free text) for rejects. */
+static void row_location_text(const source_cols *c, row_reader *r, char *buf, size_t size)
+{
+    const int cols[] = {c->location, c->address, c->postcode};
+    size_t n = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < 3; i++) {
+        const char *v = value(r, cols[i]);
+        if (!is_blank(v) && n < size)
+            n += (size_t)snprintf(buf + n, size - n, "%s%s", n ? ", " : "", v);
+    }
+}
+
+/* Point of a row in the profile CRS. Returns the method, or NONE with
+ * *reason set. */
+static ctxprof_geocode_method row_point(ctxprof_ctx *ctx, const ctxprof_loader *ld,
+                                        const source_cols *c, row_reader *r, double *x,
+                                        double *y, const char **reason, const char **field)
+{
+    OGRGeometryH g = OGR_F_GetGeometryRef(r->feat);
+    ctxprof_geocode_method method = CTXPROF_GEOCODE_NONE;
+    OGRCoordinateTransformationH ct = NULL;
+    *reason = NULL;
+    if (g && !OGR_G_IsEmpty(g) && c->geom_ct) {
+        OGRwkbGeometryType t = wkbFlatten(OGR_G_GetGeometryType(g));
+        if (t == wkbPoint) {
+            *x = OGR_G_GetX(g, 0);
+            *y = OGR_G_GetY(g, 0);
+        } else if (t == wkbMultiPoint && OGR_G_GetGeometryCount(g) > 0) {
+            OGRGeometryH p = OGR_G_GetGeometryRef(g, 0);
+            *x = OGR_G_GetX(p, 0);
+            *y = OGR_G_GetY(p, 0);
+        } else {
+            OGRGeometryH cen = OGR_G_CreateGeometry(wkbPoint);
+            OGR_G_Centroid(g, cen);
+            *x = OGR_G_GetX(cen, 0);
+            *y = OGR_G_GetY(cen, 0);
+            OGR_G_DestroyGeometry(cen);
+        }
+        method = CTXPROF_GEOCODE_GEOMETRY;
+        ct = c->geom_ct;
+        *field = "geometry";
+    } else if (c->x >= 0 || c->lon >= 0) {
+        int xy = c->x >= 0;
+        const char *vx = value(r, xy ? c->x : c->lon), *vy = value(r, xy ? c->y : c->lat);
+        *field = xy ? "x" : "lon";
+        if (is_blank(vx) && is_blank(vy)) {
+            *reason = "no coordinates";
+            return CTXPROF_GEOCODE_NONE;
+        }
+        if (parse_number(vx, x) || parse_number(vy, y)) {
+            *reason = "coordinates are not numbers";
+            return CTXPROF_GEOCODE_NONE;
+        }
+        if (*x == 0 && *y == 0) {
+            *reason = "coordinates are zero";
+            return CTXPROF_GEOCODE_NONE;
+        }
+        method = xy ? CTXPROF_GEOCODE_COORD_BNG : CTXPROF_GEOCODE_COORD_WGS84;
+        ct = xy ? c->xy_ct : c->wgs_ct;
+    } else {
+        *reason = NULL; /* no coordinate fields at all */
+        return CTXPROF_GEOCODE_NONE;
+    }
+    double z = 0;
+    if (!ct || !OCTTransform(ct, 1, x, y, &z) || !isfinite(*x) || !isfinite(*y)) {
+        *reason = "coordinates cannot be transformed to the profile CRS";
+        return CTXPROF_GEOCODE_NONE;
+    }
+    if (ld->study_prep) {
+        GEOSContextHandle_t h = ctxprof_geos(ctx);
+        GEOSGeometry *pt = GEOSGeom_createPointFromXY_r(h, *x, *y);
+        char inside = pt ? GEOSPreparedIntersects_r(h, ld->study_prep, pt) : 0;
+        GEOSGeom_destroy_r(h, pt);
+        if (inside != 1) {
+            *reason = "point is outside the study area";
+            return CTXPROF_GEOCODE_NONE;
+        }
+    }
+    return method;
+}
+
+static int is_ctrl_z_row(OGRFeatureH f)
+{
+    int n = OGR_F_GetFieldCount(f);
+    if (n == 0 || !OGR_F_IsFieldSetAndNotNull(f, 0))
+        return 0;
+    if (strcmp(OGR_F_GetFieldAsString(f, 0), "\x1a") != 0)
+        return 0;
+    for (int i = 1; i < n; i++)
+        if (OGR_F_IsFieldSetAndNotNull(f, i) && *OGR_F_GetFieldAsString(f, i))
+            return 0;
+    return 1;
+}
+
+static int is_linkage_kind(const char *kind)
+{
+    return strcmp(kind, "association") == 0 || strcmp(kind, "crosswalk") == 0;
+}
+
+static int load_source(ctxprof_ctx *ctx, ctxprof_loader *ld, uint32_t si,
+                       ctxprof_incidents *inc, ctxprof_rejects *rej, ctxprof_source_counts *cnt)
+{
+    const ctxprof_source *s = ctxprof_profile_source(ld->profile, si);
+    const ctxprof_codemap *cm = ld->codemaps[si];
+    int rc = 0;
+    source_cols c;
+    memset(&c, 0, sizeof c);
+    row_reader r = {0};
+    if (strcasecmp(s->encoding, "UTF-8") != 0 && strcasecmp(s->encoding, "UTF8") != 0)
+        r.encoding = s->encoding;
+    char **oo = s->open_options ? CSLTokenizeString2(s->open_options, ",",
+                                                     CSLT_STRIPLEADSPACES | CSLT_STRIPENDSPACES)
+                                : NULL;
+    GDALDatasetH ds = GDALOpenEx(s->path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL,
+                                 (const char *const *)oo, NULL);
+    CSLDestroy(oo);
+    if (!ds) {
+        rc = ctxprof_error_at(ctx, CTXPROF_E_IO, s->path, 0, NULL,
+                              "cannot open source '%s' as a vector dataset", s->name);
+        ctxprof_error_append_lib(ctx);
+        goto done;
+    }
+    OGRLayerH layer =
+        s->layer ? GDALDatasetGetLayerByName(ds, s->layer) : GDALDatasetGetLayer(ds, 0);
+    if (!layer) {
+        rc = ctxprof_error_at(ctx, CTXPROF_E_INPUT, s->path, 0, NULL, "no layer '%s'",
+                              s->layer ? s->layer : "(first)");
+        goto done;
+    }
+    int64_t total = OGR_L_GetFeatureCount(layer, TRUE);
+    if (is_linkage_kind(s->kind)) {
+        /* Association and crosswalk records link people; the people stage
+         * reads them. They are counted here so that every row is accounted. */
+        OGRFeatureH f;
+        OGR_L_ResetReading(layer);
+        while ((f = OGR_L_GetNextFeature(layer))) {
+            if (!is_ctrl_z_row(f)) {
+                cnt->rows_read++;
+                cnt->linkage++;
+            }
+            OGR_F_Destroy(f);
+        }
+        goto done;
+    }
+    if ((rc = map_columns(ctx, ld, s, layer, &c)))
+        goto done;
+    OGR_L_ResetReading(layer);
+    OGRFeatureH f;
+    int64_t row = 0;
+    char reason_buf[256], loc[512];
+    while ((f = OGR_L_GetNextFeature(layer))) {
+        r.feat = f;
+        if (is_ctrl_z_row(f)) { /* DOS end-of-file marker, not a record */
+            OGR_F_Destroy(f);
+            continue;
+        }
+        row++;
+        cnt->rows_read++;
+        const char *field = NULL, *reason = NULL;
+        ctxprof_datetime when;
+        if (row_date(ld, s, &c, &r, &when, &field, reason_buf, sizeof reason_buf)) {
+            rc = ctxprof_rejects_add(ctx, rej, si, row, CTXPROF_STAGE_LOAD, field, reason_buf,
+                                     NULL);
+            cnt->rejects_load++;
+            goto next;
+        }
+        double x = 0, y = 0;
+        ctxprof_geocode_method m = row_point(ctx, ld, &c, &r, &x, &y, &reason, &field);
+        if (m == CTXPROF_GEOCODE_NONE) {
+            row_location_text(&c, &r, loc, sizeof loc);
+            if (*loc && (!reason || strcmp(reason, "no coordinates") == 0))
+                reason = "no coordinates; geocoding of postcodes, addresses and places is not "
+                         "available yet";
+            else if (!reason)
+                reason = "no location fields";
+            rc = ctxprof_rejects_add(ctx, rej, si, row, CTXPROF_STAGE_GEOCODE, field, reason,
+                                     loc);
+            cnt->rejects_geocode++;
+            goto next;
+        }
+        if ((rc = incidents_reserve(ctx, inc, inc->n + 1)))
+            goto next;
+        size_t i = inc->n++;
+        inc->x[i] = x;
+        inc->y[i] = y;
+        inc->when[i] = when;
+        inc->source[i] = si;
+        inc->row[i] = row;
+        inc->cats[i] = inc->flags[i] = 0;
+        inc->geocode_method[i] = (uint8_t)m;
+        inc->geocode_score[i] = 100.0f;
+        if (cm) {
+            int unmapped = 0;
+            for (int k = 0; k < c.n_code; k++) {
+                const char *code = value(&r, c.code[k]);
+                if (!is_blank(code) && !ctxprof_codemap_code(cm, code, &inc->cats[i],
+                                                             &inc->flags[i]))
+                    unmapped = 1;
+            }
+            if (c.text >= 0)
+                ctxprof_codemap_text(cm, value(&r, c.text), &inc->cats[i], &inc->flags[i]);
+            cnt->unmapped_codes += unmapped;
+        }
+        row_pid(ld, &c, &r, inc->pid[i]);
+        cnt->incidents++;
+    next:
+        OGR_F_Destroy(f);
+        if (rc)
+            goto done;
+        if ((row & 1023) == 0 && total > 0 &&
+            (rc = ctxprof_progress(ctx, (double)row / (double)total, s->name)))
+            goto done;
+    }
+done:
+    row_reader_clear(&r);
+    free_columns(&c);
+    if (ds)
+        GDALClose(ds);
+    return rc;
+}
+
+int ctxprof_loader_run(ctxprof_ctx *ctx, ctxprof_loader *ld, ctxprof_incidents *inc,
+                       ctxprof_rejects *rej, ctxprof_source_counts *counts)
+{
+    size_t n = ctxprof_profile_n_sources(ld->profile);
+    for (size_t i = 0; i < n; i++) {
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        memset(&counts[i], 0, sizeof counts[i]);
+        ctxprof_progress_push(ctx, (double)i / (double)n, (double)(i + 1) / (double)n);
+        int rc = load_source(ctx, ld, (uint32_t)i, inc, rej, &counts[i]);
+        ctxprof_progress_pop(ctx);
+        if (rc)
+            return rc;
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        counts[i].seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    }
+    return ctxprof_progress(ctx, 1.0, "loaded");
+}

@@ -1,0 +1,78 @@
+/* Load and normalise: every source row becomes an incident or a reject with
+ * a reason, and the counts add up (rows read = incidents + rejects +
+ * linkage records).
+ *
+ * Incidents are held as a struct of arrays for the later stages' hot loops.
+ */
+#ifndef CTXPROF_LOAD_H
+#define CTXPROF_LOAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/context.h"
+#include "load/date.h"
+#include "people/pseudonym.h"
+#include "profile/profile.h"
+
+typedef enum {
+    CTXPROF_GEOCODE_NONE = 0,
+    CTXPROF_GEOCODE_GEOMETRY,   /* the source layer's own point geometry */
+    CTXPROF_GEOCODE_COORD_BNG,  /* easting/northing fields */
+    CTXPROF_GEOCODE_COORD_WGS84 /* longitude/latitude fields */
+} ctxprof_geocode_method;
+
+extern const char *const ctxprof_geocode_method_names[];
+
+typedef struct {
+    size_t n, cap;
+    double *x, *y;            /* profile CRS */
+    ctxprof_datetime *when;   /* precision NONE when unknown */
+    uint32_t *source;         /* index into the profile's sources */
+    int64_t *row;             /* 1-based data row in the source */
+    uint32_t *cats, *flags;   /* taxonomy bit masks */
+    char (*pid)[CTXPROF_PID_LEN + 1]; /* "" when the source names nobody */
+    uint8_t *geocode_method;
+    float *geocode_score;
+} ctxprof_incidents;
+
+typedef enum { CTXPROF_STAGE_LOAD = 0, CTXPROF_STAGE_GEOCODE = 1 } ctxprof_reject_stage;
+
+typedef struct {
+    size_t n, cap;
+    uint32_t *source;
+    int64_t *row;
+    uint8_t *stage;
+    char **field;         /* the profile's field key, e.g. "date"; may be NULL */
+    char **reason;        /* never holds an identity value */
+    char **location_text; /* geocode rejects: the location as written */
+} ctxprof_rejects;
+
+typedef struct {
+    int64_t rows_read, incidents, rejects_load, rejects_geocode, linkage;
+    int64_t unmapped_codes; /* rows with a code the code map does not know */
+    double seconds;
+} ctxprof_source_counts;
+
+typedef struct ctxprof_loader ctxprof_loader;
+
+/* Prepares loading for profile p: study area, CRS transforms, pseudonym key,
+ * code maps. */
+int ctxprof_loader_new(ctxprof_ctx *ctx, ctxprof_loader **out, const ctxprof_profile *p);
+void ctxprof_loader_free(ctxprof_ctx *ctx, ctxprof_loader *ld);
+
+/* Loads every source of the profile into inc and rej; counts[i] (one per
+ * source) receives the row accounting. Reports progress; cancellable. */
+int ctxprof_loader_run(ctxprof_ctx *ctx, ctxprof_loader *ld, ctxprof_incidents *inc,
+                       ctxprof_rejects *rej, ctxprof_source_counts *counts);
+
+const ctxprof_pseudonym *ctxprof_loader_pseudonym(const ctxprof_loader *ld);
+
+void ctxprof_incidents_free(ctxprof_ctx *ctx, ctxprof_incidents *inc);
+void ctxprof_rejects_free(ctxprof_ctx *ctx, ctxprof_rejects *rej);
+/* Appends a reject; strings are copied. */
+int ctxprof_rejects_add(ctxprof_ctx *ctx, ctxprof_rejects *rej, uint32_t source, int64_t row,
+                        ctxprof_reject_stage stage, const char *field, const char *reason,
+                        const char *location_text);
+
+#endif

@@ -1,0 +1,480 @@
+#include "profile/profile.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <ini.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+typedef enum { T_STR, T_PATH, T_NUM, T_LIST } key_type;
+
+typedef struct {
+    const char *section; /* "source" stands for every [source.NAME] */
+    const char *key;
+    key_type type;
+    const char *def;
+    const char *help;
+} schema_key;
+
+/* The whole profile schema. docs/profile.md is generated from this table
+ * (ctxprof help profile), so the two cannot drift apart. */
+static const schema_key SCHEMA[] = {
+    {"profile", "name", T_STR, NULL, "Profile name, shown in the summary and run_metadata (required)."},
+    {"profile", "crs", T_STR, "EPSG:27700", "Projected metric CRS all work is done in."},
+    {"profile", "study_area", T_PATH, NULL, "Polygon layer of the study area; points outside it are rejected."},
+    {"profile", "output", T_PATH, "profile.gpkg", "Output GeoPackage (the -o option overrides it)."},
+    {"profile", "key_file", T_PATH, NULL, "File holding the pseudonym key (64 hex digits); see key_env."},
+    {"profile", "key_env", T_STR, "CTXPROF_KEY", "Environment variable holding the pseudonym key when key_file is not set."},
+    {"profile", "period_start", T_STR, NULL, "First day of the profile period (YYYY-MM-DD); earlier incidents are rejected."},
+    {"profile", "period_end", T_STR, NULL, "Last day of the profile period (YYYY-MM-DD); later incidents are rejected."},
+    {"gazetteer", "postcodes", T_PATH, NULL, "Code-Point Open or ONSPD-style postcode CSV(s)."},
+    {"gazetteer", "streets", T_PATH, NULL, "Street lines or table with a name field."},
+    {"gazetteer", "places", T_PATH, NULL, "Named places: point or polygon layers with a name field."},
+    {"gazetteer", "gazetteer", T_PATH, NULL, "A gazetteer GeoPackage built with `ctxprof gazetteer build`."},
+    {"contexts", "areas", T_PATH, NULL, "Area polygons (LSOA or ward)."},
+    {"contexts", "schools", T_PATH, NULL, "School points or site polygons (phase, pupils where known)."},
+    {"contexts", "catchments", T_PATH, NULL, "School catchment polygons; derived from schools when absent."},
+    {"contexts", "parks", T_PATH, NULL, "Parks and other public space polygons."},
+    {"contexts", "bus_sequences", T_PATH, NULL, "TfL-style bus stop sequences CSV."},
+    {"contexts", "bus_segments", T_PATH, NULL, "Bus route segment lines (instead of bus_sequences)."},
+    {"contexts", "roads", T_PATH, NULL, "Road lines for the corridor network."},
+    {"snap", "park_buffer_m", T_NUM, "25", "An incident within this distance of a park counts for it."},
+    {"snap", "bus_max_dist_m", T_NUM, "30", "Maximum distance from an incident to its bus segment."},
+    {"hotspots", "radius_m", T_NUM, NULL, "Kernel radius; when empty the ArcGIS rule of thumb chooses it."},
+    {"hotspots", "pixel_m", T_NUM, "25", "Cell size of the density surface."},
+    {"hotspots", "kernel", T_STR, "quartic", "quartic, triangular, uniform, triweight or epanechnikov."},
+    {"hotspots", "area_share", T_NUM, "0.05", "Share of the study area covered by hotspot polygons."},
+    {"corridors", "k", T_NUM, "3", "Each school is paired with its k nearest schools by network distance."},
+    {"corridors", "max_dist_m", T_NUM, "5000", "Longest school-to-school route considered."},
+    {"corridors", "corridor_width_m", T_NUM, "100", "Width of the corridor polygon around a route."},
+    {"corridors", "phases", T_LIST, "Secondary", "School phases paired."},
+    {"corridors", "school_travel", T_LIST, "07:00-09:30,15:00-18:30", "School-travel time windows (weekdays)."},
+    {"corridors", "pairs", T_PATH, NULL, "CSV of school id pairs, instead of k nearest."},
+    {"share", "min_count", T_NUM, "5", "Counts from 1 to min_count-1 are suppressed."},
+    {"share", "round", T_NUM, "0", "Round shared counts to this base (0: no rounding)."},
+    {"source", "path", T_PATH, NULL, "The incident file or layer (required)."},
+    {"source", "kind", T_STR, NULL, "Source kind (required), e.g. police_referral; see docs/sources/."},
+    {"source", "encoding", T_STR, "UTF-8", "Character encoding of text files, e.g. CP1252."},
+    {"source", "open_options", T_LIST, NULL, "GDAL open options, e.g. SEPARATOR=SEMICOLON."},
+    {"source", "date_format", T_STR, "dmy", "dmy, ymd, excel or month: how the date field is written."},
+    {"source", "code_map", T_PATH, NULL, "CSV code,categories,flags mapping this source's codes."},
+};
+#define N_SCHEMA (sizeof SCHEMA / sizeof SCHEMA[0])
+
+/* field.<key> names a source column. */
+static const char *FIELD_KEYS[] = {
+    "id", "date", "time", "x", "y", "srs", "lon", "lat", "postcode", "address", "location",
+    "code", "text", "flags", "person_id", "forename", "surname", "dob", "person_system",
+    "person2_id", "person2_forename", "person2_surname", "person2_dob", "route", "stop",
+};
+#define N_FIELD_KEYS (sizeof FIELD_KEYS / sizeof FIELD_KEYS[0])
+
+typedef struct {
+    char *section, *key, *value;
+    int line, section_line;
+} entry;
+
+struct ctxprof_profile {
+    char *file, *dir;
+    entry *entries;
+    size_t n_entries, cap_entries;
+    ctxprof_source *sources;
+    size_t n_sources, cap_sources;
+};
+
+typedef struct {
+    ctxprof_ctx *ctx;
+    ctxprof_profile *p;
+    FILE *fp;
+    int line;
+    int section_line; /* line of the last [section] header */
+    int rc;
+} parse_state;
+
+/* Profile errors say "FILE line N: ..." (line 0: "FILE: ..."). */
+static int perr(ctxprof_ctx *ctx, int code, const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static int perr(ctxprof_ctx *ctx, int code, const char *file, int line, const char *fmt, ...)
+{
+    char msg[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (line > 0)
+        return ctxprof_error(ctx, code, "%s line %d: %s", file, line, msg);
+    return ctxprof_error(ctx, code, "%s: %s", file, msg);
+}
+
+static const schema_key *schema_find(const char *section, const char *key)
+{
+    const char *s = strncmp(section, "source.", 7) == 0 ? "source" : section;
+    for (size_t i = 0; i < N_SCHEMA; i++)
+        if (strcmp(SCHEMA[i].section, s) == 0 && strcmp(SCHEMA[i].key, key) == 0)
+            return &SCHEMA[i];
+    return NULL;
+}
+
+static int section_known(const char *section)
+{
+    if (strncmp(section, "source.", 7) == 0)
+        return section[7] != '\0';
+    for (size_t i = 0; i < N_SCHEMA; i++)
+        if (strcmp(SCHEMA[i].section, section) == 0 && strcmp(section, "source") != 0)
+            return 1;
+    return 0;
+}
+
+static int is_field_key(const char *key)
+{
+    if (strncmp(key, "field.", 6) != 0)
+        return 0;
+    for (size_t i = 0; i < N_FIELD_KEYS; i++)
+        if (strcmp(key + 6, FIELD_KEYS[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* inih calls the reader once per line, then the handler for that line, so
+ * counting lines here gives the handler its line number. */
+static char *line_reader(char *str, int num, void *stream)
+{
+    parse_state *st = stream;
+    char *r = fgets(str, num, st->fp);
+    if (r) {
+        st->line++;
+        if (r[strspn(r, " \t")] == '[')
+            st->section_line = st->line;
+    }
+    return r;
+}
+
+static char *resolve_path(ctxprof_ctx *ctx, const char *dir, const char *value)
+{
+    if (value[0] == '/' || strncmp(value, "PG:", 3) == 0 || strncmp(value, "/vsi", 4) == 0)
+        return ctxprof_strdup(ctx, value);
+    return ctxprof_sprintf(ctx, "%s/%s", dir, value);
+}
+
+static int add_entry(parse_state *st, const char *section, const char *key, const char *value)
+{
+    ctxprof_profile *p = st->p;
+    if (ctxprof_grow(st->ctx, (void **)&p->entries, &p->cap_entries, p->n_entries + 1,
+                     sizeof(entry)))
+        return CTXPROF_E_NOMEM;
+    entry *e = &p->entries[p->n_entries];
+    e->section = ctxprof_strdup(st->ctx, section);
+    e->key = ctxprof_strdup(st->ctx, key);
+    e->value = ctxprof_strdup(st->ctx, value);
+    e->line = st->line;
+    e->section_line = st->section_line;
+    p->n_entries++;
+    if (!e->section || !e->key || !e->value)
+        return CTXPROF_E_NOMEM;
+    return 0;
+}
+
+static int check_value(parse_state *st, const schema_key *sk, const char *section,
+                       const char *value)
+{
+    if (sk->type == T_NUM) {
+        char *end;
+        errno = 0;
+        double v = strtod(value, &end);
+        while (*end == ' ' || *end == '\t')
+            end++;
+        if (end == value || *end || errno || !isfinite(v) || v < 0)
+            return perr(st->ctx, CTXPROF_E_CONFIG, st->p->file, st->line, "[%s] %s: '%s' is not a non-negative number", section,
+                                    sk->key, value);
+    }
+    return 0;
+}
+
+static int handler(void *user, const char *section, const char *name, const char *value)
+{
+    parse_state *st = user;
+    ctxprof_ctx *ctx = st->ctx;
+    if (st->rc)
+        return 0;
+    if (!name) /* a new section header (INI_CALL_HANDLER_ON_NEW_SECTION) */
+        return 1;
+    if (!section_known(section)) {
+        st->rc = perr(ctx, CTXPROF_E_CONFIG, st->p->file, st->line, "unknown section [%s]", section);
+        return 0;
+    }
+    const schema_key *sk = schema_find(section, name);
+    int field = strncmp(section, "source.", 7) == 0 && is_field_key(name);
+    if (!sk && !field) {
+        st->rc = perr(ctx, CTXPROF_E_CONFIG, st->p->file, st->line, "unknown key '%s' in [%s]", name, section);
+        return 0;
+    }
+    for (size_t i = 0; i < st->p->n_entries; i++) {
+        entry *e = &st->p->entries[i];
+        if (strcmp(e->section, section) == 0 && strcmp(e->key, name) == 0) {
+            st->rc = perr(ctx, CTXPROF_E_CONFIG, st->p->file, st->line, "'%s' in [%s] is already set on line %d", name, section,
+                                      e->line);
+            return 0;
+        }
+    }
+    if (sk && (st->rc = check_value(st, sk, section, value)))
+        return 0;
+    if (sk && sk->type == T_PATH && *value) {
+        char *resolved = resolve_path(ctx, st->p->dir, value);
+        if (!resolved || add_entry(st, section, name, resolved)) {
+            ctxprof_free(ctx, resolved);
+            st->rc = CTXPROF_E_NOMEM;
+            return 0;
+        }
+        ctxprof_free(ctx, resolved);
+        return 1;
+    }
+    if (add_entry(st, section, name, value)) {
+        st->rc = CTXPROF_E_NOMEM;
+        return 0;
+    }
+    return 1;
+}
+
+int ctxprof_split_uri(ctxprof_ctx *ctx, const char *uri, char **path, char **layer)
+{
+    *path = NULL;
+    *layer = NULL;
+    if (!uri)
+        return 0;
+    const char *bar = strstr(uri, "|layername=");
+    if (!bar) {
+        *path = ctxprof_strdup(ctx, uri);
+        return *path ? 0 : CTXPROF_E_NOMEM;
+    }
+    *path = ctxprof_malloc(ctx, (size_t)(bar - uri) + 1);
+    *layer = ctxprof_strdup(ctx, bar + strlen("|layername="));
+    if (!*path || !*layer) {
+        ctxprof_free(ctx, *path);
+        ctxprof_free(ctx, *layer);
+        *path = *layer = NULL;
+        return CTXPROF_E_NOMEM;
+    }
+    memcpy(*path, uri, (size_t)(bar - uri));
+    (*path)[bar - uri] = '\0';
+    return 0;
+}
+
+static const char *entry_get(const ctxprof_profile *p, const char *section, const char *key,
+                             int *line)
+{
+    for (size_t i = 0; i < p->n_entries; i++)
+        if (strcmp(p->entries[i].section, section) == 0 && strcmp(p->entries[i].key, key) == 0) {
+            if (line)
+                *line = p->entries[i].line;
+            return p->entries[i].value;
+        }
+    return NULL;
+}
+
+static int build_sources(ctxprof_ctx *ctx, ctxprof_profile *p)
+{
+    for (size_t i = 0; i < p->n_entries; i++) {
+        entry *e = &p->entries[i];
+        if (strncmp(e->section, "source.", 7) != 0)
+            continue;
+        ctxprof_source *s = NULL;
+        for (size_t j = 0; j < p->n_sources; j++)
+            if (strcmp(p->sources[j].name, e->section + 7) == 0)
+                s = &p->sources[j];
+        if (!s) {
+            if (ctxprof_grow(ctx, (void **)&p->sources, &p->cap_sources, p->n_sources + 1,
+                             sizeof *s))
+                return CTXPROF_E_NOMEM;
+            s = &p->sources[p->n_sources++];
+            memset(s, 0, sizeof *s);
+            s->line = e->section_line;
+            if (!(s->name = ctxprof_strdup(ctx, e->section + 7)))
+                return CTXPROF_E_NOMEM;
+        }
+        if (strncmp(e->key, "field.", 6) == 0) {
+            if (ctxprof_grow(ctx, (void **)&s->fields, &s->cap_fields, s->n_fields + 1,
+                             sizeof *s->fields))
+                return CTXPROF_E_NOMEM;
+            ctxprof_field_map *f = &s->fields[s->n_fields++];
+            f->key = ctxprof_strdup(ctx, e->key + 6);
+            f->value = ctxprof_strdup(ctx, e->value);
+            if (!f->key || !f->value)
+                return CTXPROF_E_NOMEM;
+        }
+    }
+    for (size_t j = 0; j < p->n_sources; j++) {
+        ctxprof_source *s = &p->sources[j];
+        char section[256];
+        snprintf(section, sizeof section, "source.%s", s->name);
+        const char *path = entry_get(p, section, "path", NULL);
+        const char *kind = entry_get(p, section, "kind", NULL);
+        if (!path || !*path)
+            return perr(ctx, CTXPROF_E_CONFIG, p->file, s->line, "[%s] has no path", section);
+        if (!kind || !*kind)
+            return perr(ctx, CTXPROF_E_CONFIG, p->file, s->line, "[%s] has no kind", section);
+        if (ctxprof_split_uri(ctx, path, &s->path, &s->layer))
+            return CTXPROF_E_NOMEM;
+        s->kind = ctxprof_strdup(ctx, kind);
+        s->encoding = ctxprof_strdup(ctx, ctxprof_profile_str(p, section, "encoding"));
+        s->open_options = ctxprof_strdup(ctx, ctxprof_profile_str(p, section, "open_options"));
+        s->date_format = ctxprof_strdup(ctx, ctxprof_profile_str(p, section, "date_format"));
+        s->code_map = ctxprof_strdup(ctx, ctxprof_profile_str(p, section, "code_map"));
+        if (!s->kind || !s->date_format || !s->encoding)
+            return CTXPROF_E_NOMEM;
+        if (strcmp(s->date_format, "dmy") && strcmp(s->date_format, "ymd") &&
+            strcmp(s->date_format, "excel") && strcmp(s->date_format, "month")) {
+            int line = 0;
+            entry_get(p, section, "date_format", &line);
+            return perr(ctx, CTXPROF_E_CONFIG, p->file, line, "[%s] date_format '%s' is not dmy, ymd, excel or month",
+                                    section, s->date_format);
+        }
+    }
+    return 0;
+}
+
+int ctxprof_profile_load(ctxprof_ctx *ctx, ctxprof_profile **out, const char *path)
+{
+    int rc = 0;
+    parse_state st = {ctx, NULL, NULL, 0, 0, 0};
+    *out = NULL;
+    ctxprof_profile *p = ctxprof_calloc(ctx, 1, sizeof *p);
+    if (!p)
+        return CTXPROF_E_NOMEM;
+    st.p = p;
+    p->file = ctxprof_strdup(ctx, path);
+    const char *slash = strrchr(path, '/');
+    p->dir = slash ? ctxprof_sprintf(ctx, "%.*s", (int)(slash - path), path)
+                   : ctxprof_strdup(ctx, ".");
+    if (!p->file || !p->dir) {
+        rc = CTXPROF_E_NOMEM;
+        goto done;
+    }
+    st.fp = fopen(path, "r");
+    if (!st.fp) {
+        rc = perr(ctx, CTXPROF_E_IO, path, 0, "cannot open profile: %s",
+                              strerror(errno));
+        goto done;
+    }
+    int r = ini_parse_stream(line_reader, &st, handler, &st);
+    if (st.rc) {
+        rc = st.rc;
+        goto done;
+    }
+    if (r != 0) {
+        rc = perr(ctx, CTXPROF_E_CONFIG, path, r > 0 ? r : 0, "syntax error (expected [section] or key = value)");
+        goto done;
+    }
+    if (!entry_get(p, "profile", "name", NULL)) {
+        rc = perr(ctx, CTXPROF_E_CONFIG, path, 0, "[profile] name is required");
+        goto done;
+    }
+    rc = build_sources(ctx, p);
+done:
+    if (st.fp)
+        fclose(st.fp);
+    if (rc) {
+        ctxprof_profile_free(ctx, p);
+        return rc;
+    }
+    *out = p;
+    return 0;
+}
+
+void ctxprof_profile_free(ctxprof_ctx *ctx, ctxprof_profile *p)
+{
+    if (!p)
+        return;
+    for (size_t i = 0; i < p->n_entries; i++) {
+        ctxprof_free(ctx, p->entries[i].section);
+        ctxprof_free(ctx, p->entries[i].key);
+        ctxprof_free(ctx, p->entries[i].value);
+    }
+    for (size_t j = 0; j < p->n_sources; j++) {
+        ctxprof_source *s = &p->sources[j];
+        for (size_t k = 0; k < s->n_fields; k++) {
+            ctxprof_free(ctx, s->fields[k].key);
+            ctxprof_free(ctx, s->fields[k].value);
+        }
+        ctxprof_free(ctx, s->fields);
+        ctxprof_free(ctx, s->name);
+        ctxprof_free(ctx, s->kind);
+        ctxprof_free(ctx, s->path);
+        ctxprof_free(ctx, s->layer);
+        ctxprof_free(ctx, s->encoding);
+        ctxprof_free(ctx, s->open_options);
+        ctxprof_free(ctx, s->date_format);
+        ctxprof_free(ctx, s->code_map);
+    }
+    ctxprof_free(ctx, p->sources);
+    ctxprof_free(ctx, p->entries);
+    ctxprof_free(ctx, p->file);
+    ctxprof_free(ctx, p->dir);
+    ctxprof_free(ctx, p);
+}
+
+const char *ctxprof_profile_path(const ctxprof_profile *p) { return p->file; }
+
+const char *ctxprof_profile_str(const ctxprof_profile *p, const char *section, const char *key)
+{
+    const char *v = entry_get(p, section, key, NULL);
+    if (v && *v)
+        return v;
+    const schema_key *sk = schema_find(section, key);
+    return sk ? sk->def : NULL;
+}
+
+double ctxprof_profile_num(const ctxprof_profile *p, const char *section, const char *key)
+{
+    const char *v = ctxprof_profile_str(p, section, key);
+    return v ? strtod(v, NULL) : NAN;
+}
+
+size_t ctxprof_profile_n_sources(const ctxprof_profile *p) { return p->n_sources; }
+
+const ctxprof_source *ctxprof_profile_source(const ctxprof_profile *p, size_t i)
+{
+    return i < p->n_sources ? &p->sources[i] : NULL;
+}
+
+const char *ctxprof_source_field(const ctxprof_source *src, const char *key)
+{
+    for (size_t i = 0; i < src->n_fields; i++)
+        if (strcmp(src->fields[i].key, key) == 0 && src->fields[i].value[0])
+            return src->fields[i].value;
+    return NULL;
+}
+
+size_t ctxprof_profile_n_entries(const ctxprof_profile *p) { return p->n_entries; }
+
+void ctxprof_profile_entry(const ctxprof_profile *p, size_t i, const char **section,
+                           const char **key, const char **value)
+{
+    *section = p->entries[i].section;
+    *key = p->entries[i].key;
+    *value = p->entries[i].value;
+}
+
+void ctxprof_profile_schema_markdown(void *file)
+{
+    FILE *f = file;
+    static const char *types[] = {"text", "path", "number", "list"};
+    const char *last = "";
+    for (size_t i = 0; i < N_SCHEMA; i++) {
+        const schema_key *k = &SCHEMA[i];
+        if (strcmp(k->section, last) != 0) {
+            fprintf(f, "\n### [%s%s]\n\n| key | type | default | meaning |\n|---|---|---|---|\n",
+                    k->section, strcmp(k->section, "source") == 0 ? ".NAME" : "");
+            last = k->section;
+        }
+        fprintf(f, "| `%s` | %s | %s | %s |\n", k->key, types[k->type], k->def ? k->def : "",
+                k->help);
+    }
+    fprintf(f, "\nSource field map keys (`field.KEY = column`):");
+    for (size_t i = 0; i < N_FIELD_KEYS; i++)
+        fprintf(f, "%s `%s`", i ? "," : "", FIELD_KEYS[i]);
+    fprintf(f, ".\n");
+}

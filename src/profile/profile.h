@@ -1,0 +1,67 @@
+/* Profile files: one INI file (parsed by inih) describing a profile run.
+ *
+ * Every key is checked against a schema (profile.c) with its type and
+ * default; unknown sections and keys are errors naming the file and line.
+ * Paths are resolved against the profile file's folder. docs/profile.md is
+ * the user-facing description of the same schema.
+ */
+#ifndef CTXPROF_PROFILE_H
+#define CTXPROF_PROFILE_H
+
+#include <stddef.h>
+
+#include "core/context.h"
+
+typedef struct {
+    char *key;   /* e.g. "date" for field.date */
+    char *value; /* the column name(s) as written */
+} ctxprof_field_map;
+
+typedef struct {
+    char *name;   /* the part after "source." */
+    char *kind;   /* source kind id, e.g. police_referral */
+    char *path;   /* resolved dataset path (without |layername=) */
+    char *layer;  /* layer name, or NULL for the first layer */
+    char *encoding;
+    char *open_options; /* comma-separated GDAL open options */
+    char *date_format;
+    char *code_map;     /* resolved path or NULL */
+    ctxprof_field_map *fields;
+    size_t n_fields, cap_fields;
+    int line; /* line of the [source.*] header */
+} ctxprof_source;
+
+typedef struct ctxprof_profile ctxprof_profile;
+
+/* Parses and validates path. On success *out owns the profile (free with
+ * ctxprof_profile_free). Errors name the file and line. */
+int ctxprof_profile_load(ctxprof_ctx *ctx, ctxprof_profile **out, const char *path);
+void ctxprof_profile_free(ctxprof_ctx *ctx, ctxprof_profile *p);
+
+const char *ctxprof_profile_path(const ctxprof_profile *p);
+
+/* Typed access to a [section] key, falling back to the schema's default.
+ * Unknown section/key pairs are a programming error and return NULL / the
+ * fallback. Path-typed values come back resolved. */
+const char *ctxprof_profile_str(const ctxprof_profile *p, const char *section, const char *key);
+double ctxprof_profile_num(const ctxprof_profile *p, const char *section, const char *key);
+
+size_t ctxprof_profile_n_sources(const ctxprof_profile *p);
+const ctxprof_source *ctxprof_profile_source(const ctxprof_profile *p, size_t i);
+/* The column mapped to field.<key> in src, or NULL. */
+const char *ctxprof_source_field(const ctxprof_source *src, const char *key);
+
+/* Splits "file.gpkg|layername=x" into a path and a layer name (either may be
+ * NULL); both strings are allocated through the context. */
+int ctxprof_split_uri(ctxprof_ctx *ctx, const char *uri, char **path, char **layer);
+
+/* Every (section, key, value) as written, after resolution, in file order;
+ * for run_metadata. */
+size_t ctxprof_profile_n_entries(const ctxprof_profile *p);
+void ctxprof_profile_entry(const ctxprof_profile *p, size_t i, const char **section,
+                           const char **key, const char **value);
+
+/* Writes the schema (sections, keys, types, defaults, help) as Markdown. */
+void ctxprof_profile_schema_markdown(void *file);
+
+#endif

@@ -1,0 +1,205 @@
+#include "run/run.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "write/layers.h"
+#include "write/output.h"
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+int ctxprof_file_sha256(ctxprof_ctx *ctx, const char *path, char *hex)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return ctxprof_error_at(ctx, CTXPROF_E_IO, path, 0, NULL, "cannot read file");
+    crypto_hash_sha256_state st;
+    crypto_hash_sha256_init(&st);
+    unsigned char buf[65536], out[crypto_hash_sha256_BYTES];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, fp)) > 0)
+        crypto_hash_sha256_update(&st, buf, n);
+    int err = ferror(fp);
+    fclose(fp);
+    if (err)
+        return ctxprof_error_at(ctx, CTXPROF_E_IO, path, 0, NULL, "read error");
+    crypto_hash_sha256_final(&st, out);
+    sodium_bin2hex(hex, 65, out, sizeof out);
+    return 0;
+}
+
+/* input.<name>.path and .sha256 for one dataset URI. */
+static int meta_input(ctxprof_ctx *ctx, ctxprof_output *out, const char *name, const char *uri)
+{
+    char *path = NULL, *layer = NULL, key[256], hex[65];
+    int rc = ctxprof_split_uri(ctx, uri, &path, &layer);
+    if (rc)
+        return rc;
+    snprintf(key, sizeof key, "input.%s.path", name);
+    rc = ctxprof_output_meta(ctx, out, key, uri);
+    if (!rc && strncmp(path, "PG:", 3) != 0) {
+        snprintf(key, sizeof key, "input.%s.sha256", name);
+        rc = ctxprof_file_sha256(ctx, path, hex);
+        if (!rc)
+            rc = ctxprof_output_meta(ctx, out, key, hex);
+    }
+    ctxprof_free(ctx, path);
+    ctxprof_free(ctx, layer);
+    return rc;
+}
+
+static int write_metadata(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_profile *p,
+                          const ctxprof_run_summary *sum, const char *arguments)
+{
+    int rc = 0;
+    char key[256], hex[65], stamp[32];
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+#define TRY(x)                                                                                 \
+    do {                                                                                       \
+        if ((rc = (x)))                                                                        \
+            return rc;                                                                         \
+    } while (0)
+    TRY(ctxprof_output_meta(ctx, out, "version", CTXPROF_VERSION));
+    TRY(ctxprof_output_meta(ctx, out, "created_at", stamp));
+    TRY(ctxprof_output_meta(ctx, out, "arguments", arguments));
+    TRY(ctxprof_output_meta(ctx, out, "profile.path", ctxprof_profile_path(p)));
+    TRY(ctxprof_file_sha256(ctx, ctxprof_profile_path(p), hex));
+    TRY(ctxprof_output_meta(ctx, out, "profile.sha256", hex));
+    TRY(ctxprof_output_meta(ctx, out, "pseudonym_key",
+                            sum->demo_key ? "demo key (sample area only)" : "supplied"));
+    /* Every profile setting, resolved, as param.<section>.<key>. */
+    for (size_t i = 0; i < ctxprof_profile_n_entries(p); i++) {
+        const char *section, *k, *v;
+        ctxprof_profile_entry(p, i, &section, &k, &v);
+        snprintf(key, sizeof key, "param.%s.%s", section, k);
+        TRY(ctxprof_output_meta(ctx, out, key, v));
+    }
+    static const char *const inputs[][2] = {
+        {"profile", "study_area"}, {"gazetteer", "postcodes"}, {"gazetteer", "streets"},
+        {"gazetteer", "places"},   {"gazetteer", "gazetteer"}, {"contexts", "areas"},
+        {"contexts", "schools"},   {"contexts", "catchments"}, {"contexts", "parks"},
+        {"contexts", "bus_sequences"}, {"contexts", "bus_segments"}, {"contexts", "roads"},
+    };
+    for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {
+        const char *uri = ctxprof_profile_str(p, inputs[i][0], inputs[i][1]);
+        if (uri)
+            TRY(meta_input(ctx, out, inputs[i][1], uri));
+    }
+    for (size_t i = 0; i < sum->n_sources; i++) {
+        const ctxprof_source *s = ctxprof_profile_source(p, i);
+        const ctxprof_source_counts *c = &sum->counts[i];
+        snprintf(key, sizeof key, "source.%s", s->name);
+        TRY(meta_input(ctx, out, key, s->path));
+        static const char *names[] = {"rows_read", "incidents", "rejects_load",
+                                      "rejects_geocode", "linkage", "unmapped_codes"};
+        const int64_t vals[] = {c->rows_read, c->incidents, c->rejects_load, c->rejects_geocode,
+                                c->linkage, c->unmapped_codes};
+        for (int k = 0; k < 6; k++) {
+            snprintf(key, sizeof key, "rows.%s.%s", s->name, names[k]);
+            TRY(ctxprof_output_metaf(ctx, out, key, "%lld", (long long)vals[k]));
+        }
+        snprintf(key, sizeof key, "time.load.%s_s", s->name);
+        TRY(ctxprof_output_metaf(ctx, out, key, "%.3f", c->seconds));
+    }
+    const ctxprof_source_counts *c = &sum->total;
+    TRY(ctxprof_output_metaf(ctx, out, "rows.total.rows_read", "%lld", (long long)c->rows_read));
+    TRY(ctxprof_output_metaf(ctx, out, "rows.total.incidents", "%lld", (long long)c->incidents));
+    TRY(ctxprof_output_metaf(ctx, out, "rows.total.rejects_load", "%lld",
+                             (long long)c->rejects_load));
+    TRY(ctxprof_output_metaf(ctx, out, "rows.total.rejects_geocode", "%lld",
+                             (long long)c->rejects_geocode));
+    TRY(ctxprof_output_metaf(ctx, out, "rows.total.linkage", "%lld", (long long)c->linkage));
+    TRY(ctxprof_output_metaf(ctx, out, "time.load_s", "%.3f", sum->seconds_load));
+    TRY(ctxprof_output_metaf(ctx, out, "time.write_s", "%.3f", sum->seconds_write));
+#undef TRY
+    return 0;
+}
+
+int ctxprof_run(ctxprof_ctx *ctx, ctxprof_run_summary *sum, const ctxprof_profile *p,
+                const char *output, const char *arguments)
+{
+    int rc;
+    double t0 = now_s();
+    ctxprof_output *out = NULL;
+    ctxprof_loader *ld = NULL;
+    ctxprof_incidents inc = {0};
+    ctxprof_rejects rej = {0};
+    memset(sum, 0, sizeof *sum);
+    sum->n_sources = ctxprof_profile_n_sources(p);
+    if (!(sum->counts = ctxprof_calloc(ctx, sum->n_sources ? sum->n_sources : 1,
+                                       sizeof *sum->counts)))
+        return CTXPROF_E_NOMEM;
+    if (!output)
+        output = ctxprof_profile_str(p, "profile", "output");
+    if ((rc = ctxprof_loader_new(ctx, &ld, p)))
+        goto done;
+    sum->demo_key = ctxprof_pseudonym_is_demo(ctxprof_loader_pseudonym(ld));
+    if (sum->demo_key)
+        ctxprof_log(ctx, CTXPROF_LOG_WARN,
+                    "using the sample area's demo pseudonym key: never use it for real data");
+    if ((rc = ctxprof_output_open(ctx, &out, output, ctxprof_profile_str(p, "profile", "crs"))))
+        goto done;
+
+    ctxprof_progress_push(ctx, 0.0, 0.7);
+    rc = ctxprof_loader_run(ctx, ld, &inc, &rej, sum->counts);
+    ctxprof_progress_pop(ctx);
+    if (rc)
+        goto done;
+    for (size_t i = 0; i < sum->n_sources; i++) {
+        const ctxprof_source_counts *c = &sum->counts[i];
+        sum->total.rows_read += c->rows_read;
+        sum->total.incidents += c->incidents;
+        sum->total.rejects_load += c->rejects_load;
+        sum->total.rejects_geocode += c->rejects_geocode;
+        sum->total.linkage += c->linkage;
+        sum->total.unmapped_codes += c->unmapped_codes;
+        if (c->rows_read != c->incidents + c->rejects_load + c->rejects_geocode + c->linkage) {
+            rc = ctxprof_error(ctx, CTXPROF_E_INTERNAL,
+                               "row accounting for source %s does not add up",
+                               ctxprof_profile_source(p, i)->name);
+            goto done;
+        }
+    }
+    double t1 = now_s();
+    sum->seconds_load = t1 - t0;
+
+    ctxprof_progress_push(ctx, 0.7, 1.0);
+    rc = ctxprof_write_incidents(ctx, out, p, &inc);
+    if (!rc)
+        rc = ctxprof_write_rejects(ctx, out, p, &rej);
+    ctxprof_progress_pop(ctx);
+    if (rc)
+        goto done;
+    sum->seconds_write = now_s() - t1;
+    if ((rc = write_metadata(ctx, out, p, sum, arguments)) ||
+        (rc = ctxprof_output_finish(ctx, out)))
+        goto done;
+    sum->seconds_total = now_s() - t0;
+    rc = ctxprof_progress(ctx, 1.0, "done");
+done:
+    ctxprof_output_close(ctx, out);
+    ctxprof_loader_free(ctx, ld);
+    ctxprof_incidents_free(ctx, &inc);
+    ctxprof_rejects_free(ctx, &rej);
+    if (rc)
+        ctxprof_run_summary_free(ctx, sum);
+    return rc;
+}
+
+void ctxprof_run_summary_free(ctxprof_ctx *ctx, ctxprof_run_summary *summary)
+{
+    ctxprof_free(ctx, summary->counts);
+    summary->counts = NULL;
+    summary->n_sources = 0;
+}

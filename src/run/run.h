@@ -1,0 +1,27 @@
+/* `ctxprof run`: every stage that exists, chained from one profile, in one
+ * process, into one GeoPackage with a run_metadata table. */
+#ifndef CTXPROF_RUN_H
+#define CTXPROF_RUN_H
+
+#include "load/load.h"
+#include "profile/profile.h"
+
+typedef struct {
+    size_t n_sources;
+    ctxprof_source_counts *counts; /* one per profile source */
+    ctxprof_source_counts total;
+    int demo_key;
+    double seconds_load, seconds_write, seconds_total;
+} ctxprof_run_summary;
+
+/* Runs profile p into output (the profile's own output when NULL).
+ * arguments is the command line as typed, for run_metadata. On success
+ * summary is filled (free with ctxprof_run_summary_free). */
+int ctxprof_run(ctxprof_ctx *ctx, ctxprof_run_summary *summary, const ctxprof_profile *p,
+                const char *output, const char *arguments);
+void ctxprof_run_summary_free(ctxprof_ctx *ctx, ctxprof_run_summary *summary);
+
+/* SHA-256 of a file as 64 hex digits (hex needs 65 bytes). */
+int ctxprof_file_sha256(ctxprof_ctx *ctx, const char *path, char *hex);
+
+#endif

@@ -1,0 +1,118 @@
+#include "write/layers.h"
+
+#include <stdio.h>
+
+#include "load/taxonomy.h"
+
+int ctxprof_write_incidents(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_profile *p,
+                            const ctxprof_incidents *inc)
+{
+    enum { UID, SOURCE, KIND, ROW, OCCURRED, PRECISION, HOUR, WEEKDAY, CATEGORY, CATEGORIES,
+           FLAGS, PID, METHOD, SCORE, N_COLS };
+    static const ctxprof_column cols[N_COLS] = {
+        {"incident_uid", OFTString}, {"source", OFTString},       {"kind", OFTString},
+        {"source_row", OFTInteger64}, {"occurred_at", OFTString}, {"date_precision", OFTString},
+        {"hour", OFTInteger},        {"weekday", OFTInteger},     {"category", OFTString},
+        {"categories", OFTString},   {"flags", OFTString},        {"pid", OFTString},
+        {"geocode_method", OFTString}, {"geocode_score", OFTReal},
+    };
+    static const char *precisions[] = {"none", "month", "day", "minute"};
+    OGRLayerH layer;
+    int rc = ctxprof_output_layer(ctx, out, &layer, "incidents", wkbPoint, cols, N_COLS);
+    if (rc)
+        return rc;
+    OGRFeatureH f = OGR_F_Create(OGR_L_GetLayerDefn(layer));
+    OGRGeometryH pt = OGR_G_CreateGeometry(wkbPoint);
+    char buf[256];
+    for (size_t i = 0; i < inc->n && !rc; i++) {
+        const ctxprof_source *s = ctxprof_profile_source(p, inc->source[i]);
+        const ctxprof_datetime *w = &inc->when[i];
+        OGR_F_SetFID(f, OGRNullFID);
+        snprintf(buf, sizeof buf, "%s:%lld", s->name, (long long)inc->row[i]);
+        OGR_F_SetFieldString(f, UID, buf);
+        OGR_F_SetFieldString(f, SOURCE, s->name);
+        OGR_F_SetFieldString(f, KIND, s->kind);
+        OGR_F_SetFieldInteger64(f, ROW, inc->row[i]);
+        ctxprof_date_format_iso(w, buf, sizeof buf);
+        if (*buf)
+            OGR_F_SetFieldString(f, OCCURRED, buf);
+        else
+            OGR_F_SetFieldNull(f, OCCURRED);
+        OGR_F_SetFieldString(f, PRECISION, precisions[w->precision]);
+        if (w->precision >= CTXPROF_PREC_MINUTE)
+            OGR_F_SetFieldInteger(f, HOUR, w->hour);
+        else
+            OGR_F_SetFieldNull(f, HOUR);
+        if (w->precision >= CTXPROF_PREC_DAY)
+            OGR_F_SetFieldInteger(f, WEEKDAY, ctxprof_weekday(w->year, w->month, w->day));
+        else
+            OGR_F_SetFieldNull(f, WEEKDAY);
+        int first = ctxprof_taxonomy_first(inc->cats[i]);
+        if (first >= 0)
+            OGR_F_SetFieldString(f, CATEGORY, ctxprof_category_names[first]);
+        else
+            OGR_F_SetFieldNull(f, CATEGORY);
+        ctxprof_taxonomy_format(inc->cats[i], ctxprof_category_names, CTXPROF_N_CATEGORIES, buf,
+                                sizeof buf);
+        OGR_F_SetFieldString(f, CATEGORIES, buf);
+        ctxprof_taxonomy_format(inc->flags[i], ctxprof_flag_names, CTXPROF_N_FLAGS, buf,
+                                sizeof buf);
+        OGR_F_SetFieldString(f, FLAGS, buf);
+        if (inc->pid[i][0])
+            OGR_F_SetFieldString(f, PID, inc->pid[i]);
+        else
+            OGR_F_SetFieldNull(f, PID);
+        OGR_F_SetFieldString(f, METHOD, ctxprof_geocode_method_names[inc->geocode_method[i]]);
+        OGR_F_SetFieldDouble(f, SCORE, inc->geocode_score[i]);
+        OGR_G_SetPoint_2D(pt, 0, inc->x[i], inc->y[i]);
+        OGR_F_SetGeometry(f, pt);
+        rc = ctxprof_output_write(ctx, out, layer, f);
+        if (!rc && (i & 4095) == 0)
+            rc = ctxprof_progress(ctx, (double)i / (double)inc->n, "writing incidents");
+    }
+    OGR_G_DestroyGeometry(pt);
+    OGR_F_Destroy(f);
+    return rc ? rc : ctxprof_output_end_layer(ctx, out);
+}
+
+static int write_reject_table(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_profile *p,
+                              const ctxprof_rejects *rej, ctxprof_reject_stage stage)
+{
+    static const ctxprof_column cols[] = {
+        {"source", OFTString}, {"source_row", OFTInteger64}, {"field", OFTString},
+        {"reason", OFTString}, {"location_text", OFTString},
+    };
+    OGRLayerH layer;
+    int rc = ctxprof_output_layer(ctx, out, &layer,
+                                  stage == CTXPROF_STAGE_LOAD ? "load_rejects" : "geocode_rejects",
+                                  wkbNone, cols, 5);
+    if (rc)
+        return rc;
+    OGRFeatureH f = OGR_F_Create(OGR_L_GetLayerDefn(layer));
+    for (size_t i = 0; i < rej->n && !rc; i++) {
+        if (rej->stage[i] != stage)
+            continue;
+        OGR_F_SetFID(f, OGRNullFID);
+        OGR_F_SetFieldString(f, 0, ctxprof_profile_source(p, rej->source[i])->name);
+        OGR_F_SetFieldInteger64(f, 1, rej->row[i]);
+        if (rej->field[i])
+            OGR_F_SetFieldString(f, 2, rej->field[i]);
+        else
+            OGR_F_SetFieldNull(f, 2);
+        OGR_F_SetFieldString(f, 3, rej->reason[i]);
+        if (rej->location_text[i])
+            OGR_F_SetFieldString(f, 4, rej->location_text[i]);
+        else
+            OGR_F_SetFieldNull(f, 4);
+        rc = ctxprof_output_write(ctx, out, layer, f);
+    }
+    OGR_F_Destroy(f);
+    return rc ? rc : ctxprof_output_end_layer(ctx, out);
+}
+
+int ctxprof_write_rejects(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_profile *p,
+                          const ctxprof_rejects *rej)
+{
+    int rc = write_reject_table(ctx, out, p, rej, CTXPROF_STAGE_LOAD);
+    return rc ? rc : write_reject_table(ctx, out, p, rej, CTXPROF_STAGE_GEOCODE);
+}

@@ -1,0 +1,241 @@
+#include "write/output.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cpl_conv.h>
+#include <cpl_string.h>
+#include <ogr_srs_api.h>
+
+struct ctxprof_output {
+    char *target, *tmp;
+    GDALDatasetH ds;
+    OGRSpatialReferenceH srs;
+    int in_transaction;
+    char **meta_keys, **meta_values;
+    size_t n_meta, cap_meta_keys, cap_meta_values;
+    int finished;
+};
+
+static int mkdir_parents(ctxprof_ctx *ctx, const char *path)
+{
+    char *dir = ctxprof_strdup(ctx, path);
+    if (!dir)
+        return CTXPROF_E_NOMEM;
+    char *slash = strrchr(dir, '/');
+    int rc = 0;
+    if (slash && slash != dir) {
+        *slash = '\0';
+        for (char *p = dir + 1; *p; p++) {
+            if (*p != '/')
+                continue;
+            *p = '\0';
+            mkdir(dir, 0777);
+            *p = '/';
+        }
+        if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+            rc = ctxprof_error(ctx, CTXPROF_E_IO, "%s: cannot create folder: %s", dir,
+                               strerror(errno));
+    }
+    ctxprof_free(ctx, dir);
+    return rc;
+}
+
+int ctxprof_output_open(ctxprof_ctx *ctx, ctxprof_output **outp, const char *target,
+                        const char *srs_def)
+{
+    int rc = 0;
+    *outp = NULL;
+    ctxprof_output *out = ctxprof_calloc(ctx, 1, sizeof *out);
+    if (!out)
+        return CTXPROF_E_NOMEM;
+    const char *slash = strrchr(target, '/');
+    out->target = ctxprof_strdup(ctx, target);
+    out->tmp = slash ? ctxprof_sprintf(ctx, "%.*s/.%s.tmp-%ld.gpkg", (int)(slash - target),
+                                       target, slash + 1, (long)getpid())
+                     : ctxprof_sprintf(ctx, ".%s.tmp-%ld.gpkg", target, (long)getpid());
+    if (!out->target || !out->tmp) {
+        rc = CTXPROF_E_NOMEM;
+        goto done;
+    }
+    if ((rc = mkdir_parents(ctx, target)))
+        goto done;
+    out->srs = OSRNewSpatialReference(NULL);
+    if (OSRSetFromUserInput(out->srs, srs_def) != OGRERR_NONE) {
+        rc = ctxprof_error(ctx, CTXPROF_E_CRS, "profile CRS '%s' is not a known CRS", srs_def);
+        goto done;
+    }
+    OSRSetAxisMappingStrategy(out->srs, OAMS_TRADITIONAL_GIS_ORDER);
+    GDALDriverH drv = GDALGetDriverByName("GPKG");
+    if (!drv) {
+        rc = ctxprof_error(ctx, CTXPROF_E_DB, "GDAL has no GPKG driver");
+        goto done;
+    }
+    VSIUnlink(out->tmp);
+    out->ds = GDALCreate(drv, out->tmp, 0, 0, 0, GDT_Unknown, NULL);
+    if (!out->ds) {
+        rc = ctxprof_error(ctx, CTXPROF_E_IO, "%s: cannot create output", target);
+        ctxprof_error_append_lib(ctx);
+        goto done;
+    }
+done:
+    if (rc) {
+        ctxprof_output_close(ctx, out);
+        return rc;
+    }
+    *outp = out;
+    return 0;
+}
+
+int ctxprof_output_end_layer(ctxprof_ctx *ctx, ctxprof_output *out)
+{
+    if (!out->in_transaction)
+        return 0;
+    out->in_transaction = 0;
+    if (GDALDatasetCommitTransaction(out->ds) != OGRERR_NONE) {
+        ctxprof_error(ctx, CTXPROF_E_DB, "%s: cannot commit layer", out->target);
+        ctxprof_error_append_lib(ctx);
+        return CTXPROF_E_DB;
+    }
+    return 0;
+}
+
+int ctxprof_output_layer(ctxprof_ctx *ctx, ctxprof_output *out, OGRLayerH *layer,
+                         const char *name, OGRwkbGeometryType geom,
+                         const ctxprof_column *cols, size_t n_cols)
+{
+    int rc;
+    if ((rc = ctxprof_output_end_layer(ctx, out)))
+        return rc;
+    char **opts = CSLSetNameValue(NULL, "SPATIAL_INDEX", geom == wkbNone ? "NO" : "YES");
+    if (geom == wkbNone)
+        opts = CSLSetNameValue(opts, "ASPATIAL_VARIANT", "GPKG_ATTRIBUTES");
+    *layer = GDALDatasetCreateLayer(out->ds, name, geom == wkbNone ? NULL : out->srs, geom,
+                                    opts);
+    CSLDestroy(opts);
+    if (!*layer) {
+        ctxprof_error(ctx, CTXPROF_E_DB, "%s: cannot create layer %s", out->target, name);
+        ctxprof_error_append_lib(ctx);
+        return CTXPROF_E_DB;
+    }
+    for (size_t i = 0; i < n_cols; i++) {
+        OGRFieldDefnH fd = OGR_Fld_Create(cols[i].name, cols[i].type);
+        OGRErr err = OGR_L_CreateField(*layer, fd, TRUE);
+        OGR_Fld_Destroy(fd);
+        if (err != OGRERR_NONE) {
+            ctxprof_error(ctx, CTXPROF_E_DB, "%s: cannot add field %s to layer %s",
+                          out->target, cols[i].name, name);
+            ctxprof_error_append_lib(ctx);
+            return CTXPROF_E_DB;
+        }
+    }
+    if (GDALDatasetStartTransaction(out->ds, FALSE) != OGRERR_NONE) {
+        ctxprof_error(ctx, CTXPROF_E_DB, "%s: cannot start a transaction", out->target);
+        return CTXPROF_E_DB;
+    }
+    out->in_transaction = 1;
+    return 0;
+}
+
+int ctxprof_output_write(ctxprof_ctx *ctx, ctxprof_output *out, OGRLayerH layer,
+                         OGRFeatureH feat)
+{
+    if (OGR_L_CreateFeature(layer, feat) != OGRERR_NONE) {
+        ctxprof_error(ctx, CTXPROF_E_DB, "%s: cannot write a feature to layer %s", out->target,
+                      OGR_L_GetName(layer));
+        ctxprof_error_append_lib(ctx);
+        return CTXPROF_E_DB;
+    }
+    return 0;
+}
+
+OGRSpatialReferenceH ctxprof_output_srs(const ctxprof_output *out) { return out->srs; }
+
+const char *ctxprof_output_target(const ctxprof_output *out) { return out->target; }
+
+int ctxprof_output_meta(ctxprof_ctx *ctx, ctxprof_output *out, const char *key,
+                        const char *value)
+{
+    if (ctxprof_grow(ctx, (void **)&out->meta_keys, &out->cap_meta_keys, out->n_meta + 1,
+                     sizeof(char *)) ||
+        ctxprof_grow(ctx, (void **)&out->meta_values, &out->cap_meta_values, out->n_meta + 1,
+                     sizeof(char *)))
+        return CTXPROF_E_NOMEM;
+    out->meta_keys[out->n_meta] = ctxprof_strdup(ctx, key);
+    out->meta_values[out->n_meta] = ctxprof_strdup(ctx, value ? value : "");
+    out->n_meta++;
+    if (!out->meta_keys[out->n_meta - 1] || !out->meta_values[out->n_meta - 1])
+        return CTXPROF_E_NOMEM;
+    return 0;
+}
+
+int ctxprof_output_metaf(ctxprof_ctx *ctx, ctxprof_output *out, const char *key,
+                         const char *fmt, ...)
+{
+    char buf[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    return ctxprof_output_meta(ctx, out, key, buf);
+}
+
+int ctxprof_output_finish(ctxprof_ctx *ctx, ctxprof_output *out)
+{
+    int rc;
+    OGRLayerH meta;
+    static const ctxprof_column cols[] = {{"key", OFTString}, {"value", OFTString}};
+    if ((rc = ctxprof_output_layer(ctx, out, &meta, "run_metadata", wkbNone, cols, 2)))
+        return rc;
+    OGRFeatureH f = OGR_F_Create(OGR_L_GetLayerDefn(meta));
+    for (size_t i = 0; i < out->n_meta && !rc; i++) {
+        OGR_F_SetFID(f, OGRNullFID);
+        OGR_F_SetFieldString(f, 0, out->meta_keys[i]);
+        OGR_F_SetFieldString(f, 1, out->meta_values[i]);
+        rc = ctxprof_output_write(ctx, out, meta, f);
+    }
+    OGR_F_Destroy(f);
+    if (rc || (rc = ctxprof_output_end_layer(ctx, out)))
+        return rc;
+    CPLErrorReset();
+    GDALClose(out->ds);
+    out->ds = NULL;
+    if (CPLGetLastErrorType() >= CE_Failure) {
+        ctxprof_error(ctx, CTXPROF_E_IO, "%s: closing the output failed", out->target);
+        ctxprof_error_append_lib(ctx);
+        return CTXPROF_E_IO;
+    }
+    if (rename(out->tmp, out->target) != 0)
+        return ctxprof_error(ctx, CTXPROF_E_IO, "%s: cannot move the finished output into place: %s",
+                             out->target, strerror(errno));
+    out->finished = 1;
+    return 0;
+}
+
+void ctxprof_output_close(ctxprof_ctx *ctx, ctxprof_output *out)
+{
+    if (!out)
+        return;
+    if (out->ds) {
+        if (out->in_transaction)
+            GDALDatasetRollbackTransaction(out->ds);
+        GDALClose(out->ds);
+    }
+    if (!out->finished && out->tmp)
+        VSIUnlink(out->tmp);
+    if (out->srs)
+        OSRDestroySpatialReference(out->srs);
+    for (size_t i = 0; i < out->n_meta; i++) {
+        ctxprof_free(ctx, out->meta_keys[i]);
+        ctxprof_free(ctx, out->meta_values[i]);
+    }
+    ctxprof_free(ctx, out->meta_keys);
+    ctxprof_free(ctx, out->meta_values);
+    ctxprof_free(ctx, out->target);
+    ctxprof_free(ctx, out->tmp);
+    ctxprof_free(ctx, out);
+}

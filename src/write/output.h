@@ -1,0 +1,49 @@
+/* Output dataset: one GeoPackage written to a temporary file beside the
+ * target and renamed into place by ctxprof_output_finish, so an interrupted
+ * run never leaves a broken file where a good one was.
+ */
+#ifndef CTXPROF_OUTPUT_H
+#define CTXPROF_OUTPUT_H
+
+#include <gdal.h>
+#include <ogr_api.h>
+
+#include "core/context.h"
+
+typedef struct {
+    const char *name;
+    OGRFieldType type;
+} ctxprof_column;
+
+typedef struct ctxprof_output ctxprof_output;
+
+/* Creates the temporary GeoPackage for target (its folder is created when
+ * missing). srs_def is the profile CRS (e.g. "EPSG:27700"). */
+int ctxprof_output_open(ctxprof_ctx *ctx, ctxprof_output **out, const char *target,
+                        const char *srs_def);
+/* Creates a layer (geom wkbNone for a table) inside one transaction per
+ * layer; the layer is owned by the output. */
+int ctxprof_output_layer(ctxprof_ctx *ctx, ctxprof_output *out, OGRLayerH *layer,
+                         const char *name, OGRwkbGeometryType geom,
+                         const ctxprof_column *cols, size_t n_cols);
+/* Writes a feature and destroys nothing: the caller owns feat. */
+int ctxprof_output_write(ctxprof_ctx *ctx, ctxprof_output *out, OGRLayerH layer,
+                         OGRFeatureH feat);
+/* Commits the open layer transaction. */
+int ctxprof_output_end_layer(ctxprof_ctx *ctx, ctxprof_output *out);
+OGRSpatialReferenceH ctxprof_output_srs(const ctxprof_output *out);
+
+/* Adds a run_metadata row (written by finish). */
+int ctxprof_output_meta(ctxprof_ctx *ctx, ctxprof_output *out, const char *key,
+                        const char *value);
+int ctxprof_output_metaf(ctxprof_ctx *ctx, ctxprof_output *out, const char *key,
+                         const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Writes run_metadata, closes the dataset and renames it onto the target. */
+int ctxprof_output_finish(ctxprof_ctx *ctx, ctxprof_output *out);
+/* Frees out; when finish was not reached, removes the temporary file. */
+void ctxprof_output_close(ctxprof_ctx *ctx, ctxprof_output *out);
+
+const char *ctxprof_output_target(const ctxprof_output *out);
+
+#endif

@@ -1,0 +1,120 @@
+/* Profile files: schema validation with file and line in every error,
+ * defaults, path resolution, sources and their field maps. */
+#include "test_util.h"
+
+#include "profile/profile.h"
+
+static ctxprof_ctx *ctx;
+
+static int setup(void **state)
+{
+    (void)state;
+    ctx = ctxprof_ctx_new();
+    return ctx ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    ctxprof_ctx_free(ctx);
+    return 0;
+}
+
+static void test_good_profile(void **state)
+{
+    (void)state;
+    ctxprof_profile *p = NULL;
+    const char *path = test_data("profiles/good.ini");
+    assert_int_equal(ctxprof_profile_load(ctx, &p, path), 0);
+    assert_string_equal(ctxprof_profile_str(p, "profile", "name"), "Test profile");
+    /* Paths resolve against the profile's folder; absolute paths stay. */
+    char want[1100];
+    snprintf(want, sizeof want, "%s", test_data("profiles/out/test.gpkg"));
+    assert_string_equal(ctxprof_profile_str(p, "profile", "output"), want);
+    assert_string_equal(ctxprof_profile_str(p, "contexts", "parks"), "/abs/parks.shp");
+    /* Set values win; unset keys give the schema default. */
+    assert_near(ctxprof_profile_num(p, "snap", "park_buffer_m"), 40, 0);
+    assert_near(ctxprof_profile_num(p, "snap", "bus_max_dist_m"), 30, 0);
+    assert_string_equal(ctxprof_profile_str(p, "hotspots", "kernel"), "quartic");
+    assert_null(ctxprof_profile_str(p, "hotspots", "radius_m"));
+    assert_string_equal(ctxprof_profile_str(p, "profile", "key_env"), "CTXPROF_KEY");
+
+    assert_int_equal(ctxprof_profile_n_sources(p), 2);
+    const ctxprof_source *s = ctxprof_profile_source(p, 0);
+    assert_string_equal(s->name, "police");
+    assert_string_equal(s->kind, "police_referral");
+    assert_string_equal(s->encoding, "CP1252");
+    assert_string_equal(s->open_options, "SEPARATOR=SEMICOLON");
+    assert_null(s->layer);
+    assert_string_equal(ctxprof_source_field(s, "date"), "Date Reported");
+    assert_string_equal(ctxprof_source_field(s, "code"), "Offence Code, Flag Code");
+    assert_null(ctxprof_source_field(s, "postcode"));
+    assert_int_equal(s->n_fields, 4);
+    const ctxprof_source *b = ctxprof_profile_source(p, 1);
+    assert_string_equal(b->layer, "Incidents");
+    snprintf(want, sizeof want, "%s", test_data("profiles/bus.xlsx"));
+    assert_string_equal(b->path, want);
+    assert_string_equal(b->date_format, "excel");
+    assert_string_equal(b->encoding, "UTF-8"); /* default */
+    assert_null(ctxprof_profile_source(p, 2));
+    ctxprof_profile_free(ctx, p);
+}
+
+/* Each bad profile fails with CTXPROF_E_CONFIG (or IO) and a message that
+ * names the file and the line. */
+static void expect_error(const char *name, int code, const char *fragment)
+{
+    ctxprof_profile *p = (ctxprof_profile *)1;
+    const char *path = test_data(name);
+    int rc = ctxprof_profile_load(ctx, &p, path);
+    assert_int_equal(rc, code);
+    assert_null(p);
+    const char *msg = ctxprof_errmsg(ctx);
+    if (!strstr(msg, fragment) || !strstr(msg, path))
+        fail_msg("message '%s' lacks '%s' or the path", msg, fragment);
+}
+
+static void test_errors_name_file_and_line(void **state)
+{
+    (void)state;
+    expect_error("profiles/unknown_key.ini", CTXPROF_E_CONFIG,
+                 "line 3: unknown key 'colour' in [profile]");
+    expect_error("profiles/unknown_section.ini", CTXPROF_E_CONFIG, "line 5: unknown section [hotspot]");
+    expect_error("profiles/bad_number.ini", CTXPROF_E_CONFIG,
+                 "line 4: [snap] park_buffer_m: 'far' is not a non-negative number");
+    expect_error("profiles/duplicate_key.ini", CTXPROF_E_CONFIG,
+                 "line 3: 'name' in [profile] is already set on line 2");
+    expect_error("profiles/no_name.ini", CTXPROF_E_CONFIG, "[profile] name is required");
+    expect_error("profiles/source_no_path.ini", CTXPROF_E_CONFIG, "line 3: [source.a] has no path");
+    expect_error("profiles/bad_field.ini", CTXPROF_E_CONFIG,
+                 "line 6: unknown key 'field.colour' in [source.a]");
+    expect_error("profiles/bad_date_format.ini", CTXPROF_E_CONFIG,
+                 "line 6: [source.a] date_format 'mdy' is not dmy, ymd, excel or month");
+    expect_error("profiles/syntax.ini", CTXPROF_E_CONFIG, "line 3: syntax error");
+    expect_error("profiles/missing.ini", CTXPROF_E_IO, "cannot open profile");
+}
+
+static void test_split_uri(void **state)
+{
+    (void)state;
+    char *path, *layer;
+    assert_int_equal(ctxprof_split_uri(ctx, "a/b.gpkg|layername=lsoa", &path, &layer), 0);
+    assert_string_equal(path, "a/b.gpkg");
+    assert_string_equal(layer, "lsoa");
+    ctxprof_free(ctx, path);
+    ctxprof_free(ctx, layer);
+    assert_int_equal(ctxprof_split_uri(ctx, "x.shp", &path, &layer), 0);
+    assert_string_equal(path, "x.shp");
+    assert_null(layer);
+    ctxprof_free(ctx, path);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_good_profile),
+        cmocka_unit_test(test_errors_name_file_and_line),
+        cmocka_unit_test(test_split_uri),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
