@@ -139,7 +139,9 @@ static int cli_progress(double complete, const char *msg, void *payload)
     if (progress_state.mode == 2) {
         int tick = (int)(complete * 40.0 + 1e-9);
         for (int t = progress_state.last_tick + 1; t <= tick; t++) {
-            if (t % 4 == 0)
+            if (t == 0)
+                fputc('0', stderr);
+            else if (t % 4 == 0)
                 fprintf(stderr, "%d", t / 4 * 10);
             else
                 fputc('.', stderr);
@@ -203,10 +205,8 @@ ctxprof_ctx *cli_context(const cli_args *a)
                     a->verbose ? CTXPROF_LOG_DEBUG
                                : (a->quiet ? CTXPROF_LOG_ERROR : CTXPROF_LOG_WARN));
     progress_state.mode = a->progress ? 2 : (isatty(2) && !a->quiet ? 1 : 0);
-    progress_state.last_tick = 0;
+    progress_state.last_tick = -1;
     progress_state.t0 = mono();
-    if (progress_state.mode == 2)
-        fputs("0", stderr);
     if (progress_state.mode)
         ctxprof_set_progress(ctx, cli_progress, NULL);
     return ctx;

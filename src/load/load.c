@@ -227,7 +227,9 @@ static int load_study_area(ctxprof_ctx *ctx, ctxprof_loader *ld, const char *uri
         goto done;
     }
     ct = OCTNewCoordinateTransformation(lsrs, ld->target);
-    all = OGR_G_CreateGeometry(wkbMultiPolygon);
+    /* Adjacent polygons in one MultiPolygon are invalid, so the parts go
+     * into a collection and are unioned. */
+    all = OGR_G_CreateGeometry(wkbGeometryCollection);
     OGRFeatureH f;
     while ((f = OGR_L_GetNextFeature(layer))) {
         OGRGeometryH g = OGR_F_GetGeometryRef(f);
@@ -257,17 +259,24 @@ static int load_study_area(ctxprof_ctx *ctx, ctxprof_loader *ld, const char *uri
     }
     OGR_G_ExportToWkb(all, wkbNDR, wkb);
     GEOSContextHandle_t h = ctxprof_geos(ctx);
-    GEOSGeometry *g = GEOSGeomFromWKB_buf_r(h, wkb, n);
-    if (g && !GEOSisValid_r(h, g)) {
-        GEOSGeometry *v = GEOSMakeValid_r(h, g);
-        GEOSGeom_destroy_r(h, g);
-        g = v;
-        ctxprof_log(ctx, CTXPROF_LOG_WARN, "%s: the study area was not valid and was repaired",
-                    path);
+    GEOSGeometry *parts = GEOSGeomFromWKB_buf_r(h, wkb, n);
+    int repaired = 0;
+    for (int i = 0; parts && i < GEOSGetNumGeometries_r(h, parts); i++)
+        repaired |= GEOSisValid_r(h, GEOSGetGeometryN_r(h, parts, i)) != 1;
+    if (repaired) {
+        GEOSMakeValidParams *mp = GEOSMakeValidParams_create_r(h);
+        GEOSMakeValidParams_setMethod_r(h, mp, GEOS_MAKE_VALID_STRUCTURE);
+        GEOSMakeValidParams_setKeepCollapsed_r(h, mp, 0);
+        GEOSGeometry *v = GEOSMakeValidWithParams_r(h, parts, mp);
+        GEOSMakeValidParams_destroy_r(h, mp);
+        GEOSGeom_destroy_r(h, parts);
+        parts = v;
+        ctxprof_log(ctx, CTXPROF_LOG_WARN,
+                    "%s: invalid study area polygons were repaired (make-valid)", path);
     }
-    ld->study_area = g ? GEOSUnaryUnion_r(h, g) : NULL;
-    if (g)
-        GEOSGeom_destroy_r(h, g);
+    ld->study_area = parts ? GEOSUnaryUnion_r(h, parts) : NULL;
+    if (parts)
+        GEOSGeom_destroy_r(h, parts);
     if (!ld->study_area || !(ld->study_prep = GEOSPrepare_r(h, ld->study_area))) {
         rc = ctxprof_error_at(ctx, CTXPROF_E_GEOM, path, 0, NULL,
                               "cannot build the study area geometry");

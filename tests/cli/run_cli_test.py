@@ -1,0 +1,348 @@
+#!/usr/bin/python3
+"""Runs one CLI test case (tests/cli/cases/NAME.json) against the ctxprof binary.
+
+A case is data: the arguments, the expected exit status, text that stdout and
+stderr must (or must not) contain, and named checks on the output GeoPackage.
+Placeholders in arguments: {root} (source tree), {tmp} (a fresh temporary
+folder), {sample} (gis-data/sample), {data} (tests/data), {real}
+(../shared/data/real).
+
+Checks (each a function below, so that a case names what it relies on):
+  layers              the output has exactly these layers (and run_metadata)
+  row_accounting      every row of every source is an incident, a reject or a
+                      linkage record, counted independently with OGR
+  run_metadata        version, arguments, inputs with SHA-256, parameters, counts, timings
+  no_identity         no name, date of birth or system id from any source appears in
+                      any output cell
+  truth_positions     incidents placed from coordinates lie where the truth file says
+  output_unchanged    a failed run leaves an earlier output untouched and no temp files
+"""
+import argparse
+import configparser
+import csv
+import glob
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+from osgeo import gdal, ogr
+
+gdal.UseExceptions()
+
+
+def fail(msg):
+    print("FAIL: " + msg)
+    sys.exit(1)
+
+
+def expand(s, env):
+    for k, v in env.items():
+        if isinstance(v, str):
+            s = s.replace("{" + k + "}", v)
+    return s
+
+
+def open_gpkg(path):
+    ds = ogr.Open(path)
+    if ds is None:
+        fail(f"cannot open output {path}")
+    return ds
+
+
+def run_metadata(ds):
+    lyr = ds.GetLayerByName("run_metadata")
+    if lyr is None:
+        fail("no run_metadata table")
+    return {f["key"]: f["value"] for f in lyr}
+
+
+def read_profile(path):
+    cp = configparser.ConfigParser(inline_comment_prefixes=(";",), interpolation=None)
+    cp.optionxform = str
+    cp.read(path, encoding="utf-8")
+    return cp
+
+
+def source_uri(profile_path, value):
+    path, _, layer = value.partition("|layername=")
+    if not os.path.isabs(path):
+        path = os.path.join(os.path.dirname(profile_path), path)
+    return path, layer or None
+
+
+def open_source(profile_path, sec):
+    path, layer = source_uri(profile_path, sec["path"])
+    oo = [o.strip() for o in sec.get("open_options", "").split(",") if o.strip()]
+    ds = gdal.OpenEx(path, gdal.OF_VECTOR, open_options=oo)
+    lyr = ds.GetLayerByName(layer) if layer else ds.GetLayer(0)
+    return ds, lyr
+
+
+def count_rows(ds, lyr):
+    """Rows as a user counts them: every feature but a DOS Ctrl-Z end-of-file line."""
+    n = 0
+    for f in lyr:
+        vals = [f.GetField(i) for i in range(f.GetFieldCount())]
+        if vals and vals[0] == "\x1a" and not any(v not in (None, "") for v in vals[1:]):
+            continue
+        n += 1
+    return n
+
+
+def check_layers(case, out, env):
+    ds = open_gpkg(out)
+    names = sorted(ds.GetLayer(i).GetName() for i in range(ds.GetLayerCount()))
+    want = sorted(case["layers"])
+    if names != want:
+        fail(f"layers {names}, expected {want}")
+
+
+def check_row_accounting(case, out, env):
+    ds = open_gpkg(out)
+    meta = run_metadata(ds)
+    profile = expand(case["profile"], env)
+    cp = read_profile(profile)
+    per_source = {}
+    for layer, key in (("incidents", "incidents"), ("load_rejects", "rejects_load"),
+                       ("geocode_rejects", "rejects_geocode")):
+        for f in ds.GetLayerByName(layer):
+            per_source.setdefault(f["source"], {}).setdefault(key, 0)
+            per_source[f["source"]][key] += 1
+    total = 0
+    for sec in cp.sections():
+        if not sec.startswith("source."):
+            continue
+        name = sec[len("source."):]
+        sds, lyr = open_source(profile, cp[sec])
+        rows = count_rows(sds, lyr)
+        total += rows
+        got = {k: int(meta.get(f"rows.{name}.{k}", -1)) for k in
+               ("rows_read", "incidents", "rejects_load", "rejects_geocode", "linkage")}
+        if got["rows_read"] != rows:
+            fail(f"source {name}: OGR counts {rows} rows, run_metadata says {got['rows_read']}")
+        accounted = got["incidents"] + got["rejects_load"] + got["rejects_geocode"] + got["linkage"]
+        if accounted != rows:
+            fail(f"source {name}: {rows} rows but {accounted} accounted for ({got})")
+        layers = per_source.get(name, {})
+        for k in ("incidents", "rejects_load", "rejects_geocode"):
+            if layers.get(k, 0) != got[k]:
+                fail(f"source {name}: {k} is {got[k]} in run_metadata, {layers.get(k, 0)} in the layers")
+        # Every reject names a row of its source and gives a reason.
+    for layer in ("load_rejects", "geocode_rejects"):
+        for f in ds.GetLayerByName(layer):
+            if not f["reason"] or f["source_row"] < 1:
+                fail(f"{layer}: a reject without a reason or row: {f['source']} {f['source_row']}")
+    if int(meta["rows.total.rows_read"]) != total:
+        fail(f"total rows {total}, run_metadata says {meta['rows.total.rows_read']}")
+    if total < case.get("min_rows", 1):
+        fail(f"only {total} rows read")
+    print(f"row accounting: {total} rows across the sources all accounted for")
+
+
+def check_run_metadata(case, out, env):
+    meta = run_metadata(open_gpkg(out))
+    for k in ("version", "created_at", "arguments", "profile.path", "profile.sha256",
+              "time.load_s", "time.write_s", "rows.total.rows_read", "pseudonym_key"):
+        if k not in meta:
+            fail(f"run_metadata lacks {k}")
+    profile = expand(case["profile"], env)
+    if meta["profile.sha256"] != hashlib.sha256(open(profile, "rb").read()).hexdigest():
+        fail("run_metadata profile.sha256 does not match the profile file")
+    n_inputs = 0
+    for k, v in meta.items():
+        m = re.fullmatch(r"input\.(.+)\.sha256", k)
+        if not m:
+            continue
+        path, _ = source_uri(profile, meta[f"input.{m.group(1)}.path"]) \
+            if not os.path.isabs(meta[f"input.{m.group(1)}.path"]) else \
+            (meta[f"input.{m.group(1)}.path"].partition("|layername=")[0], None)
+        if hashlib.sha256(open(path, "rb").read()).hexdigest() != v:
+            fail(f"run_metadata {k} does not match {path}")
+        n_inputs += 1
+    if n_inputs < case.get("min_inputs", 1):
+        fail(f"run_metadata has SHA-256 for only {n_inputs} inputs")
+    if not any(k.startswith("param.") for k in meta):
+        fail("run_metadata has no parameters")
+    for arg in case.get("metadata_arguments_contain", []):
+        if expand(arg, env) not in meta["arguments"]:
+            fail(f"run_metadata arguments '{meta['arguments']}' lack '{arg}'")
+    print(f"run_metadata: {len(meta)} rows, {n_inputs} inputs with SHA-256")
+
+
+def identity_values(profile):
+    """Every identity value (names, dates of birth, system ids) in the sources."""
+    cp = read_profile(profile)
+    names, exact = set(), set()
+    for sec in cp.sections():
+        if not sec.startswith("source."):
+            continue
+        s = cp[sec]
+        enc = s.get("encoding", "UTF-8")
+        cols = {k: s[k] for k in s if k.startswith("field.") and re.search(
+            r"(forename|surname|dob|person_id|person2_id)$", k)}
+        if not cols:
+            continue
+        sds, lyr = open_source(profile, s)
+        defn = lyr.GetLayerDefn()
+        idx = {k: defn.GetFieldIndex(v) for k, v in cols.items()}
+        for f in lyr:
+            for k, i in idx.items():
+                if i < 0 or not f.IsFieldSetAndNotNull(i):
+                    continue
+                v = f.GetFieldAsString(i)
+                if enc.upper() not in ("UTF-8", "UTF8"):
+                    v = v.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+                v = v.strip()
+                if len(v) < 3:
+                    continue
+                (names if k.endswith("name") else exact).add(v.lower())
+    return names, exact
+
+
+def check_no_identity(case, out, env):
+    names, exact = identity_values(expand(case["profile"], env))
+    if not names and not exact:
+        fail("the sources carry no identity fields to check against")
+    ds = open_gpkg(out)
+    hits = []
+    for i in range(ds.GetLayerCount()):
+        lyr = ds.GetLayer(i)
+        defn = lyr.GetLayerDefn()
+        cols = [defn.GetFieldDefn(j).GetName() for j in range(defn.GetFieldCount())]
+        for f in lyr:
+            for j, c in enumerate(cols):
+                if not f.IsFieldSetAndNotNull(j):
+                    continue
+                v = f.GetFieldAsString(j).lower()
+                if v in exact or v in names:
+                    hits.append((lyr.GetName(), c, "exact"))
+                elif c != "location_text":
+                    # Free-text location may legitimately name a street after a
+                    # person; everywhere else a name token is a leak.
+                    for tok in re.split(r"[^\w'-]+", v):
+                        if tok in names and len(tok) >= 4:
+                            hits.append((lyr.GetName(), c, "token"))
+                            break
+    if hits:
+        fail(f"identity values found in the output: {hits[:5]} ({len(hits)} in all)")
+    print(f"no identity: {len(names)} names and {len(exact)} dates of birth/ids absent from every output cell")
+
+
+def check_output_unchanged(case, out, env):
+    before = env["_before_sha"]
+    if before is None:
+        fail("no earlier output to compare")
+    now = hashlib.sha256(open(out, "rb").read()).hexdigest()
+    if now != before:
+        fail("a failed run changed the earlier output")
+    leftovers = glob.glob(os.path.join(os.path.dirname(out), ".*tmp*"))
+    if leftovers:
+        fail(f"temporary files left behind: {leftovers}")
+
+
+def check_truth_positions(case, out, env):
+    truth_path = os.path.join(env["sample"], "truth", "incidents_truth.csv")
+    truth = {}
+    with open(truth_path, newline="", encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            truth[(r["source"], int(r["source_row"]))] = (float(r["true_x"]), float(r["true_y"]), r)
+    ds = open_gpkg(out)
+    cp = read_profile(expand(case["profile"], env))
+    kind_of = {s[len("source."):]: cp[s].get("kind") for s in cp.sections() if s.startswith("source.")}
+    n, far = 0, []
+    tol = case.get("truth_tolerance_m", 1.0)
+    for f in ds.GetLayerByName("incidents"):
+        if f["geocode_method"] not in ("coord_bng", "coord_wgs84", "geometry"):
+            continue
+        key = (f["source"], f["source_row"])
+        if key not in truth:
+            key = (kind_of.get(f["source"], ""), f["source_row"])
+        if key not in truth:
+            continue
+        x, y, r = truth[key]
+        g = f.GetGeometryRef()
+        d = ((g.GetX() - x) ** 2 + (g.GetY() - y) ** 2) ** 0.5
+        n += 1
+        if d > tol and not r.get("is_fault"):
+            far.append((key, round(d, 1)))
+    if n < case.get("min_truth_matches", 1):
+        fail(f"only {n} incidents matched the truth file")
+    if far:
+        fail(f"{len(far)} coordinate incidents lie more than {tol} m from their true position: {far[:5]}")
+    print(f"truth positions: {n} coordinate incidents within {tol} m of the truth")
+
+
+CHECKS = {
+    "layers": check_layers,
+    "row_accounting": check_row_accounting,
+    "run_metadata": check_run_metadata,
+    "no_identity": check_no_identity,
+    "output_unchanged": check_output_unchanged,
+    "truth_positions": check_truth_positions,
+}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--ctxprof", required=True)
+    ap.add_argument("--root", required=True)
+    ap.add_argument("case")
+    a = ap.parse_args()
+    case = json.load(open(a.case, encoding="utf-8"))
+    tmp = tempfile.mkdtemp(prefix="ctxprof-cli-")
+    env = {"root": a.root, "tmp": tmp, "sample": os.path.join(a.root, "gis-data", "sample"),
+           "data": os.path.join(a.root, "tests", "data"),
+           "real": os.path.normpath(os.path.join(a.root, "..", "shared", "data", "real"))}
+    env["_before_sha"] = None
+    try:
+        # A case may first run a command whose output a later failing run must not touch.
+        for pre in case.get("before", []):
+            r = subprocess.run([a.ctxprof] + [expand(x, env) for x in pre],
+                               capture_output=True, text=True)
+            if r.returncode != 0:
+                fail(f"setup command failed: {r.stderr}")
+        out = expand(case.get("output", "{tmp}/out.gpkg"), env)
+        if os.path.exists(out):
+            env["_before_sha"] = hashlib.sha256(open(out, "rb").read()).hexdigest()
+        args = [a.ctxprof] + [expand(x, env) for x in case["args"]]
+        r = subprocess.run(args, capture_output=True, text=True, timeout=case.get("timeout", 600),
+                           stdin=subprocess.DEVNULL)
+        print("$ " + " ".join(args))
+        print(r.stdout[-3000:])
+        print(r.stderr[-3000:], file=sys.stderr)
+        if r.returncode != case.get("exit", 0):
+            fail(f"exit status {r.returncode}, expected {case.get('exit', 0)}")
+        for stream, text in (("stdout", r.stdout), ("stderr", r.stderr)):
+            for want in case.get(stream + "_contains", []):
+                if expand(want, env) not in text:
+                    fail(f"{stream} lacks '{expand(want, env)}'")
+            for pat in case.get(stream + "_matches", []):
+                if not re.search(expand(pat, env), text, re.M):
+                    fail(f"{stream} does not match /{pat}/")
+            for bad in case.get(stream + "_lacks", []):
+                if expand(bad, env) in text:
+                    fail(f"{stream} contains '{expand(bad, env)}'")
+        if case.get("json"):
+            summary = json.loads(r.stdout)
+            for path, want in case["json"].items():
+                v = summary
+                for part in path.split("."):
+                    v = v[part]
+                if want == "positive":
+                    if not v > 0:
+                        fail(f"json {path} = {v}, expected > 0")
+                elif v != want:
+                    fail(f"json {path} = {v}, expected {want}")
+        for check in case.get("checks", []):
+            CHECKS[check](case, out, env)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
