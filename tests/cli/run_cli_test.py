@@ -327,6 +327,12 @@ def main():
             for bad in case.get(stream + "_lacks", []):
                 if expand(bad, env) in text:
                     fail(f"{stream} contains '{expand(bad, env)}'")
+        if case.get("stdout_in_file"):
+            # A document that embeds generated text must hold it verbatim.
+            doc = open(expand(case["stdout_in_file"], env), encoding="utf-8").read()
+            body = r.stdout.split("\n", case.get("stdout_skip_lines", 0))[-1]
+            if body not in doc:
+                fail(f"{case['stdout_in_file']} does not hold the current output; regenerate it")
         if case.get("json"):
             summary = json.loads(r.stdout)
             for path, want in case["json"].items():
