@@ -2,6 +2,7 @@
 #include "load/codemap.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -165,17 +166,44 @@ int ctxprof_codemap_code(const ctxprof_codemap *map, const char *code, uint32_t 
     return 1;
 }
 
+/* A keyword matches as whole words: "stabbed" is not found in "unstabbed". */
+static int find_word(const char *text, const char *kw)
+{
+    size_t n = strlen(kw);
+    for (const char *p = text; (p = strcasestr(p, kw)); p++) {
+        int start_ok = p == text || !isalnum((unsigned char)p[-1]);
+        int end_ok = !isalnum((unsigned char)p[n]);
+        if (start_ok && end_ok)
+            return 1;
+    }
+    return 0;
+}
+
 int ctxprof_codemap_text(const ctxprof_codemap *map, const char *text, uint32_t *cats,
                          uint32_t *flags)
 {
     int hits = 0;
     for (size_t i = 0; i < map->n_keywords; i++)
-        if (strcasestr(text, map->keywords[i].key)) {
+        if (find_word(text, map->keywords[i].key)) {
             *cats |= map->keywords[i].cats;
             *flags |= map->keywords[i].flags;
             hits++;
         }
     return hits;
+}
+
+int ctxprof_codemap_load_text(ctxprof_ctx *ctx, ctxprof_codemap **out, const char *name,
+                              const char *csv)
+{
+    char path[256];
+    snprintf(path, sizeof path, "/vsimem/ctxprof-codes/%s.csv", name);
+    VSILFILE *fp = VSIFileFromMemBuffer(path, (GByte *)csv, strlen(csv), FALSE);
+    if (!fp)
+        return ctxprof_error(ctx, CTXPROF_E_INTERNAL, "cannot map the built-in code map %s", name);
+    VSIFCloseL(fp);
+    int rc = ctxprof_codemap_load(ctx, out, path);
+    VSIUnlink(path);
+    return rc;
 }
 
 size_t ctxprof_codemap_size(const ctxprof_codemap *map)

@@ -14,12 +14,12 @@
 #include <ogr_srs_api.h>
 
 #include "load/codemap.h"
+#include "load/fields.h"
+#include "load/kinds.h"
 #include "load/taxonomy.h"
 
 const char *const ctxprof_geocode_method_names[] = {"none", "geometry", "coord_bng",
                                                     "coord_wgs84"};
-
-#define MAX_COLS 8 /* columns listed in one field.* key */
 
 struct ctxprof_loader {
     const ctxprof_profile *profile;
@@ -27,26 +27,28 @@ struct ctxprof_loader {
     GEOSGeometry *study_area;
     const GEOSPreparedGeometry *study_prep;
     ctxprof_pseudonym *pseudonym;
-    ctxprof_codemap **codemaps; /* one per source, NULL without code_map */
+    const ctxprof_kind **kinds;  /* per source */
+    ctxprof_codemap **codemaps;  /* the profile's code map per source, or NULL */
+    ctxprof_codemap **kindmaps;  /* the kind's built-in code map per source */
+    ctxprof_codemap *keywords;   /* keywords looked for in every source's free text */
+    uint32_t *kind_cats;         /* categories every row of the source carries */
     ctxprof_datetime period_start, period_end, today;
 };
 
-/* Column indices for one source's field map (-1 when not mapped). */
+/* A source's resolved columns and coordinate transforms. */
 typedef struct {
-    int date, time, x, y, lon, lat, postcode, address, location, text;
-    int person_id, forename, surname, dob;
-    int code[MAX_COLS], n_code;
-    const char *system;
+    ctxprof_columns col;
     OGRSpatialReferenceH xy_srs;
     OGRCoordinateTransformationH xy_ct, wgs_ct, geom_ct;
 } source_cols;
 
-/* One row being read: values already converted to UTF-8. */
+/* One row being read: values converted to UTF-8. */
 typedef struct {
     OGRFeatureH feat;
     const char *encoding; /* NULL for UTF-8 */
-    char *buf[4];         /* recoded strings, freed per call */
+    char *buf[4];         /* recoded strings, reused round-robin */
     int nbuf;
+    int recoded;          /* a value was not UTF-8 and was read as Windows-1252 */
 } row_reader;
 
 static const char *value(row_reader *r, int col)
@@ -54,11 +56,17 @@ static const char *value(row_reader *r, int col)
     if (col < 0 || !OGR_F_IsFieldSetAndNotNull(r->feat, col))
         return "";
     const char *v = OGR_F_GetFieldAsString(r->feat, col);
-    if (!r->encoding)
-        return v;
+    const char *from = r->encoding;
+    if (!from) {
+        if (CPLIsUTF8(v, -1))
+            return v;
+        /* Excel on Windows saves CSV as Windows-1252: read it as that. */
+        from = "CP1252";
+        r->recoded = 1;
+    }
     int slot = r->nbuf++ % 4;
     CPLFree(r->buf[slot]);
-    r->buf[slot] = CPLRecode(v, r->encoding, CPL_ENC_UTF8);
+    r->buf[slot] = CPLRecode(v, from, CPL_ENC_UTF8);
     return r->buf[slot];
 }
 
@@ -333,12 +341,34 @@ int ctxprof_loader_new(ctxprof_ctx *ctx, ctxprof_loader **out, const ctxprof_pro
                                      ctxprof_profile_str(p, "profile", "key_env"))))
         goto done;
     size_t n = ctxprof_profile_n_sources(p);
-    if (!(ld->codemaps = ctxprof_calloc(ctx, n, sizeof *ld->codemaps))) {
+    if (!(ld->codemaps = ctxprof_calloc(ctx, n, sizeof *ld->codemaps)) ||
+        !(ld->kindmaps = ctxprof_calloc(ctx, n, sizeof *ld->kindmaps)) ||
+        !(ld->kinds = ctxprof_calloc(ctx, n, sizeof *ld->kinds)) ||
+        !(ld->kind_cats = ctxprof_calloc(ctx, n, sizeof *ld->kind_cats))) {
         rc = CTXPROF_E_NOMEM;
         goto done;
     }
+    if ((rc = ctxprof_codemap_load_text(ctx, &ld->keywords, "keywords", ctxprof_common_keywords)))
+        goto done;
     for (size_t i = 0; i < n; i++) {
         const ctxprof_source *s = ctxprof_profile_source(p, i);
+        const ctxprof_kind *k = ld->kinds[i] = ctxprof_kind_find(s->kind);
+        if (!k) {
+            char list[1024];
+            size_t used = 0;
+            for (size_t j = 0; j < ctxprof_kind_count() && used < sizeof list; j++)
+                used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", j ? ", " : "",
+                                         ctxprof_kind_at(j)->name);
+            rc = ctxprof_error(ctx, CTXPROF_E_CONFIG,
+                               "%s line %d: [source.%s] kind '%s' is not a source kind (%s)",
+                               file, s->line, s->name, s->kind, list);
+            goto done;
+        }
+        char bad[64];
+        ctxprof_taxonomy_parse(k->categories, ctxprof_category_names, CTXPROF_N_CATEGORIES,
+                               &ld->kind_cats[i], bad, sizeof bad);
+        if ((rc = ctxprof_codemap_load_text(ctx, &ld->kindmaps[i], k->name, k->codes)))
+            goto done;
         if (s->code_map && (rc = ctxprof_codemap_load(ctx, &ld->codemaps[i], s->code_map)))
             goto done;
     }
@@ -362,10 +392,17 @@ void ctxprof_loader_free(ctxprof_ctx *ctx, ctxprof_loader *ld)
         GEOSGeom_destroy_r(h, ld->study_area);
     if (ld->target)
         OSRDestroySpatialReference(ld->target);
-    if (ld->codemaps)
-        for (size_t i = 0; i < ctxprof_profile_n_sources(ld->profile); i++)
+    for (size_t i = 0; i < ctxprof_profile_n_sources(ld->profile); i++) {
+        if (ld->codemaps)
             ctxprof_codemap_free(ctx, ld->codemaps[i]);
+        if (ld->kindmaps)
+            ctxprof_codemap_free(ctx, ld->kindmaps[i]);
+    }
     ctxprof_free(ctx, ld->codemaps);
+    ctxprof_free(ctx, ld->kindmaps);
+    ctxprof_free(ctx, ld->kinds);
+    ctxprof_free(ctx, ld->kind_cats);
+    ctxprof_codemap_free(ctx, ld->keywords);
     ctxprof_pseudonym_free(ctx, ld->pseudonym);
     ctxprof_free(ctx, ld);
 }
@@ -375,89 +412,21 @@ const ctxprof_pseudonym *ctxprof_loader_pseudonym(const ctxprof_loader *ld)
     return ld->pseudonym;
 }
 
-/* Finds a column by name: exact first, then ignoring case and spaces. */
-static int find_col(OGRFeatureDefnH defn, const char *name)
+static int setup_columns(ctxprof_ctx *ctx, const ctxprof_loader *ld, uint32_t si,
+                         OGRLayerH layer, source_cols *c)
 {
-    int i = OGR_FD_GetFieldIndex(defn, name);
-    if (i >= 0)
-        return i;
-    for (i = 0; i < OGR_FD_GetFieldCount(defn); i++) {
-        const char *c = OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, i));
-        const char *a = c, *b = name;
-        while (*a == ' ')
-            a++;
-        while (*b == ' ')
-            b++;
-        size_t la = strlen(a), lb = strlen(b);
-        while (la && a[la - 1] == ' ')
-            la--;
-        while (lb && b[lb - 1] == ' ')
-            lb--;
-        if (la == lb && strncasecmp(a, b, la) == 0)
-            return i;
-    }
-    return -1;
-}
-
-static int map_col(ctxprof_ctx *ctx, const ctxprof_source *s, OGRFeatureDefnH defn,
-                   const char *key, int *col)
-{
-    const char *name = ctxprof_source_field(s, key);
-    *col = -1;
-    if (!name)
-        return 0;
-    if ((*col = find_col(defn, name)) < 0)
-        return ctxprof_error_at(ctx, CTXPROF_E_INPUT, s->path, 0, NULL,
-                                "field.%s names column '%s', which the file does not have", key,
-                                name);
-    return 0;
-}
-
-static int map_columns(ctxprof_ctx *ctx, const ctxprof_loader *ld, const ctxprof_source *s,
-                       OGRLayerH layer, source_cols *c)
-{
-    int rc;
-    OGRFeatureDefnH defn = OGR_L_GetLayerDefn(layer);
-    memset(c, 0, sizeof *c);
-    if ((rc = map_col(ctx, s, defn, "date", &c->date)) ||
-        (rc = map_col(ctx, s, defn, "time", &c->time)) ||
-        (rc = map_col(ctx, s, defn, "x", &c->x)) || (rc = map_col(ctx, s, defn, "y", &c->y)) ||
-        (rc = map_col(ctx, s, defn, "lon", &c->lon)) ||
-        (rc = map_col(ctx, s, defn, "lat", &c->lat)) ||
-        (rc = map_col(ctx, s, defn, "postcode", &c->postcode)) ||
-        (rc = map_col(ctx, s, defn, "address", &c->address)) ||
-        (rc = map_col(ctx, s, defn, "location", &c->location)) ||
-        (rc = map_col(ctx, s, defn, "text", &c->text)) ||
-        (rc = map_col(ctx, s, defn, "person_id", &c->person_id)) ||
-        (rc = map_col(ctx, s, defn, "forename", &c->forename)) ||
-        (rc = map_col(ctx, s, defn, "surname", &c->surname)) ||
-        (rc = map_col(ctx, s, defn, "dob", &c->dob)))
+    const ctxprof_source *s = ctxprof_profile_source(ld->profile, si);
+    int rc = ctxprof_columns_resolve(ctx, &c->col, s, ld->kinds[si], OGR_L_GetLayerDefn(layer));
+    if (rc)
         return rc;
-    c->system = ctxprof_source_field(s, "person_system");
-    if (!c->system)
-        c->system = s->kind;
-    const char *codes = ctxprof_source_field(s, "code");
-    if (codes) {
-        char **names = CSLTokenizeString2(codes, ",", CSLT_STRIPLEADSPACES | CSLT_STRIPENDSPACES);
-        for (int i = 0; names && names[i] && c->n_code < MAX_COLS; i++) {
-            int col = find_col(defn, names[i]);
-            if (col < 0) {
-                rc = ctxprof_error_at(ctx, CTXPROF_E_INPUT, s->path, 0, NULL,
-                                      "field.code names column '%s', which the file does not "
-                                      "have",
-                                      names[i]);
-                CSLDestroy(names);
-                return rc;
-            }
-            c->code[c->n_code++] = col;
-        }
-        CSLDestroy(names);
-    }
-    if ((c->x >= 0) != (c->y >= 0) || (c->lon >= 0) != (c->lat >= 0))
-        return ctxprof_error(ctx, CTXPROF_E_CONFIG, "%s line %d: [source.%s] needs both field.x and field.y (or field.lon "
-                                      "and field.lat)",
-                             ctxprof_profile_path(ld->profile), s->line, s->name);
-    if (c->x >= 0) {
+    if (ctxprof_source_field(s, "x") || ctxprof_source_field(s, "y") ||
+        ctxprof_source_field(s, "lon") || ctxprof_source_field(s, "lat"))
+        if ((c->col.x >= 0) != (c->col.y >= 0) || (c->col.lon >= 0) != (c->col.lat >= 0))
+            return ctxprof_error(ctx, CTXPROF_E_CONFIG,
+                                 "%s line %d: [source.%s] needs both field.x and field.y (or "
+                                 "field.lon and field.lat)",
+                                 ctxprof_profile_path(ld->profile), s->line, s->name);
+    if (c->col.x >= 0) {
         const char *srs = ctxprof_source_field(s, "srs");
         if (!srs)
             srs = ctxprof_profile_str(ld->profile, "profile", "crs");
@@ -466,7 +435,7 @@ static int map_columns(ctxprof_ctx *ctx, const ctxprof_loader *ld, const ctxprof
                                  ctxprof_profile_path(ld->profile), s->line, s->name, srs);
         c->xy_ct = OCTNewCoordinateTransformation(c->xy_srs, ld->target);
     }
-    if (c->lon >= 0) {
+    if (c->col.lon >= 0) {
         OGRSpatialReferenceH wgs = srs_from("EPSG:4326");
         c->wgs_ct = OCTNewCoordinateTransformation(wgs, ld->target);
         OSRDestroySpatialReference(wgs);
@@ -527,18 +496,18 @@ static int row_date(const ctxprof_loader *ld, const ctxprof_source *s, const sou
         if (strcmp(s->date_format, names[i]) == 0)
             fmt = formats[i];
     memset(when, 0, sizeof *when);
-    if (c->date < 0)
+    if (c->col.date < 0)
         return 0;
     const char *reason;
-    OGRFieldType type = OGR_Fld_GetType(OGR_F_GetFieldDefnRef(r->feat, c->date));
-    if ((type == OFTDate || type == OFTDateTime) && OGR_F_IsFieldSetAndNotNull(r->feat, c->date)) {
+    OGRFieldType type = OGR_Fld_GetType(OGR_F_GetFieldDefnRef(r->feat, c->col.date));
+    if ((type == OFTDate || type == OFTDateTime) && OGR_F_IsFieldSetAndNotNull(r->feat, c->col.date)) {
         int y, mo, d, h, mi, tz;
         float sec;
-        OGR_F_GetFieldAsDateTimeEx(r->feat, c->date, &y, &mo, &d, &h, &mi, &sec, &tz);
+        OGR_F_GetFieldAsDateTimeEx(r->feat, c->col.date, &y, &mo, &d, &h, &mi, &sec, &tz);
         *when = (ctxprof_datetime){y, mo, d, h, mi, (int)sec,
                                    type == OFTDate ? CTXPROF_PREC_DAY : CTXPROF_PREC_MINUTE};
     } else {
-        const char *v = value(r, c->date);
+        const char *v = value(r, c->col.date);
         if (is_blank(v))
             return 0; /* undated: kept, counted as a missing date */
         if (ctxprof_date_parse(v, fmt, when, &reason)) {
@@ -547,8 +516,8 @@ static int row_date(const ctxprof_loader *ld, const ctxprof_source *s, const sou
             return 1;
         }
     }
-    if (c->time >= 0) {
-        const char *t = value(r, c->time);
+    if (c->col.time >= 0) {
+        const char *t = value(r, c->col.time);
         if (!is_blank(t) && when->precision >= CTXPROF_PREC_DAY &&
             ctxprof_time_parse(t, when, &reason)) {
             *field = "time";
@@ -580,11 +549,11 @@ static void row_pid(const ctxprof_loader *ld, const source_cols *c, row_reader *
                     char pid[CTXPROF_PID_LEN + 1])
 {
     pid[0] = '\0';
-    if (c->forename >= 0 && c->surname >= 0 && c->dob >= 0) {
-        const char *f = value(r, c->forename), *s = value(r, c->surname);
+    if (c->col.forename >= 0 && c->col.surname >= 0 && c->col.dob >= 0) {
+        const char *f = value(r, c->col.forename), *s = value(r, c->col.surname);
         ctxprof_datetime dob;
         const char *reason;
-        const char *d = value(r, c->dob);
+        const char *d = value(r, c->col.dob);
         if (!is_blank(f) && !is_blank(s) &&
             (ctxprof_date_parse(d, CTXPROF_DMY, &dob, &reason) == 0 &&
              dob.precision >= CTXPROF_PREC_DAY)) {
@@ -594,17 +563,17 @@ static void row_pid(const ctxprof_loader *ld, const source_cols *c, row_reader *
             return;
         }
     }
-    if (c->person_id >= 0) {
-        const char *id = value(r, c->person_id);
+    if (c->col.person_id >= 0) {
+        const char *id = value(r, c->col.person_id);
         if (!is_blank(id))
-            ctxprof_pid_from_id(ld->pseudonym, c->system, id, pid);
+            ctxprof_pid_from_id(ld->pseudonym, c->col.system, id, pid);
     }
 }
 
 /* The row's location text (postcode, address, free text) for rejects. */
 static void row_location_text(const source_cols *c, row_reader *r, char *buf, size_t size)
 {
-    const int cols[] = {c->location, c->address, c->postcode};
+    const int cols[] = {c->col.location, c->col.address, c->col.postcode};
     size_t n = 0;
     buf[0] = '\0';
     for (int i = 0; i < 3; i++) {
@@ -643,9 +612,9 @@ static ctxprof_geocode_method row_point(ctxprof_ctx *ctx, const ctxprof_loader *
         method = CTXPROF_GEOCODE_GEOMETRY;
         ct = c->geom_ct;
         *field = "geometry";
-    } else if (c->x >= 0 || c->lon >= 0) {
-        int xy = c->x >= 0;
-        const char *vx = value(r, xy ? c->x : c->lon), *vy = value(r, xy ? c->y : c->lat);
+    } else if (c->col.x >= 0 || c->col.lon >= 0) {
+        int xy = c->col.x >= 0;
+        const char *vx = value(r, xy ? c->col.x : c->col.lon), *vy = value(r, xy ? c->col.y : c->col.lat);
         *field = xy ? "x" : "lon";
         if (is_blank(vx) && is_blank(vy)) {
             *reason = "no coordinates";
@@ -696,20 +665,163 @@ static int is_ctrl_z_row(OGRFeatureH f)
     return 1;
 }
 
-static int is_linkage_kind(const char *kind)
+/* Exact duplicate rows: a 64-bit FNV-1a hash of every cell, in an
+ * open-addressing table from hash to the first row that had it. */
+typedef struct {
+    uint64_t *keys;
+    int64_t *rows;
+    size_t cap, n;
+} dup_table;
+
+static uint64_t row_hash(OGRFeatureH f)
 {
-    return strcmp(kind, "association") == 0 || strcmp(kind, "crosswalk") == 0;
+    uint64_t h = 1469598103934665603ULL;
+    for (int i = 0; i < OGR_F_GetFieldCount(f); i++) {
+        const unsigned char *v = (const unsigned char *)(OGR_F_IsFieldSetAndNotNull(f, i)
+                                                             ? OGR_F_GetFieldAsString(f, i)
+                                                             : "");
+        for (; *v; v++)
+            h = (h ^ *v) * 1099511628211ULL;
+        h = (h ^ 0x1f) * 1099511628211ULL; /* cell separator */
+    }
+    OGRGeometryH g = OGR_F_GetGeometryRef(f);
+    if (g && wkbFlatten(OGR_G_GetGeometryType(g)) == wkbPoint) {
+        double xy[2] = {OGR_G_GetX(g, 0), OGR_G_GetY(g, 0)};
+        const unsigned char *b = (const unsigned char *)xy;
+        for (size_t k = 0; k < sizeof xy; k++)
+            h = (h ^ b[k]) * 1099511628211ULL;
+    }
+    return h ? h : 1;
+}
+
+/* Returns the earlier row with the same hash, or 0 after recording row. */
+static int64_t dup_check(ctxprof_ctx *ctx, dup_table *t, uint64_t h, int64_t row)
+{
+    if (2 * (t->n + 1) > t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 4096;
+        uint64_t *keys = ctxprof_calloc(ctx, cap, sizeof *keys);
+        int64_t *rows = ctxprof_calloc(ctx, cap, sizeof *rows);
+        if (!keys || !rows) {
+            ctxprof_free(ctx, keys);
+            ctxprof_free(ctx, rows);
+            return -1;
+        }
+        for (size_t i = 0; i < t->cap; i++)
+            if (t->keys[i]) {
+                size_t j = t->keys[i] & (cap - 1);
+                while (keys[j])
+                    j = (j + 1) & (cap - 1);
+                keys[j] = t->keys[i];
+                rows[j] = t->rows[i];
+            }
+        ctxprof_free(ctx, t->keys);
+        ctxprof_free(ctx, t->rows);
+        t->keys = keys;
+        t->rows = rows;
+        t->cap = cap;
+    }
+    size_t j = h & (t->cap - 1);
+    while (t->keys[j]) {
+        if (t->keys[j] == h)
+            return t->rows[j];
+        j = (j + 1) & (t->cap - 1);
+    }
+    t->keys[j] = h;
+    t->rows[j] = row;
+    t->n++;
+    return 0;
+}
+
+static int count_unmapped(ctxprof_ctx *ctx, ctxprof_source_counts *cnt, const char *code)
+{
+    char key[48];
+    snprintf(key, sizeof key, "%s", code); /* long "codes" are cut: never free text */
+    for (size_t i = 0; i < cnt->n_unmapped; i++)
+        if (strcmp(cnt->unmapped[i].code, key) == 0) {
+            cnt->unmapped[i].n++;
+            return 0;
+        }
+    if (cnt->n_unmapped >= 1000) /* a column of free text, not codes: stop listing */
+        return 0;
+    if (ctxprof_grow(ctx, (void **)&cnt->unmapped, &cnt->cap_unmapped, cnt->n_unmapped + 1,
+                     sizeof *cnt->unmapped))
+        return CTXPROF_E_NOMEM;
+    ctxprof_code_count *e = &cnt->unmapped[cnt->n_unmapped];
+    if (!(e->code = ctxprof_strdup(ctx, key)))
+        return CTXPROF_E_NOMEM;
+    e->n = 1;
+    cnt->n_unmapped++;
+    return 0;
+}
+
+void ctxprof_source_counts_clear(ctxprof_ctx *ctx, ctxprof_source_counts *c)
+{
+    for (size_t i = 0; i < c->n_unmapped; i++)
+        ctxprof_free(ctx, c->unmapped[i].code);
+    ctxprof_free(ctx, c->unmapped);
+    c->unmapped = NULL;
+    c->n_unmapped = c->cap_unmapped = 0;
+}
+
+/* Categories and flags of a row: codes through the profile's code map, then
+ * the kind's; keywords in the free text; flag columns; the kind's own
+ * categories. */
+static int classify(ctxprof_ctx *ctx, const ctxprof_loader *ld, uint32_t si,
+                    const source_cols *c, row_reader *r, uint32_t *cats, uint32_t *flags,
+                    ctxprof_source_counts *cnt)
+{
+    const ctxprof_codemap *pm = ld->codemaps[si], *km = ld->kindmaps[si];
+    int unmapped = 0, rc = 0;
+    *cats = ld->kind_cats[si];
+    *flags = 0;
+    for (int k = 0; k < c->col.n_code; k++) {
+        const char *code = value(r, c->col.code[k]);
+        if (is_blank(code))
+            continue;
+        if ((pm && ctxprof_codemap_code(pm, code, cats, flags)) ||
+            ctxprof_codemap_code(km, code, cats, flags))
+            continue;
+        unmapped = 1;
+        if ((rc = count_unmapped(ctx, cnt, code)))
+            return rc;
+    }
+    if (c->col.text >= 0) {
+        const char *text = value(r, c->col.text);
+        if (pm)
+            ctxprof_codemap_text(pm, text, cats, flags);
+        ctxprof_codemap_text(km, text, cats, flags);
+        ctxprof_codemap_text(ld->keywords, text, cats, flags);
+    }
+    for (int k = 0; k < c->col.n_flags; k++) {
+        const char *v = value(r, c->col.flags[k].col);
+        if (c->col.flags[k].flag < 0) { /* a column of flag codes */
+            if (!is_blank(v) && !(pm && ctxprof_codemap_code(pm, v, cats, flags)) &&
+                !ctxprof_codemap_code(km, v, cats, flags)) {
+                unmapped = 1;
+                if ((rc = count_unmapped(ctx, cnt, v)))
+                    return rc;
+            }
+            continue;
+        }
+        int yes = ctxprof_flag_value(v);
+        if (yes == 1)
+            *flags |= 1u << c->col.flags[k].flag;
+        else if (yes < 0)
+            cnt->bad_flag_values++;
+    }
+    cnt->unmapped_codes += unmapped;
+    return 0;
 }
 
 static int load_source(ctxprof_ctx *ctx, ctxprof_loader *ld, uint32_t si,
                        ctxprof_incidents *inc, ctxprof_rejects *rej, ctxprof_source_counts *cnt)
 {
     const ctxprof_source *s = ctxprof_profile_source(ld->profile, si);
-    const ctxprof_codemap *cm = ld->codemaps[si];
     int rc = 0;
     source_cols c;
     memset(&c, 0, sizeof c);
     row_reader r = {0};
+    dup_table dups = {0};
     if (strcasecmp(s->encoding, "UTF-8") != 0 && strcasecmp(s->encoding, "UTF8") != 0)
         r.encoding = s->encoding;
     char **oo = s->open_options ? CSLTokenizeString2(s->open_options, ",",
@@ -732,7 +844,7 @@ static int load_source(ctxprof_ctx *ctx, ctxprof_loader *ld, uint32_t si,
         goto done;
     }
     int64_t total = OGR_L_GetFeatureCount(layer, TRUE);
-    if (is_linkage_kind(s->kind)) {
+    if (ld->kinds[si]->linkage) {
         /* Association and crosswalk records link people; the people stage
          * reads them. They are counted here so that every row is accounted. */
         OGRFeatureH f;
@@ -746,7 +858,7 @@ static int load_source(ctxprof_ctx *ctx, ctxprof_loader *ld, uint32_t si,
         }
         goto done;
     }
-    if ((rc = map_columns(ctx, ld, s, layer, &c)))
+    if ((rc = setup_columns(ctx, ld, si, layer, &c)))
         goto done;
     OGR_L_ResetReading(layer);
     OGRFeatureH f;
@@ -754,6 +866,7 @@ static int load_source(ctxprof_ctx *ctx, ctxprof_loader *ld, uint32_t si,
     char reason_buf[256], loc[512];
     while ((f = OGR_L_GetNextFeature(layer))) {
         r.feat = f;
+        r.recoded = 0;
         if (is_ctrl_z_row(f)) { /* DOS end-of-file marker, not a record */
             OGR_F_Destroy(f);
             continue;
@@ -762,6 +875,20 @@ static int load_source(ctxprof_ctx *ctx, ctxprof_loader *ld, uint32_t si,
         cnt->rows_read++;
         const char *field = NULL, *reason = NULL;
         ctxprof_datetime when;
+        int64_t first = dup_check(ctx, &dups, row_hash(f), row);
+        if (first < 0) {
+            rc = CTXPROF_E_NOMEM;
+            goto next;
+        }
+        if (first > 0) {
+            snprintf(reason_buf, sizeof reason_buf, "exact duplicate of row %lld",
+                     (long long)first);
+            rc = ctxprof_rejects_add(ctx, rej, si, row, CTXPROF_STAGE_LOAD, NULL, reason_buf,
+                                     NULL);
+            cnt->rejects_load++;
+            cnt->duplicates++;
+            goto next;
+        }
         if (row_date(ld, s, &c, &r, &when, &field, reason_buf, sizeof reason_buf)) {
             rc = ctxprof_rejects_add(ctx, rej, si, row, CTXPROF_STAGE_LOAD, field, reason_buf,
                                      NULL);
@@ -772,6 +899,8 @@ static int load_source(ctxprof_ctx *ctx, ctxprof_loader *ld, uint32_t si,
         ctxprof_geocode_method m = row_point(ctx, ld, &c, &r, &x, &y, &reason, &field);
         if (m == CTXPROF_GEOCODE_NONE) {
             row_location_text(&c, &r, loc, sizeof loc);
+            if (!*loc && (!reason || strcmp(reason, "no coordinates") == 0))
+                cnt->missing_locations++;
             if (*loc && (!reason || strcmp(reason, "no coordinates") == 0))
                 reason = "no coordinates; geocoding of postcodes, addresses and places is not "
                          "available yet";
@@ -784,30 +913,25 @@ static int load_source(ctxprof_ctx *ctx, ctxprof_loader *ld, uint32_t si,
         }
         if ((rc = incidents_reserve(ctx, inc, inc->n + 1)))
             goto next;
-        size_t i = inc->n++;
+        size_t i = inc->n;
+        if ((rc = classify(ctx, ld, si, &c, &r, &inc->cats[i], &inc->flags[i], cnt)))
+            goto next;
+        inc->n++;
         inc->x[i] = x;
         inc->y[i] = y;
         inc->when[i] = when;
         inc->source[i] = si;
         inc->row[i] = row;
-        inc->cats[i] = inc->flags[i] = 0;
         inc->geocode_method[i] = (uint8_t)m;
         inc->geocode_score[i] = 100.0f;
-        if (cm) {
-            int unmapped = 0;
-            for (int k = 0; k < c.n_code; k++) {
-                const char *code = value(&r, c.code[k]);
-                if (!is_blank(code) && !ctxprof_codemap_code(cm, code, &inc->cats[i],
-                                                             &inc->flags[i]))
-                    unmapped = 1;
-            }
-            if (c.text >= 0)
-                ctxprof_codemap_text(cm, value(&r, c.text), &inc->cats[i], &inc->flags[i]);
-            cnt->unmapped_codes += unmapped;
-        }
         row_pid(ld, &c, &r, inc->pid[i]);
         cnt->incidents++;
+        cnt->missing_dates += when.precision == CTXPROF_PREC_NONE;
+        cnt->no_person += inc->pid[i][0] == '\0';
+        for (int k = 0; k < CTXPROF_N_FLAGS; k++)
+            cnt->flag_set[k] += (inc->flags[i] >> k) & 1;
     next:
+        cnt->recoded += r.recoded;
         OGR_F_Destroy(f);
         if (rc)
             goto done;
@@ -816,6 +940,8 @@ static int load_source(ctxprof_ctx *ctx, ctxprof_loader *ld, uint32_t si,
             goto done;
     }
 done:
+    ctxprof_free(ctx, dups.keys);
+    ctxprof_free(ctx, dups.rows);
     row_reader_clear(&r);
     free_columns(&c);
     if (ds)
@@ -830,7 +956,6 @@ int ctxprof_loader_run(ctxprof_ctx *ctx, ctxprof_loader *ld, ctxprof_incidents *
     for (size_t i = 0; i < n; i++) {
         struct timespec t0, t1;
         clock_gettime(CLOCK_MONOTONIC, &t0);
-        memset(&counts[i], 0, sizeof counts[i]);
         ctxprof_progress_push(ctx, (double)i / (double)n, (double)(i + 1) / (double)n);
         int rc = load_source(ctx, ld, (uint32_t)i, inc, rej, &counts[i]);
         ctxprof_progress_pop(ctx);

@@ -49,8 +49,23 @@ typedef struct {
 } ctxprof_rejects;
 
 typedef struct {
+    char *code;
+    int64_t n;
+} ctxprof_code_count;
+
+/* Row accounting and data quality of one source. */
+typedef struct {
     int64_t rows_read, incidents, rejects_load, rejects_geocode, linkage;
-    int64_t unmapped_codes; /* rows with a code the code map does not know */
+    int64_t unmapped_codes;     /* incidents with a code the code maps do not know */
+    int64_t missing_dates;      /* incidents without a date */
+    int64_t missing_locations;  /* rows with neither coordinates nor location text */
+    int64_t duplicates;         /* exact duplicate rows (rejected) */
+    int64_t bad_flag_values;    /* flag cells that are neither yes nor no */
+    int64_t recoded;            /* rows read as Windows-1252 because they were not UTF-8 */
+    int64_t no_person;          /* incidents naming nobody (pid NULL) */
+    int64_t flag_set[8];        /* incidents with each flag (ctxprof_flag_names order) */
+    ctxprof_code_count *unmapped; /* distinct unmapped codes with counts */
+    size_t n_unmapped, cap_unmapped;
     double seconds;
 } ctxprof_source_counts;
 
@@ -69,6 +84,8 @@ int ctxprof_loader_run(ctxprof_ctx *ctx, ctxprof_loader *ld, ctxprof_incidents *
 const ctxprof_pseudonym *ctxprof_loader_pseudonym(const ctxprof_loader *ld);
 
 void ctxprof_incidents_free(ctxprof_ctx *ctx, ctxprof_incidents *inc);
+/* Frees what a counts struct owns (its unmapped-code list). */
+void ctxprof_source_counts_clear(ctxprof_ctx *ctx, ctxprof_source_counts *c);
 void ctxprof_rejects_free(ctxprof_ctx *ctx, ctxprof_rejects *rej);
 /* Appends a reject; strings are copied. */
 int ctxprof_rejects_add(ctxprof_ctx *ctx, ctxprof_rejects *rej, uint32_t source, int64_t row,
