@@ -38,6 +38,10 @@ struct ctxprof_loader {
 /* A source's resolved columns and coordinate transforms. */
 typedef struct {
     ctxprof_columns col;
+    /* For flag columns without a flag of their own: the masks of a code-map
+     * row "flag:<column>" (a yes in the column means those), if any. */
+    int flag_by_map[CTXPROF_MAX_COLS];
+    uint32_t flag_cats[CTXPROF_MAX_COLS], flag_flags[CTXPROF_MAX_COLS];
     OGRSpatialReferenceH xy_srs;
     OGRCoordinateTransformationH xy_ct, wgs_ct, geom_ct;
 } source_cols;
@@ -419,6 +423,16 @@ static int setup_columns(ctxprof_ctx *ctx, const ctxprof_loader *ld, uint32_t si
     int rc = ctxprof_columns_resolve(ctx, &c->col, s, ld->kinds[si], OGR_L_GetLayerDefn(layer));
     if (rc)
         return rc;
+    OGRFeatureDefnH defn = OGR_L_GetLayerDefn(layer);
+    for (int k = 0; k < c->col.n_flags; k++) {
+        char key[300];
+        snprintf(key, sizeof key, "flag:%s", ctxprof_column_name(defn, c->col.flags[k].col));
+        c->flag_by_map[k] =
+            c->col.flags[k].flag < 0 &&
+            ((ld->codemaps[si] &&
+              ctxprof_codemap_code(ld->codemaps[si], key, &c->flag_cats[k], &c->flag_flags[k])) ||
+             ctxprof_codemap_code(ld->kindmaps[si], key, &c->flag_cats[k], &c->flag_flags[k]));
+    }
     if (ctxprof_source_field(s, "x") || ctxprof_source_field(s, "y") ||
         ctxprof_source_field(s, "lon") || ctxprof_source_field(s, "lat"))
         if ((c->col.x >= 0) != (c->col.y >= 0) || (c->col.lon >= 0) != (c->col.lat >= 0))
@@ -794,7 +808,7 @@ static int classify(ctxprof_ctx *ctx, const ctxprof_loader *ld, uint32_t si,
     }
     for (int k = 0; k < c->col.n_flags; k++) {
         const char *v = value(r, c->col.flags[k].col);
-        if (c->col.flags[k].flag < 0) { /* a column of flag codes */
+        if (c->col.flags[k].flag < 0 && !c->flag_by_map[k]) { /* a column of flag codes */
             if (!is_blank(v) && !(pm && ctxprof_codemap_code(pm, v, cats, flags)) &&
                 !ctxprof_codemap_code(km, v, cats, flags)) {
                 unmapped = 1;
@@ -804,10 +818,14 @@ static int classify(ctxprof_ctx *ctx, const ctxprof_loader *ld, uint32_t si,
             continue;
         }
         int yes = ctxprof_flag_value(v);
-        if (yes == 1)
+        if (yes == 1 && c->flag_by_map[k]) {
+            *cats |= c->flag_cats[k];
+            *flags |= c->flag_flags[k];
+        } else if (yes == 1) {
             *flags |= 1u << c->col.flags[k].flag;
-        else if (yes < 0)
+        } else if (yes < 0) {
             cnt->bad_flag_values++;
+        }
     }
     cnt->unmapped_codes += unmapped;
     return 0;
@@ -875,7 +893,12 @@ static int load_source(ctxprof_ctx *ctx, ctxprof_loader *ld, uint32_t si,
         cnt->rows_read++;
         const char *field = NULL, *reason = NULL;
         ctxprof_datetime when;
-        int64_t first = dup_check(ctx, &dups, row_hash(f), row);
+        /* Identical rows with the same record reference are one record
+         * exported twice. Without a reference (police.uk ASB, say) identical
+         * rows can be separate events, so they are kept. */
+        int64_t first = c.col.id >= 0 && !is_blank(value(&r, c.col.id))
+                            ? dup_check(ctx, &dups, row_hash(f), row)
+                            : 0;
         if (first < 0) {
             rc = CTXPROF_E_NOMEM;
             goto next;

@@ -178,6 +178,8 @@ int ctxprof_run(ctxprof_ctx *ctx, ctxprof_run_summary *sum, const ctxprof_profil
     rc = ctxprof_write_incidents(ctx, out, p, &inc);
     if (!rc)
         rc = ctxprof_write_rejects(ctx, out, p, &rej);
+    if (!rc)
+        rc = ctxprof_write_data_quality(ctx, out, p, sum->counts);
     ctxprof_progress_pop(ctx);
     if (rc)
         goto done;
@@ -199,6 +201,8 @@ done:
 
 void ctxprof_run_summary_free(ctxprof_ctx *ctx, ctxprof_run_summary *summary)
 {
+    for (size_t i = 0; i < summary->n_sources && summary->counts; i++)
+        ctxprof_source_counts_clear(ctx, &summary->counts[i]);
     ctxprof_free(ctx, summary->counts);
     summary->counts = NULL;
     summary->n_sources = 0;

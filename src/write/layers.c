@@ -1,6 +1,8 @@
 #include "write/layers.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "load/taxonomy.h"
 
@@ -115,4 +117,76 @@ int ctxprof_write_rejects(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_p
 {
     int rc = write_reject_table(ctx, out, p, rej, CTXPROF_STAGE_LOAD);
     return rc ? rc : write_reject_table(ctx, out, p, rej, CTXPROF_STAGE_GEOCODE);
+}
+
+static int cmp_code_count(const void *a, const void *b)
+{
+    const ctxprof_code_count *x = a, *y = b;
+    if (x->n != y->n)
+        return x->n > y->n ? -1 : 1;
+    return strcmp(x->code, y->code);
+}
+
+void ctxprof_format_unmapped(ctxprof_source_counts *c, char *buf, size_t size)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    qsort(c->unmapped, c->n_unmapped, sizeof *c->unmapped, cmp_code_count);
+    for (size_t i = 0; i < c->n_unmapped && used < size; i++)
+        used += (size_t)snprintf(buf + used, size - used, "%s%s (%lld)", i ? "; " : "",
+                                 c->unmapped[i].code, (long long)c->unmapped[i].n);
+}
+
+int ctxprof_write_data_quality(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_profile *p,
+                               const ctxprof_source_counts *counts)
+{
+    enum { SOURCE, KIND, ROWS, INCIDENTS, REJ_LOAD, REJ_GEO, LINKAGE, DUPS, NO_DATE, NO_LOC,
+           NO_PERSON, BAD_FLAGS, RECODED, UNMAPPED_ROWS, UNMAPPED, FIRST_SHARE };
+    ctxprof_column cols[FIRST_SHARE + CTXPROF_N_FLAGS] = {
+        {"source", OFTString},         {"kind", OFTString},
+        {"rows_read", OFTInteger64},   {"incidents", OFTInteger64},
+        {"rejects_load", OFTInteger64}, {"rejects_geocode", OFTInteger64},
+        {"linkage", OFTInteger64},     {"duplicates", OFTInteger64},
+        {"missing_dates", OFTInteger64}, {"missing_locations", OFTInteger64},
+        {"no_person", OFTInteger64},   {"bad_flag_values", OFTInteger64},
+        {"recoded_rows", OFTInteger64}, {"unmapped_code_rows", OFTInteger64},
+        {"unmapped_codes", OFTString},
+    };
+    char names[CTXPROF_N_FLAGS][32];
+    for (int k = 0; k < CTXPROF_N_FLAGS; k++) {
+        snprintf(names[k], sizeof names[k], "share_%s", ctxprof_flag_names[k]);
+        cols[FIRST_SHARE + k] = (ctxprof_column){names[k], OFTReal};
+    }
+    OGRLayerH layer;
+    int rc = ctxprof_output_layer(ctx, out, &layer, "data_quality", wkbNone, cols,
+                                  FIRST_SHARE + CTXPROF_N_FLAGS);
+    if (rc)
+        return rc;
+    OGRFeatureH f = OGR_F_Create(OGR_L_GetLayerDefn(layer));
+    char buf[4096];
+    for (size_t i = 0; i < ctxprof_profile_n_sources(p) && !rc; i++) {
+        const ctxprof_source *s = ctxprof_profile_source(p, i);
+        ctxprof_source_counts *c = (ctxprof_source_counts *)&counts[i];
+        OGR_F_SetFID(f, OGRNullFID);
+        OGR_F_SetFieldString(f, SOURCE, s->name);
+        OGR_F_SetFieldString(f, KIND, s->kind);
+        const int64_t v[] = {c->rows_read,     c->incidents,      c->rejects_load,
+                             c->rejects_geocode, c->linkage,      c->duplicates,
+                             c->missing_dates, c->missing_locations, c->no_person,
+                             c->bad_flag_values, c->recoded,      c->unmapped_codes};
+        for (int k = 0; k < 12; k++)
+            OGR_F_SetFieldInteger64(f, ROWS + k, v[k]);
+        ctxprof_format_unmapped(c, buf, sizeof buf);
+        OGR_F_SetFieldString(f, UNMAPPED, buf);
+        for (int k = 0; k < CTXPROF_N_FLAGS; k++) {
+            if (c->incidents)
+                OGR_F_SetFieldDouble(f, FIRST_SHARE + k,
+                                     (double)c->flag_set[k] / (double)c->incidents);
+            else
+                OGR_F_SetFieldNull(f, FIRST_SHARE + k);
+        }
+        rc = ctxprof_output_write(ctx, out, layer, f);
+    }
+    OGR_F_Destroy(f);
+    return rc ? rc : ctxprof_output_end_layer(ctx, out);
 }

@@ -14,4 +14,12 @@ int ctxprof_write_incidents(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof
 int ctxprof_write_rejects(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_profile *p,
                           const ctxprof_rejects *rej);
 
+/* `data_quality` (table): one row per source with its row accounting and the
+ * evidence of inconsistent codes and flags. */
+int ctxprof_write_data_quality(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_profile *p,
+                               const ctxprof_source_counts *counts);
+/* The unmapped codes of a source as "CODE (N); CODE (N)", most frequent
+ * first (sorts counts->unmapped). */
+void ctxprof_format_unmapped(ctxprof_source_counts *counts, char *buf, size_t size);
+
 #endif

@@ -277,7 +277,53 @@ def check_truth_positions(case, out, env):
     print(f"truth positions: {n} coordinate incidents within {tol} m of the truth")
 
 
+def check_data_quality(case, out, env):
+    ds = open_gpkg(out)
+    rows = {f["source"]: f for f in ds.GetLayerByName("data_quality")}
+    for source, want in case["data_quality"].items():
+        f = rows.get(source)
+        if f is None:
+            fail(f"data_quality has no row for {source}")
+        for k, v in want.items():
+            got = f[k]
+            if isinstance(v, float) and got is not None and abs(got - v) < 1e-9:
+                continue
+            if got != v:
+                fail(f"data_quality {source}.{k} = {got!r}, expected {v!r}")
+
+
+def check_incidents(case, out, env):
+    """Exact values of chosen incidents, by incident_uid."""
+    ds = open_gpkg(out)
+    by_uid = {f["incident_uid"]: f for f in ds.GetLayerByName("incidents")}
+    for uid, want in case["incidents"].items():
+        f = by_uid.get(uid)
+        if f is None:
+            fail(f"no incident {uid}")
+        for k, v in want.items():
+            if f[k] != v:
+                fail(f"incident {uid} {k} = {f[k]!r}, expected {v!r}")
+    for a, b in case.get("same_pid", []):
+        if not by_uid[a]["pid"] or by_uid[a]["pid"] != by_uid[b]["pid"]:
+            fail(f"{a} and {b} should share a pid")
+
+
+def check_rejects(case, out, env):
+    """Exact reasons of chosen rejects, by SOURCE:ROW."""
+    ds = open_gpkg(out)
+    reasons = {}
+    for layer in ("load_rejects", "geocode_rejects"):
+        for f in ds.GetLayerByName(layer):
+            reasons[f"{f['source']}:{f['source_row']}"] = f["reason"]
+    for key, want in case["rejects"].items():
+        if reasons.get(key) != want:
+            fail(f"reject {key}: {reasons.get(key)!r}, expected {want!r}")
+
+
 CHECKS = {
+    "data_quality": check_data_quality,
+    "incidents": check_incidents,
+    "rejects": check_rejects,
     "layers": check_layers,
     "row_accounting": check_row_accounting,
     "run_metadata": check_run_metadata,
