@@ -246,34 +246,38 @@ def check_output_unchanged(case, out, env):
 
 
 def check_truth_positions(case, out, env):
-    truth_path = os.path.join(env["sample"], "truth", "incidents_truth.csv")
+    """Coordinate records: every clean one is an incident, at the published
+    coordinates the truth file gives (expected_x/y), within the tolerance."""
     truth = {}
-    with open(truth_path, newline="", encoding="utf-8") as fh:
+    with open(os.path.join(env["sample"], "truth", "incidents_truth.csv"), newline="",
+              encoding="utf-8") as fh:
         for r in csv.DictReader(fh):
-            truth[(r["source"], int(r["source_row"]))] = (float(r["true_x"]), float(r["true_y"]), r)
+            truth[(r["source_name"], int(r["source_row"]))] = r
     ds = open_gpkg(out)
-    cp = read_profile(expand(case["profile"], env))
-    kind_of = {s[len("source."):]: cp[s].get("kind") for s in cp.sections() if s.startswith("source.")}
-    n, far = 0, []
+    placed = {(f["source"], f["source_row"]): f for f in ds.GetLayerByName("incidents")}
     tol = case.get("truth_tolerance_m", 1.0)
-    for f in ds.GetLayerByName("incidents"):
-        if f["geocode_method"] not in ("coord_bng", "coord_wgs84", "geometry"):
+    n, far, missing = 0, [], []
+    for key, r in truth.items():
+        if r["expected_method"] not in ("xy", "lonlat", "geometry"):
             continue
-        key = (f["source"], f["source_row"])
-        if key not in truth:
-            key = (kind_of.get(f["source"], ""), f["source_row"])
-        if key not in truth:
+        f = placed.get(key)
+        if f is None:
+            if not r["is_fault"]:
+                missing.append(key)
             continue
-        x, y, r = truth[key]
+        x = float(r["expected_x"] or r["true_x"])
+        y = float(r["expected_y"] or r["true_y"])
         g = f.GetGeometryRef()
         d = ((g.GetX() - x) ** 2 + (g.GetY() - y) ** 2) ** 0.5
         n += 1
-        if d > tol and not r.get("is_fault"):
+        if d > tol:
             far.append((key, round(d, 1)))
+    if missing:
+        fail(f"{len(missing)} clean coordinate records are not incidents: {missing[:5]}")
+    if far:
+        fail(f"{len(far)} incidents lie more than {tol} m from their published coordinates: {far[:5]}")
     if n < case.get("min_truth_matches", 1):
         fail(f"only {n} incidents matched the truth file")
-    if far:
-        fail(f"{len(far)} coordinate incidents lie more than {tol} m from their true position: {far[:5]}")
     print(f"truth positions: {n} coordinate incidents within {tol} m of the truth")
 
 
