@@ -83,6 +83,7 @@ static int flag_spec(ctxprof_ctx *ctx, const ctxprof_source *s, OGRFeatureDefnH 
         return 1;
     }
     out->flag = -1;
+    out->explicit_flag = colon != NULL;
     if (colon) {
         for (int f = 0; f < CTXPROF_N_FLAGS; f++)
             if (strcasecmp(colon + 1, ctxprof_flag_names[f]) == 0)

@@ -14,6 +14,7 @@
 typedef struct {
     int col;
     int flag; /* index into ctxprof_flag_names, or -1: values go through the code map */
+    int explicit_flag; /* the profile said Column:flag */
 } ctxprof_flag_col;
 
 typedef struct {

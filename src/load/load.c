@@ -416,6 +416,13 @@ const ctxprof_pseudonym *ctxprof_loader_pseudonym(const ctxprof_loader *ld)
     return ld->pseudonym;
 }
 
+/* The code map a source uses: the profile's, which overrides the kind's
+ * built-in map (and the built-in keywords) entirely. */
+static const ctxprof_codemap *source_map(const ctxprof_loader *ld, uint32_t si)
+{
+    return ld->codemaps[si] ? ld->codemaps[si] : ld->kindmaps[si];
+}
+
 static int setup_columns(ctxprof_ctx *ctx, const ctxprof_loader *ld, uint32_t si,
                          OGRLayerH layer, source_cols *c)
 {
@@ -427,11 +434,11 @@ static int setup_columns(ctxprof_ctx *ctx, const ctxprof_loader *ld, uint32_t si
     for (int k = 0; k < c->col.n_flags; k++) {
         char key[300];
         snprintf(key, sizeof key, "flag:%s", ctxprof_column_name(defn, c->col.flags[k].col));
-        c->flag_by_map[k] =
-            c->col.flags[k].flag < 0 &&
-            ((ld->codemaps[si] &&
-              ctxprof_codemap_code(ld->codemaps[si], key, &c->flag_cats[k], &c->flag_flags[k])) ||
-             ctxprof_codemap_code(ld->kindmaps[si], key, &c->flag_cats[k], &c->flag_flags[k]));
+        /* "Column:flag" in the profile wins; then a code-map row
+         * "flag:Column"; then the flag guessed from the column's name. */
+        c->flag_by_map[k] = !c->col.flags[k].explicit_flag &&
+                            ctxprof_codemap_code(source_map(ld, si), key, &c->flag_cats[k],
+                                                 &c->flag_flags[k]);
     }
     if (ctxprof_source_field(s, "x") || ctxprof_source_field(s, "y") ||
         ctxprof_source_field(s, "lon") || ctxprof_source_field(s, "lat"))
@@ -777,23 +784,19 @@ void ctxprof_source_counts_clear(ctxprof_ctx *ctx, ctxprof_source_counts *c)
     c->n_unmapped = c->cap_unmapped = 0;
 }
 
-/* Categories and flags of a row: codes through the profile's code map, then
- * the kind's; keywords in the free text; flag columns; the kind's own
- * categories. */
+/* Categories and flags of a row: codes through the source's code map;
+ * keywords in the free text; flag columns; the kind's own categories. */
 static int classify(ctxprof_ctx *ctx, const ctxprof_loader *ld, uint32_t si,
                     const source_cols *c, row_reader *r, uint32_t *cats, uint32_t *flags,
                     ctxprof_source_counts *cnt)
 {
-    const ctxprof_codemap *pm = ld->codemaps[si], *km = ld->kindmaps[si];
+    const ctxprof_codemap *map = source_map(ld, si);
     int unmapped = 0, rc = 0;
     *cats = ld->kind_cats[si];
     *flags = 0;
     for (int k = 0; k < c->col.n_code; k++) {
         const char *code = value(r, c->col.code[k]);
-        if (is_blank(code))
-            continue;
-        if ((pm && ctxprof_codemap_code(pm, code, cats, flags)) ||
-            ctxprof_codemap_code(km, code, cats, flags))
+        if (is_blank(code) || ctxprof_codemap_code(map, code, cats, flags))
             continue;
         unmapped = 1;
         if ((rc = count_unmapped(ctx, cnt, code)))
@@ -801,16 +804,14 @@ static int classify(ctxprof_ctx *ctx, const ctxprof_loader *ld, uint32_t si,
     }
     if (c->col.text >= 0) {
         const char *text = value(r, c->col.text);
-        if (pm)
-            ctxprof_codemap_text(pm, text, cats, flags);
-        ctxprof_codemap_text(km, text, cats, flags);
-        ctxprof_codemap_text(ld->keywords, text, cats, flags);
+        ctxprof_codemap_text(map, text, cats, flags);
+        if (!ld->codemaps[si]) /* the built-in keywords go with the built-in map */
+            ctxprof_codemap_text(ld->keywords, text, cats, flags);
     }
     for (int k = 0; k < c->col.n_flags; k++) {
         const char *v = value(r, c->col.flags[k].col);
         if (c->col.flags[k].flag < 0 && !c->flag_by_map[k]) { /* a column of flag codes */
-            if (!is_blank(v) && !(pm && ctxprof_codemap_code(pm, v, cats, flags)) &&
-                !ctxprof_codemap_code(km, v, cats, flags)) {
+            if (!is_blank(v) && !ctxprof_codemap_code(map, v, cats, flags)) {
                 unmapped = 1;
                 if ((rc = count_unmapped(ctx, cnt, v)))
                     return rc;

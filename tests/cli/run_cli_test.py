@@ -281,6 +281,28 @@ def check_truth_positions(case, out, env):
     print(f"truth positions: {n} coordinate incidents within {tol} m of the truth")
 
 
+def check_truth_categories(case, out, env):
+    """Every incident's categories and flags are the truth's, plus the
+    categories its source kind always carries (case["kind_categories"])."""
+    truth = {}
+    with open(os.path.join(env["sample"], "truth", "incidents_truth.csv"), newline="",
+              encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            truth[(r["source_name"], int(r["source_row"]))] = r
+    split = lambda v: set(filter(None, (v or "").split("+")))
+    n, wrong = 0, []
+    ds = open_gpkg(out)  # keep the dataset alive while its features are read
+    for f in ds.GetLayerByName("incidents"):
+        t = truth[(f["source"], f["source_row"])]
+        want = split(t["categories"]) | split(case["kind_categories"].get(f["kind"], ""))
+        if split(f["categories"]) != want or split(f["flags"]) != split(t["flags"]):
+            wrong.append((f["incident_uid"], f["categories"], sorted(want), f["flags"], t["flags"]))
+        n += 1
+    if wrong:
+        fail(f"{len(wrong)} of {n} incidents have categories or flags other than the truth's: {wrong[:5]}")
+    print(f"truth categories: all {n} incidents carry the truth's categories and flags")
+
+
 def check_data_quality(case, out, env):
     ds = open_gpkg(out)
     rows = {f["source"]: f for f in ds.GetLayerByName("data_quality")}
@@ -325,6 +347,7 @@ def check_rejects(case, out, env):
 
 
 CHECKS = {
+    "truth_categories": check_truth_categories,
     "data_quality": check_data_quality,
     "incidents": check_incidents,
     "rejects": check_rejects,
