@@ -2,6 +2,8 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "load/kinds.h"
+#include "load/kinds_doc.h"
 #include "profile/profile.h"
 
 const cli_option cmd_help_options[] = {
@@ -23,6 +25,19 @@ int cmd_help(int argc, char **argv)
         printf("Profile file reference (INI). Paths are relative to the profile's folder;\n"
                "a layer is chosen QGIS-style: file.gpkg|layername=NAME.\n");
         ctxprof_profile_schema_markdown(stdout);
+        return CLI_OK;
+    }
+    if (strcmp(a.positional[0], "kinds") == 0) {
+        ctxprof_kinds_index_markdown(stdout);
+        return CLI_OK;
+    }
+    if (strcmp(a.positional[0], "kind") == 0) {
+        const ctxprof_kind *k = a.n_positional > 1 ? ctxprof_kind_find(a.positional[1]) : NULL;
+        if (!k) {
+            cli_error("help kind: expected a source kind (see 'ctxprof help kinds')");
+            return CLI_USAGE;
+        }
+        ctxprof_kind_markdown(stdout, k);
         return CLI_OK;
     }
     const cli_command *cmd = cli_find(a.positional[0]);

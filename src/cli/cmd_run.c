@@ -1,9 +1,12 @@
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli/commands.h"
 #include "profile/profile.h"
 #include "run/run.h"
+#include "write/layers.h"
 
 const cli_option cmd_run_options[] = {
     {"output", 'o', "OUT.gpkg", "Output GeoPackage (default: the profile's output)"},
@@ -18,6 +21,51 @@ static void print_counts_json(const char *name, const ctxprof_source_counts *c)
            "\"rejects_geocode\": %lld, \"linkage\": %lld, \"unmapped_codes\": %lld}",
            (long long)c->rows_read, (long long)c->incidents, (long long)c->rejects_load,
            (long long)c->rejects_geocode, (long long)c->linkage, (long long)c->unmapped_codes);
+}
+
+/* Appends "; "-separated items to a line. */
+static void item(char *line, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void item(char *line, size_t size, const char *fmt, ...)
+{
+    size_t n = strlen(line);
+    if (n && n + 2 < size)
+        n += (size_t)snprintf(line + n, size - n, "; ");
+    va_list ap;
+    va_start(ap, fmt);
+    if (n < size)
+        vsnprintf(line + n, size - n, fmt, ap);
+    va_end(ap);
+}
+
+/* The data-quality evidence worth an analyst's attention, per source. */
+static void print_quality(const ctxprof_profile *p, const ctxprof_run_summary *s)
+{
+    int header = 0;
+    for (size_t i = 0; i < s->n_sources; i++) {
+        ctxprof_source_counts *c = &s->counts[i];
+        char line[1024] = "", codes[512];
+        if (c->duplicates)
+            item(line, sizeof line, "%lld exact duplicates", (long long)c->duplicates);
+        if (c->missing_dates)
+            item(line, sizeof line, "%lld undated", (long long)c->missing_dates);
+        if (c->missing_locations)
+            item(line, sizeof line, "%lld without any location", (long long)c->missing_locations);
+        if (c->bad_flag_values)
+            item(line, sizeof line, "%lld flag values neither yes nor no",
+                 (long long)c->bad_flag_values);
+        if (c->recoded)
+            item(line, sizeof line, "%lld rows read as Windows-1252", (long long)c->recoded);
+        if (c->n_unmapped) {
+            ctxprof_format_unmapped(c, codes, sizeof codes);
+            item(line, sizeof line, "unmapped codes %.300s", codes);
+        }
+        if (!*line)
+            continue;
+        if (!header++)
+            printf("\nData quality (details in the data_quality table):\n");
+        printf("  %-24s %s\n", ctxprof_profile_source(p, i)->name, line);
+    }
 }
 
 static void print_summary(const ctxprof_profile *p, const ctxprof_run_summary *s,
@@ -59,6 +107,7 @@ static void print_summary(const ctxprof_profile *p, const ctxprof_run_summary *s
            (long long)t->rows_read, (long long)t->incidents, (long long)t->rejects_load,
            (long long)t->rejects_geocode, (long long)t->linkage);
     printf("Reasons are in the load_rejects and geocode_rejects tables.\n");
+    print_quality(p, s);
     printf("Time     load %.2f s, write %.2f s, total %.2f s\n", s->seconds_load,
            s->seconds_write, s->seconds_total);
 }

@@ -6,8 +6,8 @@
 
 /* Sorted by name; `ctxprof --help` prints it in this order. */
 const cli_command cli_commands[] = {
-    {"help", cmd_help, "Show help for ctxprof, a command or the profile file",
-     "[COMMAND | profile]", NULL, cmd_help_options},
+    {"help", cmd_help, "Show help for ctxprof, a command, the profile file or the source kinds",
+     "[COMMAND | profile | kinds | kind KIND]", NULL, cmd_help_options},
     {"run", cmd_run, "Run every stage of a profile into one GeoPackage", "PROFILE.ini [-o OUT.gpkg]",
      "Loads every source of the profile, normalises and pseudonymises it, places each\n"
      "incident, and writes incidents, rejects and run_metadata into one GeoPackage.\n"

@@ -591,7 +591,8 @@ static void row_pid(const ctxprof_loader *ld, const source_cols *c, row_reader *
     }
 }
 
-/* The row's location text (postcode, address, free text) for rejects. */
+/* The row's location text (free text, address, postcode, bus stop) for
+ * rejects and the geocoder. */
 static void row_location_text(const source_cols *c, row_reader *r, char *buf, size_t size)
 {
     const int cols[] = {c->col.location, c->col.address, c->col.postcode};
@@ -602,6 +603,11 @@ static void row_location_text(const source_cols *c, row_reader *r, char *buf, si
         if (!is_blank(v) && n < size)
             n += (size_t)snprintf(buf + n, size - n, "%s%s", n ? ", " : "", v);
     }
+    const char *stop = value(r, c->col.stop), *route = value(r, c->col.route);
+    if (!is_blank(stop) && n < size)
+        n += (size_t)snprintf(buf + n, size - n, "%sbus stop %s", n ? ", " : "", stop);
+    if (!is_blank(route) && n < size)
+        snprintf(buf + n, size - n, "%sroute %s", n ? ", " : "", route);
 }
 
 /* Point of a row in the profile CRS. Returns the method, or NONE with

@@ -303,6 +303,30 @@ def check_truth_categories(case, out, env):
     print(f"truth categories: all {n} incidents carry the truth's categories and flags")
 
 
+def check_truth_duplicates(case, out, env):
+    """Exact duplicates rejected are exactly the truth's duplicate_exact rows
+    of incident sources; identical police.uk rows without a reference stay."""
+    truth = {}
+    with open(os.path.join(env["sample"], "truth", "incidents_truth.csv"), newline="",
+              encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            truth[(r["source_name"], int(r["source_row"]))] = r
+    ds = open_gpkg(out)
+    ours = {(f["source"], f["source_row"]) for f in ds.GetLayerByName("load_rejects")
+            if f["reason"].startswith("exact duplicate of row ")}
+    linkage = set(case.get("linkage_sources", []))
+    want = {k for k, r in truth.items() if "duplicate_exact" in r["is_fault"] and k[0] not in linkage}
+    if ours != want:
+        fail(f"duplicates: {sorted(ours - want)[:5]} rejected but not duplicates; "
+             f"{sorted(want - ours)[:5]} duplicates not rejected")
+    kept = [k for k, r in truth.items() if "identical_not_duplicate" in r["is_fault"]]
+    placed = {(f["source"], f["source_row"]) for f in ds.GetLayerByName("incidents")}
+    lost = [k for k in kept if k not in placed]
+    if lost:
+        fail(f"identical rows that are not duplicates were lost: {lost[:5]}")
+    print(f"truth duplicates: {len(ours)} exact duplicates rejected, {len(kept)} identical police.uk rows kept")
+
+
 def check_data_quality(case, out, env):
     ds = open_gpkg(out)
     rows = {f["source"]: f for f in ds.GetLayerByName("data_quality")}
@@ -347,6 +371,7 @@ def check_rejects(case, out, env):
 
 
 CHECKS = {
+    "truth_duplicates": check_truth_duplicates,
     "truth_categories": check_truth_categories,
     "data_quality": check_data_quality,
     "incidents": check_incidents,

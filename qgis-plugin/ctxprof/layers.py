@@ -1,0 +1,138 @@
+"""Loading an engine output into the project: one group per run, layers styled.
+
+Processing loads the layers registered with
+context.addLayerToLoadOnCompletion() once the algorithm has finished (on the
+main thread); a QgsProcessingLayerPostProcessorInterface attached to each one
+then applies the layer's style from styles/ and moves it into the run's group.
+"""
+
+import os
+import uuid
+
+from qgis.core import (QgsLayerTreeGroup, QgsLayerTreeLayer, QgsMapLayerType,
+                       QgsProcessingContext, QgsProcessingLayerPostProcessorInterface,
+                       QgsProcessingUtils, QgsProviderRegistry, QgsWkbTypes)
+
+PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+# The packaged plugin carries its styles (build-zip copies them in); a source
+# checkout uses the repository's styles/ folder.
+STYLE_DIRS = (
+    os.path.join(PACKAGE_DIR, 'styles'),
+    os.path.normpath(os.path.join(PACKAGE_DIR, '..', '..', 'styles')),
+)
+
+# GeoPackage tables that are not results.
+_NOT_RESULTS = ('layer_styles',)
+
+_RANK_PROPERTY = 'ctxprof/rank'
+_RUN_PROPERTY = 'ctxprof/run'
+
+
+def style_path(layer_name):
+    """The .qml for an output layer name, or None when there is none."""
+    for folder in STYLE_DIRS:
+        path = os.path.join(folder, layer_name + '.qml')
+        if os.path.isfile(path):
+            return path
+    return None
+
+
+def output_layers(gpkg_path):
+    """(name, uri, geometry rank) for every result layer of a GeoPackage, vector layers only."""
+    layers = []
+    for d in QgsProviderRegistry.instance().querySublayers(gpkg_path):
+        if d.type() != QgsMapLayerType.VectorLayer or d.name() in _NOT_RESULTS:
+            continue
+        if d.name().startswith(('gpkg_', 'rtree_', 'sqlite_')):
+            continue
+        layers.append((d.name(), d.uri(), _geometry_rank(d.wkbType())))
+    return layers
+
+
+def _geometry_rank(wkb_type):
+    # Points above lines above polygons, tables last: the drawing order that
+    # keeps every layer visible.
+    g = QgsWkbTypes.geometryType(wkb_type)
+    return {QgsWkbTypes.PointGeometry: 0, QgsWkbTypes.LineGeometry: 1,
+            QgsWkbTypes.PolygonGeometry: 2}.get(g, 9)
+
+
+class ResultGroup:
+    """The layer tree group for one run's layers, created on first use."""
+
+    def __init__(self, name, project):
+        self.name = name
+        self.project = project
+        self.run_id = uuid.uuid4().hex
+
+    def _find(self, root):
+        for node in root.children():
+            if isinstance(node, QgsLayerTreeGroup) and \
+                    node.customProperty(_RUN_PROPERTY) == self.run_id:
+                return node
+        return None
+
+    def place(self, layer, rank):
+        root = self.project.layerTreeRoot()
+        group = self._find(root)
+        if group is None:
+            group = root.insertGroup(0, self.name)
+            group.setCustomProperty(_RUN_PROPERTY, self.run_id)
+        node = root.findLayer(layer.id())
+        if node is None:
+            group_node = QgsLayerTreeLayer(layer)
+        else:
+            group_node = node.clone()
+        group_node.setCustomProperty(_RANK_PROPERTY, rank)
+        index = 0
+        for child in group.children():
+            other = child.customProperty(_RANK_PROPERTY)
+            if other is not None and str(other) <= rank:
+                index += 1
+        group.insertChildNode(index, group_node)
+        if node is not None:
+            node.parent().removeChildNode(node)
+        return group
+
+
+class StylePostProcessor(QgsProcessingLayerPostProcessorInterface):
+    """Styles a loaded result layer and moves it into its run's group."""
+
+    def __init__(self, group, rank, qml):
+        super().__init__()
+        self.group = group
+        self.rank = rank
+        self.qml = qml
+
+    def postProcessLayer(self, layer, context, feedback):  # noqa: N802 (QGIS's name)
+        if self.qml:
+            message, ok = layer.loadNamedStyle(self.qml)
+            if not ok:
+                feedback.pushWarning('Cannot apply the style {} to {}: {}'.format(
+                    self.qml, layer.name(), message))
+            layer.triggerRepaint()
+        self.group.place(layer, self.rank)
+
+
+def load_on_completion(gpkg_path, group_name, context, feedback):
+    """Registers every result layer of `gpkg_path` to load, styled, into a new group.
+
+    Returns the names of the layers registered.
+    """
+    project = context.project()
+    if project is None:
+        return []
+    group = ResultGroup(group_name, project)
+    names = []
+    for name, uri, geometry_rank in output_layers(gpkg_path):
+        details = QgsProcessingContext.LayerDetails(
+            name, project, name, QgsProcessingUtils.LayerHint.Vector)
+        details.forceName = True
+        qml = style_path(name)
+        details.setPostProcessor(StylePostProcessor(group, '%d:%s' % (geometry_rank, name), qml))
+        context.addLayerToLoadOnCompletion(uri, details)
+        names.append(name)
+        if qml is None:
+            feedback.pushDebugInfo('No style for layer {} in {}'.format(name, ', '.join(STYLE_DIRS)))
+    return names
