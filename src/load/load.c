@@ -16,6 +16,7 @@
 #include "load/codemap.h"
 #include "load/fields.h"
 #include "load/kinds.h"
+#include "load/open.h"
 #include "load/taxonomy.h"
 
 const char *const ctxprof_geocode_method_names[] = {"none", "geometry", "coord_bng",
@@ -849,25 +850,10 @@ static int load_source(ctxprof_ctx *ctx, ctxprof_loader *ld, uint32_t si,
     dup_table dups = {0};
     if (strcasecmp(s->encoding, "UTF-8") != 0 && strcasecmp(s->encoding, "UTF8") != 0)
         r.encoding = s->encoding;
-    char **oo = s->open_options ? CSLTokenizeString2(s->open_options, ",",
-                                                     CSLT_STRIPLEADSPACES | CSLT_STRIPENDSPACES)
-                                : NULL;
-    GDALDatasetH ds = GDALOpenEx(s->path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL,
-                                 (const char *const *)oo, NULL);
-    CSLDestroy(oo);
-    if (!ds) {
-        rc = ctxprof_error_at(ctx, CTXPROF_E_IO, s->path, 0, NULL,
-                              "cannot open source '%s' as a vector dataset", s->name);
-        ctxprof_error_append_lib(ctx);
-        goto done;
-    }
-    OGRLayerH layer =
-        s->layer ? GDALDatasetGetLayerByName(ds, s->layer) : GDALDatasetGetLayer(ds, 0);
-    if (!layer) {
-        rc = ctxprof_error_at(ctx, CTXPROF_E_INPUT, s->path, 0, NULL, "no layer '%s'",
-                              s->layer ? s->layer : "(first)");
-        goto done;
-    }
+    ctxprof_opened src;
+    if ((rc = ctxprof_source_open(ctx, &src, s)))
+        return rc;
+    OGRLayerH layer = src.layer;
     int64_t total = OGR_L_GetFeatureCount(layer, TRUE);
     if (ld->kinds[si]->linkage) {
         /* Association and crosswalk records link people; the people stage
@@ -974,8 +960,7 @@ done:
     ctxprof_free(ctx, dups.rows);
     row_reader_clear(&r);
     free_columns(&c);
-    if (ds)
-        GDALClose(ds);
+    ctxprof_source_close(ctx, &src);
     return rc;
 }
 

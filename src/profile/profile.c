@@ -59,7 +59,8 @@ static const schema_key SCHEMA[] = {
     {"source", "path", T_PATH, NULL, "The incident file or layer (required)."},
     {"source", "kind", T_STR, NULL, "Source kind (required), e.g. police_referral; see docs/sources/."},
     {"source", "encoding", T_STR, "UTF-8", "Character encoding of text files, e.g. CP1252."},
-    {"source", "open_options", T_LIST, NULL, "GDAL open options, e.g. SEPARATOR=SEMICOLON."},
+    {"source", "delimiter", T_STR, NULL, "Delimiter of a text file: comma, semicolon, tab, pipe, space or one character; found from the header when not set."},
+    {"source", "open_options", T_LIST, NULL, "GDAL open options, e.g. HEADERS=FORCE for a spreadsheet."},
     {"source", "date_format", T_STR, "dmy", "dmy, ymd, excel or month: how the date field is written."},
     {"source", "code_map", T_PATH, NULL, "CSV code,categories,flags mapping this source's codes."},
 };
@@ -325,6 +326,27 @@ static int build_sources(ctxprof_ctx *ctx, ctxprof_profile *p)
         s->code_map = ctxprof_strdup(ctx, ctxprof_profile_str(p, section, "code_map"));
         if (!s->kind || !s->date_format || !s->encoding)
             return CTXPROF_E_NOMEM;
+        const char *delim = entry_get(p, section, "delimiter", NULL);
+        if (delim) {
+            static const struct {
+                const char *name;
+                char c;
+            } named[] = {{"tab", '\t'}, {"comma", ','}, {"semicolon", ';'}, {"pipe", '|'},
+                         {"space", ' '}};
+            for (size_t k = 0; k < sizeof named / sizeof named[0]; k++)
+                if (strcasecmp(delim, named[k].name) == 0)
+                    s->delimiter = named[k].c;
+            if (s->delimiter)
+                ;
+            else if (strlen(delim) == 1)
+                s->delimiter = delim[0];
+            else {
+                int line = 0;
+                entry_get(p, section, "delimiter", &line);
+                return perr(ctx, CTXPROF_E_CONFIG, p->file, line,
+                            "[%s] delimiter '%s' is not one character or tab, comma, semicolon, pipe, space", section, delim);
+            }
+        }
         if (strcmp(s->date_format, "dmy") && strcmp(s->date_format, "ymd") &&
             strcmp(s->date_format, "excel") && strcmp(s->date_format, "month")) {
             int line = 0;

@@ -24,6 +24,7 @@ typedef struct {
     char *layer;  /* layer name, or NULL for the first layer */
     char *encoding;
     char *open_options; /* comma-separated GDAL open options */
+    char delimiter;     /* given delimiter, or 0 to find it */
     char *date_format;
     char *code_map;     /* resolved path or NULL */
     ctxprof_field_map *fields;

@@ -327,6 +327,27 @@ def check_truth_duplicates(case, out, env):
     print(f"truth duplicates: {len(ours)} exact duplicates rejected, {len(kept)} identical police.uk rows kept")
 
 
+def check_truth_load_rejects(case, out, env):
+    """Rows with impossible, malformed or future dates and exact duplicates are
+    load rejects, and nothing else is (a time written '2:37pm' is read)."""
+    must = {"date_impossible", "date_future", "date_malformed", "duplicate_exact"}
+    may = must | {"time_malformed"}
+    truth = {}
+    with open(os.path.join(env["sample"], "truth", "incidents_truth.csv"), newline="",
+              encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            truth[(r["source_name"], int(r["source_row"]))] = r
+    linkage = set(case.get("linkage_sources", []))
+    faults = lambda k: set(truth[k]["is_fault"].split("+")) if k in truth else set()
+    ds = open_gpkg(out)
+    ours = {(f["source"], f["source_row"]) for f in ds.GetLayerByName("load_rejects")}
+    wrong = [k for k in ours if not faults(k) & may]
+    missed = [k for k in truth if k[0] not in linkage and faults(k) & must and k not in ours]
+    if wrong or missed:
+        fail(f"load rejects: {wrong[:5]} rejected without a date fault; {missed[:5]} not rejected")
+    print(f"truth load rejects: {len(ours)} rows rejected, each with a date fault or as a duplicate")
+
+
 def check_data_quality(case, out, env):
     ds = open_gpkg(out)
     rows = {f["source"]: f for f in ds.GetLayerByName("data_quality")}
@@ -371,6 +392,7 @@ def check_rejects(case, out, env):
 
 
 CHECKS = {
+    "truth_load_rejects": check_truth_load_rejects,
     "truth_duplicates": check_truth_duplicates,
     "truth_categories": check_truth_categories,
     "data_quality": check_data_quality,

@@ -1,0 +1,165 @@
+#include "load/open.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <cpl_conv.h>
+#include <cpl_csv.h>
+#include <cpl_string.h>
+#include <cpl_vsi.h>
+
+char ctxprof_sniff_delimiter(const char *line)
+{
+    static const char cands[] = {',', ';', '\t', '|'};
+    int counts[4] = {0};
+    int quoted = 0;
+    for (const char *p = line; *p && *p != '\n' && *p != '\r'; p++) {
+        if (*p == '"')
+            quoted = !quoted;
+        for (int i = 0; i < 4 && !quoted; i++)
+            counts[i] += *p == cands[i];
+    }
+    int best = -1;
+    for (int i = 0; i < 4; i++)
+        if (counts[i] && (best < 0 || counts[i] > counts[best]))
+            best = i;
+    return best < 0 ? 0 : cands[best];
+}
+
+static int is_text_path(const char *path)
+{
+    const char *dot = strrchr(path, '.');
+    if (!dot || strchr(dot, '/'))
+        return 0;
+    static const char *exts[] = {".csv", ".txt", ".tsv", ".psv", ".dat", ".tab"};
+    for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++)
+        if (strcasecmp(dot, exts[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* Writes one field as RFC 4180 CSV (quoted when it needs to be). */
+static void put_field(VSILFILE *out, const char *v)
+{
+    if (!strpbrk(v, ",\"\r\n")) {
+        VSIFWriteL(v, 1, strlen(v), out);
+        return;
+    }
+    VSIFWriteL("\"", 1, 1, out);
+    for (const char *p = v; *p; p++) {
+        if (*p == '"')
+            VSIFWriteL("\"", 1, 1, out);
+        VSIFWriteL(p, 1, 1, out);
+    }
+    VSIFWriteL("\"", 1, 1, out);
+}
+
+/* Rewrites a delimited file as a comma-separated one in /vsimem/. */
+static int transcode(ctxprof_ctx *ctx, const char *path, char delim, char **mem_path)
+{
+    static int serial;
+    *mem_path = ctxprof_sprintf(ctx, "/vsimem/ctxprof-src-%ld-%d.csv", (long)getpid(), ++serial);
+    if (!*mem_path)
+        return CTXPROF_E_NOMEM;
+    VSILFILE *in = VSIFOpenL(path, "rb");
+    if (!in)
+        return ctxprof_error_at(ctx, CTXPROF_E_IO, path, 0, NULL, "cannot read the file");
+    VSILFILE *out = VSIFOpenL(*mem_path, "wb");
+    if (!out) {
+        VSIFCloseL(in);
+        return ctxprof_error(ctx, CTXPROF_E_IO, "cannot create an in-memory copy of %s", path);
+    }
+    char **row;
+    int first = 1;
+    while ((row = CSVReadParseLine2L(in, delim))) {
+        int n = CSLCount(row);
+        for (int i = 0; i < n; i++) {
+            const char *v = row[i];
+            /* A UTF-8 byte order mark at the start of the header is not a column name. */
+            if (first && i == 0 && strncmp(v, "\xEF\xBB\xBF", 3) == 0)
+                v += 3;
+            if (i)
+                VSIFWriteL(",", 1, 1, out);
+            put_field(out, v);
+        }
+        VSIFWriteL("\r\n", 1, 2, out);
+        CSLDestroy(row);
+        first = 0;
+    }
+    VSIFCloseL(in);
+    VSIFCloseL(out);
+    return 0;
+}
+
+int ctxprof_source_open(ctxprof_ctx *ctx, ctxprof_opened *o, const ctxprof_source *s)
+{
+    int rc = 0;
+    memset(o, 0, sizeof *o);
+    const char *path = s->path;
+    char delim = 0;
+    if (strncmp(path, "PG:", 3) != 0 && is_text_path(path)) {
+        VSILFILE *fp = VSIFOpenL(path, "rb");
+        if (!fp)
+            return ctxprof_error_at(ctx, CTXPROF_E_IO, path, 0, NULL,
+                                    "cannot open source '%s': no such file or not readable",
+                                    s->name);
+        const char *line = CPLReadLine2L(fp, 1 << 20, NULL);
+        delim = line ? ctxprof_sniff_delimiter(line) : 0;
+        VSIFCloseL(fp);
+        if (s->delimiter)
+            delim = s->delimiter;
+        const char *dot = strrchr(path, '.');
+        int gdal_can = (delim == ',' || delim == ';' || delim == '\t' || delim == 0) &&
+                       (strcasecmp(dot, ".csv") == 0 || strcasecmp(dot, ".tsv") == 0);
+        if (!gdal_can && delim) {
+            if ((rc = transcode(ctx, path, delim, &o->mem_path)))
+                return rc;
+            path = o->mem_path;
+        }
+    }
+    o->delimiter = delim;
+    char **oo = s->open_options ? CSLTokenizeString2(s->open_options, ",",
+                                                     CSLT_STRIPLEADSPACES | CSLT_STRIPENDSPACES)
+                                : NULL;
+    o->ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, (const char *const *)oo,
+                       NULL);
+    CSLDestroy(oo);
+    if (!o->ds) {
+        int exists = strncmp(s->path, "PG:", 3) == 0 || access(s->path, F_OK) == 0;
+        if (!exists)
+            rc = ctxprof_error_at(ctx, CTXPROF_E_IO, s->path, 0, NULL,
+                                  "cannot open source '%s': no such file", s->name);
+        else if (access(s->path, R_OK) != 0 && strncmp(s->path, "PG:", 3) != 0)
+            rc = ctxprof_error_at(ctx, CTXPROF_E_IO, s->path, 0, NULL,
+                                  "cannot open source '%s': permission denied", s->name);
+        else
+            rc = ctxprof_error_at(ctx, CTXPROF_E_INPUT, s->path, 0, NULL,
+                                  "cannot open source '%s': not a format GDAL reads as a vector "
+                                  "layer",
+                                  s->name);
+        ctxprof_error_append_lib(ctx);
+        ctxprof_source_close(ctx, o);
+        return rc;
+    }
+    o->layer = s->layer ? GDALDatasetGetLayerByName(o->ds, s->layer) : GDALDatasetGetLayer(o->ds, 0);
+    if (!o->layer) {
+        rc = ctxprof_error_at(ctx, CTXPROF_E_INPUT, s->path, 0, NULL, "no layer '%s'",
+                              s->layer ? s->layer : "(the file has no layers)");
+        ctxprof_source_close(ctx, o);
+        return rc;
+    }
+    return 0;
+}
+
+void ctxprof_source_close(ctxprof_ctx *ctx, ctxprof_opened *o)
+{
+    if (o->ds)
+        GDALClose(o->ds);
+    if (o->mem_path) {
+        VSIUnlink(o->mem_path);
+        ctxprof_free(ctx, o->mem_path);
+    }
+    memset(o, 0, sizeof *o);
+}

@@ -1,0 +1,27 @@
+/* Opening a source as an OGR dataset. Anything GDAL reads is read as it is;
+ * delimited text GDAL's CSV driver cannot split (a pipe or other delimiter,
+ * or a .txt/.dat extension) is first rewritten, quotes and embedded line
+ * breaks intact, as a comma-separated file in memory (/vsimem/). */
+#ifndef CTXPROF_OPEN_H
+#define CTXPROF_OPEN_H
+
+#include <gdal.h>
+
+#include "core/context.h"
+#include "profile/profile.h"
+
+typedef struct {
+    GDALDatasetH ds;
+    OGRLayerH layer;
+    char *mem_path; /* the in-memory copy, or NULL */
+    char delimiter; /* the delimiter found or given; 0 when not delimited text */
+} ctxprof_opened;
+
+/* Opens source s; errors name the file. Close with ctxprof_source_close. */
+int ctxprof_source_open(ctxprof_ctx *ctx, ctxprof_opened *o, const ctxprof_source *s);
+void ctxprof_source_close(ctxprof_ctx *ctx, ctxprof_opened *o);
+
+/* The most frequent of , ; TAB | outside quotes in line (0 if none). */
+char ctxprof_sniff_delimiter(const char *line);
+
+#endif
