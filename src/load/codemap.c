@@ -116,7 +116,8 @@ int ctxprof_codemap_load(ctxprof_ctx *ctx, ctxprof_codemap **out, const char *pa
         }
         (*arr)[(*cnt)++] = e;
     }
-    qsort(map->codes, map->n_codes, sizeof(code_entry), cmp_entry);
+    if (map->n_codes) /* qsort and bsearch want a non-null array */
+        qsort(map->codes, map->n_codes, sizeof(code_entry), cmp_entry);
 done:
     CSLDestroy(row);
     if (fp)
@@ -151,7 +152,7 @@ int ctxprof_codemap_code(const ctxprof_codemap *map, const char *code, uint32_t 
     size_t n = strlen(code);
     while (n && isspace((unsigned char)code[n - 1]))
         n--;
-    if (n == 0 || n >= sizeof key)
+    if (n == 0 || n >= sizeof key || map->n_codes == 0)
         return 0;
     for (size_t i = 0; i < n; i++)
         key[i] = (char)toupper((unsigned char)code[i]);

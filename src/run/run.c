@@ -175,7 +175,7 @@ int ctxprof_run(ctxprof_ctx *ctx, ctxprof_run_summary *sum, const ctxprof_profil
     sum->seconds_load = t1 - t0;
 
     ctxprof_progress_push(ctx, 0.7, 1.0);
-    rc = ctxprof_write_incidents(ctx, out, p, &inc);
+    rc = ctxprof_write_incidents(ctx, out, p, &inc, NULL, 0);
     if (!rc)
         rc = ctxprof_write_rejects(ctx, out, p, &rej);
     if (!rc)

@@ -1,5 +1,7 @@
 #include "write/layers.h"
 
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,7 +9,8 @@
 #include "load/taxonomy.h"
 
 int ctxprof_write_incidents(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_profile *p,
-                            const ctxprof_incidents *inc)
+                            const ctxprof_incidents *inc, const ctxprof_extra_column *extra,
+                            size_t n_extra)
 {
     enum { UID, SOURCE, KIND, ROW, OCCURRED, PRECISION, HOUR, WEEKDAY, CATEGORY, CATEGORIES,
            FLAGS, PID, METHOD, SCORE, N_COLS };
@@ -19,8 +22,16 @@ int ctxprof_write_incidents(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof
         {"geocode_method", OFTString}, {"geocode_score", OFTReal},
     };
     static const char *precisions[] = {"none", "month", "day", "minute"};
+    ctxprof_column all[N_COLS + 32];
+    if (n_extra > 32)
+        return ctxprof_error(ctx, CTXPROF_E_INTERNAL, "too many incident columns");
+    memcpy(all, cols, sizeof cols);
+    for (size_t k = 0; k < n_extra; k++)
+        all[N_COLS + k] = (ctxprof_column){extra[k].name, extra[k].str   ? OFTString
+                                                          : extra[k].i64 ? OFTInteger64
+                                                                         : OFTReal};
     OGRLayerH layer;
-    int rc = ctxprof_output_layer(ctx, out, &layer, "incidents", wkbPoint, cols, N_COLS);
+    int rc = ctxprof_output_layer(ctx, out, &layer, "incidents", wkbPoint, all, N_COLS + n_extra);
     if (rc)
         return rc;
     OGRFeatureH f = OGR_F_Create(OGR_L_GetLayerDefn(layer));
@@ -66,6 +77,18 @@ int ctxprof_write_incidents(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof
             OGR_F_SetFieldNull(f, PID);
         OGR_F_SetFieldString(f, METHOD, ctxprof_geocode_method_names[inc->geocode_method[i]]);
         OGR_F_SetFieldDouble(f, SCORE, inc->geocode_score[i]);
+        for (size_t k = 0; k < n_extra; k++) {
+            int fi = N_COLS + (int)k;
+            const ctxprof_extra_column *e = &extra[k];
+            if (e->str && e->str[i])
+                OGR_F_SetFieldString(f, fi, e->str[i]);
+            else if (e->i64 && e->i64[i] != INT64_MIN)
+                OGR_F_SetFieldInteger64(f, fi, e->i64[i]);
+            else if (e->dbl && !isnan(e->dbl[i]))
+                OGR_F_SetFieldDouble(f, fi, e->dbl[i]);
+            else
+                OGR_F_SetFieldNull(f, fi);
+        }
         OGR_G_SetPoint_2D(pt, 0, inc->x[i], inc->y[i]);
         OGR_F_SetGeometry(f, pt);
         rc = ctxprof_output_write(ctx, out, layer, f);

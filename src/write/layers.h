@@ -7,9 +7,21 @@
 #include "profile/profile.h"
 #include "write/output.h"
 
-/* `incidents` (Point): one feature per incident. */
+/* A column that a stage adds to the incidents layer: one value per
+ * incident, in one of three arrays (the others NULL). Nulls: a NULL string,
+ * INT64_MIN, NaN. */
+typedef struct {
+    const char *name;
+    const char *const *str;
+    const int64_t *i64;
+    const double *dbl;
+} ctxprof_extra_column;
+
+/* `incidents` (Point): one feature per incident, with the stages' extra
+ * columns after the loader's. */
 int ctxprof_write_incidents(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_profile *p,
-                            const ctxprof_incidents *inc);
+                            const ctxprof_incidents *inc, const ctxprof_extra_column *extra,
+                            size_t n_extra);
 /* `load_rejects` and `geocode_rejects` (tables): one row per reject. */
 int ctxprof_write_rejects(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_profile *p,
                           const ctxprof_rejects *rej);
