@@ -6,12 +6,16 @@ TYPE ?= Release
 JOBS ?= $(shell nproc)
 CTXPROF = $(BUILD)/src/ctxprof
 
-.PHONY: all deps build demo check test asan ubsan sanitize bench sample clean
+.PHONY: all deps deps-test build demo check test asan ubsan sanitize bench plugin sample clean
 
 all: build
 
 deps:
 	@.ci/install-deps
+
+# The tests also need QGIS (the plugin and QGIS comparison tests, label qgis).
+deps-test:
+	@.ci/install-deps qgis
 
 build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(TYPE) >/dev/null
@@ -24,7 +28,7 @@ demo: build
 test:
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
-check: build
+check: deps-test build
 	@$(MAKE) --no-print-directory test BUILD=$(BUILD)
 
 # The test suite under the sanitizers, each in its own build folder.
@@ -37,6 +41,10 @@ sanitize: asan ubsan
 bench: build
 	@.ci/install-deps qgis
 	@bench/run-all
+
+# The QGIS plugin as a zip for QGIS's plugin manager.
+plugin:
+	@qgis-plugin/build-zip dist/ctxprof.zip
 
 sample:
 	/usr/bin/python3 gis-data/sample/generate.py

@@ -6,6 +6,7 @@ main thread); a QgsProcessingLayerPostProcessorInterface attached to each one
 then applies the layer's style from styles/ and moves it into the run's group.
 """
 
+import collections
 import os
 import uuid
 
@@ -27,6 +28,13 @@ _NOT_RESULTS = ('layer_styles',)
 
 _RANK_PROPERTY = 'ctxprof/rank'
 _RUN_PROPERTY = 'ctxprof/run'
+
+# LayerDetails.setPostProcessor() hands the C++ object to the context, but in
+# QGIS 3.22 nothing then keeps the Python half alive: once the LayerDetails
+# wrapper is collected, postProcessLayer is silently never called. The
+# post-processors of the last runs are referenced here (bounded: a run's
+# context is gone long before 32 more runs have started).
+_ALIVE = collections.deque(maxlen=32)
 
 
 def style_path(layer_name):
@@ -92,7 +100,14 @@ class ResultGroup:
                 index += 1
         group.insertChildNode(index, group_node)
         if node is not None:
-            node.parent().removeChildNode(node)
+            parent = node.parent()
+            parent.removeChildNode(node)
+            # Re-running into the same file reuses the layers already in the
+            # project (Processing finds them by source): their old group,
+            # now empty, goes.
+            if parent is not root and parent.customProperty(_RUN_PROPERTY) and \
+                    not parent.children():
+                parent.parent().removeChildNode(parent)
         return group
 
 
@@ -106,6 +121,9 @@ class StylePostProcessor(QgsProcessingLayerPostProcessorInterface):
         self.qml = qml
 
     def postProcessLayer(self, layer, context, feedback):  # noqa: N802 (QGIS's name)
+        # A layer already in the project may read the file this run replaced.
+        if layer.dataProvider() is not None:
+            layer.dataProvider().reloadData()
         if self.qml:
             message, ok = layer.loadNamedStyle(self.qml)
             if not ok:
@@ -125,14 +143,18 @@ def load_on_completion(gpkg_path, group_name, context, feedback):
         return []
     group = ResultGroup(group_name, project)
     names = []
+    alive = []
+    _ALIVE.append(alive)
     for name, uri, geometry_rank in output_layers(gpkg_path):
         details = QgsProcessingContext.LayerDetails(
             name, project, name, QgsProcessingUtils.LayerHint.Vector)
         details.forceName = True
         qml = style_path(name)
-        details.setPostProcessor(StylePostProcessor(group, '%d:%s' % (geometry_rank, name), qml))
+        post = StylePostProcessor(group, '%d:%s' % (geometry_rank, name), qml)
+        alive.append(post)
+        details.setPostProcessor(post)
         context.addLayerToLoadOnCompletion(uri, details)
         names.append(name)
-        if qml is None:
+        if qml is None and geometry_rank < 9:
             feedback.pushDebugInfo('No style for layer {} in {}'.format(name, ', '.join(STYLE_DIRS)))
     return names

@@ -80,6 +80,7 @@ class StderrParser:
     def __init__(self, feedback):
         self.feedback = feedback
         self.progress = 0.0
+        self._started = False
         self.pending = ''
         self.messages = []  # (level, text): level in debug, info, warning, error, other
         self._decoder = codecs.getincrementaldecoder('utf-8')(errors='replace')
@@ -102,7 +103,8 @@ class StderrParser:
 
     def _set_progress(self, value):
         value = max(0.0, min(100.0, value))
-        if value != self.progress or value in (0.0, 100.0):
+        if value != self.progress or not self._started:
+            self._started = True
             self.progress = value
             self.feedback.setProgress(value)
 
@@ -143,10 +145,10 @@ class StderrParser:
         return True
 
     def _may_continue(self, digits):
-        value = int(digits)
-        if value == 1:
-            return True
-        return value == 10 and self.progress >= 90.0
+        # Ticks come in order, so the number being written is the next
+        # decade: "2" may become "20", "10" may become "100" only after 90.
+        nxt = '0' if not self._started else str(int(self.progress // 10 + 1) * 10)
+        return len(digits) < len(nxt) and nxt.startswith(digits)
 
     def _message(self, line):
         line = line.strip()
@@ -241,10 +243,18 @@ def run_ctxprof(args, feedback, partial_output=None):
     if feedback.isCanceled():  # QgsBlockingProcess only reacts to a later cancel
         return EngineResult(None, '', [], True)
 
+    # QGIS 3.22's bindings keep only a borrowed reference to the handlers:
+    # they must stay referenced here until run() returns, or a temporary
+    # (a lambda, a bound method) is freed and the process thread crashes.
+    def on_stdout(ba):
+        stdout.extend(bytes(ba))
+
+    on_stderr = parser.feed_bytes
     proc = QgsBlockingProcess(exe, args)
-    proc.setStdOutHandler(lambda ba: stdout.extend(bytes(ba)))
-    proc.setStdErrHandler(parser.feed_bytes)
+    proc.setStdOutHandler(on_stdout)
+    proc.setStdErrHandler(on_stderr)
     rc = proc.run(feedback)
+    del on_stdout, on_stderr
     parser.close()
     out = stdout.decode('utf-8', errors='replace')
 
@@ -278,9 +288,16 @@ def ctxprof_version():
     except QgsProcessingException:
         return None
     out = bytearray()
+
+    def on_stdout(ba):
+        out.extend(bytes(ba))
+
+    def on_stderr(ba):
+        pass
+
     proc = QgsBlockingProcess(exe, ['--version'])
-    proc.setStdOutHandler(lambda ba: out.extend(bytes(ba)))
-    proc.setStdErrHandler(lambda ba: None)
+    proc.setStdOutHandler(on_stdout)  # referenced until run() returns: see run_ctxprof
+    proc.setStdErrHandler(on_stderr)
     if proc.run() != 0:
         return None
     lines = out.decode('utf-8', errors='replace').splitlines()

@@ -52,6 +52,7 @@ class RecordingFeedback(QgsProcessingFeedback):
         self.progress_values.append(value)
         super().setProgress(value)
         if self.cancel_at is not None and value > self.cancel_at and not self.isCanceled():
+            self.cancelled_at = time.monotonic()
             self.cancel()
 
     def pushInfo(self, text):  # noqa: N802
@@ -307,14 +308,14 @@ class PluginTest(unittest.TestCase):
         feedback = RecordingFeedback(cancel_at=10)
         os.environ['CTXPROF_TEST_KEY'] = \
             '5f1d0c3a9e7b24681357ace02468bdf13579ace02468bdf13579ace02468bdf1'
-        start = time.monotonic()
         results = processing.run(ALG, {'PROFILE': env.POLICE_UK_PROFILE, 'OUTPUT': out},
                                  feedback=feedback)
-        elapsed = time.monotonic() - start
+        after_cancel = time.monotonic() - feedback.cancelled_at
         self.assertTrue(feedback.isCanceled())
         self.assertNotIn('OUTPUT', results)
-        # The whole run takes about 14 s; cancelled past 10% it stops at once.
-        self.assertLess(elapsed, 6.0)
+        # The whole run takes about 14 s (more under the sanitizers); the
+        # engine stops as soon as it is cancelled, past 10%.
+        self.assertLess(after_cancel, 2.0)
         self.assertLess(max(feedback.progress_values), 20)
         self.assertTrue(any('cancelled' in i for i in feedback.infos))
         # No output, and no temporary file left by the terminated engine.

@@ -50,7 +50,8 @@ class QgisProcessTest(unittest.TestCase):
         doc = json.loads(proc.stdout)
         results = doc['results']
         self.assertEqual(results['OUTPUT'], out)
-        self.assertEqual(doc['provider_details']['id'], 'ctxprof')
+        self.assertEqual(doc['algorithm_details']['id'], 'ctxprof:runprofile')
+        self.assertEqual(doc['provider_details']['name'], 'ctxprof')
         ds = ogr.Open(out)
         self.assertIsNotNone(ds)
         self.assertEqual(ds.GetLayerByName('incidents').GetFeatureCount(), results['INCIDENTS'])

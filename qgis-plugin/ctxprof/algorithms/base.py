@@ -7,14 +7,17 @@ from ..runner import run_ctxprof
 
 
 class CtxprofAlgorithm(QgsProcessingAlgorithm):
-    """Base class: subclasses set NAME, DISPLAY_NAME, GROUP, GROUP_ID and HELP,
-    and implement initAlgorithm and processAlgorithm, calling self.run_engine()."""
+    """Base class: subclasses set NAME, DISPLAY_NAME, GROUP, GROUP_ID, SHORT,
+    HELP and TAGS, and implement initAlgorithm and processAlgorithm, calling
+    self.run_engine()."""
 
     NAME = ''
     DISPLAY_NAME = ''
     GROUP = 'Profiling'
     GROUP_ID = 'profiling'
+    SHORT = ''
     HELP = ''
+    TAGS = ()
 
     def createInstance(self):  # noqa: N802 (QGIS's name)
         return type(self)()
@@ -31,8 +34,14 @@ class CtxprofAlgorithm(QgsProcessingAlgorithm):
     def groupId(self):  # noqa: N802
         return self.GROUP_ID
 
+    def shortDescription(self):  # noqa: N802
+        return self.tr(self.SHORT)
+
     def shortHelpString(self):  # noqa: N802
         return self.tr(self.HELP)
+
+    def tags(self):
+        return ['ctxprof'] + [self.tr(t) for t in self.TAGS]
 
     def tr(self, text):
         return QCoreApplication.translate('ctxprof', text)
