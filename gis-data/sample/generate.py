@@ -2822,7 +2822,7 @@ def write_ini():
          "study_area = northbrook.gpkg|layername=study_area", "output = ../../out/sample-profile.gpkg",
          "key_file = demo.key", "period_start = %s" % PERIOD_START.isoformat(), "period_end = %s" % PERIOD_END.isoformat(), "",
          "[gazetteer]", "postcodes = postcodes/nb.csv", "streets = northbrook.gpkg|layername=streets",
-         "places = northbrook.gpkg|layername=places", "",
+         "places = northbrook.gpkg|layername=places, northbrook.gpkg|layername=parks, northbrook.gpkg|layername=schools", "",
          "[contexts]", "areas = northbrook.gpkg|layername=areas", "schools = northbrook.gpkg|layername=schools",
          "catchments = northbrook.gpkg|layername=school_catchments", "parks = northbrook.gpkg|layername=parks",
          "bus_sequences = bus-sequences.csv", ""]

@@ -1,6 +1,7 @@
 #include "cli/cli.h"
 
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,9 +134,21 @@ static double mono(void)
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
+/* SIGINT/SIGTERM (Ctrl-C, the plugin's Cancel) ask the engine to stop at its
+ * next progress report; it then removes its temporary output. */
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
 static int cli_progress(double complete, const char *msg, void *payload)
 {
     (void)payload;
+    if (interrupted)
+        return 0;
     if (progress_state.mode == 2) {
         int tick = (int)(complete * 40.0 + 1e-9);
         for (int t = progress_state.last_tick + 1; t <= tick; t++) {
@@ -207,8 +220,9 @@ ctxprof_ctx *cli_context(const cli_args *a)
     progress_state.mode = a->progress ? 2 : (isatty(2) && !a->quiet ? 1 : 0);
     progress_state.last_tick = -1;
     progress_state.t0 = mono();
-    if (progress_state.mode)
-        ctxprof_set_progress(ctx, cli_progress, NULL);
+    ctxprof_set_progress(ctx, cli_progress, NULL);
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
     return ctx;
 }
 

@@ -13,14 +13,14 @@
 #include <ogr_api.h>
 #include <ogr_srs_api.h>
 
+#include "geocode/gazetteer.h"
+#include "geocode/geocode.h"
 #include "load/codemap.h"
 #include "load/fields.h"
 #include "load/kinds.h"
 #include "load/open.h"
 #include "load/taxonomy.h"
 
-const char *const ctxprof_geocode_method_names[] = {"none", "geometry", "coord_bng",
-                                                    "coord_wgs84"};
 
 struct ctxprof_loader {
     const ctxprof_profile *profile;
@@ -28,6 +28,8 @@ struct ctxprof_loader {
     GEOSGeometry *study_area;
     const GEOSPreparedGeometry *study_prep;
     ctxprof_pseudonym *pseudonym;
+    ctxprof_gazetteer *gazetteer; /* NULL when the profile names none */
+    ctxprof_geocoder *geocoder;
     const ctxprof_kind **kinds;  /* per source */
     ctxprof_codemap **codemaps;  /* the profile's code map per source, or NULL */
     ctxprof_codemap **kindmaps;  /* the kind's built-in code map per source */
@@ -39,6 +41,7 @@ struct ctxprof_loader {
 /* A source's resolved columns and coordinate transforms. */
 typedef struct {
     ctxprof_columns col;
+    OGRLayerH layer;
     /* For flag columns without a flag of their own: the masks of a code-map
      * row "flag:<column>" (a yes in the column means those), if any. */
     int flag_by_map[CTXPROF_MAX_COLS];
@@ -341,6 +344,9 @@ int ctxprof_loader_new(ctxprof_ctx *ctx, ctxprof_loader **out, const ctxprof_pro
     gmtime_r(&now, &tm);
     ld->today = (ctxprof_datetime){tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, 0, 0, 0,
                                    CTXPROF_PREC_DAY};
+    if ((rc = ctxprof_gazetteer_from_profile(ctx, &ld->gazetteer, p)) ||
+        (rc = ctxprof_geocoder_new(ctx, &ld->geocoder, crs, ld->gazetteer, ld->study_prep)))
+        goto done;
     if ((rc = ctxprof_pseudonym_open(ctx, &ld->pseudonym,
                                      ctxprof_profile_str(p, "profile", "key_file"),
                                      ctxprof_profile_str(p, "profile", "key_env"))))
@@ -391,6 +397,8 @@ void ctxprof_loader_free(ctxprof_ctx *ctx, ctxprof_loader *ld)
     if (!ld)
         return;
     GEOSContextHandle_t h = ctxprof_geos(ctx);
+    ctxprof_geocoder_free(ctx, ld->geocoder);
+    ctxprof_gazetteer_free(ctx, ld->gazetteer);
     if (ld->study_prep)
         GEOSPreparedGeom_destroy_r(h, ld->study_prep);
     if (ld->study_area)
@@ -428,6 +436,7 @@ static int setup_columns(ctxprof_ctx *ctx, const ctxprof_loader *ld, uint32_t si
                          OGRLayerH layer, source_cols *c)
 {
     const ctxprof_source *s = ctxprof_profile_source(ld->profile, si);
+    c->layer = layer;
     int rc = ctxprof_columns_resolve(ctx, &c->col, s, ld->kinds[si], OGR_L_GetLayerDefn(layer));
     if (rc)
         return rc;
@@ -611,73 +620,72 @@ static void row_location_text(const source_cols *c, row_reader *r, char *buf, si
         snprintf(buf + n, size - n, "%sroute %s", n ? ", " : "", route);
 }
 
-/* Point of a row in the profile CRS. Returns the method, or NONE with
- * *reason set. */
-static ctxprof_geocode_method row_point(ctxprof_ctx *ctx, const ctxprof_loader *ld,
-                                        const source_cols *c, row_reader *r, double *x,
-                                        double *y, const char **reason, const char **field)
+static double number_or_nan(const char *s)
+{
+    double v;
+    return parse_number(s, &v) ? NAN : v;
+}
+
+/* Places a row: the layer's own geometry when it lies in the study area,
+ * else the geocoding cascade over its coordinate and text fields. */
+static int row_place(ctxprof_ctx *ctx, const ctxprof_loader *ld, const source_cols *c,
+                     row_reader *r, ctxprof_geo_result *res, int *has_location)
 {
     OGRGeometryH g = OGR_F_GetGeometryRef(r->feat);
-    ctxprof_geocode_method method = CTXPROF_GEOCODE_NONE;
-    OGRCoordinateTransformationH ct = NULL;
-    *reason = NULL;
+    double gx = NAN, gy = NAN;
+    *has_location = 0;
     if (g && !OGR_G_IsEmpty(g) && c->geom_ct) {
-        OGRwkbGeometryType t = wkbFlatten(OGR_G_GetGeometryType(g));
-        if (t == wkbPoint) {
-            *x = OGR_G_GetX(g, 0);
-            *y = OGR_G_GetY(g, 0);
-        } else if (t == wkbMultiPoint && OGR_G_GetGeometryCount(g) > 0) {
-            OGRGeometryH p = OGR_G_GetGeometryRef(g, 0);
-            *x = OGR_G_GetX(p, 0);
-            *y = OGR_G_GetY(p, 0);
+        *has_location = 1;
+        OGRGeometryH pt = OGR_G_CreateGeometry(wkbPoint);
+        OGR_G_Centroid(g, pt); /* a point's centroid is the point */
+        gx = OGR_G_GetX(pt, 0);
+        gy = OGR_G_GetY(pt, 0);
+        OGR_G_DestroyGeometry(pt);
+        double x = gx, y = gy, z = 0;
+        if (OCTTransform(c->geom_ct, 1, &x, &y, &z) && ctxprof_geocoder_inside(ctx, ld->geocoder, x, y)) {
+            memset(res, 0, sizeof *res);
+            res->x = x;
+            res->y = y;
+            res->method = CTXPROF_GC_GEOMETRY;
+            res->score = 100;
+            return 1;
+        }
+    }
+    ctxprof_geo_input in = {
+        .x = c->col.x >= 0 ? number_or_nan(value(r, c->col.x)) : NAN,
+        .y = c->col.y >= 0 ? number_or_nan(value(r, c->col.y)) : NAN,
+        .lon = c->col.lon >= 0 ? number_or_nan(value(r, c->col.lon)) : NAN,
+        .lat = c->col.lat >= 0 ? number_or_nan(value(r, c->col.lat)) : NAN,
+        .xy_srs = c->xy_srs,
+    };
+    /* A geometry outside the study area: its coordinates go through the
+     * cascade, which repairs swapped axes. */
+    if (isfinite(gx) && !isfinite(in.x) && !isfinite(in.lon)) {
+        OGRSpatialReferenceH lsrs = OGR_L_GetSpatialRef(c->layer);
+        if (lsrs && OSRIsGeographic(lsrs)) {
+            in.lon = gx;
+            in.lat = gy;
         } else {
-            OGRGeometryH cen = OGR_G_CreateGeometry(wkbPoint);
-            OGR_G_Centroid(g, cen);
-            *x = OGR_G_GetX(cen, 0);
-            *y = OGR_G_GetY(cen, 0);
-            OGR_G_DestroyGeometry(cen);
-        }
-        method = CTXPROF_GEOCODE_GEOMETRY;
-        ct = c->geom_ct;
-        *field = "geometry";
-    } else if (c->col.x >= 0 || c->col.lon >= 0) {
-        int xy = c->col.x >= 0;
-        const char *vx = value(r, xy ? c->col.x : c->col.lon), *vy = value(r, xy ? c->col.y : c->col.lat);
-        *field = xy ? "x" : "lon";
-        if (is_blank(vx) && is_blank(vy)) {
-            *reason = "no coordinates";
-            return CTXPROF_GEOCODE_NONE;
-        }
-        if (parse_number(vx, x) || parse_number(vy, y)) {
-            *reason = "coordinates are not numbers";
-            return CTXPROF_GEOCODE_NONE;
-        }
-        if (*x == 0 && *y == 0) {
-            *reason = "coordinates are zero";
-            return CTXPROF_GEOCODE_NONE;
-        }
-        method = xy ? CTXPROF_GEOCODE_COORD_BNG : CTXPROF_GEOCODE_COORD_WGS84;
-        ct = xy ? c->xy_ct : c->wgs_ct;
-    } else {
-        *reason = NULL; /* no coordinate fields at all */
-        return CTXPROF_GEOCODE_NONE;
-    }
-    double z = 0;
-    if (!ct || !OCTTransform(ct, 1, x, y, &z) || !isfinite(*x) || !isfinite(*y)) {
-        *reason = "coordinates cannot be transformed to the profile CRS";
-        return CTXPROF_GEOCODE_NONE;
-    }
-    if (ld->study_prep) {
-        GEOSContextHandle_t h = ctxprof_geos(ctx);
-        GEOSGeometry *pt = GEOSGeom_createPointFromXY_r(h, *x, *y);
-        char inside = pt ? GEOSPreparedIntersects_r(h, ld->study_prep, pt) : 0;
-        GEOSGeom_destroy_r(h, pt);
-        if (inside != 1) {
-            *reason = "point is outside the study area";
-            return CTXPROF_GEOCODE_NONE;
+            in.x = gx;
+            in.y = gy;
+            in.xy_srs = lsrs;
         }
     }
-    return method;
+    /* The geocoder keeps pointers: copy the texts, value() reuses buffers. */
+    char pc[64], addr[512], loc[512], stop[256], route[32];
+    snprintf(pc, sizeof pc, "%s", value(r, c->col.postcode));
+    snprintf(addr, sizeof addr, "%s", value(r, c->col.address));
+    snprintf(loc, sizeof loc, "%s", value(r, c->col.location));
+    snprintf(stop, sizeof stop, "%s", value(r, c->col.stop));
+    snprintf(route, sizeof route, "%s", value(r, c->col.route));
+    in.postcode = pc;
+    in.address = addr;
+    in.location = loc;
+    in.stop = stop;
+    in.route = route;
+    *has_location |= isfinite(in.x) || isfinite(in.y) || isfinite(in.lon) || isfinite(in.lat) ||
+                     !is_blank(pc) || !is_blank(addr) || !is_blank(loc) || !is_blank(stop);
+    return ctxprof_geocode(ctx, ld->geocoder, &in, res);
 }
 
 static int is_ctrl_z_row(OGRFeatureH f)
@@ -884,7 +892,7 @@ static int load_source(ctxprof_ctx *ctx, ctxprof_loader *ld, uint32_t si,
         }
         row++;
         cnt->rows_read++;
-        const char *field = NULL, *reason = NULL;
+        const char *field = NULL;
         ctxprof_datetime when;
         /* Identical rows with the same record reference are one record
          * exported twice. Without a reference (police.uk ASB, say) identical
@@ -911,19 +919,16 @@ static int load_source(ctxprof_ctx *ctx, ctxprof_loader *ld, uint32_t si,
             cnt->rejects_load++;
             goto next;
         }
-        double x = 0, y = 0;
-        ctxprof_geocode_method m = row_point(ctx, ld, &c, &r, &x, &y, &reason, &field);
-        if (m == CTXPROF_GEOCODE_NONE) {
+        ctxprof_geo_result place;
+        int has_location;
+        int placed = row_place(ctx, ld, &c, &r, &place, &has_location);
+        cnt->with_location += has_location;
+        if (!placed) {
             row_location_text(&c, &r, loc, sizeof loc);
-            if (!*loc && (!reason || strcmp(reason, "no coordinates") == 0))
+            if (!has_location)
                 cnt->missing_locations++;
-            if (*loc && (!reason || strcmp(reason, "no coordinates") == 0))
-                reason = "no coordinates; geocoding of postcodes, addresses and places is not "
-                         "available yet";
-            else if (!reason)
-                reason = "no location fields";
-            rc = ctxprof_rejects_add(ctx, rej, si, row, CTXPROF_STAGE_GEOCODE, field, reason,
-                                     loc);
+            rc = ctxprof_rejects_add(ctx, rej, si, row, CTXPROF_STAGE_GEOCODE, NULL,
+                                     has_location ? place.reason : "no location given", loc);
             cnt->rejects_geocode++;
             goto next;
         }
@@ -933,13 +938,15 @@ static int load_source(ctxprof_ctx *ctx, ctxprof_loader *ld, uint32_t si,
         if ((rc = classify(ctx, ld, si, &c, &r, &inc->cats[i], &inc->flags[i], cnt)))
             goto next;
         inc->n++;
-        inc->x[i] = x;
-        inc->y[i] = y;
+        inc->x[i] = place.x;
+        inc->y[i] = place.y;
         inc->when[i] = when;
         inc->source[i] = si;
         inc->row[i] = row;
-        inc->geocode_method[i] = (uint8_t)m;
-        inc->geocode_score[i] = 100.0f;
+        inc->geocode_method[i] = (uint8_t)place.method;
+        inc->geocode_score[i] = (uint8_t)place.score;
+        cnt->by_method[place.method]++;
+        cnt->repaired += place.repaired;
         row_pid(ld, &c, &r, inc->pid[i]);
         cnt->incidents++;
         cnt->missing_dates += when.precision == CTXPROF_PREC_NONE;

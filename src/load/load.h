@@ -11,18 +11,11 @@
 #include <stdint.h>
 
 #include "core/context.h"
+#include "geocode/geocode.h"
 #include "load/date.h"
 #include "people/pseudonym.h"
 #include "profile/profile.h"
 
-typedef enum {
-    CTXPROF_GEOCODE_NONE = 0,
-    CTXPROF_GEOCODE_GEOMETRY,   /* the source layer's own point geometry */
-    CTXPROF_GEOCODE_COORD_BNG,  /* easting/northing fields */
-    CTXPROF_GEOCODE_COORD_WGS84 /* longitude/latitude fields */
-} ctxprof_geocode_method;
-
-extern const char *const ctxprof_geocode_method_names[];
 
 typedef struct {
     size_t n, cap;
@@ -32,8 +25,8 @@ typedef struct {
     int64_t *row;             /* 1-based data row in the source */
     uint32_t *cats, *flags;   /* taxonomy bit masks */
     char (*pid)[CTXPROF_PID_LEN + 1]; /* "" when the source names nobody */
-    uint8_t *geocode_method;
-    float *geocode_score;
+    uint8_t *geocode_method; /* ctxprof_gc_method */
+    uint8_t *geocode_score;  /* 0-100 */
 } ctxprof_incidents;
 
 typedef enum { CTXPROF_STAGE_LOAD = 0, CTXPROF_STAGE_GEOCODE = 1 } ctxprof_reject_stage;
@@ -64,6 +57,9 @@ typedef struct {
     int64_t recoded;            /* rows read as Windows-1252 because they were not UTF-8 */
     int64_t no_person;          /* incidents naming nobody (pid NULL) */
     int64_t flag_set[8];        /* incidents with each flag (ctxprof_flag_names order) */
+    int64_t with_location;      /* rows past loading that carried any location */
+    int64_t repaired;           /* coordinates swapped or in the other grid, repaired */
+    int64_t by_method[CTXPROF_GC_N_METHODS]; /* incidents placed by each method */
     ctxprof_code_count *unmapped; /* distinct unmapped codes with counts */
     size_t n_unmapped, cap_unmapped;
     double seconds;

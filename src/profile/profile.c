@@ -31,10 +31,13 @@ static const schema_key SCHEMA[] = {
     {"profile", "key_env", T_STR, "CTXPROF_KEY", "Environment variable holding the pseudonym key when key_file is not set."},
     {"profile", "period_start", T_STR, NULL, "First day of the profile period (YYYY-MM-DD); earlier incidents are rejected."},
     {"profile", "period_end", T_STR, NULL, "Last day of the profile period (YYYY-MM-DD); later incidents are rejected."},
-    {"gazetteer", "postcodes", T_PATH, NULL, "Code-Point Open or ONSPD-style postcode CSV(s)."},
-    {"gazetteer", "streets", T_PATH, NULL, "Street lines or table with a name field."},
-    {"gazetteer", "places", T_PATH, NULL, "Named places: point or polygon layers with a name field."},
-    {"gazetteer", "gazetteer", T_PATH, NULL, "A gazetteer GeoPackage built with `ctxprof gazetteer build`."},
+    {"gazetteer", "postcodes", T_PATH, NULL, "Code-Point Open or ONSPD-style postcode CSVs, comma-separated."},
+    {"gazetteer", "streets", T_PATH, NULL, "Street lines (or a table with easting/northing) with a name field, comma-separated."},
+    {"gazetteer", "places", T_PATH, NULL, "Named places: point or polygon layers with a name field (stations, shops, schools, parks, bus stops), comma-separated."},
+    {"gazetteer", "postcodes_licence", T_STR, NULL, "Licence line of the postcode sources (else read from a licence file beside them)."},
+    {"gazetteer", "streets_licence", T_STR, NULL, "Licence line of the street sources."},
+    {"gazetteer", "places_licence", T_STR, NULL, "Licence line of the place sources."},
+    {"gazetteer", "gazetteer", T_PATH, NULL, "A gazetteer GeoPackage built with `ctxprof gazetteer build` (instead of the sources above)."},
     {"contexts", "areas", T_PATH, NULL, "Area polygons (LSOA or ward)."},
     {"contexts", "schools", T_PATH, NULL, "School points or site polygons (phase, pupils where known)."},
     {"contexts", "catchments", T_PATH, NULL, "School catchment polygons; derived from schools when absent."},
@@ -42,6 +45,7 @@ static const schema_key SCHEMA[] = {
     {"contexts", "bus_sequences", T_PATH, NULL, "TfL-style bus stop sequences CSV."},
     {"contexts", "bus_segments", T_PATH, NULL, "Bus route segment lines (instead of bus_sequences)."},
     {"contexts", "roads", T_PATH, NULL, "Road lines for the corridor network."},
+    {"contexts", "id_fields", T_LIST, NULL, "Id column per context layer when not found by name, e.g. areas=LSOA11CD, parks=ListEntry."},
     {"snap", "park_buffer_m", T_NUM, "25", "An incident within this distance of a park counts for it."},
     {"snap", "bus_max_dist_m", T_NUM, "30", "Maximum distance from an incident to its bus segment."},
     {"hotspots", "radius_m", T_NUM, NULL, "Kernel radius; when empty the ArcGIS rule of thumb chooses it."},
@@ -161,6 +165,31 @@ static char *resolve_path(ctxprof_ctx *ctx, const char *dir, const char *value)
     return ctxprof_sprintf(ctx, "%s/%s", dir, value);
 }
 
+/* Resolves each comma-separated path of a list. */
+static char *resolve_paths(ctxprof_ctx *ctx, const char *dir, const char *value)
+{
+    char *out = ctxprof_strdup(ctx, "");
+    const char *p = value;
+    while (out && *p) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        size_t n = strcspn(p, ",");
+        while (n && p[n - 1] == ' ')
+            n--;
+        if (!n)
+            break;
+        char *item = ctxprof_sprintf(ctx, "%.*s", (int)n, p);
+        char *res = item ? resolve_path(ctx, dir, item) : NULL;
+        char *joined = res ? ctxprof_sprintf(ctx, "%s%s%s", out, *out ? "," : "", res) : NULL;
+        ctxprof_free(ctx, item);
+        ctxprof_free(ctx, res);
+        ctxprof_free(ctx, out);
+        out = joined;
+        p += strcspn(p, ",");
+    }
+    return out;
+}
+
 static int add_entry(parse_state *st, const char *section, const char *key, const char *value)
 {
     ctxprof_profile *p = st->p;
@@ -224,7 +253,7 @@ static int handler(void *user, const char *section, const char *name, const char
     if (sk && (st->rc = check_value(st, sk, section, value)))
         return 0;
     if (sk && sk->type == T_PATH && *value) {
-        char *resolved = resolve_path(ctx, st->p->dir, value);
+        char *resolved = resolve_paths(ctx, st->p->dir, value);
         if (!resolved || add_entry(st, section, name, resolved)) {
             ctxprof_free(ctx, resolved);
             st->rc = CTXPROF_E_NOMEM;

@@ -19,7 +19,7 @@ int ctxprof_write_incidents(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof
         {"source_row", OFTInteger64}, {"occurred_at", OFTString}, {"date_precision", OFTString},
         {"hour", OFTInteger},        {"weekday", OFTInteger},     {"category", OFTString},
         {"categories", OFTString},   {"flags", OFTString},        {"pid", OFTString},
-        {"geocode_method", OFTString}, {"geocode_score", OFTReal},
+        {"geocode_method", OFTString}, {"geocode_score", OFTInteger},
     };
     static const char *precisions[] = {"none", "month", "day", "minute"};
     ctxprof_column all[N_COLS + 32];
@@ -75,8 +75,8 @@ int ctxprof_write_incidents(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof
             OGR_F_SetFieldString(f, PID, inc->pid[i]);
         else
             OGR_F_SetFieldNull(f, PID);
-        OGR_F_SetFieldString(f, METHOD, ctxprof_geocode_method_names[inc->geocode_method[i]]);
-        OGR_F_SetFieldDouble(f, SCORE, inc->geocode_score[i]);
+        OGR_F_SetFieldString(f, METHOD, ctxprof_gc_method_names[inc->geocode_method[i]]);
+        OGR_F_SetFieldInteger(f, SCORE, inc->geocode_score[i]);
         for (size_t k = 0; k < n_extra; k++) {
             int fi = N_COLS + (int)k;
             const ctxprof_extra_column *e = &extra[k];

@@ -348,6 +348,46 @@ def check_truth_load_rejects(case, out, env):
     print(f"truth load rejects: {len(ours)} rows rejected, each with a date fault or as a duplicate")
 
 
+def check_truth_geocoding(case, out, env):
+    """Hit rate over records that carry any location, median distance to the
+    true position, and no incident outside the study area."""
+    import statistics
+    truth = {}
+    with open(os.path.join(env["sample"], "truth", "incidents_truth.csv"), newline="",
+              encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            truth[(r["source_name"], int(r["source_row"]))] = r
+    ds = open_gpkg(out)
+    load_rejected = {(f["source"], f["source_row"]) for f in ds.GetLayerByName("load_rejects")}
+    placed = {}
+    for f in ds.GetLayerByName("incidents"):
+        g = f.GetGeometryRef()
+        placed[(f["source"], f["source_row"])] = (g.GetX(), g.GetY())
+    linkage = set(case.get("linkage_sources", []))
+    n, hits, errors = 0, 0, []
+    for k, r in truth.items():
+        if k[0] in linkage or k in load_rejected or r["expected_method"] == "reject":
+            continue
+        n += 1
+        if k in placed:
+            hits += 1
+            x, y = placed[k]
+            errors.append(((x - float(r["true_x"])) ** 2 + (y - float(r["true_y"])) ** 2) ** 0.5)
+    rate, median = hits / n, statistics.median(errors)
+    if rate < case["min_hit_rate"]:
+        fail(f"geocoding hit rate {rate:.4f} < {case['min_hit_rate']}")
+    if median > case["max_median_error_m"]:
+        fail(f"median geocoding error {median:.1f} m > {case['max_median_error_m']} m")
+    sample_ds = ogr.Open(os.path.join(env["sample"], "northbrook.gpkg"))
+    feature = sample_ds.GetLayerByName("study_area").GetNextFeature()
+    area = feature.GetGeometryRef().Clone()
+    outside = [k for k, (x, y) in placed.items()
+               if not area.Intersects(ogr.CreateGeometryFromWkt(f"POINT ({x} {y})"))]
+    if outside:
+        fail(f"{len(outside)} incidents lie outside the study area: {outside[:5]}")
+    print(f"truth geocoding: hit rate {rate:.4f} ({hits}/{n}), median error {median:.1f} m, none outside")
+
+
 def check_data_quality(case, out, env):
     ds = open_gpkg(out)
     rows = {f["source"]: f for f in ds.GetLayerByName("data_quality")}
@@ -392,6 +432,7 @@ def check_rejects(case, out, env):
 
 
 CHECKS = {
+    "truth_geocoding": check_truth_geocoding,
     "truth_load_rejects": check_truth_load_rejects,
     "truth_duplicates": check_truth_duplicates,
     "truth_categories": check_truth_categories,
