@@ -6,6 +6,21 @@
 
 /* Sorted by name; `ctxprof --help` prints it in this order. */
 const cli_command cli_commands[] = {
+    {"gazetteer", cmd_gazetteer, "Build or describe a gazetteer for geocoding",
+     "build -o GAZ.gpkg [--postcodes F] [--streets L] [--places L] [--profile P.ini] | info GAZ.gpkg",
+     "Builds a gazetteer GeoPackage from Code-Point Open or ONSPD postcodes (units without\n"
+     "coordinates are skipped and counted), street lines with a name field (same-name\n"
+     "segments grouped into streets) and named places (stations, shops, schools, parks,\n"
+     "bus stops, from any point or polygon layer), recording each source's licence line.",
+     cmd_gazetteer_options},
+    {"geocode", cmd_geocode, "Place records from coordinates, postcodes, addresses and places",
+     "INPUT -o OUT.gpkg --gazetteer GAZ.gpkg [--x F --y F | --lon F --lat F] [--postcode F] "
+     "[--address F] [--location F] [--stop F --route F]",
+     "Runs the geocoding cascade of 'ctxprof run' on any OGR-readable table: coordinates\n"
+     "(swaps repaired), full postcode, address, bus stop, junction, named place or 'on or\n"
+     "near' street, postcode sector or district. Each record gets a geocode_method and\n"
+     "a geocode_score (0-100); each failure a row in geocode_rejects with the reason.",
+     cmd_geocode_options},
     {"help", cmd_help, "Show help for ctxprof, a command, the profile file or the source kinds",
      "[COMMAND | profile | kinds | kind KIND]", NULL, cmd_help_options},
     {"run", cmd_run, "Run every stage of a profile into one GeoPackage", "PROFILE.ini [-o OUT.gpkg]",

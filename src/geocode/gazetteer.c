@@ -139,9 +139,17 @@ void ctxprof_gazetteer_free(ctxprof_ctx *ctx, ctxprof_gazetteer *gz)
     ctxprof_free(ctx, gz);
 }
 
-/* The licence line of a source: given, else a licence file beside it (or
- * one folder up, as Code-Point Open's Doc/licence.txt), else OSM's for
- * OpenStreetMap extracts, else "not stated". */
+static char *recoded(ctxprof_ctx *ctx, const char *latin1)
+{
+    char *r = CPLRecode(latin1, "CP1252", CPL_ENC_UTF8);
+    char *out = ctxprof_strdup(ctx, r);
+    CPLFree(r);
+    return out;
+}
+
+/* The licence line of a source: given, else a data licence file beside it
+ * or up to two folders up (as Code-Point Open's Doc/licence.txt), else
+ * OSM's for OpenStreetMap extracts, else "not stated". */
 static char *licence_of(ctxprof_ctx *ctx, const char *path, const char *given)
 {
     if (given && *given)
@@ -150,13 +158,14 @@ static char *licence_of(ctxprof_ctx *ctx, const char *path, const char *given)
         return ctxprof_strdup(ctx, "© OpenStreetMap contributors, ODbL 1.0");
     char dir[1024];
     snprintf(dir, sizeof dir, "%s", path);
-    for (int up = 0; up < 4; up++) {
+    for (int up = 0; up < 3; up++) { /* Code-Point Open: Data/CSV/x.csv and Doc/licence.txt */
         char *slash = strrchr(dir, '/');
         if (!slash)
             break;
         *slash = '\0';
-        static const char *names[] = {"licence.txt", "LICENCE.txt", "LICENSE.txt", "Doc/licence.txt",
-                                      "LICENCE", "LICENSE"};
+        /* Data licences only: a software LICENSE file says nothing about data. */
+        static const char *names[] = {"licence.txt", "LICENCE.txt", "Doc/licence.txt",
+                                      "DATA-LICENCE.txt"};
         for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
             char f[1100];
             snprintf(f, sizeof f, "%s/%s", dir, names[i]);
@@ -175,8 +184,9 @@ static char *licence_of(ctxprof_ctx *ctx, const char *path, const char *given)
                     snprintf(best, sizeof best, "%s", line);
             }
             fclose(fp);
-            if (*best)
-                return ctxprof_strdup(ctx, best);
+            if (*best) /* OS licence files are Latin-1 */
+                return CPLIsUTF8(best, -1) ? ctxprof_strdup(ctx, best)
+                                           : recoded(ctx, best);
         }
     }
     return ctxprof_strdup(ctx, "not stated");

@@ -486,6 +486,18 @@ static int text_match(ctxprof_ctx *ctx, const ctxprof_gazetteer *gz, const char 
     strip_relations(norm, &want_stop);
     if (find_named(gz, norm, want_stop, route, district, NULL, out))
         return 1;
+    /* police.uk's "Euston (station)": the aside says what the name is. */
+    if (strchr(text, '(')) {
+        char spaced[512], alt[512];
+        snprintf(spaced, sizeof spaced, "%s", text);
+        for (char *p = spaced; *p; p++)
+            if (*p == '(' || *p == ')')
+                *p = ' ';
+        ctxprof_name_normalise(spaced, alt, sizeof alt);
+        strip_relations(alt, &want_stop);
+        if (find_named(gz, alt, want_stop, route, district, NULL, out))
+            return 1;
+    }
     /* Comma-separated parts: "Tesco, High Rd" is the Tesco nearest High Road. */
     char parts[6][256];
     int np = 0;

@@ -128,6 +128,11 @@ static const ctxprof_kind_field association_fields[] = {
     {"person2_dob", "Person B DOB|DOB 2|Associate DOB"},
     {NULL, NULL}};
 
+static const ctxprof_kind_field records_fields[] = {
+    {"id", A_ID}, {"x", A_X}, {"y", A_Y}, {"lon", A_LON}, {"lat", A_LAT},
+    {"postcode", A_POSTCODE}, {"address", A_ADDRESS}, {"location", A_LOCATION},
+    {NULL, NULL}};
+
 static const ctxprof_kind_field crosswalk_fields[] = {
     {"person_system", "System|Source System"},
     {"person_id", "System ID|Person ID|ID"},
@@ -317,6 +322,10 @@ static const ctxprof_kind KINDS[] = {
      "Theft from the person,,\n"
      "Other crime,,\n",
      0},
+    {"records", "Records to place (any agency)",
+     "Any table of records to be placed on the map, as `ctxprof geocode` reads it: only "
+     "the location columns are used. No date, category or person is read.",
+     "dmy", "", records_fields, "code,categories,flags\n", 0},
     {"school_exclusion", "School exclusions",
      "Fixed-term (suspensions) and permanent exclusions with the DfE reason code. Sexual "
      "misconduct, assault and weapon codes point at harmful sexual behaviour and violence "

@@ -347,9 +347,11 @@ int ctxprof_loader_new(ctxprof_ctx *ctx, ctxprof_loader **out, const ctxprof_pro
     if ((rc = ctxprof_gazetteer_from_profile(ctx, &ld->gazetteer, p)) ||
         (rc = ctxprof_geocoder_new(ctx, &ld->geocoder, crs, ld->gazetteer, ld->study_prep)))
         goto done;
-    if ((rc = ctxprof_pseudonym_open(ctx, &ld->pseudonym,
-                                     ctxprof_profile_str(p, "profile", "key_file"),
-                                     ctxprof_profile_str(p, "profile", "key_env"))))
+    /* The key is needed only when a source names people (see setup_columns). */
+    const char *key_file = ctxprof_profile_str(p, "profile", "key_file");
+    const char *key_env = ctxprof_profile_str(p, "profile", "key_env");
+    if ((key_file || (key_env && getenv(key_env))) &&
+        (rc = ctxprof_pseudonym_open(ctx, &ld->pseudonym, key_file, key_env)))
         goto done;
     size_t n = ctxprof_profile_n_sources(p);
     if (!(ld->codemaps = ctxprof_calloc(ctx, n, sizeof *ld->codemaps)) ||
@@ -441,6 +443,17 @@ static int setup_columns(ctxprof_ctx *ctx, const ctxprof_loader *ld, uint32_t si
     if (rc)
         return rc;
     OGRFeatureDefnH defn = OGR_L_GetLayerDefn(layer);
+    if (!ld->pseudonym && (c->col.person_id >= 0 || c->col.forename >= 0 || c->col.surname >= 0 ||
+                           c->col.dob >= 0)) {
+        /* Reopening gives the pseudonym module's own message about the key. */
+        ctxprof_pseudonym *ps = NULL;
+        rc = ctxprof_pseudonym_open(ctx, &ps, NULL,
+                                    ctxprof_profile_str(ld->profile, "profile", "key_env"));
+        ctxprof_pseudonym_free(ctx, ps);
+        if (rc)
+            return ctxprof_error(ctx, rc, "%s: source '%s' names people, and %s", s->path,
+                                 s->name, ctxprof_errmsg(ctx));
+    }
     for (int k = 0; k < c->col.n_flags; k++) {
         char key[300];
         snprintf(key, sizeof key, "flag:%s", ctxprof_column_name(defn, c->col.flags[k].col));

@@ -56,8 +56,9 @@ static void put_field(VSILFILE *out, const char *v)
     VSIFWriteL("\"", 1, 1, out);
 }
 
-/* Rewrites a delimited file as a comma-separated one in /vsimem/. */
-static int transcode(ctxprof_ctx *ctx, const char *path, char delim, char **mem_path)
+/* Rewrites a delimited file as a comma-separated one in /vsimem/. GDAL
+ * opens no CSV of a single column, so one gets a second, "_row". */
+static int transcode(ctxprof_ctx *ctx, const char *path, char delim, int single, char **mem_path)
 {
     static int serial;
     *mem_path = ctxprof_sprintf(ctx, "/vsimem/ctxprof-src-%ld-%d.csv", (long)getpid(), ++serial);
@@ -73,6 +74,7 @@ static int transcode(ctxprof_ctx *ctx, const char *path, char delim, char **mem_
     }
     char **row;
     int first = 1;
+    long line = 1;
     while ((row = CSVReadParseLine2L(in, delim))) {
         int n = CSLCount(row);
         for (int i = 0; i < n; i++) {
@@ -84,6 +86,13 @@ static int transcode(ctxprof_ctx *ctx, const char *path, char delim, char **mem_
                 VSIFWriteL(",", 1, 1, out);
             put_field(out, v);
         }
+        if (single) {
+            char extra[32];
+            int k = first ? snprintf(extra, sizeof extra, ",_row")
+                          : snprintf(extra, sizeof extra, ",%ld", line);
+            VSIFWriteL(extra, 1, (size_t)k, out);
+        }
+        line++;
         VSIFWriteL("\r\n", 1, 2, out);
         CSLDestroy(row);
         first = 0;
@@ -113,8 +122,8 @@ int ctxprof_source_open(ctxprof_ctx *ctx, ctxprof_opened *o, const ctxprof_sourc
         const char *dot = strrchr(path, '.');
         int gdal_can = (delim == ',' || delim == ';' || delim == '\t' || delim == 0) &&
                        (strcasecmp(dot, ".csv") == 0 || strcasecmp(dot, ".tsv") == 0);
-        if (!gdal_can && delim) {
-            if ((rc = transcode(ctx, path, delim, &o->mem_path)))
+        if (!gdal_can || !delim) {
+            if ((rc = transcode(ctx, path, delim ? delim : ',', !delim, &o->mem_path)))
                 return rc;
             path = o->mem_path;
         }

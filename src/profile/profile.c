@@ -435,6 +435,41 @@ done:
     return 0;
 }
 
+int ctxprof_profile_from_settings(ctxprof_ctx *ctx, ctxprof_profile **out, const char *origin,
+                                  const char *const *settings, size_t n)
+{
+    int rc = 0;
+    parse_state st = {ctx, NULL, NULL, 0, 0, 0};
+    *out = NULL;
+    ctxprof_profile *p = ctxprof_calloc(ctx, 1, sizeof *p);
+    if (!p)
+        return CTXPROF_E_NOMEM;
+    st.p = p;
+    p->file = ctxprof_strdup(ctx, origin);
+    p->dir = ctxprof_strdup(ctx, ".");
+    if (!p->file || !p->dir) {
+        rc = CTXPROF_E_NOMEM;
+        goto done;
+    }
+    for (size_t i = 0; i + 2 < n + 2 && i < n; i += 3)
+        if (settings[i + 2] && !handler(&st, settings[i], settings[i + 1], settings[i + 2]))
+            break;
+    if ((rc = st.rc))
+        goto done;
+    if (!entry_get(p, "profile", "name", NULL)) {
+        rc = perr(ctx, CTXPROF_E_CONFIG, origin, 0, "[profile] name is required");
+        goto done;
+    }
+    rc = build_sources(ctx, p);
+done:
+    if (rc) {
+        ctxprof_profile_free(ctx, p);
+        return rc;
+    }
+    *out = p;
+    return 0;
+}
+
 void ctxprof_profile_free(ctxprof_ctx *ctx, ctxprof_profile *p)
 {
     if (!p)

@@ -37,6 +37,11 @@ typedef struct ctxprof_profile ctxprof_profile;
 /* Parses and validates path. On success *out owns the profile (free with
  * ctxprof_profile_free). Errors name the file and line. */
 int ctxprof_profile_load(ctxprof_ctx *ctx, ctxprof_profile **out, const char *path);
+/* Builds a profile from (section, key, value) triples, as a command line
+ * does; n counts strings (3 per setting); a NULL value skips the setting.
+ * Paths are relative to the working folder; errors name origin. */
+int ctxprof_profile_from_settings(ctxprof_ctx *ctx, ctxprof_profile **out, const char *origin,
+                                  const char *const *settings, size_t n);
 void ctxprof_profile_free(ctxprof_ctx *ctx, ctxprof_profile *p);
 
 const char *ctxprof_profile_path(const ctxprof_profile *p);

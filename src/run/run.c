@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -74,8 +75,10 @@ static int write_metadata(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_p
     TRY(ctxprof_output_meta(ctx, out, "created_at", stamp));
     TRY(ctxprof_output_meta(ctx, out, "arguments", arguments));
     TRY(ctxprof_output_meta(ctx, out, "profile.path", ctxprof_profile_path(p)));
-    TRY(ctxprof_file_sha256(ctx, ctxprof_profile_path(p), hex));
-    TRY(ctxprof_output_meta(ctx, out, "profile.sha256", hex));
+    if (access(ctxprof_profile_path(p), R_OK) == 0) { /* not for options-built profiles */
+        TRY(ctxprof_file_sha256(ctx, ctxprof_profile_path(p), hex));
+        TRY(ctxprof_output_meta(ctx, out, "profile.sha256", hex));
+    }
     TRY(ctxprof_output_meta(ctx, out, "pseudonym_key",
                             sum->demo_key ? "demo key (sample area only)" : "supplied"));
     /* Every profile setting, resolved, as param.<section>.<key>. */
@@ -120,6 +123,14 @@ static int write_metadata(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_p
     TRY(ctxprof_output_metaf(ctx, out, "rows.total.rejects_geocode", "%lld",
                              (long long)c->rejects_geocode));
     TRY(ctxprof_output_metaf(ctx, out, "rows.total.linkage", "%lld", (long long)c->linkage));
+    for (int m = 1; m < CTXPROF_GC_N_METHODS; m++) {
+        snprintf(key, sizeof key, "geocode.method.%s", ctxprof_gc_method_names[m]);
+        TRY(ctxprof_output_metaf(ctx, out, key, "%lld", (long long)c->by_method[m]));
+    }
+    TRY(ctxprof_output_metaf(ctx, out, "geocode.with_location", "%lld", (long long)c->with_location));
+    TRY(ctxprof_output_metaf(ctx, out, "geocode.hit_rate", "%.4f",
+                             c->with_location ? (double)c->incidents / (double)c->with_location : 0));
+    TRY(ctxprof_output_metaf(ctx, out, "geocode.repaired", "%lld", (long long)c->repaired));
     TRY(ctxprof_output_metaf(ctx, out, "time.load_s", "%.3f", sum->seconds_load));
     TRY(ctxprof_output_metaf(ctx, out, "time.write_s", "%.3f", sum->seconds_write));
 #undef TRY
@@ -144,7 +155,7 @@ int ctxprof_run(ctxprof_ctx *ctx, ctxprof_run_summary *sum, const ctxprof_profil
         output = ctxprof_profile_str(p, "profile", "output");
     if ((rc = ctxprof_loader_new(ctx, &ld, p)))
         goto done;
-    sum->demo_key = ctxprof_pseudonym_is_demo(ctxprof_loader_pseudonym(ld));
+    sum->demo_key = ctxprof_loader_pseudonym(ld) && ctxprof_pseudonym_is_demo(ctxprof_loader_pseudonym(ld));
     if (sum->demo_key)
         ctxprof_log(ctx, CTXPROF_LOG_WARN,
                     "using the sample area's demo pseudonym key: never use it for real data");
@@ -164,6 +175,10 @@ int ctxprof_run(ctxprof_ctx *ctx, ctxprof_run_summary *sum, const ctxprof_profil
         sum->total.rejects_geocode += c->rejects_geocode;
         sum->total.linkage += c->linkage;
         sum->total.unmapped_codes += c->unmapped_codes;
+        sum->total.with_location += c->with_location;
+        sum->total.repaired += c->repaired;
+        for (int m = 0; m < CTXPROF_GC_N_METHODS; m++)
+            sum->total.by_method[m] += c->by_method[m];
         if (c->rows_read != c->incidents + c->rejects_load + c->rejects_geocode + c->linkage) {
             rc = ctxprof_error(ctx, CTXPROF_E_INTERNAL,
                                "row accounting for source %s does not add up",

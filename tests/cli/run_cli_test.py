@@ -431,6 +431,213 @@ def check_rejects(case, out, env):
             fail(f"reject {key}: {reasons.get(key)!r}, expected {want!r}")
 
 
+SNAP_LAYERS = {"school_catchments": "catchment_id", "schools": "school_id", "parks": "park_id",
+               "bus_segments": "bus_segment_id", "areas": "area_code"}
+
+
+def check_snap_counts(case, out, env):
+    """Snap: every context layer's n_total is the number of incidents linked
+    to it, per feature; n_people <= n_total; n_<category> <= n_total; the
+    temporal table adds up to the linked incidents with a known weekday; and
+    with "snap_all_linked", every incident has those links."""
+    ds = open_gpkg(out)
+    incs = [(f["weekday"], {c: f[c] for c in SNAP_LAYERS.values()})
+            for f in ds.GetLayerByName("incidents")]
+    temporal = {}
+    if ds.GetLayerByName("temporal") is not None:
+        for f in ds.GetLayerByName("temporal"):
+            key = (f["context_type"], f["context_id"])
+            temporal[key] = temporal.get(key, 0) + f["n"]
+    checked = 0
+    for layer, col in SNAP_LAYERS.items():
+        lyr = ds.GetLayerByName(layer)
+        if lyr is None:
+            continue
+        linked, dated = {}, {}
+        for wd, links in incs:
+            if links[col] is not None:
+                linked[links[col]] = linked.get(links[col], 0) + 1
+                if wd is not None:
+                    dated[links[col]] = dated.get(links[col], 0) + 1
+        ids = set()
+        for f in lyr:
+            ids.add(f["id"])
+            n = linked.get(f["id"], 0)
+            if f["n_total"] != n:
+                fail(f"{layer} {f['id']}: n_total {f['n_total']}, but {n} incidents link to it")
+            if f["n_people"] > f["n_total"]:
+                fail(f"{layer} {f['id']}: n_people {f['n_people']} > n_total {f['n_total']}")
+            for k in ("n_cse", "n_syv", "n_hsb", "n_tra", "n_online", "n_youth"):
+                if f[k] > f["n_total"]:
+                    fail(f"{layer} {f['id']}: {k} {f[k]} > n_total {f['n_total']}")
+            if temporal.get((layer, f["id"]), 0) != dated.get(f["id"], 0):
+                fail(f"{layer} {f['id']}: temporal holds {temporal.get((layer, f['id']), 0)}, "
+                     f"{dated.get(f['id'], 0)} linked incidents have a weekday")
+        unknown = set(linked) - ids
+        if unknown:
+            fail(f"incidents.{col} holds ids not in {layer}: {sorted(unknown)[:5]}")
+        if layer in case.get("snap_all_linked", []) and sum(linked.values()) != len(incs):
+            fail(f"{len(incs) - sum(linked.values())} incidents have no {col}")
+        checked += 1
+    if checked < case.get("snap_min_layers", 1):
+        fail(f"only {checked} context layers in the output")
+    print(f"snap counts: {checked} context layers add up over {len(incs)} incidents")
+
+
+def check_snap_truth(case, out, env):
+    """Snap on the sample: the planted truth is recovered. Hotspot H1
+    (Northbrook Park) incidents link to Northbrook Park, which ranks first
+    among parks; W8 is the route whose segments hold the most corridor
+    incidents; every police.uk incident's area_code is the LSOA code the
+    file gives, except within 1 m of an area boundary (its coordinates are
+    rounded to 6 decimals of a degree); the bow-tie park is repaired."""
+    truth = {}
+    with open(os.path.join(env["sample"], "truth", "incidents_truth.csv"), newline="",
+              encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            truth[(r["source_name"], int(r["source_row"]))] = r
+    ds = open_gpkg(out)
+    parks = {f["id"]: (f["name"], f["rank"], f.GetGeometryRef().Clone())
+             for f in ds.GetLayerByName("parks")}
+    segs = {f["id"]: f["routes"].split(",") for f in ds.GetLayerByName("bus_segments")}
+    areas = {f["id"]: f.GetGeometryRef().Clone() for f in ds.GetLayerByName("areas")}
+    bow = [v for v in parks.values() if v[0] == "Elm Gardens Playground"]
+    if not bow or not bow[0][2].IsValid():
+        fail("the bow-tie park is missing or still invalid")
+    h1 = {"park": 0, "other": 0, "none": 0}
+    routes = {}
+    police_uk = []
+    for f in ds.GetLayerByName("incidents"):
+        t = truth[(f["source"], f["source_row"])]
+        if t["tag"] == "hotspot:H1":
+            name = parks[f["park_id"]][0] if f["park_id"] else None
+            h1["park" if name == "Northbrook Park" else ("other" if name else "none")] += 1
+        if t["tag"] == "corridor" and f["bus_segment_id"]:
+            for r in segs[f["bus_segment_id"]]:
+                routes[r] = routes.get(r, 0) + 1
+        if f["kind"] == "police_uk":
+            police_uk.append((f["source_row"], f["area_code"], f.GetGeometryRef().Clone()))
+    n_h1 = sum(h1.values())
+    if h1["park"] < 0.8 * n_h1 or h1["other"]:
+        fail(f"hotspot H1: {h1} (expected at least 80% in Northbrook Park, none in another park)")
+    top = [v for v in parks.values() if v[1] == 1]
+    if [v[0] for v in top] != ["Northbrook Park"]:
+        fail(f"parks ranked first: {[v[0] for v in top]}, expected Northbrook Park")
+    best = max(routes, key=lambda r: routes[r]) if routes else None
+    if best != "W8":
+        fail(f"corridor incidents per route {routes}: W8 should hold the most")
+    # police.uk rows carry the LSOA code of their map point.
+    cp = read_profile(expand(case["profile"], env))
+    sec = [s for s in cp.sections() if s.startswith("source.") and cp[s]["kind"] == "police_uk"][0]
+    sds, lyr = open_source(expand(case["profile"], env), cp[sec])
+    lsoa = {i + 1: f["LSOA code"] for i, f in enumerate(lyr)}
+    same = near = 0
+    for row, code, g in police_uk:
+        if code == lsoa[row]:
+            same += 1
+            continue
+        d = min(a.Boundary().Distance(g) for a in areas.values())
+        if d > 1.0:
+            fail(f"police_uk row {row}: area_code {code}, the file says {lsoa[row]} "
+                 f"({d:.2f} m from a boundary)")
+        near += 1
+    print(f"snap truth: H1 {h1}; corridor incidents per route {routes}; police.uk LSOA codes "
+          f"{same} equal, {near} differ within 1 m of a boundary")
+
+
+def check_snap_spatialite(case, out, env):
+    """Snap against SpatiaLite on real data: every incident's area_code is the
+    LSOA that SpatiaLite's ST_Within finds (on a boundary, where ST_Within
+    finds none, the first LSOA in file order that ST_Intersects the point),
+    and its park_id the park at the smallest ST_Distance <= the buffer (ties:
+    first in file order), with the same distance."""
+    import sqlite3
+    buffer_m = case.get("park_buffer_m", 25.0)
+    profile = expand(case["profile"], env)
+    cp = read_profile(profile)
+    lsoa_path, _ = source_uri(profile, cp["contexts"]["areas"])
+    parks_path, _ = source_uri(profile, cp["contexts"]["parks"])
+    db = sqlite3.connect(":memory:")
+    db.enable_load_extension(True)
+    db.load_extension("mod_spatialite")
+    db.execute("SELECT InitSpatialMetadata(1)")
+    db.execute("ATTACH DATABASE ? AS o", (out,))
+    db.execute("CREATE TABLE pts (fid INTEGER PRIMARY KEY, area_code TEXT, park_id TEXT, "
+               "park_dist REAL)")
+    db.execute("SELECT AddGeometryColumn('pts', 'g', 27700, 'POINT', 'XY')")
+    db.execute("INSERT INTO pts SELECT fid, area_code, park_id, park_dist_m, "
+               "SetSRID(GeomFromGPB(geom), 27700) FROM o.incidents")
+    db.execute("CREATE VIRTUAL TABLE lsoa USING VirtualShape(?, 'UTF-8', 27700)"
+               .replace("?", "'" + lsoa_path[:-4].replace("'", "''") + "'"))
+    db.execute("CREATE TABLE parks (fid INTEGER PRIMARY KEY, id TEXT)")
+    db.execute("SELECT AddGeometryColumn('parks', 'g', 27700, 'MULTIPOLYGON', 'XY')")
+    pds = ogr.Open(parks_path)
+    for i, f in enumerate(pds.GetLayer(0)):
+        g = ogr.ForceToMultiPolygon(f.GetGeometryRef().Clone())
+        db.execute("INSERT INTO parks VALUES (?, ?, CastToMultiPolygon(GeomFromWKB(?, 27700)))",
+                   (i + 1, str(f["ListEntry"]), bytes(g.ExportToWkb())))
+    # R-trees of the bounding boxes (SQLite's rtree module, as SpatiaLite's
+    # own spatial index is), joined on the point.
+    db.execute("CREATE VIRTUAL TABLE parks_rt USING rtree(id, x0, x1, y0, y1)")
+    db.execute("INSERT INTO parks_rt SELECT fid, MbrMinX(g), MbrMaxX(g), MbrMinY(g), MbrMaxY(g) "
+               "FROM parks")
+    db.execute("CREATE TABLE lsoa_g AS SELECT PKUID AS id, LSOA11CD AS code, "
+               "CastToMultiPolygon(Geometry) AS g FROM lsoa")
+    db.execute("CREATE INDEX lsoa_g_id ON lsoa_g(id)")
+    db.execute("CREATE VIRTUAL TABLE lsoa_rt USING rtree(id, x0, x1, y0, y1)")
+    db.execute("INSERT INTO lsoa_rt SELECT id, MbrMinX(g), MbrMaxX(g), MbrMinY(g), MbrMaxY(g) "
+               "FROM lsoa_g")
+    ours = {fid: (a, k, d) for fid, a, k, d in
+            db.execute("SELECT fid, area_code, park_id, park_dist FROM pts")}
+    within, inter = {}, {}
+    for fid, lid, code, w in db.execute("""
+        SELECT p.fid, l.id, l.code, ST_Within(p.g, l.g)
+        FROM pts p JOIN lsoa_rt r ON r.x0 <= ST_X(p.g) AND r.x1 >= ST_X(p.g)
+                                 AND r.y0 <= ST_Y(p.g) AND r.y1 >= ST_Y(p.g)
+                   JOIN lsoa_g l ON l.id = r.id
+        WHERE ST_Intersects(p.g, l.g) = 1"""):
+        inter.setdefault(fid, []).append((lid, code))
+        if w == 1:
+            within.setdefault(fid, []).append((lid, code))
+    near = {}
+    for fid, kid, pid, d in db.execute("""
+        SELECT p.fid, k.fid, k.id, ST_Distance(p.g, k.g)
+        FROM pts p JOIN parks_rt r ON r.x0 <= ST_X(p.g) + ?1 AND r.x1 >= ST_X(p.g) - ?1
+                                  AND r.y0 <= ST_Y(p.g) + ?1 AND r.y1 >= ST_Y(p.g) - ?1
+                   JOIN parks k ON k.fid = r.id
+        WHERE ST_Distance(p.g, k.g) <= ?1""", (buffer_m,)):
+        near.setdefault(fid, []).append((d, kid, pid))
+    rows = []
+    for fid, (area, park, pdist) in sorted(ours.items()):
+        w = sorted(within.get(fid, []))
+        it = sorted(inter.get(fid, []))
+        k = sorted(near.get(fid, []))
+        rows.append((fid, area, w[0][1] if w else None, it[0][1] if it else None, park, pdist,
+                     f"{k[0][2]}|{k[0][0]}" if k else None))
+    bad_area, bad_park, boundary, in_park = [], [], 0, 0
+    for fid, ours, within, inter, park, pdist, sl in rows:
+        want = within if within is not None else inter
+        if within is None and inter is not None:
+            boundary += 1
+        if ours != want:
+            bad_area.append((fid, ours, want))
+        sl_id, sl_d = (sl.split("|")[0], float(sl.split("|")[1])) if sl else (None, None)
+        if park != sl_id or (park is not None and abs(pdist - sl_d) > 1e-6):
+            bad_park.append((fid, park, pdist, sl_id, sl_d))
+        in_park += sl_id is not None
+    n = len(rows)
+    if n < case.get("min_incidents", 1):
+        fail(f"only {n} incidents to compare")
+    if bad_area:
+        fail(f"area_code differs from SpatiaLite for {len(bad_area)} of {n} incidents: {bad_area[:5]}")
+    if bad_park:
+        fail(f"park_id differs from SpatiaLite for {len(bad_park)} of {n} incidents: {bad_park[:5]}")
+    if in_park < case.get("min_park_links", 1):
+        fail(f"only {in_park} incidents near a park: the park comparison proves little")
+    print(f"snap vs SpatiaLite: {n} of {n} incidents agree on area_code ({boundary} on a "
+          f"boundary, first LSOA by file order) and on park_id ({in_park} within {buffer_m} m)")
+
+
 CHECKS = {
     "truth_geocoding": check_truth_geocoding,
     "truth_load_rejects": check_truth_load_rejects,
@@ -445,6 +652,9 @@ CHECKS = {
     "no_identity": check_no_identity,
     "output_unchanged": check_output_unchanged,
     "truth_positions": check_truth_positions,
+    "snap_counts": check_snap_counts,
+    "snap_truth": check_snap_truth,
+    "snap_spatialite": check_snap_spatialite,
 }
 
 
