@@ -322,7 +322,10 @@ def main(argv=None):
     for sec in ("gazetteer", "contexts"):
         lines += ["", "[%s]" % sec]
         for k, v in cp[sec].items():
-            lines.append("%s = %s" % (k, abs_layer(v)))
+            if k.endswith("_licence") or k == "id_fields":  # text, not paths
+                lines.append("%s = %s" % (k, v))
+            else:  # a path, or a comma-separated list of paths
+                lines.append("%s = %s" % (k, ", ".join(abs_layer(x.strip()) for x in v.split(","))))
     written = {}
     for sec in cp.sections():
         if not sec.startswith("source."):

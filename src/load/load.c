@@ -1,11 +1,15 @@
 #include "load/load.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cpl_conv.h>
 #include <cpl_string.h>
@@ -42,6 +46,7 @@ struct ctxprof_loader {
 typedef struct {
     ctxprof_columns col;
     OGRLayerH layer;
+    ctxprof_geocoder *gc; /* the loading thread's own */
     /* For flag columns without a flag of their own: the masks of a code-map
      * row "flag:<column>" (a yes in the column means those), if any. */
     int flag_by_map[CTXPROF_MAX_COLS];
@@ -641,7 +646,7 @@ static double number_or_nan(const char *s)
 
 /* Places a row: the layer's own geometry when it lies in the study area,
  * else the geocoding cascade over its coordinate and text fields. */
-static int row_place(ctxprof_ctx *ctx, const ctxprof_loader *ld, const source_cols *c,
+static int row_place(ctxprof_ctx *ctx, const source_cols *c,
                      row_reader *r, ctxprof_geo_result *res, int *has_location)
 {
     OGRGeometryH g = OGR_F_GetGeometryRef(r->feat);
@@ -655,7 +660,7 @@ static int row_place(ctxprof_ctx *ctx, const ctxprof_loader *ld, const source_co
         gy = OGR_G_GetY(pt, 0);
         OGR_G_DestroyGeometry(pt);
         double x = gx, y = gy, z = 0;
-        if (OCTTransform(c->geom_ct, 1, &x, &y, &z) && ctxprof_geocoder_inside(ctx, ld->geocoder, x, y)) {
+        if (OCTTransform(c->geom_ct, 1, &x, &y, &z) && ctxprof_geocoder_inside(ctx, c->gc, x, y)) {
             memset(res, 0, sizeof *res);
             res->x = x;
             res->y = y;
@@ -698,7 +703,47 @@ static int row_place(ctxprof_ctx *ctx, const ctxprof_loader *ld, const source_co
     in.route = route;
     *has_location |= isfinite(in.x) || isfinite(in.y) || isfinite(in.lon) || isfinite(in.lat) ||
                      !is_blank(pc) || !is_blank(addr) || !is_blank(loc) || !is_blank(stop);
-    return ctxprof_geocode(ctx, ld->geocoder, &in, res);
+    return ctxprof_geocode(ctx, c->gc, &in, res);
+}
+
+/* Approximate bytes of a CSV row: its cells and their separators. */
+static double row_bytes(OGRFeatureH f)
+{
+    double n = 2;
+    for (int i = 0; i < OGR_F_GetFieldCount(f); i++)
+        n += 1 + (OGR_F_IsFieldSetAndNotNull(f, i) ? (double)strlen(OGR_F_GetFieldAsString(f, i)) : 0);
+    return n;
+}
+
+/* Columns the source does not use are not read (GDAL skips their strings).
+ * Duplicates are then judged on the columns that matter. */
+static void ignore_unused(OGRLayerH layer, const source_cols *c)
+{
+    OGRFeatureDefnH defn = OGR_L_GetLayerDefn(layer);
+    int n = OGR_FD_GetFieldCount(defn);
+    char *used = CPLCalloc((size_t)n + 1, 1);
+    used[0] = 1; /* a DOS end-of-file line (Ctrl-Z) shows in the first column */
+    const int cols[] = {c->col.id,         c->col.date,       c->col.time,       c->col.x,
+                        c->col.y,          c->col.lon,        c->col.lat,        c->col.postcode,
+                        c->col.address,    c->col.location,   c->col.text,       c->col.person_id,
+                        c->col.forename,   c->col.surname,    c->col.dob,        c->col.person2_id,
+                        c->col.person2_forename, c->col.person2_surname, c->col.person2_dob,
+                        c->col.route,      c->col.stop};
+    for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++)
+        if (cols[i] >= 0)
+            used[cols[i]] = 1;
+    for (int k = 0; k < c->col.n_code; k++)
+        used[c->col.code[k]] = 1;
+    for (int k = 0; k < c->col.n_flags; k++)
+        used[c->col.flags[k].col] = 1;
+    char **ignored = NULL;
+    for (int i = 0; i < n; i++)
+        if (!used[i])
+            ignored = CSLAddString(ignored, OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, i)));
+    if (ignored)
+        OGR_L_SetIgnoredFields(layer, (const char **)ignored);
+    CSLDestroy(ignored);
+    CPLFree(used);
 }
 
 static int is_ctrl_z_row(OGRFeatureH f)
@@ -860,13 +905,14 @@ static int classify(ctxprof_ctx *ctx, const ctxprof_loader *ld, uint32_t si,
     return 0;
 }
 
-static int load_source(ctxprof_ctx *ctx, ctxprof_loader *ld, uint32_t si,
+static int load_source(ctxprof_ctx *ctx, ctxprof_loader *ld, ctxprof_geocoder *gc, uint32_t si,
                        ctxprof_incidents *inc, ctxprof_rejects *rej, ctxprof_source_counts *cnt)
 {
     const ctxprof_source *s = ctxprof_profile_source(ld->profile, si);
     int rc = 0;
     source_cols c;
     memset(&c, 0, sizeof c);
+    c.gc = gc;
     row_reader r = {0};
     dup_table dups = {0};
     if (strcasecmp(s->encoding, "UTF-8") != 0 && strcasecmp(s->encoding, "UTF8") != 0)
@@ -875,7 +921,11 @@ static int load_source(ctxprof_ctx *ctx, ctxprof_loader *ld, uint32_t si,
     if ((rc = ctxprof_source_open(ctx, &src, s)))
         return rc;
     OGRLayerH layer = src.layer;
-    int64_t total = OGR_L_GetFeatureCount(layer, TRUE);
+    /* No counting pass over text files: their size and the bytes read so
+     * far estimate progress (ctxprof_source_progress). */
+    int64_t total = OGR_L_GetFeatureCount(layer, FALSE);
+    struct stat st;
+    double file_bytes = stat(s->path, &st) == 0 ? (double)st.st_size : 0, bytes_read = 0;
     if (ld->kinds[si]->linkage) {
         /* Association and crosswalk records link people; the people stage
          * reads them. They are counted here so that every row is accounted. */
@@ -892,6 +942,7 @@ static int load_source(ctxprof_ctx *ctx, ctxprof_loader *ld, uint32_t si,
     }
     if ((rc = setup_columns(ctx, ld, si, layer, &c)))
         goto done;
+    ignore_unused(layer, &c);
     OGR_L_ResetReading(layer);
     OGRFeatureH f;
     int64_t row = 0;
@@ -918,8 +969,8 @@ static int load_source(ctxprof_ctx *ctx, ctxprof_loader *ld, uint32_t si,
             goto next;
         }
         if (first > 0) {
-            snprintf(reason_buf, sizeof reason_buf, "exact duplicate of row %lld",
-                     (long long)first);
+            snprintf(reason_buf, sizeof reason_buf,
+                     "duplicate of row %lld (same reference and values)", (long long)first);
             rc = ctxprof_rejects_add(ctx, rej, si, row, CTXPROF_STAGE_LOAD, NULL, reason_buf,
                                      NULL);
             cnt->rejects_load++;
@@ -934,7 +985,7 @@ static int load_source(ctxprof_ctx *ctx, ctxprof_loader *ld, uint32_t si,
         }
         ctxprof_geo_result place;
         int has_location;
-        int placed = row_place(ctx, ld, &c, &r, &place, &has_location);
+        int placed = row_place(ctx, &c, &r, &place, &has_location);
         cnt->with_location += has_location;
         if (!placed) {
             row_location_text(&c, &r, loc, sizeof loc);
@@ -971,8 +1022,14 @@ static int load_source(ctxprof_ctx *ctx, ctxprof_loader *ld, uint32_t si,
         OGR_F_Destroy(f);
         if (rc)
             goto done;
-        if ((row & 1023) == 0 && total > 0 &&
-            (rc = ctxprof_progress(ctx, (double)row / (double)total, s->name)))
+        if (total <= 0)
+            bytes_read += row_bytes(f);
+        if ((row & 1023) == 0 &&
+            (rc = ctxprof_progress(ctx,
+                                   total > 0 ? (double)row / (double)total
+                                   : file_bytes > 0 ? fmin(0.99, bytes_read / file_bytes)
+                                                    : 0,
+                                   s->name)))
             goto done;
     }
 done:
@@ -984,20 +1041,247 @@ done:
     return rc;
 }
 
+static double seconds_since(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* Moves src's incidents to the end of dst. */
+static int incidents_append(ctxprof_ctx *ctx, ctxprof_incidents *dst, ctxprof_incidents *src)
+{
+    if (incidents_reserve(ctx, dst, dst->n + src->n))
+        return CTXPROF_E_NOMEM;
+    size_t o = dst->n, n = src->n;
+#define COPY(a) memcpy(dst->a + o, src->a, n * sizeof *src->a)
+    COPY(x);
+    COPY(y);
+    COPY(when);
+    COPY(source);
+    COPY(row);
+    COPY(cats);
+    COPY(flags);
+    COPY(pid);
+    COPY(geocode_method);
+    COPY(geocode_score);
+#undef COPY
+    dst->n += n;
+    ctxprof_incidents_free(ctx, src);
+    return 0;
+}
+
+/* Moves src's rejects (and their strings) to the end of dst. */
+static int rejects_append(ctxprof_ctx *ctx, ctxprof_rejects *dst, ctxprof_rejects *src)
+{
+    for (size_t i = 0; i < src->n; i++) {
+        int rc = ctxprof_rejects_add(ctx, dst, src->source[i], src->row[i],
+                                     (ctxprof_reject_stage)src->stage[i], src->field[i],
+                                     src->reason[i], src->location_text[i]);
+        if (rc)
+            return rc;
+    }
+    ctxprof_rejects_free(ctx, src);
+    return 0;
+}
+
+/* Loading sources in parallel: each worker thread has its own context
+ * (GEOS handle, error slot) and geocoder (CRS transforms, prepared study
+ * area); the profile, code maps, gazetteer and key are shared read-only.
+ * Each source loads into its own buffers, merged in profile order, so the
+ * output does not depend on the number of threads. */
+typedef struct {
+    ctxprof_loader *ld;
+    size_t n;
+    const size_t *order;          /* sources, largest first */
+    ctxprof_incidents *inc;       /* per source */
+    ctxprof_rejects *rej;         /* per source */
+    ctxprof_source_counts *cnt;   /* per source */
+    int *rc;                      /* per source */
+    char (*msg)[1024];            /* per source */
+    _Atomic double *progress;     /* per source, 0..1 */
+    double *weight;               /* per source: share of the bytes */
+    atomic_size_t next;
+    atomic_int cancel;
+} pool;
+
+typedef struct {
+    pool *p;
+    size_t si;
+} worker_progress;
+
+static int worker_progress_fn(double complete, const char *msg, void *payload)
+{
+    (void)msg;
+    worker_progress *w = payload;
+    atomic_store(&w->p->progress[w->si], complete);
+    return !atomic_load(&w->p->cancel);
+}
+
+static void *worker(void *arg)
+{
+    pool *p = arg;
+    ctxprof_ctx *ctx = ctxprof_ctx_new();
+    ctxprof_geocoder *gc = NULL;
+    GEOSGeometry *area = NULL;
+    const GEOSPreparedGeometry *prep = NULL;
+    int setup = ctx ? 0 : CTXPROF_E_NOMEM;
+    if (!setup && p->ld->study_area) {
+        GEOSContextHandle_t h = ctxprof_geos(ctx);
+        area = GEOSGeom_clone_r(h, p->ld->study_area);
+        prep = area ? GEOSPrepare_r(h, area) : NULL;
+        if (!prep)
+            setup = ctxprof_error(ctx, CTXPROF_E_GEOM, "cannot prepare the study area");
+    }
+    if (!setup)
+        setup = ctxprof_geocoder_new(ctx, &gc, ctxprof_profile_str(p->ld->profile, "profile", "crs"),
+                                     p->ld->gazetteer, prep);
+    for (;;) {
+        size_t k = atomic_fetch_add(&p->next, 1);
+        if (k >= p->n)
+            break;
+        size_t si = p->order[k];
+        if (setup || atomic_load(&p->cancel)) {
+            p->rc[si] = setup ? setup : CTXPROF_E_CANCELLED;
+            snprintf(p->msg[si], sizeof p->msg[si], "%s",
+                     setup && ctx ? ctxprof_errmsg(ctx) : "cancelled");
+            continue;
+        }
+        worker_progress wp = {p, si};
+        ctxprof_set_progress(ctx, worker_progress_fn, &wp);
+        struct timespec t0;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        p->rc[si] = load_source(ctx, p->ld, gc, (uint32_t)si, &p->inc[si], &p->rej[si], &p->cnt[si]);
+        p->cnt[si].seconds = seconds_since(&t0);
+        if (p->rc[si])
+            snprintf(p->msg[si], sizeof p->msg[si], "%s", ctxprof_errmsg(ctx));
+        atomic_store(&p->progress[si], 1.0);
+    }
+    if (ctx) {
+        ctxprof_geocoder_free(ctx, gc);
+        if (prep)
+            GEOSPreparedGeom_destroy_r(ctxprof_geos(ctx), prep);
+        if (area)
+            GEOSGeom_destroy_r(ctxprof_geos(ctx), area);
+        ctxprof_ctx_free(ctx);
+    }
+    return NULL;
+}
+
+static const double *sort_key;
+static int by_weight_desc(const void *a, const void *b)
+{
+    double x = sort_key[*(const size_t *)a], y = sort_key[*(const size_t *)b];
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+static int run_parallel(ctxprof_ctx *ctx, ctxprof_loader *ld, int threads, ctxprof_incidents *inc,
+                        ctxprof_rejects *rej, ctxprof_source_counts *counts)
+{
+    size_t n = ctxprof_profile_n_sources(ld->profile);
+    int rc = 0;
+    pool p = {.ld = ld, .n = n, .cnt = counts};
+    size_t *order = ctxprof_calloc(ctx, n, sizeof *order);
+    p.inc = ctxprof_calloc(ctx, n, sizeof *p.inc);
+    p.rej = ctxprof_calloc(ctx, n, sizeof *p.rej);
+    p.rc = ctxprof_calloc(ctx, n, sizeof *p.rc);
+    p.msg = ctxprof_calloc(ctx, n, sizeof *p.msg);
+    p.progress = ctxprof_calloc(ctx, n, sizeof *p.progress);
+    p.weight = ctxprof_calloc(ctx, n, sizeof *p.weight);
+    pthread_t *tid = ctxprof_calloc(ctx, (size_t)threads, sizeof *tid);
+    int started = 0;
+    if (!order || !p.inc || !p.rej || !p.rc || !p.msg || !p.progress || !p.weight || !tid) {
+        rc = CTXPROF_E_NOMEM;
+        goto done;
+    }
+    double total = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct stat st;
+        const char *path = ctxprof_profile_source(ld->profile, i)->path;
+        p.weight[i] = stat(path, &st) == 0 ? (double)st.st_size + 1 : 1;
+        total += p.weight[i];
+        order[i] = i;
+    }
+    for (size_t i = 0; i < n; i++)
+        p.weight[i] /= total;
+    sort_key = p.weight;
+    qsort(order, n, sizeof *order, by_weight_desc);
+    p.order = order;
+    atomic_init(&p.next, 0);
+    atomic_init(&p.cancel, 0);
+    for (; started < threads; started++)
+        if (pthread_create(&tid[started], NULL, worker, &p) != 0)
+            break;
+    if (!started) {
+        rc = ctxprof_error(ctx, CTXPROF_E_INTERNAL, "cannot start loading threads");
+        goto done;
+    }
+    /* The calling thread reports progress and passes on a cancel. */
+    for (;;) {
+        double done_share = 0;
+        int all = 1;
+        for (size_t i = 0; i < n; i++) {
+            double f = atomic_load(&p.progress[i]);
+            done_share += p.weight[i] * f;
+            all &= f >= 1.0;
+        }
+        if (all)
+            break;
+        if (!atomic_load(&p.cancel) && ctxprof_progress(ctx, done_share, "loading"))
+            atomic_store(&p.cancel, 1);
+        struct timespec nap = {0, 50 * 1000 * 1000};
+        nanosleep(&nap, NULL);
+    }
+    for (int t = 0; t < started; t++)
+        pthread_join(tid[t], NULL);
+    started = 0;
+    for (size_t i = 0; i < n && !rc; i++)
+        if (p.rc[i])
+            rc = ctxprof_error(ctx, p.rc[i], "%s", p.msg[i]);
+    for (size_t i = 0; i < n && !rc; i++)
+        if ((rc = incidents_append(ctx, inc, &p.inc[i])) ||
+            (rc = rejects_append(ctx, rej, &p.rej[i])))
+            break;
+done:
+    for (int t = 0; t < started; t++)
+        pthread_join(tid[t], NULL);
+    for (size_t i = 0; p.inc && i < n; i++)
+        ctxprof_incidents_free(ctx, &p.inc[i]);
+    for (size_t i = 0; p.rej && i < n; i++)
+        ctxprof_rejects_free(ctx, &p.rej[i]);
+    ctxprof_free(ctx, order);
+    ctxprof_free(ctx, p.inc);
+    ctxprof_free(ctx, p.rej);
+    ctxprof_free(ctx, p.rc);
+    ctxprof_free(ctx, p.msg);
+    ctxprof_free(ctx, (void *)p.progress);
+    ctxprof_free(ctx, p.weight);
+    ctxprof_free(ctx, tid);
+    return rc;
+}
+
 int ctxprof_loader_run(ctxprof_ctx *ctx, ctxprof_loader *ld, ctxprof_incidents *inc,
                        ctxprof_rejects *rej, ctxprof_source_counts *counts)
 {
     size_t n = ctxprof_profile_n_sources(ld->profile);
+    int threads = (int)ctxprof_profile_num(ld->profile, "profile", "threads");
+    if (threads <= 0)
+        threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (threads > (int)n)
+        threads = (int)n;
+    if (threads > 1) {
+        int rc = run_parallel(ctx, ld, threads, inc, rej, counts);
+        return rc ? rc : ctxprof_progress(ctx, 1.0, "loaded");
+    }
     for (size_t i = 0; i < n; i++) {
-        struct timespec t0, t1;
+        struct timespec t0;
         clock_gettime(CLOCK_MONOTONIC, &t0);
         ctxprof_progress_push(ctx, (double)i / (double)n, (double)(i + 1) / (double)n);
-        int rc = load_source(ctx, ld, (uint32_t)i, inc, rej, &counts[i]);
+        int rc = load_source(ctx, ld, ld->geocoder, (uint32_t)i, inc, rej, &counts[i]);
         ctxprof_progress_pop(ctx);
         if (rc)
             return rc;
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        counts[i].seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+        counts[i].seconds = seconds_since(&t0);
     }
     return ctxprof_progress(ctx, 1.0, "loaded");
 }

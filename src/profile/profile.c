@@ -30,6 +30,7 @@ static const schema_key SCHEMA[] = {
     {"profile", "key_file", T_PATH, NULL, "File holding the pseudonym key (64 hex digits); see key_env."},
     {"profile", "key_env", T_STR, "CTXPROF_KEY", "Environment variable holding the pseudonym key when key_file is not set."},
     {"profile", "period_start", T_STR, NULL, "First day of the profile period (YYYY-MM-DD); earlier incidents are rejected."},
+    {"profile", "threads", T_NUM, "0", "Threads for loading sources (0: one per core). The output is the same for any number."},
     {"profile", "period_end", T_STR, NULL, "Last day of the profile period (YYYY-MM-DD); later incidents are rejected."},
     {"gazetteer", "postcodes", T_PATH, NULL, "Code-Point Open or ONSPD-style postcode CSVs, comma-separated."},
     {"gazetteer", "streets", T_PATH, NULL, "Street lines (or a table with easting/northing) with a name field, comma-separated."},
