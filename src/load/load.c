@@ -1145,6 +1145,7 @@ static void *worker(void *arg)
             p->rc[si] = setup ? setup : CTXPROF_E_CANCELLED;
             snprintf(p->msg[si], sizeof p->msg[si], "%s",
                      setup && ctx ? ctxprof_errmsg(ctx) : "cancelled");
+            atomic_store(&p->progress[si], 1.0);
             continue;
         }
         worker_progress wp = {p, si};
