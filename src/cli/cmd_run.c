@@ -113,8 +113,9 @@ static void print_summary(const ctxprof_profile *p, const ctxprof_run_summary *s
         }
         printf("}, ");
         print_counts_json("total", t);
-        printf(", \"seconds\": {\"load\": %.3f, \"write\": %.3f, \"total\": %.3f}}\n",
-               s->seconds_load, s->seconds_write, s->seconds_total);
+        printf(", \"seconds\": {\"load\": %.3f, \"snap\": %.3f, \"write\": %.3f, "
+               "\"total\": %.3f}}\n",
+               s->seconds_load, s->seconds_snap, s->seconds_write, s->seconds_total);
         return;
     }
     printf("Profile  %s (%s)\nOutput   %s\n\n", ctxprof_profile_str(p, "profile", "name"),
@@ -138,8 +139,8 @@ static void print_summary(const ctxprof_profile *p, const ctxprof_run_summary *s
     printf("Reasons are in the load_rejects and geocode_rejects tables.\n");
     print_geocoding(t);
     print_quality(p, s);
-    printf("Time     load %.2f s, write %.2f s, total %.2f s\n", s->seconds_load,
-           s->seconds_write, s->seconds_total);
+    printf("Time     load %.2f s, snap %.2f s, write %.2f s, total %.2f s\n", s->seconds_load,
+           s->seconds_snap, s->seconds_write, s->seconds_total);
 }
 
 int cmd_run(int argc, char **argv)

@@ -6,12 +6,16 @@
 
 int cmd_gazetteer(int argc, char **argv);
 int cmd_geocode(int argc, char **argv);
+int cmd_evaluate(int argc, char **argv);
 int cmd_help(int argc, char **argv);
+int cmd_hotspots(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_snap(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
 extern const cli_option cmd_help_options[], cmd_run_options[], cmd_version_options[];
 extern const cli_option cmd_gazetteer_options[], cmd_geocode_options[];
+extern const cli_option cmd_snap_options[];
 
 /* Prints the top-level help (the sorted command table). */
 void cli_print_main_help(FILE *f);

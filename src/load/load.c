@@ -1051,6 +1051,10 @@ static double seconds_since(const struct timespec *t0)
 /* Moves src's incidents to the end of dst. */
 static int incidents_append(ctxprof_ctx *ctx, ctxprof_incidents *dst, ctxprof_incidents *src)
 {
+    if (!src->n) { /* memcpy wants non-null arrays even for 0 bytes */
+        ctxprof_incidents_free(ctx, src);
+        return 0;
+    }
     if (incidents_reserve(ctx, dst, dst->n + src->n))
         return CTXPROF_E_NOMEM;
     size_t o = dst->n, n = src->n;

@@ -7,6 +7,8 @@
 
 #include <sodium.h>
 
+#include "snap/contexts.h"
+#include "snap/snap.h"
 #include "write/layers.h"
 #include "write/output.h"
 
@@ -132,6 +134,7 @@ static int write_metadata(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_p
                              c->with_location ? (double)c->incidents / (double)c->with_location : 0));
     TRY(ctxprof_output_metaf(ctx, out, "geocode.repaired", "%lld", (long long)c->repaired));
     TRY(ctxprof_output_metaf(ctx, out, "time.load_s", "%.3f", sum->seconds_load));
+    TRY(ctxprof_output_metaf(ctx, out, "time.snap_s", "%.3f", sum->seconds_snap));
     TRY(ctxprof_output_metaf(ctx, out, "time.write_s", "%.3f", sum->seconds_write));
 #undef TRY
     return 0;
@@ -146,6 +149,11 @@ int ctxprof_run(ctxprof_ctx *ctx, ctxprof_run_summary *sum, const ctxprof_profil
     ctxprof_loader *ld = NULL;
     ctxprof_incidents inc = {0};
     ctxprof_rejects rej = {0};
+    ctxprof_contexts *contexts = NULL;
+    ctxprof_snap_result snap = {0};
+    ctxprof_snap_options so = CTXPROF_SNAP_OPTIONS_INIT;
+    const ctxprof_extra_column *extra = NULL;
+    size_t n_extra = 0;
     memset(sum, 0, sizeof *sum);
     sum->n_sources = ctxprof_profile_n_sources(p);
     if (!(sum->counts = ctxprof_calloc(ctx, sum->n_sources ? sum->n_sources : 1,
@@ -189,8 +197,25 @@ int ctxprof_run(ctxprof_ctx *ctx, ctxprof_run_summary *sum, const ctxprof_profil
     double t1 = now_s();
     sum->seconds_load = t1 - t0;
 
-    ctxprof_progress_push(ctx, 0.7, 1.0);
-    rc = ctxprof_write_incidents(ctx, out, p, &inc, NULL, 0);
+    /* Snap: each incident's contexts, and each context's profile. The extra
+     * columns point into contexts and snap: both live until written. */
+    ctxprof_snap_options_from_profile(&so, p);
+    ctxprof_progress_push(ctx, 0.7, 0.8);
+    rc = ctxprof_contexts_load(ctx, &contexts, p);
+    if (!rc)
+        rc = ctxprof_snap_run(ctx, &snap, contexts, &inc, &so);
+    if (!rc)
+        rc = ctxprof_snap_columns(ctx, &snap, contexts, &extra, &n_extra);
+    ctxprof_progress_pop(ctx);
+    if (rc)
+        goto done;
+    double t2 = now_s();
+    sum->seconds_snap = t2 - t1;
+
+    ctxprof_progress_push(ctx, 0.8, 1.0);
+    rc = ctxprof_write_incidents(ctx, out, p, &inc, extra, n_extra);
+    if (!rc)
+        rc = ctxprof_snap_write_layers(ctx, out, contexts, &snap, &so);
     if (!rc)
         rc = ctxprof_write_rejects(ctx, out, p, &rej);
     if (!rc)
@@ -198,7 +223,7 @@ int ctxprof_run(ctxprof_ctx *ctx, ctxprof_run_summary *sum, const ctxprof_profil
     ctxprof_progress_pop(ctx);
     if (rc)
         goto done;
-    sum->seconds_write = now_s() - t1;
+    sum->seconds_write = now_s() - t2;
     if ((rc = write_metadata(ctx, out, p, sum, arguments)) ||
         (rc = ctxprof_output_finish(ctx, out)))
         goto done;
@@ -206,6 +231,8 @@ int ctxprof_run(ctxprof_ctx *ctx, ctxprof_run_summary *sum, const ctxprof_profil
     rc = ctxprof_progress(ctx, 1.0, "done");
 done:
     ctxprof_output_close(ctx, out);
+    ctxprof_snap_result_free(ctx, &snap);
+    ctxprof_contexts_free(ctx, contexts);
     ctxprof_loader_free(ctx, ld);
     ctxprof_incidents_free(ctx, &inc);
     ctxprof_rejects_free(ctx, &rej);

@@ -11,7 +11,7 @@ typedef struct {
     ctxprof_source_counts *counts; /* one per profile source */
     ctxprof_source_counts total;
     int demo_key;
-    double seconds_load, seconds_write, seconds_total;
+    double seconds_load, seconds_snap, seconds_write, seconds_total;
 } ctxprof_run_summary;
 
 /* Runs profile p into output (the profile's own output when NULL).

@@ -154,7 +154,8 @@ void ctxprof_format_unmapped(ctxprof_source_counts *c, char *buf, size_t size)
 {
     size_t used = 0;
     buf[0] = '\0';
-    qsort(c->unmapped, c->n_unmapped, sizeof *c->unmapped, cmp_code_count);
+    if (c->n_unmapped) /* qsort wants a non-null array */
+        qsort(c->unmapped, c->n_unmapped, sizeof *c->unmapped, cmp_code_count);
     for (size_t i = 0; i < c->n_unmapped && used < size; i++)
         used += (size_t)snprintf(buf + used, size - used, "%s%s (%lld)", i ? "; " : "",
                                  c->unmapped[i].code, (long long)c->unmapped[i].n);

@@ -640,6 +640,84 @@ def check_snap_spatialite(case, out, env):
           f"boundary, first LSOA by file order) and on park_id ({in_park} within {buffer_m} m)")
 
 
+def check_raster(case, out, env):
+    """The raster case["raster"] describes: Float32, NoData, grid, CRS, and
+    optionally its integral (sum * cell area) or a raw quartic's integral
+    (pi r^2 / 3 per unit weight)."""
+    import math
+    spec = case["raster"]
+    path = expand(spec["path"], env)
+    ds = gdal.Open(path)
+    if ds is None:
+        fail(f"cannot open raster {path}")
+    b = ds.GetRasterBand(1)
+    if b.DataType != gdal.GDT_Float32:
+        fail(f"{path}: type {gdal.GetDataTypeName(b.DataType)}, expected Float32")
+    if b.GetNoDataValue() != spec.get("nodata", -9999):
+        fail(f"{path}: NoData {b.GetNoDataValue()}")
+    gt = ds.GetGeoTransform()
+    if "size" in spec and [ds.RasterXSize, ds.RasterYSize] != spec["size"]:
+        fail(f"{path}: size {ds.RasterXSize}x{ds.RasterYSize}, expected {spec['size']}")
+    if "origin" in spec and [gt[0], gt[3]] != spec["origin"]:
+        fail(f"{path}: origin {gt[0]},{gt[3]}, expected {spec['origin']}")
+    if "pixel" in spec and (gt[1], gt[5]) != (spec["pixel"], -spec["pixel"]):
+        fail(f"{path}: pixel {gt[1]},{gt[5]}")
+    if "srs_contains" in spec and spec["srs_contains"] not in ds.GetProjection():
+        fail(f"{path}: CRS lacks {spec['srs_contains']}")
+    data = b.ReadRaster(0, 0, ds.RasterXSize, ds.RasterYSize, buf_type=gdal.GDT_Float32)
+    import struct
+    vals = struct.unpack(f"{ds.RasterXSize * ds.RasterYSize}f", data)
+    total = sum(v for v in vals if v != -9999) * gt[1] * gt[1]
+    if "integral" in spec and abs(total - spec["integral"]) > 1e-2 * spec["integral"]:
+        fail(f"{path}: integral {total}, expected {spec['integral']}")
+    if "integral_raw_quartic" in spec:
+        q = spec["integral_raw_quartic"]
+        want = q["weight_sum"] * math.pi * q["radius"] ** 2 / 3
+        if abs(total - want) > 2e-2 * want:
+            fail(f"{path}: integral {total}, expected {want} (pi r^2/3 per unit weight)")
+    print(f"raster: {ds.RasterXSize}x{ds.RasterYSize} Float32, integral {total:.6g}")
+
+
+def check_hotspots_truth(case, out, env):
+    """Every planted hotspot of the sample's truth has its centre inside one
+    of the top-ranked hotspot polygons, with a PAI of at least min_pai."""
+    spec = case["hotspot_truth"]
+    truth = json.load(open(os.path.join(env["sample"], "truth", "truth.json"), encoding="utf-8"))
+    ds = open_gpkg(out)
+    polys = [(f["rank"], f["pai"], f.GetGeometryRef().Clone()) for f in ds.GetLayerByName("hotspots")]
+    if not polys:
+        fail("no hotspots")
+    for h in truth["hotspots"]:
+        pt = ogr.Geometry(ogr.wkbPoint)
+        pt.AddPoint_2D(h["x"], h["y"])
+        hit = [(r, p) for r, p, g in polys if g.Contains(pt)]
+        if not hit:
+            fail(f"planted hotspot {h['id']} at {h['x']},{h['y']} is in no hotspot polygon")
+        rank, pai = hit[0]
+        if rank > spec["top_ranks"] or pai < spec["min_pai"]:
+            fail(f"planted hotspot {h['id']} is in hotspot rank {rank} with PAI {pai:.2f}")
+        print(f"truth hotspot {h['id']}: inside hotspot rank {rank}, PAI {pai:.2f}")
+
+
+def check_snap_metadata_once(case, out, env):
+    """run_metadata holds each snap.* key once, with the last run's values,
+    and no temporary file is left beside the output."""
+    ds = open_gpkg(out)
+    keys = [f["key"] for f in ds.GetLayerByName("run_metadata")]
+    snap = [k for k in keys if k.startswith("snap.")]
+    dups = sorted({k for k in snap if snap.count(k) > 1})
+    if not snap or dups:
+        fail(f"run_metadata snap keys: {len(snap)}, repeated: {dups[:5]}")
+    meta = run_metadata(ds)
+    if "park_buffer_m" in case.get("json", {}) and \
+            float(meta["snap.park_buffer_m"]) != case["json"]["park_buffer_m"]:
+        fail(f"snap.park_buffer_m is {meta['snap.park_buffer_m']}")
+    leftovers = glob.glob(os.path.join(os.path.dirname(out), ".*tmp*"))
+    if leftovers:
+        fail(f"temporary files left behind: {leftovers}")
+    print(f"snap metadata: {len(snap)} snap.* keys, each once")
+
+
 CHECKS = {
     "truth_geocoding": check_truth_geocoding,
     "truth_load_rejects": check_truth_load_rejects,
@@ -657,6 +735,9 @@ CHECKS = {
     "snap_counts": check_snap_counts,
     "snap_truth": check_snap_truth,
     "snap_spatialite": check_snap_spatialite,
+    "snap_metadata_once": check_snap_metadata_once,
+    "raster": check_raster,
+    "hotspots_truth": check_hotspots_truth,
 }
 
 

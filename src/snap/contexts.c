@@ -1,0 +1,638 @@
+#include "snap/contexts.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <gdal.h>
+#include <ogr_api.h>
+#include <ogr_srs_api.h>
+
+#include "snap/contexts_internal.h"
+
+const char *const ctxprof_context_layer_names[CTXPROF_CTX_N] = {
+    "school_catchments", "schools", "parks", "bus_segments", "areas",
+};
+
+/* The [contexts] key of each layer, for messages and id_fields. */
+static const char *const profile_keys[CTXPROF_CTX_N] = {
+    "catchments", "schools", "parks", "bus_segments", "areas",
+};
+
+/* Id columns looked for, in order, case-insensitively. */
+static const char *const id_names[CTXPROF_CTX_N][8] = {
+    {"catchment_id", "id", NULL},
+    {"school_id", "urn", "id", NULL},
+    {"park_id", "ListEntry", "osm_id", "id", NULL},
+    {"bus_segment_id", "segment_id", "id", NULL},
+    {"area_code", "LSOA11CD", "LSOA21CD", "lsoa_code", "ward_code", "code", "id", NULL},
+};
+
+/* Output columns a copied source column must not collide with (GeoPackage
+ * column names are case-insensitive). */
+int ctxprof_snap_reserved_column(const char *name)
+{
+    static const char *const fixed[] = {"fid", "geom", "id", "name", "n_total", "n_people",
+                                        "rate", "rank", "rate_rank", "area_ha", "length_m"};
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        if (strcasecmp(name, fixed[i]) == 0)
+            return 1;
+    if (strncasecmp(name, "n_", 2) == 0) {
+        for (int k = 0; k < CTXPROF_N_CATEGORIES; k++)
+            if (strcasecmp(name + 2, ctxprof_category_names[k]) == 0)
+                return 1;
+        for (int k = 0; k < CTXPROF_N_FLAGS; k++)
+            if (strcasecmp(name + 2, ctxprof_flag_names[k]) == 0)
+                return 1;
+    }
+    return 0;
+}
+
+OGRSpatialReferenceH ctxprof_snap_srs(const char *def)
+{
+    OGRSpatialReferenceH s = OSRNewSpatialReference(NULL);
+    if (OSRSetFromUserInput(s, def) != OGRERR_NONE) {
+        OSRDestroySpatialReference(s);
+        return NULL;
+    }
+    OSRSetAxisMappingStrategy(s, OAMS_TRADITIONAL_GIS_ORDER);
+    return s;
+}
+
+GEOSGeometry *ctxprof_snap_geos_from_ogr(ctxprof_ctx *ctx, OGRGeometryH g)
+{
+    size_t n = (size_t)OGR_G_WkbSize(g);
+    unsigned char *wkb = ctxprof_malloc(ctx, n ? n : 1);
+    if (!wkb)
+        return NULL;
+    OGR_G_ExportToWkb(g, wkbNDR, wkb);
+    GEOSGeometry *out = GEOSGeomFromWKB_buf_r(ctxprof_geos(ctx), wkb, n);
+    ctxprof_free(ctx, wkb);
+    return out;
+}
+
+int ctxprof_contexts_new(ctxprof_ctx *ctx, ctxprof_contexts **out, const char *crs)
+{
+    *out = ctxprof_calloc(ctx, 1, sizeof **out);
+    if (!*out)
+        return CTXPROF_E_NOMEM;
+    if (!((*out)->crs = ctxprof_strdup(ctx, crs ? crs : "EPSG:27700"))) {
+        ctxprof_free(ctx, *out);
+        *out = NULL;
+        return CTXPROF_E_NOMEM;
+    }
+    return 0;
+}
+
+void ctxprof_context_layer_clear(ctxprof_ctx *ctx, ctxprof_context_layer *l)
+{
+    GEOSContextHandle_t h = ctxprof_geos(ctx);
+    for (size_t i = 0; i < l->n; i++) {
+        if (l->id)
+            ctxprof_free(ctx, l->id[i]);
+        if (l->name)
+            ctxprof_free(ctx, l->name[i]);
+        if (l->geom && l->geom[i])
+            GEOSGeom_destroy_r(h, l->geom[i]);
+    }
+    for (size_t a = 0; a < l->n_attrs; a++) {
+        for (size_t i = 0; i < l->n && l->attrs[a].value; i++)
+            ctxprof_free(ctx, l->attrs[a].value[i]);
+        ctxprof_free(ctx, l->attrs[a].value);
+        ctxprof_free(ctx, l->attrs[a].name);
+    }
+    ctxprof_free(ctx, l->attrs);
+    ctxprof_free(ctx, l->id);
+    ctxprof_free(ctx, l->name);
+    ctxprof_free(ctx, l->geom);
+    ctxprof_free(ctx, l->measure);
+    ctxprof_free(ctx, l->source);
+    ctxprof_free(ctx, l->id_field);
+    ctxprof_free(ctx, l->name_field);
+    memset(l, 0, sizeof *l);
+}
+
+void ctxprof_contexts_free(ctxprof_ctx *ctx, ctxprof_contexts *c)
+{
+    if (!c)
+        return;
+    for (int t = 0; t < CTXPROF_CTX_N; t++)
+        ctxprof_context_layer_clear(ctx, &c->layer[t]);
+    if (c->study_area)
+        GEOSGeom_destroy_r(ctxprof_geos(ctx), c->study_area);
+    ctxprof_free(ctx, c->crs);
+    ctxprof_free(ctx, c);
+}
+
+/* Grows the per-feature arrays of l (and its attributes) to hold need. */
+int ctxprof_context_layer_reserve(ctxprof_ctx *ctx, ctxprof_context_layer *l, size_t need,
+                                  size_t *cap)
+{
+    if (need <= *cap)
+        return 0;
+    size_t nc = *cap ? *cap * 2 : 64;
+    while (nc < need)
+        nc *= 2;
+#define GROW(arr)                                                                              \
+    do {                                                                                       \
+        void *p_ = ctxprof_realloc(ctx, (arr), nc * sizeof *(arr));                            \
+        if (!p_)                                                                               \
+            return CTXPROF_E_NOMEM;                                                            \
+        (arr) = p_;                                                                            \
+    } while (0)
+    GROW(l->id);
+    GROW(l->name);
+    GROW(l->geom);
+    GROW(l->measure);
+    for (size_t a = 0; a < l->n_attrs; a++)
+        GROW(l->attrs[a].value);
+#undef GROW
+    *cap = nc;
+    return 0;
+}
+
+long ctxprof_context_find(const ctxprof_context_layer *l, const char *id)
+{
+    for (size_t i = 0; id && i < l->n; i++)
+        if (l->id[i] && strcmp(l->id[i], id) == 0)
+            return (long)i;
+    return -1;
+}
+
+/* The index of the column to use as id: forced, known names, then ONS-style
+ * ...CD or a name ending in _id/_code. -1: use the FID. */
+static int find_id_field(OGRFeatureDefnH defn, ctxprof_context_type type, const char *forced)
+{
+    int n = OGR_FD_GetFieldCount(defn);
+    if (forced)
+        return OGR_FD_GetFieldIndex(defn, forced);
+    for (int k = 0; id_names[type][k]; k++)
+        for (int i = 0; i < n; i++)
+            if (strcasecmp(OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, i)), id_names[type][k]) ==
+                0)
+                return i;
+    for (int i = 0; i < n; i++) {
+        const char *f = OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, i));
+        size_t len = strlen(f);
+        if ((len > 2 && strcmp(f + len - 2, "CD") == 0) ||
+            (len > 3 && strcasecmp(f + len - 3, "_id") == 0) ||
+            (len > 5 && strcasecmp(f + len - 5, "_code") == 0))
+            return i;
+    }
+    return -1;
+}
+
+static int find_name_field(OGRFeatureDefnH defn, int id_field)
+{
+    int n = OGR_FD_GetFieldCount(defn);
+    for (int i = 0; i < n; i++)
+        if (strcasecmp(OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, i)), "name") == 0)
+            return i;
+    for (int i = 0; i < n; i++) {
+        const char *f = OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, i));
+        size_t len = strlen(f);
+        if (i != id_field && ((len > 2 && strcmp(f + len - 2, "NM") == 0) ||
+                              (len > 5 && strcasecmp(f + len - 5, "_name") == 0)))
+            return i;
+    }
+    return -1;
+}
+
+static int find_pupils_field(OGRFeatureDefnH defn)
+{
+    static const char *const names[] = {"pupils", "number_of_pupils", "numberofpupils",
+                                        "pupil_count", "nor"};
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+        for (int i = 0; i < OGR_FD_GetFieldCount(defn); i++)
+            if (strcasecmp(OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, i)), names[k]) == 0)
+                return i;
+    }
+    return -1;
+}
+
+/* The id_fields entry for type ("areas=LSOA11CD, parks:ListEntry"), copied
+ * into buf, or NULL. */
+static const char *forced_id(const ctxprof_profile *p, ctxprof_context_type type, char *buf,
+                             size_t size)
+{
+    const char *list = p ? ctxprof_profile_str(p, "contexts", "id_fields") : NULL;
+    if (!list)
+        return NULL;
+    const char *key = profile_keys[type];
+    size_t klen = strlen(key);
+    for (const char *s = list; *s;) {
+        while (*s == ' ' || *s == ',')
+            s++;
+        const char *end = strchr(s, ',');
+        if (!end)
+            end = s + strlen(s);
+        if ((size_t)(end - s) > klen && strncasecmp(s, key, klen) == 0 &&
+            (s[klen] == '=' || s[klen] == ':')) {
+            const char *v = s + klen + 1;
+            while (*v == ' ')
+                v++;
+            size_t n = (size_t)(end - v);
+            while (n && v[n - 1] == ' ')
+                n--;
+            snprintf(buf, size, "%.*s", (int)n, v);
+            return buf;
+        }
+        s = end;
+    }
+    return NULL;
+}
+
+/* A short label for messages: "parks (northbrook.gpkg|layername=parks)". */
+static const char *label(const ctxprof_context_layer *l, ctxprof_context_type t, char *buf,
+                         size_t size)
+{
+    snprintf(buf, size, "%s (%s)", ctxprof_context_layer_names[t], l->source ? l->source : "?");
+    return buf;
+}
+
+/* Repairs g when it is invalid; warns naming the feature. Returns the
+ * (possibly new) geometry, or NULL on failure (g is destroyed either way
+ * when replaced). */
+static GEOSGeometry *repair(ctxprof_ctx *ctx, GEOSGeometry *g, const char *what,
+                            const char *fid_text, const char *name, long *n_repaired)
+{
+    GEOSContextHandle_t h = ctxprof_geos(ctx);
+    if (GEOSisValid_r(h, g) == 1)
+        return g;
+    char *reason = GEOSisValidReason_r(h, g);
+    GEOSMakeValidParams *mp = GEOSMakeValidParams_create_r(h);
+    GEOSMakeValidParams_setMethod_r(h, mp, GEOS_MAKE_VALID_STRUCTURE);
+    GEOSMakeValidParams_setKeepCollapsed_r(h, mp, 0);
+    GEOSGeometry *v = GEOSMakeValidWithParams_r(h, g, mp);
+    GEOSMakeValidParams_destroy_r(h, mp);
+    ctxprof_log(ctx, CTXPROF_LOG_WARN,
+                "%s: feature %s%s%s%s is invalid (%s) and was repaired with make-valid", what,
+                fid_text, name ? " '" : "", name ? name : "", name ? "'" : "",
+                reason ? reason : "invalid");
+    if (reason)
+        GEOSFree_r(h, reason);
+    GEOSGeom_destroy_r(h, g);
+    (*n_repaired)++;
+    return v;
+}
+
+static int geom_dim(GEOSContextHandle_t h, const GEOSGeometry *g)
+{
+    int t = GEOSGeomTypeId_r(h, g);
+    switch (t) {
+    case GEOS_POINT:
+    case GEOS_MULTIPOINT:
+        return 0;
+    case GEOS_LINESTRING:
+    case GEOS_LINEARRING:
+    case GEOS_MULTILINESTRING:
+        return 1;
+    case GEOS_POLYGON:
+    case GEOS_MULTIPOLYGON:
+        return 2;
+    default: {
+        int d = -1;
+        for (int i = 0; i < GEOSGetNumGeometries_r(h, g); i++) {
+            int k = geom_dim(h, GEOSGetGeometryN_r(h, g, i));
+            d = k > d ? k : d;
+        }
+        return d;
+    }
+    }
+}
+
+int ctxprof_contexts_read_layer(ctxprof_ctx *ctx, ctxprof_contexts *c, ctxprof_context_type type,
+                                const char *uri, const char *id_field)
+{
+    int rc = 0;
+    char *path = NULL, *lname = NULL, lbl[1200], fidbuf[64];
+    GDALDatasetH ds = NULL;
+    OGRSpatialReferenceH target = NULL;
+    OGRCoordinateTransformationH ct = NULL;
+    OGRFeatureH f = NULL;
+    int *attr_src = NULL;
+    size_t cap = 0;
+    GEOSContextHandle_t h = ctxprof_geos(ctx);
+    ctxprof_context_layer *l = &c->layer[type];
+    ctxprof_context_layer_clear(ctx, l);
+    if ((rc = ctxprof_split_uri(ctx, uri, &path, &lname)))
+        goto done;
+    if (!(l->source = ctxprof_strdup(ctx, uri))) {
+        rc = CTXPROF_E_NOMEM;
+        goto done;
+    }
+    label(l, type, lbl, sizeof lbl);
+    ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
+    if (!ds) {
+        rc = ctxprof_error_at(ctx, CTXPROF_E_IO, path, 0, NULL, "cannot open the %s layer",
+                              ctxprof_context_layer_names[type]);
+        ctxprof_error_append_lib(ctx);
+        goto done;
+    }
+    OGRLayerH layer = lname ? GDALDatasetGetLayerByName(ds, lname) : GDALDatasetGetLayer(ds, 0);
+    if (!layer) {
+        rc = ctxprof_error_at(ctx, CTXPROF_E_INPUT, path, 0, NULL, "no layer '%s'",
+                              lname ? lname : "(the file has no layers)");
+        goto done;
+    }
+    OGRSpatialReferenceH lsrs = OGR_L_GetSpatialRef(layer);
+    if (!lsrs) {
+        rc = ctxprof_error_at(ctx, CTXPROF_E_CRS, path, 0, NULL,
+                              "the %s layer has no CRS: give it a .prj or a CRS",
+                              ctxprof_context_layer_names[type]);
+        goto done;
+    }
+    if (!(target = ctxprof_snap_srs(c->crs))) {
+        rc = ctxprof_error(ctx, CTXPROF_E_CRS, "the profile CRS '%s' is unknown", c->crs);
+        goto done;
+    }
+    OGRSpatialReferenceH src = OSRClone(lsrs);
+    OSRSetAxisMappingStrategy(src, OAMS_TRADITIONAL_GIS_ORDER);
+    if (!OSRIsSame(src, target) && !(ct = OCTNewCoordinateTransformation(src, target))) {
+        OSRDestroySpatialReference(src);
+        rc = ctxprof_error_at(ctx, CTXPROF_E_CRS, path, 0, NULL,
+                              "cannot transform the %s layer to %s",
+                              ctxprof_context_layer_names[type], c->crs);
+        goto done;
+    }
+    OSRDestroySpatialReference(src);
+
+    OGRFeatureDefnH defn = OGR_L_GetLayerDefn(layer);
+    int idf = find_id_field(defn, type, id_field);
+    if (id_field && idf < 0) {
+        rc = ctxprof_error_at(ctx, CTXPROF_E_INPUT, path, 0, id_field,
+                              "the %s layer has no column '%s' (id_fields)",
+                              ctxprof_context_layer_names[type], id_field);
+        goto done;
+    }
+    int namef = find_name_field(defn, idf);
+    int pupf = type == CTXPROF_CTX_SCHOOLS ? find_pupils_field(defn) : -1;
+    if (idf >= 0 && !(l->id_field = ctxprof_strdup(
+                          ctx, OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, idf))))) {
+        rc = CTXPROF_E_NOMEM;
+        goto done;
+    }
+    if (namef >= 0 && !(l->name_field = ctxprof_strdup(
+                            ctx, OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, namef))))) {
+        rc = CTXPROF_E_NOMEM;
+        goto done;
+    }
+    /* Every other column is copied to the output layer. */
+    int nf = OGR_FD_GetFieldCount(defn);
+    l->attrs = ctxprof_calloc(ctx, (size_t)nf + 1, sizeof *l->attrs);
+    attr_src = ctxprof_calloc(ctx, (size_t)nf + 1, sizeof *attr_src);
+    if (!l->attrs || !attr_src) {
+        rc = CTXPROF_E_NOMEM;
+        goto done;
+    }
+    for (int i = 0; i < nf; i++) {
+        OGRFieldDefnH fd = OGR_FD_GetFieldDefn(defn, i);
+        const char *fname = OGR_Fld_GetNameRef(fd);
+        if (i == idf || i == namef || ctxprof_snap_reserved_column(fname))
+            continue;
+        ctxprof_context_attr *a = &l->attrs[l->n_attrs];
+        OGRFieldType ft = OGR_Fld_GetType(fd);
+        a->type = (ft == OFTInteger || ft == OFTInteger64 || ft == OFTReal || ft == OFTString ||
+                   ft == OFTDate || ft == OFTDateTime)
+                      ? (int)ft
+                      : (int)OFTString;
+        if (!(a->name = ctxprof_strdup(ctx, fname))) {
+            rc = CTXPROF_E_NOMEM;
+            goto done;
+        }
+        attr_src[l->n_attrs++] = i;
+    }
+    l->measure_kind = type == CTXPROF_CTX_SCHOOLS        ? CTXPROF_MEASURE_PUPILS
+                      : type == CTXPROF_CTX_BUS_SEGMENTS ? CTXPROF_MEASURE_KM
+                                                         : CTXPROF_MEASURE_HECTARES;
+    l->geom_dim = -1;
+    OGR_L_ResetReading(layer);
+    while ((f = OGR_L_GetNextFeature(layer))) {
+        GIntBig fid = OGR_F_GetFID(f);
+        const char *nm = namef >= 0 && OGR_F_IsFieldSetAndNotNull(f, namef)
+                             ? OGR_F_GetFieldAsString(f, namef)
+                             : NULL;
+        snprintf(fidbuf, sizeof fidbuf, "%lld", (long long)fid);
+        OGRGeometryH g = OGR_F_GetGeometryRef(f);
+        if (!g || OGR_G_IsEmpty(g)) {
+            ctxprof_log(ctx, CTXPROF_LOG_WARN, "%s: feature %s%s%s%s has no geometry and is skipped",
+                        lbl, fidbuf, nm ? " '" : "", nm ? nm : "", nm ? "'" : "");
+            l->n_skipped++;
+            OGR_F_Destroy(f);
+            f = NULL;
+            continue;
+        }
+        OGRGeometryH lin = OGR_G_HasCurveGeometry(g, TRUE) ? OGR_G_GetLinearGeometry(g, 0, NULL)
+                                                            : OGR_G_Clone(g);
+        OGR_G_FlattenTo2D(lin);
+        if (ct && OGR_G_Transform(lin, ct) != OGRERR_NONE) {
+            OGR_G_DestroyGeometry(lin);
+            rc = ctxprof_error_at(ctx, CTXPROF_E_CRS, path, (long)fid, NULL,
+                                  "cannot transform feature %s of the %s layer to %s", fidbuf,
+                                  ctxprof_context_layer_names[type], c->crs);
+            goto done;
+        }
+        GEOSGeometry *gg = ctxprof_snap_geos_from_ogr(ctx, lin);
+        OGR_G_DestroyGeometry(lin);
+        if (!gg) {
+            rc = ctxprof_error_at(ctx, CTXPROF_E_GEOM, path, (long)fid, NULL,
+                                  "cannot read the geometry of feature %s", fidbuf);
+            ctxprof_error_append_lib(ctx);
+            goto done;
+        }
+        char what[1300];
+        snprintf(what, sizeof what, "%s", lbl);
+        if (idf >= 0 && OGR_F_IsFieldSetAndNotNull(f, idf)) {
+            snprintf(fidbuf + strlen(fidbuf), sizeof fidbuf - strlen(fidbuf), " (%s %s)",
+                     OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, idf)),
+                     OGR_F_GetFieldAsString(f, idf));
+        }
+        if (!(gg = repair(ctx, gg, what, fidbuf, nm, &l->n_repaired))) {
+            rc = ctxprof_error_at(ctx, CTXPROF_E_GEOM, path, (long)fid, NULL,
+                                  "make-valid failed on feature %lld of the %s layer",
+                                  (long long)fid, ctxprof_context_layer_names[type]);
+            ctxprof_error_append_lib(ctx);
+            goto done;
+        }
+        if ((rc = ctxprof_context_layer_reserve(ctx, l, l->n + 1, &cap))) {
+            GEOSGeom_destroy_r(h, gg);
+            goto done;
+        }
+        size_t i = l->n++;
+        l->geom[i] = gg;
+        l->id[i] = NULL;
+        l->name[i] = NULL;
+        for (size_t a = 0; a < l->n_attrs; a++)
+            l->attrs[a].value[i] = NULL;
+        int d = geom_dim(h, gg);
+        l->geom_dim = d > l->geom_dim ? d : l->geom_dim;
+        if (idf >= 0 && OGR_F_IsFieldSetAndNotNull(f, idf))
+            l->id[i] = ctxprof_strdup(ctx, OGR_F_GetFieldAsString(f, idf));
+        else
+            l->id[i] = ctxprof_sprintf(ctx, "%lld", (long long)fid);
+        if (nm)
+            l->name[i] = ctxprof_strdup(ctx, nm);
+        for (size_t a = 0; a < l->n_attrs; a++)
+            if (OGR_F_IsFieldSetAndNotNull(f, attr_src[a]) &&
+                !(l->attrs[a].value[i] =
+                      ctxprof_strdup(ctx, OGR_F_GetFieldAsString(f, attr_src[a])))) {
+                rc = CTXPROF_E_NOMEM;
+                goto done;
+            }
+        if (!l->id[i] || (nm && !l->name[i])) {
+            rc = CTXPROF_E_NOMEM;
+            goto done;
+        }
+        double m = NAN;
+        if (l->measure_kind == CTXPROF_MEASURE_PUPILS) {
+            if (pupf >= 0 && OGR_F_IsFieldSetAndNotNull(f, pupf)) {
+                char *end;
+                const char *s = OGR_F_GetFieldAsString(f, pupf);
+                double v = strtod(s, &end);
+                if (end != s && v > 0)
+                    m = v;
+            }
+        } else if (l->measure_kind == CTXPROF_MEASURE_KM) {
+            double len = 0;
+            if (GEOSLength_r(h, gg, &len))
+                m = len / 1000.0;
+        } else {
+            double area = 0;
+            if (GEOSArea_r(h, gg, &area))
+                m = area / 10000.0;
+        }
+        l->measure[i] = m;
+        OGR_F_Destroy(f);
+        f = NULL;
+    }
+    if (l->n == 0)
+        ctxprof_log(ctx, CTXPROF_LOG_WARN, "%s: the layer has no features with a geometry", lbl);
+    if ((type == CTXPROF_CTX_AREAS || type == CTXPROF_CTX_CATCHMENTS ||
+         type == CTXPROF_CTX_PARKS) &&
+        l->n && l->geom_dim != 2) {
+        rc = ctxprof_error_at(ctx, CTXPROF_E_INPUT, path, 0, NULL,
+                              "the %s layer has no polygons: [contexts] %s needs polygons",
+                              ctxprof_context_layer_names[type], profile_keys[type]);
+        goto done;
+    }
+    /* Duplicate ids make the incidents' links ambiguous: say so. */
+    {
+        long dups = 0;
+        const char *example = NULL;
+        char **sorted = ctxprof_malloc(ctx, (l->n ? l->n : 1) * sizeof *sorted);
+        if (!sorted) {
+            rc = CTXPROF_E_NOMEM;
+            goto done;
+        }
+        if (l->n)
+            memcpy(sorted, l->id, l->n * sizeof *sorted);
+        qsort(sorted, l->n, sizeof *sorted, ctxprof_snap_cmp_str);
+        for (size_t i = 1; i < l->n; i++)
+            if (strcmp(sorted[i], sorted[i - 1]) == 0) {
+                dups++;
+                example = sorted[i];
+            }
+        if (dups)
+            ctxprof_log(ctx, CTXPROF_LOG_WARN,
+                        "%s: %ld features repeat an id already used (e.g. '%s'); "
+                        "set [contexts] id_fields to a unique column",
+                        lbl, dups, example);
+        ctxprof_free(ctx, sorted);
+    }
+    l->present = 1;
+done:
+    if (f)
+        OGR_F_Destroy(f);
+    ctxprof_free(ctx, attr_src);
+    if (ct)
+        OCTDestroyCoordinateTransformation(ct);
+    if (target)
+        OSRDestroySpatialReference(target);
+    if (ds)
+        GDALClose(ds);
+    ctxprof_free(ctx, path);
+    ctxprof_free(ctx, lname);
+    if (rc)
+        ctxprof_context_layer_clear(ctx, l);
+    return rc;
+}
+
+int ctxprof_snap_cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int ctxprof_contexts_read_study_area(ctxprof_ctx *ctx, ctxprof_contexts *c, const char *uri)
+{
+    /* Read as an areas-like layer, then union. */
+    ctxprof_context_layer saved = c->layer[CTXPROF_CTX_AREAS];
+    memset(&c->layer[CTXPROF_CTX_AREAS], 0, sizeof saved);
+    GEOSContextHandle_t h = ctxprof_geos(ctx);
+    int rc = ctxprof_contexts_read_layer(ctx, c, CTXPROF_CTX_AREAS, uri, NULL);
+    ctxprof_context_layer *l = &c->layer[CTXPROF_CTX_AREAS];
+    if (!rc) {
+        GEOSGeometry *coll = GEOSGeom_createCollection_r(h, GEOS_GEOMETRYCOLLECTION, l->geom,
+                                                         (unsigned)l->n);
+        if (coll) {
+            for (size_t i = 0; i < l->n; i++)
+                l->geom[i] = NULL; /* now owned by coll */
+            GEOSGeometry *u = GEOSUnaryUnion_r(h, coll);
+            GEOSGeom_destroy_r(h, coll);
+            if (c->study_area)
+                GEOSGeom_destroy_r(h, c->study_area);
+            c->study_area = u;
+        }
+        if (!c->study_area) {
+            rc = ctxprof_error(ctx, CTXPROF_E_GEOM, "%s: cannot union the study area", uri);
+            ctxprof_error_append_lib(ctx);
+        }
+    }
+    ctxprof_context_layer_clear(ctx, l);
+    c->layer[CTXPROF_CTX_AREAS] = saved;
+    return rc;
+}
+
+int ctxprof_contexts_load(ctxprof_ctx *ctx, ctxprof_contexts **out, const ctxprof_profile *p)
+{
+    int rc;
+    ctxprof_contexts *c = NULL;
+    char idbuf[256];
+    *out = NULL;
+    if ((rc = ctxprof_contexts_new(ctx, &c, ctxprof_profile_str(p, "profile", "crs"))))
+        return rc;
+    ctxprof_progress_push(ctx, 0.0, 1.0);
+    const char *study = ctxprof_profile_str(p, "profile", "study_area");
+    if (study && (rc = ctxprof_contexts_read_study_area(ctx, c, study)))
+        goto done;
+    for (int t = 0; t < CTXPROF_CTX_N; t++) {
+        const char *uri = ctxprof_profile_str(p, "contexts", profile_keys[t]);
+        if (uri && (rc = ctxprof_contexts_read_layer(ctx, c, (ctxprof_context_type)t, uri,
+                                                      forced_id(p, (ctxprof_context_type)t, idbuf,
+                                                                sizeof idbuf))))
+            goto done;
+        if ((rc = ctxprof_progress(ctx, 0.1 + 0.1 * t, "loading contexts")))
+            goto done;
+    }
+    const char *seq = ctxprof_profile_str(p, "contexts", "bus_sequences");
+    if (seq && !c->layer[CTXPROF_CTX_BUS_SEGMENTS].present) {
+        if ((rc = ctxprof_contexts_build_bus(ctx, c, seq)))
+            goto done;
+    } else if (seq) {
+        ctxprof_log(ctx, CTXPROF_LOG_WARN,
+                    "[contexts] bus_segments is given, so bus_sequences is not used");
+    }
+    if (!c->layer[CTXPROF_CTX_CATCHMENTS].present && c->layer[CTXPROF_CTX_SCHOOLS].present &&
+        c->layer[CTXPROF_CTX_SCHOOLS].n && (rc = ctxprof_contexts_derive_catchments(ctx, c)))
+        goto done;
+    rc = ctxprof_progress(ctx, 1.0, "contexts loaded");
+done:
+    ctxprof_progress_pop(ctx);
+    if (rc)
+        ctxprof_contexts_free(ctx, c);
+    else
+        *out = c;
+    return rc;
+}

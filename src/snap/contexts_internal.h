@@ -1,0 +1,24 @@
+/* Helpers shared by the snap stage's files; not part of the engine API. */
+#ifndef CTXPROF_CONTEXTS_INTERNAL_H
+#define CTXPROF_CONTEXTS_INTERNAL_H
+
+#include <ogr_api.h>
+#include <ogr_srs_api.h>
+
+#include "load/taxonomy.h"
+#include "snap/contexts.h"
+
+/* A spatial reference from a user definition, traditional GIS axis order. */
+OGRSpatialReferenceH ctxprof_snap_srs(const char *def);
+/* An OGR geometry as a GEOS one (through WKB); NULL on failure. */
+GEOSGeometry *ctxprof_snap_geos_from_ogr(ctxprof_ctx *ctx, OGRGeometryH g);
+/* Grows a layer's per-feature arrays to need (cap is the current capacity). */
+int ctxprof_context_layer_reserve(ctxprof_ctx *ctx, ctxprof_context_layer *l, size_t need,
+                                  size_t *cap);
+void ctxprof_context_layer_clear(ctxprof_ctx *ctx, ctxprof_context_layer *l);
+/* 1 when a source column would collide with a column the output writes. */
+int ctxprof_snap_reserved_column(const char *name);
+/* qsort comparator over char *. */
+int ctxprof_snap_cmp_str(const void *a, const void *b);
+
+#endif

@@ -1,0 +1,506 @@
+#include "snap/snap.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "load/date.h"
+#include "snap/contexts_internal.h"
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+void ctxprof_snap_options_from_profile(ctxprof_snap_options *o, const ctxprof_profile *p)
+{
+    o->park_buffer_m = ctxprof_profile_num(p, "snap", "park_buffer_m");
+    o->bus_max_dist_m = ctxprof_profile_num(p, "snap", "bus_max_dist_m");
+}
+
+/* The index of one context layer: a tree whose items are feature index + 1
+ * (never NULL), inserted with their envelope grown by the search distance so
+ * that a query with the incident point alone finds every candidate, and one
+ * prepared geometry per feature. */
+typedef struct {
+    const ctxprof_context_layer *l;
+    GEOSSTRtree *tree;
+    const GEOSPreparedGeometry **prep;
+    double reach; /* envelope growth: 0 for covers, the buffer for distance links */
+} layer_index;
+
+static void index_free(GEOSContextHandle_t h, ctxprof_ctx *ctx, layer_index *x)
+{
+    if (x->tree)
+        GEOSSTRtree_destroy_r(h, x->tree);
+    for (size_t i = 0; x->prep && i < x->l->n; i++)
+        if (x->prep[i])
+            GEOSPreparedGeom_destroy_r(h, x->prep[i]);
+    ctxprof_free(ctx, x->prep);
+    memset(x, 0, sizeof *x);
+}
+
+static int index_build(ctxprof_ctx *ctx, layer_index *x, const ctxprof_context_layer *l,
+                       int type, double reach)
+{
+    GEOSContextHandle_t h = ctxprof_geos(ctx);
+    memset(x, 0, sizeof *x);
+    x->l = l;
+    x->reach = reach;
+    if (!l->present || !l->n)
+        return 0;
+    if (!(x->prep = ctxprof_calloc(ctx, l->n, sizeof *x->prep)))
+        return CTXPROF_E_NOMEM;
+    x->tree = GEOSSTRtree_create_r(h, 10);
+    if (!x->tree)
+        return ctxprof_error(ctx, CTXPROF_E_GEOM, "cannot create a spatial index");
+    for (size_t i = 0; i < l->n; i++) {
+        if (!(x->prep[i] = GEOSPrepare_r(h, l->geom[i])))
+            return ctxprof_error(ctx, CTXPROF_E_GEOM, "%s: cannot prepare feature %s",
+                                 ctxprof_context_layer_names[type], l->id[i]);
+        double x0, y0, x1, y1;
+        if (!GEOSGeom_getXMin_r(h, l->geom[i], &x0) || !GEOSGeom_getYMin_r(h, l->geom[i], &y0) ||
+            !GEOSGeom_getXMax_r(h, l->geom[i], &x1) || !GEOSGeom_getYMax_r(h, l->geom[i], &y1))
+            continue; /* empty geometry: never a candidate */
+        /* The tree copies the envelope at insertion; the rectangle can go. */
+        GEOSGeometry *env =
+            GEOSGeom_createRectangle_r(h, x0 - reach, y0 - reach, x1 + reach, y1 + reach);
+        if (!env)
+            return ctxprof_error(ctx, CTXPROF_E_GEOM, "cannot index feature %s", l->id[i]);
+        GEOSSTRtree_insert_r(h, x->tree, env, (void *)(uintptr_t)(i + 1));
+        GEOSGeom_destroy_r(h, env);
+    }
+    return 0;
+}
+
+/* Query state for one incident. */
+typedef struct {
+    GEOSContextHandle_t h;
+    const layer_index *x;
+    const GEOSGeometry *pt;
+    long best;
+    double best_d;
+    double max_d; /* distance links: the largest distance that counts */
+} query;
+
+/* Covering polygon: the lowest index whose polygon covers the point. */
+static void cb_covers(void *item, void *userdata)
+{
+    query *q = userdata;
+    long i = (long)(uintptr_t)item - 1;
+    if ((q->best < 0 || i < q->best) && GEOSPreparedIntersects_r(q->h, q->x->prep[i], q->pt) == 1)
+        q->best = i;
+}
+
+/* Nearest within max_d; ties to the lowest index. */
+static void cb_within(void *item, void *userdata)
+{
+    query *q = userdata;
+    long i = (long)(uintptr_t)item - 1;
+    if (GEOSPreparedDistanceWithin_r(q->h, q->x->prep[i], q->pt, q->max_d) != 1)
+        return;
+    double d;
+    if (!GEOSPreparedDistance_r(q->h, q->x->prep[i], q->pt, &d))
+        return;
+    if (q->best < 0 || d < q->best_d || (d == q->best_d && i < q->best)) {
+        q->best = i;
+        q->best_d = d;
+    }
+}
+
+/* nearest_generic's distance: items are feature index + 1, the query point
+ * QUERY_ITEM. */
+#define QUERY_ITEM UINTPTR_MAX
+static int cb_dist(const void *a, const void *b, double *d, void *userdata)
+{
+    query *q = userdata;
+    uintptr_t ia = (uintptr_t)a, ib = (uintptr_t)b;
+    if (ia != QUERY_ITEM && ib != QUERY_ITEM)
+        return GEOSDistance_r(q->h, q->x->l->geom[ia - 1], q->x->l->geom[ib - 1], d);
+    uintptr_t i = ia == QUERY_ITEM ? ib : ia;
+    if (i == QUERY_ITEM)
+        return (*d = 0.0), 1;
+    return GEOSPreparedDistance_r(q->h, q->x->prep[i - 1], q->pt, d);
+}
+
+static long link_covers(query *q)
+{
+    q->best = -1;
+    GEOSSTRtree_query_r(q->h, q->x->tree, q->pt, cb_covers, q);
+    return q->best;
+}
+
+static long link_within(query *q, double max_d)
+{
+    q->best = -1;
+    q->best_d = INFINITY;
+    q->max_d = max_d;
+    GEOSSTRtree_query_r(q->h, q->x->tree, q->pt, cb_within, q);
+    return q->best;
+}
+
+/* Nearest feature at any distance (the index's envelopes are not grown);
+ * ties go to the lowest index. */
+static long link_nearest(query *q, double px, double py)
+{
+    const void *hit =
+        GEOSSTRtree_nearest_generic_r(q->h, q->x->tree, (void *)QUERY_ITEM, q->pt, cb_dist, q);
+    if (!hit)
+        return -1;
+    long i = (long)(uintptr_t)hit - 1;
+    double d;
+    if (!GEOSPreparedDistance_r(q->h, q->x->prep[i], q->pt, &d))
+        return -1;
+    q->best = i;
+    q->best_d = d;
+    q->max_d = d;
+    /* Every feature as near (a tie) has its envelope within d of the point:
+     * the lowest index among them wins. */
+    double e = d * (1 + 1e-12) + 1e-9;
+    GEOSGeometry *box = GEOSGeom_createRectangle_r(q->h, px - e, py - e, px + e, py + e);
+    if (box) {
+        GEOSSTRtree_query_r(q->h, q->x->tree, box, cb_within, q);
+        GEOSGeom_destroy_r(q->h, box);
+    }
+    return q->best;
+}
+
+void ctxprof_snap_result_free(ctxprof_ctx *ctx, ctxprof_snap_result *res)
+{
+    for (int t = 0; t < CTXPROF_CTX_N; t++) {
+        ctxprof_free(ctx, res->link[t]);
+        ctxprof_context_profile *p = &res->profile[t];
+        ctxprof_free(ctx, p->n_total);
+        ctxprof_free(ctx, p->n_cat);
+        ctxprof_free(ctx, p->n_flag);
+        ctxprof_free(ctx, p->n_people);
+        ctxprof_free(ctx, p->rate);
+        ctxprof_free(ctx, p->rank);
+        ctxprof_free(ctx, p->rate_rank);
+        ctxprof_free(ctx, res->col_str[t]);
+    }
+    ctxprof_free(ctx, res->school_dist_m);
+    ctxprof_free(ctx, res->park_dist_m);
+    ctxprof_free(ctx, res->bus_dist_m);
+    ctxprof_free(ctx, res->temporal);
+    memset(res, 0, sizeof *res);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Incidents by pid, for interning. */
+typedef struct {
+    const char *pid;
+    size_t i;
+} pid_ref;
+
+static int cmp_pid(const void *a, const void *b)
+{
+    return strcmp(((const pid_ref *)a)->pid, ((const pid_ref *)b)->pid);
+}
+
+/* Sort helpers for ranks: a value with its feature index. */
+typedef struct {
+    double v;
+    size_t i;
+} ranked;
+
+static int cmp_ranked_desc(const void *a, const void *b)
+{
+    const ranked *x = a, *y = b;
+    if (x->v != y->v)
+        return x->v > y->v ? -1 : 1;
+    return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* Competition ranks (1, 2, 2, 4) of v, highest first; NaN gets INT64_MIN. */
+static int rank_of(ctxprof_ctx *ctx, const double *v, size_t n, int64_t *rank)
+{
+    ranked *r = ctxprof_malloc(ctx, (n ? n : 1) * sizeof *r);
+    if (!r)
+        return CTXPROF_E_NOMEM;
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        rank[i] = INT64_MIN;
+        if (!isnan(v[i]))
+            r[m++] = (ranked){v[i], i};
+    }
+    qsort(r, m, sizeof *r, cmp_ranked_desc);
+    for (size_t k = 0; k < m; k++)
+        rank[r[k].i] = k && r[k].v == r[k - 1].v ? rank[r[k - 1].i] : (int64_t)k + 1;
+    ctxprof_free(ctx, r);
+    return 0;
+}
+
+static int profile_layer(ctxprof_ctx *ctx, ctxprof_snap_result *res, const ctxprof_contexts *c,
+                         const ctxprof_incidents *inc, const uint32_t *pid_id, int t)
+{
+    const ctxprof_context_layer *l = &c->layer[t];
+    ctxprof_context_profile *p = &res->profile[t];
+    size_t n = l->n ? l->n : 1;
+    const int32_t *link = res->link[t];
+    p->n = l->n;
+    if (!(p->n_total = ctxprof_calloc(ctx, n, sizeof *p->n_total)) ||
+        !(p->n_cat = ctxprof_calloc(ctx, n * CTXPROF_N_CATEGORIES, sizeof *p->n_cat)) ||
+        !(p->n_flag = ctxprof_calloc(ctx, n * CTXPROF_N_FLAGS, sizeof *p->n_flag)) ||
+        !(p->n_people = ctxprof_calloc(ctx, n, sizeof *p->n_people)) ||
+        !(p->rate = ctxprof_calloc(ctx, n, sizeof *p->rate)) ||
+        !(p->rank = ctxprof_calloc(ctx, n, sizeof *p->rank)) ||
+        !(p->rate_rank = ctxprof_calloc(ctx, n, sizeof *p->rate_rank)))
+        return CTXPROF_E_NOMEM;
+    size_t n_keys = 0;
+    uint64_t *keys = ctxprof_malloc(ctx, (inc->n ? inc->n : 1) * sizeof *keys);
+    if (!keys)
+        return CTXPROF_E_NOMEM;
+    for (size_t i = 0; i < inc->n; i++) {
+        long f = link[i];
+        if (f < 0)
+            continue;
+        p->n_total[f]++;
+        for (uint32_t m = inc->cats[i], k = 0; m && k < CTXPROF_N_CATEGORIES; k++, m >>= 1)
+            p->n_cat[(size_t)f * CTXPROF_N_CATEGORIES + k] += m & 1;
+        for (uint32_t m = inc->flags[i], k = 0; m && k < CTXPROF_N_FLAGS; k++, m >>= 1)
+            p->n_flag[(size_t)f * CTXPROF_N_FLAGS + k] += m & 1;
+        if (pid_id[i] != UINT32_MAX)
+            keys[n_keys++] = (uint64_t)f << 32 | pid_id[i];
+    }
+    qsort(keys, n_keys, sizeof *keys, cmp_u64);
+    for (size_t k = 0; k < n_keys; k++)
+        if (k == 0 || keys[k] != keys[k - 1])
+            p->n_people[keys[k] >> 32]++;
+    ctxprof_free(ctx, keys);
+    double *tot = ctxprof_malloc(ctx, n * sizeof *tot);
+    if (!tot)
+        return CTXPROF_E_NOMEM;
+    for (size_t f = 0; f < l->n; f++) {
+        double m = l->measure[f];
+        double per = l->measure_kind == CTXPROF_MEASURE_PUPILS ? m / 1000.0 : m;
+        p->rate[f] = isnan(per) || per <= 0 ? NAN : (double)p->n_total[f] / per;
+        tot[f] = (double)p->n_total[f];
+    }
+    int rc = rank_of(ctx, tot, l->n, p->rank);
+    if (!rc)
+        rc = rank_of(ctx, p->rate, l->n, p->rate_rank);
+    ctxprof_free(ctx, tot);
+    return rc;
+}
+
+static int temporal_table(ctxprof_ctx *ctx, ctxprof_snap_result *res, const ctxprof_contexts *c,
+                          const ctxprof_incidents *inc, const int8_t *wday, const int8_t *hour)
+{
+    enum { CELLS = 7 * 25 };
+    for (int t = 0; t < CTXPROF_CTX_N; t++) {
+        const ctxprof_context_layer *l = &c->layer[t];
+        if (!l->present || !l->n)
+            continue;
+        int64_t *cnt = ctxprof_calloc(ctx, l->n * CELLS, sizeof *cnt);
+        if (!cnt)
+            return CTXPROF_E_NOMEM;
+        size_t nz = 0;
+        for (size_t i = 0; i < inc->n; i++) {
+            long f = res->link[t][i];
+            if (f < 0 || wday[i] < 0)
+                continue;
+            int64_t *cell = &cnt[(size_t)f * CELLS + (size_t)wday[i] * 25 + (size_t)(hour[i] + 1)];
+            nz += *cell == 0;
+            (*cell)++;
+        }
+        size_t need = res->n_temporal + nz;
+        ctxprof_temporal_cell *tc =
+            ctxprof_realloc(ctx, res->temporal, (need ? need : 1) * sizeof *tc);
+        if (!tc) {
+            ctxprof_free(ctx, cnt);
+            return CTXPROF_E_NOMEM;
+        }
+        res->temporal = tc;
+        for (size_t f = 0; f < l->n; f++)
+            for (int w = 0; w < 7; w++)
+                for (int hh = -1; hh < 24; hh++) {
+                    int64_t v = cnt[f * CELLS + (size_t)w * 25 + (size_t)(hh + 1)];
+                    if (v)
+                        res->temporal[res->n_temporal++] =
+                            (ctxprof_temporal_cell){(uint8_t)t, (uint32_t)f, (int8_t)w,
+                                                    (int8_t)hh, v};
+                }
+        ctxprof_free(ctx, cnt);
+    }
+    return 0;
+}
+
+int ctxprof_snap_run(ctxprof_ctx *ctx, ctxprof_snap_result *res, const ctxprof_contexts *c,
+                     const ctxprof_incidents *inc, const ctxprof_snap_options *opts)
+{
+    int rc = 0;
+    GEOSContextHandle_t h = ctxprof_geos(ctx);
+    layer_index x[CTXPROF_CTX_N];
+    uint32_t *pid_id = NULL;
+    pid_ref *order = NULL;
+    int8_t *wday = NULL, *hour = NULL;
+    memset(x, 0, sizeof x);
+    memset(res, 0, sizeof *res);
+    ctxprof_snap_options def = CTXPROF_SNAP_OPTIONS_INIT;
+    if (!opts)
+        opts = &def;
+    if (!(opts->park_buffer_m >= 0) || !(opts->bus_max_dist_m >= 0))
+        return ctxprof_error(ctx, CTXPROF_E_CONFIG,
+                             "[snap] park_buffer_m and bus_max_dist_m must be 0 or more");
+    size_t n = inc->n;
+    res->n = n;
+    double t0 = now_s();
+    for (int t = 0; t < CTXPROF_CTX_N; t++)
+        if (!(res->link[t] = ctxprof_malloc(ctx, (n ? n : 1) * sizeof *res->link[t])))
+            return CTXPROF_E_NOMEM;
+    if (!(res->school_dist_m = ctxprof_malloc(ctx, (n ? n : 1) * sizeof(double))) ||
+        !(res->park_dist_m = ctxprof_malloc(ctx, (n ? n : 1) * sizeof(double))) ||
+        !(res->bus_dist_m = ctxprof_malloc(ctx, (n ? n : 1) * sizeof(double)))) {
+        rc = CTXPROF_E_NOMEM;
+        goto done;
+    }
+    ctxprof_progress_push(ctx, 0.0, 0.05);
+    double reach[CTXPROF_CTX_N] = {0};
+    reach[CTXPROF_CTX_PARKS] = opts->park_buffer_m;
+    reach[CTXPROF_CTX_BUS_SEGMENTS] = opts->bus_max_dist_m;
+    for (int t = 0; t < CTXPROF_CTX_N && !rc; t++)
+        rc = index_build(ctx, &x[t], &c->layer[t], t, reach[t]);
+    ctxprof_progress_pop(ctx);
+    if (rc)
+        goto done;
+    double t1 = now_s();
+    res->seconds_index = t1 - t0;
+
+    ctxprof_progress_push(ctx, 0.05, 0.9);
+    for (size_t i = 0; i < n; i++) {
+        for (int t = 0; t < CTXPROF_CTX_N; t++)
+            res->link[t][i] = -1;
+        res->school_dist_m[i] = res->park_dist_m[i] = res->bus_dist_m[i] = NAN;
+        if ((i & 8191) == 0 && (rc = ctxprof_progress(ctx, (double)i / (double)n, "snapping")))
+            break;
+        double px = inc->x[i], py = inc->y[i];
+        if (!isfinite(px) || !isfinite(py)) {
+            res->n_no_position++;
+            continue;
+        }
+        GEOSGeometry *pt = GEOSGeom_createPointFromXY_r(h, px, py);
+        if (!pt) {
+            rc = ctxprof_error(ctx, CTXPROF_E_GEOM, "cannot make a point for incident %zu", i);
+            break;
+        }
+        query q = {h, NULL, pt, -1, 0, 0};
+        long f;
+        if ((q.x = &x[CTXPROF_CTX_CATCHMENTS])->tree && (f = link_covers(&q)) >= 0)
+            res->link[CTXPROF_CTX_CATCHMENTS][i] = (int32_t)f;
+        if ((q.x = &x[CTXPROF_CTX_AREAS])->tree && (f = link_covers(&q)) >= 0)
+            res->link[CTXPROF_CTX_AREAS][i] = (int32_t)f;
+        if ((q.x = &x[CTXPROF_CTX_SCHOOLS])->tree && (f = link_nearest(&q, px, py)) >= 0) {
+            res->link[CTXPROF_CTX_SCHOOLS][i] = (int32_t)f;
+            res->school_dist_m[i] = q.best_d;
+        }
+        if ((q.x = &x[CTXPROF_CTX_PARKS])->tree &&
+            (f = link_within(&q, opts->park_buffer_m)) >= 0) {
+            res->link[CTXPROF_CTX_PARKS][i] = (int32_t)f;
+            res->park_dist_m[i] = q.best_d;
+        }
+        if ((q.x = &x[CTXPROF_CTX_BUS_SEGMENTS])->tree &&
+            (f = link_within(&q, opts->bus_max_dist_m)) >= 0) {
+            res->link[CTXPROF_CTX_BUS_SEGMENTS][i] = (int32_t)f;
+            res->bus_dist_m[i] = q.best_d;
+        }
+        GEOSGeom_destroy_r(h, pt);
+    }
+    ctxprof_progress_pop(ctx);
+    if (rc)
+        goto done;
+    for (int t = 0; t < CTXPROF_CTX_N; t++)
+        for (size_t i = 0; i < n; i++)
+            res->n_linked[t] += res->link[t][i] >= 0;
+    double t2 = now_s();
+    res->seconds_snap = t2 - t1;
+
+    /* People: pids interned to small integers (UINT32_MAX for none). */
+    if (!(pid_id = ctxprof_malloc(ctx, (n ? n : 1) * sizeof *pid_id)) ||
+        !(order = ctxprof_malloc(ctx, (n ? n : 1) * sizeof *order)) ||
+        !(wday = ctxprof_malloc(ctx, (n ? n : 1) * sizeof *wday)) ||
+        !(hour = ctxprof_malloc(ctx, (n ? n : 1) * sizeof *hour))) {
+        rc = CTXPROF_E_NOMEM;
+        goto done;
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        pid_id[i] = UINT32_MAX;
+        if (inc->pid && inc->pid[i][0])
+            order[m++] = (pid_ref){inc->pid[i], i};
+        const ctxprof_datetime *w = inc->when ? &inc->when[i] : NULL;
+        wday[i] = w && w->precision >= CTXPROF_PREC_DAY
+                      ? (int8_t)ctxprof_weekday(w->year, w->month, w->day)
+                      : -1;
+        hour[i] = w && w->precision >= CTXPROF_PREC_MINUTE ? (int8_t)w->hour : -1;
+    }
+    qsort(order, m, sizeof *order, cmp_pid);
+    uint32_t next = 0;
+    for (size_t k = 0; k < m; k++) {
+        if (k && strcmp(order[k].pid, order[k - 1].pid) != 0)
+            next++;
+        pid_id[order[k].i] = next;
+    }
+    for (int t = 0; t < CTXPROF_CTX_N && !rc; t++)
+        if (c->layer[t].present)
+            rc = profile_layer(ctx, res, c, inc, pid_id, t);
+    if (!rc)
+        rc = temporal_table(ctx, res, c, inc, wday, hour);
+    res->seconds_profile = now_s() - t2;
+    if (!rc)
+        rc = ctxprof_progress(ctx, 1.0, "snapped");
+done:
+    for (int t = 0; t < CTXPROF_CTX_N; t++)
+        index_free(h, ctx, &x[t]);
+    ctxprof_free(ctx, pid_id);
+    ctxprof_free(ctx, order);
+    ctxprof_free(ctx, wday);
+    ctxprof_free(ctx, hour);
+    if (rc)
+        ctxprof_snap_result_free(ctx, res);
+    return rc;
+}
+
+int ctxprof_snap_columns(ctxprof_ctx *ctx, ctxprof_snap_result *res, const ctxprof_contexts *c,
+                         const ctxprof_extra_column **cols, size_t *n_cols)
+{
+    static const char *const id_cols[CTXPROF_CTX_N] = {"catchment_id", "school_id", "park_id",
+                                                       "bus_segment_id", "area_code"};
+    for (int t = 0; t < CTXPROF_CTX_N; t++) {
+        if (!res->col_str[t] &&
+            !(res->col_str[t] = ctxprof_malloc(ctx, (res->n ? res->n : 1) * sizeof(char *))))
+            return CTXPROF_E_NOMEM;
+        for (size_t i = 0; i < res->n; i++) {
+            int32_t f = res->link[t][i];
+            res->col_str[t][i] = f >= 0 ? c->layer[t].id[f] : NULL;
+        }
+    }
+    size_t k = 0;
+    ctxprof_extra_column *e = res->columns;
+#define STR(t) (e[k++] = (ctxprof_extra_column){id_cols[t], res->col_str[t], NULL, NULL})
+#define DBL(name, a) (e[k++] = (ctxprof_extra_column){name, NULL, NULL, a})
+    STR(CTXPROF_CTX_CATCHMENTS);
+    STR(CTXPROF_CTX_SCHOOLS);
+    DBL("school_dist_m", res->school_dist_m);
+    STR(CTXPROF_CTX_PARKS);
+    DBL("park_dist_m", res->park_dist_m);
+    STR(CTXPROF_CTX_BUS_SEGMENTS);
+    DBL("bus_segment_dist_m", res->bus_dist_m);
+    STR(CTXPROF_CTX_AREAS);
+#undef STR
+#undef DBL
+    res->n_columns = k;
+    *cols = res->columns;
+    *n_cols = k;
+    return 0;
+}

@@ -1,0 +1,121 @@
+/* Snap: links every incident to its contexts (catchment, nearest school,
+ * park, bus route segment, area) and profiles each context (counts by
+ * category and flag, distinct people, rate, rank, weekday x hour).
+ *
+ * One GEOS STRtree and one prepared geometry per context feature are built
+ * once per ctxprof_snap_run; the per-incident loop works on plain arrays.
+ *
+ * Link rules (docs/contexts.md):
+ * - catchment, area: the polygon that covers the point (interior or
+ *   boundary); on a shared boundary, the first such feature in layer order.
+ * - school: the nearest school (distance to the point or to the site
+ *   polygon, 0 inside); ties go to the first in layer order.
+ * - park: the nearest park within park_buffer_m (distance <= buffer, so a
+ *   point exactly park_buffer_m away counts); ties: first in layer order.
+ * - bus segment: the nearest segment within bus_max_dist_m (<=); ties: first.
+ * Incidents without a position (NaN) link to nothing.
+ */
+#ifndef CTXPROF_SNAP_H
+#define CTXPROF_SNAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/context.h"
+#include "load/load.h"
+#include "load/taxonomy.h"
+#include "profile/profile.h"
+#include "snap/contexts.h"
+#include "write/layers.h"
+#include "write/output.h"
+
+typedef struct {
+    double park_buffer_m;  /* [snap] park_buffer_m */
+    double bus_max_dist_m; /* [snap] bus_max_dist_m */
+} ctxprof_snap_options;
+
+#define CTXPROF_SNAP_OPTIONS_INIT {25.0, 30.0}
+
+/* Fills o from the profile's [snap] section. */
+void ctxprof_snap_options_from_profile(ctxprof_snap_options *o, const ctxprof_profile *p);
+
+/* The profile of one context layer: one entry per feature. */
+typedef struct {
+    size_t n;
+    int64_t *n_total;
+    int64_t *n_cat;    /* n x CTXPROF_N_CATEGORIES, row-major */
+    int64_t *n_flag;   /* n x CTXPROF_N_FLAGS */
+    int64_t *n_people; /* distinct non-empty pid */
+    double *rate;      /* n_total per measure (per 1,000 pupils for schools); NaN when unknown */
+    int64_t *rank;     /* 1 = most incidents; ties share the best rank */
+    int64_t *rate_rank; /* 1 = highest rate; NULL rate: INT64_MIN */
+} ctxprof_context_profile;
+
+/* One cell of the temporal table. hour is -1 when only the day is known. */
+typedef struct {
+    uint8_t type;      /* ctxprof_context_type */
+    uint32_t feature;  /* index in the layer */
+    int8_t weekday;    /* 0 = Monday .. 6 */
+    int8_t hour;       /* 0..23 or -1 */
+    int64_t n;
+} ctxprof_temporal_cell;
+
+typedef struct {
+    size_t n;              /* incidents */
+    /* Per incident: index of the linked feature in each layer, -1 for none. */
+    int32_t *link[CTXPROF_CTX_N];
+    double *school_dist_m, *park_dist_m, *bus_dist_m; /* NaN when not linked */
+    ctxprof_context_profile profile[CTXPROF_CTX_N];
+    ctxprof_temporal_cell *temporal;
+    size_t n_temporal;
+    int64_t n_linked[CTXPROF_CTX_N]; /* incidents linked to each kind */
+    int64_t n_no_position;           /* incidents without coordinates */
+    double seconds_index, seconds_snap, seconds_profile;
+
+    /* The per-incident columns for ctxprof_write_incidents (filled by
+     * ctxprof_snap_columns; they point into this result and the contexts). */
+    const char **col_str[CTXPROF_CTX_N];
+    ctxprof_extra_column columns[8];
+    size_t n_columns;
+} ctxprof_snap_result;
+
+/* Links the n incidents of inc to the contexts c and profiles every
+ * context. Reports progress; cancellable. On success *res owns its arrays
+ * (free with ctxprof_snap_result_free). */
+int ctxprof_snap_run(ctxprof_ctx *ctx, ctxprof_snap_result *res, const ctxprof_contexts *c,
+                     const ctxprof_incidents *inc, const ctxprof_snap_options *opts);
+void ctxprof_snap_result_free(ctxprof_ctx *ctx, ctxprof_snap_result *res);
+
+/* The per-incident columns (catchment_id, school_id, school_dist_m, park_id,
+ * park_dist_m, bus_segment_id, bus_segment_dist_m, area_code) for
+ * ctxprof_write_incidents. The array and the strings belong to res and c:
+ * keep both alive until the incidents are written. */
+int ctxprof_snap_columns(ctxprof_ctx *ctx, ctxprof_snap_result *res, const ctxprof_contexts *c,
+                         const ctxprof_extra_column **cols, size_t *n_cols);
+
+/* Writes the context layers present (school_catchments, schools, parks,
+ * bus_segments, areas) with their profiles, the temporal table, and
+ * run_metadata rows snap.* (links, bus row accounting, timings). */
+int ctxprof_snap_write_layers(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_contexts *c,
+                              const ctxprof_snap_result *res, const ctxprof_snap_options *opts);
+
+/* `ctxprof snap`: reads the incidents layer of an existing profile
+ * GeoPackage (in), snaps it to the contexts of profile p and writes a new
+ * GeoPackage (out; may equal in) holding every vector layer and table of in,
+ * the incidents with the snap columns (replacing any earlier ones) and the
+ * context layers, through ctxprof_output (temporary file, renamed). */
+typedef struct {
+    int64_t n_incidents;
+    int64_t n_layers_copied;
+    ctxprof_snap_result result;
+    ctxprof_contexts *contexts;
+    double seconds_read, seconds_contexts, seconds_write, seconds_total;
+} ctxprof_snap_summary;
+
+/* opts NULL: the profile's [snap] settings. */
+int ctxprof_snap_gpkg(ctxprof_ctx *ctx, ctxprof_snap_summary *sum, const ctxprof_profile *p,
+                      const ctxprof_snap_options *opts, const char *in, const char *out,
+                      const char *arguments);
+void ctxprof_snap_summary_free(ctxprof_ctx *ctx, ctxprof_snap_summary *sum);
+
+#endif

@@ -1,0 +1,251 @@
+/* The context layers and the temporal table, written into an output. */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "snap/contexts_internal.h"
+#include "snap/snap.h"
+
+/* The OGR geometry type of a layer: single when every feature is single. */
+static OGRwkbGeometryType layer_geom_type(GEOSContextHandle_t h, const ctxprof_context_layer *l)
+{
+    int multi = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        int t = GEOSGeomTypeId_r(h, l->geom[i]);
+        multi |= t == GEOS_MULTIPOINT || t == GEOS_MULTILINESTRING || t == GEOS_MULTIPOLYGON ||
+                 t == GEOS_GEOMETRYCOLLECTION;
+    }
+    switch (l->geom_dim) {
+    case 0:
+        return multi ? wkbMultiPoint : wkbPoint;
+    case 1:
+        return multi ? wkbMultiLineString : wkbLineString;
+    default:
+        return multi ? wkbMultiPolygon : wkbPolygon;
+    }
+}
+
+static OGRGeometryH to_ogr(GEOSContextHandle_t h, GEOSWKBWriter *w, const GEOSGeometry *g,
+                           OGRwkbGeometryType want)
+{
+    size_t n = 0;
+    unsigned char *wkb = GEOSWKBWriter_write_r(h, w, g, &n);
+    if (!wkb)
+        return NULL;
+    OGRGeometryH og = NULL;
+    if (OGR_G_CreateFromWkb(wkb, NULL, &og, (int)n) != OGRERR_NONE)
+        og = NULL;
+    GEOSFree_r(h, wkb);
+    if (og && OGR_G_GetGeometryType(og) != want) {
+        if (want == wkbMultiPolygon)
+            og = OGR_G_ForceToMultiPolygon(og);
+        else if (want == wkbMultiLineString)
+            og = OGR_G_ForceToMultiLineString(og);
+        else if (want == wkbMultiPoint)
+            og = OGR_G_ForceToMultiPoint(og);
+    }
+    return og;
+}
+
+static int write_layer(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_contexts *c,
+                       const ctxprof_snap_result *res, int t)
+{
+    GEOSContextHandle_t h = ctxprof_geos(ctx);
+    const ctxprof_context_layer *l = &c->layer[t];
+    const ctxprof_context_profile *p = &res->profile[t];
+    enum { MAXC = 96 };
+    ctxprof_column cols[MAXC];
+    char names[CTXPROF_N_CATEGORIES + CTXPROF_N_FLAGS][32];
+    size_t nc = 0;
+    if (l->n_attrs > MAXC - 40)
+        return ctxprof_error(ctx, CTXPROF_E_INPUT, "%s: the layer has too many columns (%zu)",
+                             ctxprof_context_layer_names[t], l->n_attrs);
+    cols[nc++] = (ctxprof_column){"id", OFTString};
+    cols[nc++] = (ctxprof_column){"name", OFTString};
+    size_t first_attr = nc;
+    for (size_t a = 0; a < l->n_attrs; a++)
+        cols[nc++] = (ctxprof_column){l->attrs[a].name, (OGRFieldType)l->attrs[a].type};
+    int measure_col = -1;
+    if (l->measure_kind == CTXPROF_MEASURE_HECTARES) {
+        measure_col = (int)nc;
+        cols[nc++] = (ctxprof_column){"area_ha", OFTReal};
+    } else if (l->measure_kind == CTXPROF_MEASURE_KM) {
+        measure_col = (int)nc;
+        cols[nc++] = (ctxprof_column){"length_m", OFTReal};
+    }
+    size_t c_total = nc;
+    cols[nc++] = (ctxprof_column){"n_total", OFTInteger64};
+    for (int k = 0; k < CTXPROF_N_CATEGORIES; k++) {
+        snprintf(names[k], sizeof names[k], "n_%s", ctxprof_category_names[k]);
+        cols[nc++] = (ctxprof_column){names[k], OFTInteger64};
+    }
+    for (int k = 0; k < CTXPROF_N_FLAGS; k++) {
+        snprintf(names[CTXPROF_N_CATEGORIES + k], sizeof names[0], "n_%s", ctxprof_flag_names[k]);
+        cols[nc++] = (ctxprof_column){names[CTXPROF_N_CATEGORIES + k], OFTInteger64};
+    }
+    size_t c_people = nc;
+    cols[nc++] = (ctxprof_column){"n_people", OFTInteger64};
+    cols[nc++] = (ctxprof_column){"rate", OFTReal};
+    cols[nc++] = (ctxprof_column){"rank", OFTInteger64};
+    cols[nc++] = (ctxprof_column){"rate_rank", OFTInteger64};
+
+    OGRwkbGeometryType gt = layer_geom_type(h, l);
+    OGRLayerH layer;
+    int rc = ctxprof_output_layer(ctx, out, &layer, ctxprof_context_layer_names[t], gt, cols, nc);
+    if (rc)
+        return rc;
+    GEOSWKBWriter *w = GEOSWKBWriter_create_r(h);
+    OGRFeatureH f = OGR_F_Create(OGR_L_GetLayerDefn(layer));
+    for (size_t i = 0; i < l->n && !rc; i++) {
+        OGR_F_SetFID(f, OGRNullFID);
+        OGR_F_SetFieldString(f, 0, l->id[i]);
+        if (l->name[i])
+            OGR_F_SetFieldString(f, 1, l->name[i]);
+        else
+            OGR_F_SetFieldNull(f, 1);
+        for (size_t a = 0; a < l->n_attrs; a++) {
+            if (l->attrs[a].value[i])
+                OGR_F_SetFieldString(f, (int)(first_attr + a), l->attrs[a].value[i]);
+            else
+                OGR_F_SetFieldNull(f, (int)(first_attr + a));
+        }
+        if (measure_col >= 0) {
+            double m = l->measure_kind == CTXPROF_MEASURE_KM ? l->measure[i] * 1000.0 : l->measure[i];
+            if (isnan(m))
+                OGR_F_SetFieldNull(f, measure_col);
+            else
+                OGR_F_SetFieldDouble(f, measure_col, m);
+        }
+        size_t k = c_total;
+        OGR_F_SetFieldInteger64(f, (int)k++, p->n_total[i]);
+        for (int j = 0; j < CTXPROF_N_CATEGORIES; j++)
+            OGR_F_SetFieldInteger64(f, (int)k++, p->n_cat[i * CTXPROF_N_CATEGORIES + (size_t)j]);
+        for (int j = 0; j < CTXPROF_N_FLAGS; j++)
+            OGR_F_SetFieldInteger64(f, (int)k++, p->n_flag[i * CTXPROF_N_FLAGS + (size_t)j]);
+        k = c_people;
+        OGR_F_SetFieldInteger64(f, (int)k++, p->n_people[i]);
+        if (isnan(p->rate[i]))
+            OGR_F_SetFieldNull(f, (int)k++);
+        else
+            OGR_F_SetFieldDouble(f, (int)k++, p->rate[i]);
+        OGR_F_SetFieldInteger64(f, (int)k++, p->rank[i]);
+        if (p->rate_rank[i] == INT64_MIN)
+            OGR_F_SetFieldNull(f, (int)k++);
+        else
+            OGR_F_SetFieldInteger64(f, (int)k++, p->rate_rank[i]);
+        OGRGeometryH g = to_ogr(h, w, l->geom[i], gt);
+        if (!g) {
+            rc = ctxprof_error(ctx, CTXPROF_E_GEOM, "%s: cannot convert the geometry of %s",
+                               ctxprof_context_layer_names[t], l->id[i]);
+            break;
+        }
+        OGR_F_SetGeometryDirectly(f, g);
+        rc = ctxprof_output_write(ctx, out, layer, f);
+    }
+    OGR_F_Destroy(f);
+    GEOSWKBWriter_destroy_r(h, w);
+    return rc ? rc : ctxprof_output_end_layer(ctx, out);
+}
+
+static int write_temporal(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_contexts *c,
+                          const ctxprof_snap_result *res)
+{
+    static const ctxprof_column cols[] = {
+        {"context_type", OFTString}, {"context_id", OFTString}, {"weekday", OFTInteger},
+        {"hour", OFTInteger},        {"n", OFTInteger64},
+    };
+    OGRLayerH layer;
+    int rc = ctxprof_output_layer(ctx, out, &layer, "temporal", wkbNone, cols, 5);
+    if (rc)
+        return rc;
+    OGRFeatureH f = OGR_F_Create(OGR_L_GetLayerDefn(layer));
+    for (size_t i = 0; i < res->n_temporal && !rc; i++) {
+        const ctxprof_temporal_cell *tc = &res->temporal[i];
+        OGR_F_SetFID(f, OGRNullFID);
+        OGR_F_SetFieldString(f, 0, ctxprof_context_layer_names[tc->type]);
+        OGR_F_SetFieldString(f, 1, c->layer[tc->type].id[tc->feature]);
+        OGR_F_SetFieldInteger(f, 2, tc->weekday);
+        if (tc->hour >= 0)
+            OGR_F_SetFieldInteger(f, 3, tc->hour);
+        else
+            OGR_F_SetFieldNull(f, 3);
+        OGR_F_SetFieldInteger64(f, 4, tc->n);
+        rc = ctxprof_output_write(ctx, out, layer, f);
+    }
+    OGR_F_Destroy(f);
+    return rc ? rc : ctxprof_output_end_layer(ctx, out);
+}
+
+static int write_meta(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_contexts *c,
+                      const ctxprof_snap_result *res, const ctxprof_snap_options *o)
+{
+    int rc = 0;
+    char key[128];
+#define META(k, ...)                                                                           \
+    do {                                                                                       \
+        if ((rc = ctxprof_output_metaf(ctx, out, k, __VA_ARGS__)))                             \
+            return rc;                                                                         \
+    } while (0)
+    META("snap.park_buffer_m", "%g", o->park_buffer_m);
+    META("snap.bus_max_dist_m", "%g", o->bus_max_dist_m);
+    META("snap.incidents", "%zu", res->n);
+    META("snap.no_position", "%lld", (long long)res->n_no_position);
+    META("snap.catchments_derived", "%s", c->catchments_derived ? "yes (Voronoi of schools)" : "no");
+    for (int t = 0; t < CTXPROF_CTX_N; t++) {
+        const ctxprof_context_layer *l = &c->layer[t];
+        if (!l->present)
+            continue;
+        const char *nm = ctxprof_context_layer_names[t];
+        snprintf(key, sizeof key, "snap.%s.source", nm);
+        META(key, "%s", l->source);
+        snprintf(key, sizeof key, "snap.%s.features", nm);
+        META(key, "%zu", l->n);
+        snprintf(key, sizeof key, "snap.%s.id_field", nm);
+        META(key, "%s", l->id_field ? l->id_field : "(fid)");
+        snprintf(key, sizeof key, "snap.%s.repaired", nm);
+        META(key, "%ld", l->n_repaired);
+        snprintf(key, sizeof key, "snap.%s.skipped", nm);
+        META(key, "%ld", l->n_skipped);
+        snprintf(key, sizeof key, "snap.%s.linked_incidents", nm);
+        META(key, "%lld", (long long)res->n_linked[t]);
+    }
+    if (c->bus_from_sequences) {
+        const ctxprof_bus_counts *b = &c->bus;
+        META("snap.bus.rows_read", "%lld", (long long)b->rows_read);
+        META("snap.bus.rows_rejected", "%lld", (long long)b->rows_rejected);
+        META("snap.bus.routes", "%lld", (long long)b->routes);
+        META("snap.bus.runs", "%lld", (long long)b->runs);
+        META("snap.bus.single_stop_runs", "%lld", (long long)b->single_stop_runs);
+        META("snap.bus.pairs", "%lld", (long long)b->pairs);
+        META("snap.bus.pairs_zero_length", "%lld", (long long)b->pairs_zero_length);
+        META("snap.bus.pairs_merged", "%lld", (long long)b->pairs_merged);
+        META("snap.bus.segments", "%lld", (long long)b->segments);
+    }
+    META("time.snap_index_s", "%.3f", res->seconds_index);
+    META("time.snap_link_s", "%.3f", res->seconds_snap);
+    META("time.snap_profile_s", "%.3f", res->seconds_profile);
+#undef META
+    return 0;
+}
+
+int ctxprof_snap_write_layers(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_contexts *c,
+                              const ctxprof_snap_result *res, const ctxprof_snap_options *opts)
+{
+    int rc = 0;
+    ctxprof_snap_options def = CTXPROF_SNAP_OPTIONS_INIT;
+    if (!opts)
+        opts = &def;
+    int any = 0;
+    for (int t = 0; t < CTXPROF_CTX_N && !rc; t++)
+        if (c->layer[t].present) {
+            any = 1;
+            rc = write_layer(ctx, out, c, res, t);
+        }
+    /* Without any context there is nothing to tabulate. */
+    if (!rc && any)
+        rc = write_temporal(ctx, out, c, res);
+    if (!rc)
+        rc = write_meta(ctx, out, c, res, opts);
+    return rc;
+}

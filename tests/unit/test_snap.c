@@ -1,0 +1,483 @@
+/* Snap: context layers (make-valid, Voronoi catchments, bus segments from
+ * stop sequences) and the links and profiles, with exact values on the
+ * small fixture in tests/data/snap (British National Grid around
+ * E 500000, N 100000):
+ *
+ *   areas      A1 = [0,100]x[0,100], A2 = [100,200]x[0,100] (offsets in m)
+ *   schools    S1 (50,50) 500 pupils, S2 (150,50) pupils unknown
+ *   parks      P1 = [0,40]x[0,40]; P2 a bow-tie around (170,20)
+ *   bus        A(0,80) B(100,80) C(200,80) D(200,0); route 1: A-B-C;
+ *              route 2 run 1: B-C-C-D, run 2: C-B, run 3: Z alone; route 3:
+ *              one row without an easting
+ */
+#include "test_util.h"
+
+#include <stdint.h>
+#include <unistd.h>
+
+#include "snap/snap.h"
+
+#define X0 500000.0
+#define Y0 100000.0
+
+static ctxprof_ctx *ctx;
+static char warnings[8192];
+
+static void capture(ctxprof_log_level level, const char *msg, void *payload)
+{
+    (void)payload;
+    if (level >= CTXPROF_LOG_WARN) {
+        strncat(warnings, msg, sizeof warnings - strlen(warnings) - 2);
+        strcat(warnings, "\n");
+    }
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    ctx = ctxprof_ctx_new();
+    if (!ctx)
+        return -1;
+    ctxprof_set_log(ctx, capture, NULL, CTXPROF_LOG_DEBUG);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    ctxprof_ctx_free(ctx);
+    return 0;
+}
+
+static ctxprof_contexts *load_fixture(void)
+{
+    ctxprof_profile *p = NULL;
+    ctxprof_contexts *c = NULL;
+    warnings[0] = '\0';
+    assert_int_equal(ctxprof_profile_load(ctx, &p, test_data("snap/snap.ini")), 0);
+    int rc = ctxprof_contexts_load(ctx, &c, p);
+    if (rc)
+        fail_msg("%s", ctxprof_errmsg(ctx));
+    ctxprof_profile_free(ctx, p);
+    return c;
+}
+
+/* n incidents at offsets (dx, dy) from (X0, Y0). */
+static void make_incidents(ctxprof_incidents *inc, size_t n, const double *dx, const double *dy)
+{
+    memset(inc, 0, sizeof *inc);
+    inc->n = inc->cap = n;
+    inc->x = calloc(n, sizeof *inc->x);
+    inc->y = calloc(n, sizeof *inc->y);
+    inc->when = calloc(n, sizeof *inc->when);
+    inc->cats = calloc(n, sizeof *inc->cats);
+    inc->flags = calloc(n, sizeof *inc->flags);
+    inc->pid = calloc(n, sizeof *inc->pid);
+    for (size_t i = 0; i < n; i++) {
+        inc->x[i] = X0 + dx[i];
+        inc->y[i] = Y0 + dy[i];
+    }
+}
+
+static void free_incidents(ctxprof_incidents *inc)
+{
+    free(inc->x);
+    free(inc->y);
+    free(inc->when);
+    free(inc->cats);
+    free(inc->flags);
+    free(inc->pid);
+}
+
+static const char *linked_id(const ctxprof_contexts *c, const ctxprof_snap_result *r, int t,
+                             size_t i)
+{
+    int32_t f = r->link[t][i];
+    return f < 0 ? NULL : c->layer[t].id[f];
+}
+
+static void test_point_in_polygon(void **state)
+{
+    (void)state;
+    ctxprof_contexts *c = load_fixture();
+    /* Inside A1; on the shared edge x=100 (first in layer order wins);
+     * inside A2; on the outer edge; outside everything. */
+    const double dx[] = {50, 100, 150, 200, 300, NAN};
+    const double dy[] = {50, 50, 50, 100, 50, NAN};
+    ctxprof_incidents inc;
+    make_incidents(&inc, 6, dx, dy);
+    ctxprof_snap_result r;
+    assert_int_equal(ctxprof_snap_run(ctx, &r, c, &inc, NULL), 0);
+    assert_string_equal(linked_id(c, &r, CTXPROF_CTX_AREAS, 0), "A1");
+    assert_string_equal(linked_id(c, &r, CTXPROF_CTX_AREAS, 1), "A1");
+    assert_string_equal(linked_id(c, &r, CTXPROF_CTX_AREAS, 2), "A2");
+    assert_string_equal(linked_id(c, &r, CTXPROF_CTX_AREAS, 3), "A2");
+    assert_null(linked_id(c, &r, CTXPROF_CTX_AREAS, 4));
+    assert_null(linked_id(c, &r, CTXPROF_CTX_AREAS, 5));
+    assert_null(linked_id(c, &r, CTXPROF_CTX_SCHOOLS, 5));
+    assert_int_equal(r.n_no_position, 1);
+    assert_int_equal(r.n_linked[CTXPROF_CTX_AREAS], 4);
+    /* Profiles count what was linked. */
+    assert_int_equal(r.profile[CTXPROF_CTX_AREAS].n_total[0], 2);
+    assert_int_equal(r.profile[CTXPROF_CTX_AREAS].n_total[1], 2);
+    ctxprof_snap_result_free(ctx, &r);
+    free_incidents(&inc);
+    ctxprof_contexts_free(ctx, c);
+}
+
+static void test_nearest_school(void **state)
+{
+    (void)state;
+    ctxprof_contexts *c = load_fixture();
+    /* 30 m below S1; 3-4-5 from S2 (50 m); halfway (a tie: S1 first);
+     * far outside the study area (still a nearest school). */
+    const double dx[] = {50, 180, 100, 1150};
+    const double dy[] = {20, 90, 50, 50};
+    ctxprof_incidents inc;
+    make_incidents(&inc, 4, dx, dy);
+    ctxprof_snap_result r;
+    assert_int_equal(ctxprof_snap_run(ctx, &r, c, &inc, NULL), 0);
+    assert_string_equal(linked_id(c, &r, CTXPROF_CTX_SCHOOLS, 0), "S1");
+    assert_near(r.school_dist_m[0], 30.0, 0);
+    assert_string_equal(linked_id(c, &r, CTXPROF_CTX_SCHOOLS, 1), "S2");
+    assert_near(r.school_dist_m[1], 50.0, 1e-9);
+    assert_string_equal(linked_id(c, &r, CTXPROF_CTX_SCHOOLS, 2), "S1");
+    assert_near(r.school_dist_m[2], 50.0, 0);
+    assert_string_equal(linked_id(c, &r, CTXPROF_CTX_SCHOOLS, 3), "S2");
+    assert_near(r.school_dist_m[3], 1000.0, 0);
+    ctxprof_snap_result_free(ctx, &r);
+    free_incidents(&inc);
+    ctxprof_contexts_free(ctx, c);
+}
+
+static void test_park_buffer_boundary(void **state)
+{
+    (void)state;
+    ctxprof_contexts *c = load_fixture();
+    /* P1 is [0,40]x[0,40]: inside; exactly 25 m east of its edge (counts);
+     * a millimetre further (does not); 25 m from its corner diagonally
+     * (15,20 -> 25); on the edge. */
+    const double dx[] = {20, 65, 65.001, 55, 40};
+    const double dy[] = {20, 20, 20, 60, 10};
+    ctxprof_incidents inc;
+    make_incidents(&inc, 5, dx, dy);
+    ctxprof_snap_result r;
+    ctxprof_snap_options o = CTXPROF_SNAP_OPTIONS_INIT;
+    assert_near(o.park_buffer_m, 25.0, 0);
+    assert_int_equal(ctxprof_snap_run(ctx, &r, c, &inc, &o), 0);
+    assert_string_equal(linked_id(c, &r, CTXPROF_CTX_PARKS, 0), "P1");
+    assert_near(r.park_dist_m[0], 0.0, 0);
+    assert_string_equal(linked_id(c, &r, CTXPROF_CTX_PARKS, 1), "P1");
+    assert_near(r.park_dist_m[1], 25.0, 0);
+    assert_null(linked_id(c, &r, CTXPROF_CTX_PARKS, 2));
+    assert_true(isnan(r.park_dist_m[2]));
+    assert_string_equal(linked_id(c, &r, CTXPROF_CTX_PARKS, 3), "P1");
+    assert_near(r.park_dist_m[3], 25.0, 0);
+    assert_string_equal(linked_id(c, &r, CTXPROF_CTX_PARKS, 4), "P1");
+    assert_near(r.park_dist_m[4], 0.0, 0);
+    ctxprof_snap_result_free(ctx, &r);
+    /* A smaller buffer drops the 25 m points. */
+    o.park_buffer_m = 24.999;
+    assert_int_equal(ctxprof_snap_run(ctx, &r, c, &inc, &o), 0);
+    assert_null(linked_id(c, &r, CTXPROF_CTX_PARKS, 1));
+    assert_null(linked_id(c, &r, CTXPROF_CTX_PARKS, 3));
+    assert_int_equal(r.n_linked[CTXPROF_CTX_PARKS], 2);
+    ctxprof_snap_result_free(ctx, &r);
+    free_incidents(&inc);
+    ctxprof_contexts_free(ctx, c);
+}
+
+static void test_bowtie_repaired(void **state)
+{
+    (void)state;
+    ctxprof_contexts *c = load_fixture();
+    const ctxprof_context_layer *parks = &c->layer[CTXPROF_CTX_PARKS];
+    GEOSContextHandle_t h = ctxprof_geos(ctx);
+    assert_int_equal(parks->n, 2);
+    assert_int_equal(parks->n_repaired, 1);
+    /* The warning names the layer, the feature (fid, id, name) and the fix. */
+    assert_non_null(strstr(warnings, "parks ("));
+    assert_non_null(strstr(warnings, "park_id P2"));
+    assert_non_null(strstr(warnings, "'Bow Tie Playground'"));
+    assert_non_null(strstr(warnings, "Self-intersection"));
+    assert_non_null(strstr(warnings, "repaired with make-valid"));
+    assert_null(strstr(warnings, "Corner Park"));
+    long i = ctxprof_context_find(parks, "P2");
+    assert_int_equal(i, 1);
+    assert_int_equal(GEOSisValid_r(h, parks->geom[i]), 1);
+    /* Two triangles of 20 x 10 / 2 = 100 m2 each. */
+    double area;
+    GEOSArea_r(h, parks->geom[i], &area);
+    assert_near(area, 200.0, 1e-9);
+    assert_near(parks->measure[i], 0.02, 1e-12);
+    /* A point in either lobe links to it. */
+    const double dx[] = {163, 177};
+    const double dy[] = {20, 20};
+    ctxprof_incidents inc;
+    make_incidents(&inc, 2, dx, dy);
+    ctxprof_snap_result r;
+    assert_int_equal(ctxprof_snap_run(ctx, &r, c, &inc, NULL), 0);
+    assert_string_equal(linked_id(c, &r, CTXPROF_CTX_PARKS, 0), "P2");
+    assert_string_equal(linked_id(c, &r, CTXPROF_CTX_PARKS, 1), "P2");
+    assert_near(r.park_dist_m[0], 0.0, 0);
+    ctxprof_snap_result_free(ctx, &r);
+    free_incidents(&inc);
+    ctxprof_contexts_free(ctx, c);
+}
+
+static void test_voronoi_catchments(void **state)
+{
+    (void)state;
+    ctxprof_contexts *c = load_fixture();
+    GEOSContextHandle_t h = ctxprof_geos(ctx);
+    const ctxprof_context_layer *cat = &c->layer[CTXPROF_CTX_CATCHMENTS];
+    assert_true(c->catchments_derived);
+    assert_true(cat->present);
+    assert_int_equal(cat->n, 2);
+    /* Each catchment is its school's: the bisector x=100 splits the 200 x
+     * 100 m study area in two halves that cover it exactly. */
+    double total = 0;
+    for (size_t i = 0; i < cat->n; i++) {
+        double a;
+        GEOSArea_r(h, cat->geom[i], &a);
+        assert_near(a, 10000.0, 1e-6);
+        assert_near(cat->measure[i], 1.0, 1e-10);
+        total += a;
+        assert_string_equal(cat->attrs[0].name, "school_id");
+        assert_string_equal(cat->attrs[0].value[i], cat->id[i]);
+    }
+    assert_near(total, 20000.0, 1e-6);
+    assert_int_equal(ctxprof_context_find(cat, "S1"), 0);
+    assert_int_equal(ctxprof_context_find(cat, "S2"), 1);
+    GEOSGeometry *u = GEOSUnion_r(h, cat->geom[0], cat->geom[1]);
+    GEOSGeometry *d = GEOSSymDifference_r(h, u, c->study_area);
+    double da;
+    GEOSArea_r(h, d, &da);
+    assert_near(da, 0.0, 1e-6);
+    GEOSGeom_destroy_r(h, u);
+    GEOSGeom_destroy_r(h, d);
+    const double dx[] = {10, 190};
+    const double dy[] = {90, 10};
+    ctxprof_incidents inc;
+    make_incidents(&inc, 2, dx, dy);
+    ctxprof_snap_result r;
+    assert_int_equal(ctxprof_snap_run(ctx, &r, c, &inc, NULL), 0);
+    assert_string_equal(linked_id(c, &r, CTXPROF_CTX_CATCHMENTS, 0), "S1");
+    assert_string_equal(linked_id(c, &r, CTXPROF_CTX_CATCHMENTS, 1), "S2");
+    ctxprof_snap_result_free(ctx, &r);
+    free_incidents(&inc);
+    ctxprof_contexts_free(ctx, c);
+}
+
+static void test_bus_segments_merged(void **state)
+{
+    (void)state;
+    ctxprof_contexts *c = load_fixture();
+    const ctxprof_context_layer *bus = &c->layer[CTXPROF_CTX_BUS_SEGMENTS];
+    const ctxprof_bus_counts *b = &c->bus;
+    assert_true(c->bus_from_sequences);
+    /* Every record is accounted for; the Ctrl-Z line is not a record. */
+    assert_int_equal(b->rows_read, 11);
+    assert_int_equal(b->rows_rejected, 1);
+    assert_int_equal(b->routes, 2);
+    assert_int_equal(b->runs, 4);
+    assert_int_equal(b->single_stop_runs, 1);
+    assert_int_equal(b->pairs, 6);
+    assert_int_equal(b->pairs_zero_length, 1);
+    assert_int_equal(b->pairs_merged, 5);
+    assert_int_equal(b->segments, 3);
+    assert_int_equal(b->rows_read, b->rows_rejected + b->runs + b->pairs);
+    assert_non_null(strstr(warnings, "bus-sequences.csv row 11: the easting or northing is not a number"));
+    assert_int_equal(bus->n, 3);
+    /* Ids follow the file; B-C is shared by routes 1 and 2 (both directions). */
+    assert_string_equal(bus->id[0], "BS00001");
+    assert_string_equal(bus->name[0], "STOP A - STOP B");
+    assert_string_equal(bus->id[1], "BS00002");
+    assert_string_equal(bus->name[1], "STOP B - STOP C");
+    assert_string_equal(bus->name[2], "STOP C - STOP D");
+    int routes = -1, n_routes = -1, n_pairs = -1, from_code = -1;
+    for (size_t a = 0; a < bus->n_attrs; a++) {
+        if (!strcmp(bus->attrs[a].name, "routes"))
+            routes = (int)a;
+        if (!strcmp(bus->attrs[a].name, "n_routes"))
+            n_routes = (int)a;
+        if (!strcmp(bus->attrs[a].name, "n_pairs"))
+            n_pairs = (int)a;
+        if (!strcmp(bus->attrs[a].name, "from_code"))
+            from_code = (int)a;
+    }
+    assert_true(routes >= 0 && n_routes >= 0 && n_pairs >= 0 && from_code >= 0);
+    assert_string_equal(bus->attrs[routes].value[0], "1");
+    assert_string_equal(bus->attrs[routes].value[1], "1,2");
+    assert_string_equal(bus->attrs[n_routes].value[1], "2");
+    assert_string_equal(bus->attrs[n_pairs].value[1], "3");
+    assert_string_equal(bus->attrs[routes].value[2], "2");
+    /* The NaPTAN code with an embedded CRLF is trimmed. */
+    assert_string_equal(bus->attrs[from_code].value[1], "490000002B");
+    assert_near(bus->measure[1], 0.1, 1e-12);
+    int64_t merged = 0;
+    for (size_t i = 0; i < bus->n; i++)
+        merged += atoi(bus->attrs[n_pairs].value[i]);
+    assert_int_equal(merged, b->pairs_merged);
+    /* Links: 20 m below B-C; 31 m below it (too far); on the shared stop B
+     * (equidistant from A-B and B-C: the first segment wins). */
+    const double dx[] = {150, 150, 100};
+    const double dy[] = {60, 49, 80};
+    ctxprof_incidents inc;
+    make_incidents(&inc, 3, dx, dy);
+    ctxprof_snap_result r;
+    assert_int_equal(ctxprof_snap_run(ctx, &r, c, &inc, NULL), 0);
+    assert_string_equal(linked_id(c, &r, CTXPROF_CTX_BUS_SEGMENTS, 0), "BS00002");
+    assert_near(r.bus_dist_m[0], 20.0, 0);
+    assert_null(linked_id(c, &r, CTXPROF_CTX_BUS_SEGMENTS, 1));
+    assert_string_equal(linked_id(c, &r, CTXPROF_CTX_BUS_SEGMENTS, 2), "BS00001");
+    assert_near(r.bus_dist_m[2], 0.0, 0);
+    ctxprof_snap_result_free(ctx, &r);
+    free_incidents(&inc);
+    ctxprof_contexts_free(ctx, c);
+}
+
+static void test_profiles_and_temporal(void **state)
+{
+    (void)state;
+    ctxprof_contexts *c = load_fixture();
+    /* Three incidents in P1 (two people, one twice), one near S2. */
+    const double dx[] = {10, 20, 30, 150};
+    const double dy[] = {10, 20, 30, 60};
+    ctxprof_incidents inc;
+    make_incidents(&inc, 4, dx, dy);
+    inc.cats[0] = 1u << 0;              /* cse */
+    inc.cats[1] = 1u << 0 | 1u << 1;    /* cse+syv */
+    inc.cats[2] = 1u << 1;              /* syv */
+    inc.flags[1] = 1u << 0;             /* youth */
+    strcpy(inc.pid[0], "aaaaaaaaaaaaaaaa");
+    strcpy(inc.pid[1], "bbbbbbbbbbbbbbbb");
+    strcpy(inc.pid[2], "aaaaaaaaaaaaaaaa");
+    /* 2025-03-14 is a Friday (weekday 4). */
+    inc.when[0] = (ctxprof_datetime){2025, 3, 14, 16, 20, 0, CTXPROF_PREC_MINUTE};
+    inc.when[1] = (ctxprof_datetime){2025, 3, 14, 16, 45, 0, CTXPROF_PREC_MINUTE};
+    inc.when[2] = (ctxprof_datetime){2025, 3, 14, 0, 0, 0, CTXPROF_PREC_DAY};
+    inc.when[3] = (ctxprof_datetime){2025, 3, 0, 0, 0, 0, CTXPROF_PREC_MONTH};
+    ctxprof_snap_result r;
+    assert_int_equal(ctxprof_snap_run(ctx, &r, c, &inc, NULL), 0);
+    const ctxprof_context_profile *pk = &r.profile[CTXPROF_CTX_PARKS];
+    assert_int_equal(pk->n_total[0], 3);
+    assert_int_equal(pk->n_cat[0 * CTXPROF_N_CATEGORIES + 0], 2);
+    assert_int_equal(pk->n_cat[0 * CTXPROF_N_CATEGORIES + 1], 2);
+    assert_int_equal(pk->n_flag[0 * CTXPROF_N_FLAGS + 0], 1);
+    assert_int_equal(pk->n_people[0], 2);
+    /* 3 incidents over 0.16 ha. */
+    assert_near(pk->rate[0], 3 / 0.16, 1e-9);
+    assert_int_equal(pk->rank[0], 1);
+    assert_int_equal(pk->n_total[1], 0);
+    assert_near(pk->rate[1], 0.0, 0);
+    assert_int_equal(pk->rank[1], 2);
+    /* Schools: S1 has 500 pupils (3 per 0.5 thousand = 6); S2's are unknown. */
+    const ctxprof_context_profile *sc = &r.profile[CTXPROF_CTX_SCHOOLS];
+    assert_int_equal(sc->n_total[0], 3);
+    assert_near(sc->rate[0], 6.0, 1e-12);
+    assert_int_equal(sc->n_total[1], 1);
+    assert_true(isnan(sc->rate[1]));
+    assert_int_equal(sc->rate_rank[1], INT64_MIN);
+    assert_int_equal(sc->n_people[1], 0);
+    /* Areas: ties share a rank. A1 3, A2 1. */
+    assert_int_equal(r.profile[CTXPROF_CTX_AREAS].rank[0], 1);
+    assert_int_equal(r.profile[CTXPROF_CTX_AREAS].rank[1], 2);
+    /* Temporal: per context, Friday 16:00 x2 and Friday (hour unknown) x1;
+     * the month-only incident has no cell. */
+    int64_t park_cells = 0, fri16 = 0, fri_unknown = 0;
+    for (size_t k = 0; k < r.n_temporal; k++) {
+        const ctxprof_temporal_cell *tc = &r.temporal[k];
+        if (tc->type != CTXPROF_CTX_PARKS)
+            continue;
+        park_cells++;
+        assert_int_equal(tc->feature, 0);
+        assert_int_equal(tc->weekday, 4);
+        if (tc->hour == 16)
+            fri16 = tc->n;
+        if (tc->hour == -1)
+            fri_unknown = tc->n;
+    }
+    assert_int_equal(park_cells, 2);
+    assert_int_equal(fri16, 2);
+    assert_int_equal(fri_unknown, 1);
+    /* The incident columns, in order, with the ids as strings. */
+    const ctxprof_extra_column *cols;
+    size_t n_cols;
+    assert_int_equal(ctxprof_snap_columns(ctx, &r, c, &cols, &n_cols), 0);
+    assert_int_equal(n_cols, 8);
+    static const char *const names[] = {"catchment_id", "school_id",      "school_dist_m",
+                                        "park_id",      "park_dist_m",    "bus_segment_id",
+                                        "bus_segment_dist_m", "area_code"};
+    for (size_t k = 0; k < 8; k++)
+        assert_string_equal(cols[k].name, names[k]);
+    assert_string_equal(cols[0].str[3], "S2");
+    assert_string_equal(cols[3].str[0], "P1");
+    assert_null(cols[3].str[3]);
+    assert_string_equal(cols[7].str[3], "A2");
+    assert_near(cols[2].dbl[3], 10.0, 0);
+    ctxprof_snap_result_free(ctx, &r);
+    free_incidents(&inc);
+    ctxprof_contexts_free(ctx, c);
+}
+
+static void test_real_bus_sequences(void **state)
+{
+    (void)state;
+    /* The real TfL file: UTF-8 BOM, CRLF, 187 quoted fields with an
+     * embedded CRLF, a trailing Ctrl-Z line. Every record is accounted for. */
+    const char *path = test_data("snap/../../../../shared/data/real/bus/bus-sequences.csv");
+    if (access(path, R_OK) != 0) {
+        print_message("real data not found (%s): skipped\n", path);
+        skip();
+    }
+    ctxprof_profile *p = NULL;
+    ctxprof_contexts *c = NULL;
+    assert_int_equal(ctxprof_profile_load(ctx, &p, test_data("snap/real_bus.ini")), 0);
+    int rc = ctxprof_contexts_load(ctx, &c, p);
+    if (rc)
+        fail_msg("%s", ctxprof_errmsg(ctx));
+    const ctxprof_bus_counts *b = &c->bus;
+    assert_int_equal(b->rows_read, 57227);
+    assert_int_equal(b->rows_rejected, 0);
+    assert_int_equal(b->routes, 767);
+    assert_int_equal(b->runs, 1615);
+    assert_int_equal(b->single_stop_runs, 70);
+    assert_int_equal(b->pairs, 57227 - 1615);
+    assert_int_equal(b->pairs_zero_length, 22);
+    assert_int_equal(b->pairs_merged, 55590);
+    assert_int_equal(b->rows_read, b->rows_rejected + b->runs + b->pairs);
+    const ctxprof_context_layer *bus = &c->layer[CTXPROF_CTX_BUS_SEGMENTS];
+    assert_int_equal((int64_t)bus->n, b->segments);
+    /* Shared stop pairs are merged: fewer segments than pairs, and the
+     * segments' pair counts add up to the pairs. */
+    assert_true(b->segments < b->pairs_merged);
+    int n_pairs = -1;
+    for (size_t a = 0; a < bus->n_attrs; a++)
+        if (!strcmp(bus->attrs[a].name, "n_pairs"))
+            n_pairs = (int)a;
+    int64_t merged = 0;
+    double km = 0;
+    for (size_t i = 0; i < bus->n; i++) {
+        merged += atoi(bus->attrs[n_pairs].value[i]);
+        km += bus->measure[i];
+        assert_null(strpbrk(bus->attrs[n_pairs + 3].value[i] ? bus->attrs[n_pairs + 3].value[i]
+                                                             : "",
+                            "\r\n"));
+    }
+    assert_int_equal(merged, b->pairs_merged);
+    assert_true(km > 1000 && km < 20000);
+    ctxprof_contexts_free(ctx, c);
+    ctxprof_profile_free(ctx, p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_point_in_polygon),    cmocka_unit_test(test_nearest_school),
+        cmocka_unit_test(test_park_buffer_boundary), cmocka_unit_test(test_bowtie_repaired),
+        cmocka_unit_test(test_voronoi_catchments),  cmocka_unit_test(test_bus_segments_merged),
+        cmocka_unit_test(test_profiles_and_temporal), cmocka_unit_test(test_real_bus_sequences),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
