@@ -6,9 +6,7 @@
 
 int cmd_gazetteer(int argc, char **argv);
 int cmd_geocode(int argc, char **argv);
-int cmd_evaluate(int argc, char **argv);
 int cmd_help(int argc, char **argv);
-int cmd_hotspots(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_snap(int argc, char **argv);
 int cmd_version(int argc, char **argv);
