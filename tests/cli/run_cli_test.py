@@ -204,6 +204,10 @@ def identity_values(profile):
     return names, exact
 
 
+CONTEXT_LAYERS = {"schools", "school_catchments", "parks", "bus_segments", "areas", "hotspots",
+                  "corridors", "corridor_routes"}
+
+
 def check_no_identity(case, out, env):
     names, exact = identity_values(expand(case["profile"], env))
     if not names and not exact:
@@ -221,9 +225,10 @@ def check_no_identity(case, out, env):
                 v = f.GetFieldAsString(j).lower()
                 if v in exact or v in names:
                     hits.append((lyr.GetName(), c, "exact"))
-                elif c != "location_text":
-                    # Free-text location may legitimately name a street after a
-                    # person; everywhere else a name token is a leak.
+                elif c != "location_text" and lyr.GetName() not in CONTEXT_LAYERS:
+                    # Free-text locations and the names of schools, parks, stops
+                    # and areas may legitimately hold a word that is also
+                    # someone's name; everywhere else a name token is a leak.
                     for tok in re.split(r"[^\w'-]+", v):
                         if tok in names and len(tok) >= 4:
                             hits.append((lyr.GetName(), c, "token"))
