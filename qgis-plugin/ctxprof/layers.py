@@ -133,6 +133,22 @@ class StylePostProcessor(QgsProcessingLayerPostProcessorInterface):
         self.group.place(layer, self.rank)
 
 
+def _drop_stale_layers(project, gpkg_path, names):
+    """Re-running into a file: its layers that the new run no longer writes
+    leave the project, and run groups left empty go too."""
+    target = os.path.realpath(gpkg_path)
+    for layer in list(project.mapLayers().values()):
+        path, _, rest = layer.source().partition('|')
+        name = rest.partition('layername=')[2].partition('|')[0]
+        if path and os.path.realpath(path) == target and name not in names:
+            project.removeMapLayer(layer.id())
+    root = project.layerTreeRoot()
+    for node in list(root.children()):
+        if isinstance(node, QgsLayerTreeGroup) and node.customProperty(_RUN_PROPERTY) and \
+                not node.children():
+            root.removeChildNode(node)
+
+
 def load_on_completion(gpkg_path, group_name, context, feedback):
     """Registers every result layer of `gpkg_path` to load, styled, into a new group.
 
@@ -141,6 +157,7 @@ def load_on_completion(gpkg_path, group_name, context, feedback):
     project = context.project()
     if project is None:
         return []
+    _drop_stale_layers(project, gpkg_path, [name for name, _, _ in output_layers(gpkg_path)])
     group = ResultGroup(group_name, project)
     names = []
     alive = []
