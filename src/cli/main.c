@@ -6,6 +6,13 @@
 
 /* Sorted by name; `ctxprof --help` prints it in this order. */
 const cli_command cli_commands[] = {
+    {"evaluate", cmd_evaluate, "Score hotspots of one period on a later one (PAI, RRI)",
+     "--train FILES --test FILES [--coverage 1,2,5,10] [--radius R|auto-pai --validate FILES]",
+     "Builds the density surface of the training points, takes the densest cells\n"
+     "covering each share of the study area, and scores them on the test points:\n"
+     "PAI = (n/N)/(a/A) (Chainey, Tompson & Uhlig 2008) and RRI = (n2/n1)/(N2/N1).\n"
+     "--radius auto-pai picks the radius maximising PAI at 5% on --validate.",
+     cmd_evaluate_options},
     {"gazetteer", cmd_gazetteer, "Build or describe a gazetteer for geocoding",
      "build -o GAZ.gpkg [--postcodes F] [--streets L] [--places L] [--profile P.ini] | info GAZ.gpkg",
      "Builds a gazetteer GeoPackage from Code-Point Open or ONSPD postcodes (units without\n"
@@ -23,6 +30,20 @@ const cli_command cli_commands[] = {
      cmd_geocode_options},
     {"help", cmd_help, "Show help for ctxprof, a command, the profile file or the source kinds",
      "[COMMAND | profile | kinds | kind KIND]", NULL, cmd_help_options},
+    {"hotspots", cmd_hotspots, "Hotspot polygons with PAI, and Gi* cells, of a point layer",
+     "INPUT -o OUT.gpkg [--share 0.05] [kde options]",
+     "Writes hotspot_density (raster), hotspots (the densest cells covering --share of\n"
+     "the study area, polygonised, with n_incidents, share_incidents, share_area and\n"
+     "PAI) and hotspot_gistar (Getis-Ord Gi* of grid counts: z, p and a bin -3..3\n"
+     "after Benjamini-Hochberg FDR correction) into one GeoPackage.",
+     cmd_hotspots_options},
+    {"kde", cmd_kde, "Kernel density surface of a point layer", "INPUT -o OUT.tif [options]",
+     "Reads any OGR point layer (GeoPackage, shapefile, CSV with Longitude/Latitude or\n"
+     "Easting/Northing columns, ...) and writes a Float32 density raster (NoData -9999).\n"
+     "Default: each cell evaluated at its true centre, scaled kernels integrating to 1.\n"
+     "--qgis-compat reproduces QGIS 3.22's Heatmap (Kernel Density Estimation) cell for\n"
+     "cell. Without --radius the bandwidth is 0.9*min(SD, sqrt(1/ln 2)*Dm)*n^-0.2.",
+     cmd_kde_options},
     {"run", cmd_run, "Run every stage of a profile into one GeoPackage", "PROFILE.ini [-o OUT.gpkg]",
      "Loads every source of the profile, normalises and pseudonymises it, places each\n"
      "incident, and writes incidents, rejects and run_metadata into one GeoPackage.\n"

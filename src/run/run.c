@@ -7,6 +7,7 @@
 
 #include <sodium.h>
 
+#include "hotspots/stage.h"
 #include "snap/contexts.h"
 #include "snap/snap.h"
 #include "write/layers.h"
@@ -216,6 +217,8 @@ int ctxprof_run(ctxprof_ctx *ctx, ctxprof_run_summary *sum, const ctxprof_profil
     rc = ctxprof_write_incidents(ctx, out, p, &inc, extra, n_extra);
     if (!rc)
         rc = ctxprof_snap_write_layers(ctx, out, contexts, &snap, &so);
+    if (!rc)
+        rc = ctxprof_hotspots_stage(ctx, out, p, inc.x, inc.y, inc.n);
     if (!rc)
         rc = ctxprof_write_rejects(ctx, out, p, &rej);
     if (!rc)

@@ -239,3 +239,45 @@ void ctxprof_output_close(ctxprof_ctx *ctx, ctxprof_output *out)
     ctxprof_free(ctx, out->tmp);
     ctxprof_free(ctx, out);
 }
+
+/* A raster layer beside the vector layers: GDAL opens the same GeoPackage a
+ * second time with APPEND_SUBDATASET (a raster table cannot be added through
+ * the vector handle), after the open layer transaction is committed. */
+int ctxprof_output_raster(ctxprof_ctx *ctx, ctxprof_output *out, const char *name,
+                          const float *data, int cols, int rows, const double gt[6],
+                          double nodata)
+{
+    int rc;
+    if ((rc = ctxprof_output_end_layer(ctx, out)))
+        return rc;
+    GDALDriverH drv = GDALGetDriverByName("GPKG");
+    char **co = CSLSetNameValue(NULL, "APPEND_SUBDATASET", "YES");
+    co = CSLSetNameValue(co, "RASTER_TABLE", name);
+    co = CSLSetNameValue(co, "TILE_FORMAT", "TIFF");
+    GDALDatasetH ds = drv ? GDALCreate(drv, out->tmp, cols, rows, 1, GDT_Float32, co) : NULL;
+    CSLDestroy(co);
+    if (!ds) {
+        ctxprof_error(ctx, CTXPROF_E_DB, "%s: cannot create raster layer %s", out->target, name);
+        ctxprof_error_append_lib(ctx);
+        return CTXPROF_E_DB;
+    }
+    double g[6];
+    memcpy(g, gt, sizeof g);
+    GDALSetGeoTransform(ds, g);
+    char *wkt = NULL;
+    if (OSRExportToWkt(out->srs, &wkt) == OGRERR_NONE)
+        GDALSetProjection(ds, wkt);
+    CPLFree(wkt);
+    GDALRasterBandH band = GDALGetRasterBand(ds, 1);
+    GDALSetRasterNoDataValue(band, nodata);
+    CPLErr err = GDALRasterIO(band, GF_Write, 0, 0, cols, rows, (void *)data, cols, rows,
+                              GDT_Float32, 0, 0);
+    CPLErrorReset();
+    GDALClose(ds);
+    if (err != CE_None || CPLGetLastErrorType() >= CE_Failure) {
+        ctxprof_error(ctx, CTXPROF_E_DB, "%s: cannot write raster layer %s", out->target, name);
+        ctxprof_error_append_lib(ctx);
+        return CTXPROF_E_DB;
+    }
+    return 0;
+}

@@ -46,4 +46,11 @@ void ctxprof_output_close(ctxprof_ctx *ctx, ctxprof_output *out);
 
 const char *ctxprof_output_target(const ctxprof_output *out);
 
+/* Writes a Float32 raster layer (a GeoPackage tiled gridded coverage) named
+ * name: cols x rows values, row 0 at the top, geotransform gt, in the
+ * output's CRS, with the given NoData value. Commits the open layer first. */
+int ctxprof_output_raster(ctxprof_ctx *ctx, ctxprof_output *out, const char *name,
+                          const float *data, int cols, int rows, const double gt[6],
+                          double nodata);
+
 #endif

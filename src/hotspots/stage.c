@@ -1,0 +1,57 @@
+/* The hotspots stage of `ctxprof run`: the density surface of every
+ * incident, hotspot polygons with PAI, and Gi* cells, from the profile's
+ * [hotspots] settings, written into the run's output. */
+#include <math.h>
+
+#include <cpl_conv.h>
+#include <ogr_srs_api.h>
+
+#include "hotspots/hotspots.h"
+#include "hotspots/stage.h"
+
+int ctxprof_hotspots_stage(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_profile *p,
+                           const double *x, const double *y, size_t n)
+{
+    if (n == 0)
+        return 0;
+    int rc = 0;
+    ctxprof_kde_options ko = CTXPROF_KDE_OPTIONS_INIT;
+    double radius = ctxprof_profile_num(p, "hotspots", "radius_m");
+    ko.radius = isnan(radius) ? 0 : radius; /* empty: the default rule */
+    ko.pixel = ctxprof_profile_num(p, "hotspots", "pixel_m");
+    const char *kernel = ctxprof_profile_str(p, "hotspots", "kernel");
+    int k = ctxprof_kernel_parse(kernel);
+    if (k < 0)
+        return ctxprof_error(ctx, CTXPROF_E_CONFIG,
+                             "%s: [hotspots] kernel '%s' is not quartic, triangular, uniform, "
+                             "triweight or epanechnikov",
+                             ctxprof_profile_path(p), kernel);
+    ko.kernel = (ctxprof_kernel)k;
+    ctxprof_hotspot_options ho = CTXPROF_HOTSPOT_OPTIONS_INIT;
+    ho.area_share = ctxprof_profile_num(p, "hotspots", "area_share");
+    ctxprof_gistar_options go = CTXPROF_GISTAR_OPTIONS_INIT;
+    go.cell = ctxprof_profile_num(p, "hotspots", "gistar_cell_m");
+    go.band = ctxprof_profile_num(p, "hotspots", "gistar_band_m");
+    OGRGeometryH study = NULL;
+    char *wkt = NULL;
+    OSRExportToWkt(ctxprof_output_srs(out), &wkt);
+    const char *sa = ctxprof_profile_str(p, "profile", "study_area");
+    if (sa)
+        rc = ctxprof_study_area_read(ctx, &study, sa, wkt);
+    ho.study_area = go.study_area = study;
+    ctxprof_raster d = {0};
+    ctxprof_hotspots h = {0};
+    ctxprof_gistar g = {0};
+    if (!rc && !(rc = ctxprof_kde_run(ctx, &d, x, y, NULL, n, &ko)) &&
+        !(rc = ctxprof_hotspots_run(ctx, &h, &d, x, y, n, &ho)) &&
+        !(rc = ctxprof_gistar_run(ctx, &g, x, y, n, &go)) &&
+        !(rc = ctxprof_write_hotspots(ctx, out, &d, &h, &g)))
+        rc = ctxprof_output_metaf(ctx, out, "param.hotspots.radius_used_m", "%.1f", d.radius);
+    ctxprof_raster_clear(&d);
+    ctxprof_hotspots_free(&h);
+    ctxprof_gistar_free(&g);
+    if (study)
+        OGR_G_DestroyGeometry(study);
+    CPLFree(wkt);
+    return rc;
+}

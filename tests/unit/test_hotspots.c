@@ -1,0 +1,215 @@
+/* Hotspot polygons and PAI, Gi* with FDR, and evaluation: exact values on
+ * small hand-made surfaces and grids. */
+#include "test_util.h"
+
+#include <ogr_api.h>
+
+#include "core/context.h"
+#include "hotspots/hotspots.h"
+
+/* 10 x 10 cells of 10 m over (0..100, 0..100): density 1, a 2x2 block of 5
+ * (cells rows 2-3, cols 2-3) and one cell of 4 (row 7, col 7). */
+static void surface(ctxprof_raster *r)
+{
+    memset(r, 0, sizeof *r);
+    r->cols = r->rows = 10;
+    double gt[6] = {0, 10, 0, 100, 0, -10};
+    memcpy(r->gt, gt, sizeof gt);
+    r->nodata = CTXPROF_KDE_NODATA;
+    r->data = malloc(100 * sizeof(float));
+    for (int i = 0; i < 100; i++)
+        r->data[i] = 1;
+    r->data[2 * 10 + 2] = r->data[2 * 10 + 3] = r->data[3 * 10 + 2] = r->data[3 * 10 + 3] = 5;
+    r->data[7 * 10 + 7] = 4;
+}
+
+/* 20 points: 10 in the block, 2 in the single cell, 8 elsewhere, two of
+ * them on the corners so that the bounding box is the whole 100 x 100. */
+static void points(double *x, double *y)
+{
+    int k = 0;
+    for (int i = 0; i < 10; i++) {
+        x[k] = 21 + i;
+        y[k++] = 61 + i; /* rows 2-3 are y 60..80 */
+    }
+    x[k] = 75;
+    y[k++] = 25; /* row 7 col 7: x 70..80, y 20..30 */
+    x[k] = 76;
+    y[k++] = 26;
+    x[k] = 0;
+    y[k++] = 0;
+    x[k] = 100;
+    y[k++] = 100;
+    for (int i = 0; i < 6; i++) {
+        x[k] = 5 + i;
+        y[k++] = 45;
+    }
+}
+
+static void test_hotspot_polygons_and_pai(void **state)
+{
+    (void)state;
+    ctxprof_ctx *ctx = ctxprof_ctx_new();
+    ctxprof_raster r;
+    surface(&r);
+    double x[20], y[20];
+    points(x, y);
+    ctxprof_hotspots h;
+    ctxprof_hotspot_options o = CTXPROF_HOTSPOT_OPTIONS_INIT;
+    /* 5% of 10,000 m2 = 5 cells: the block and the single cell. */
+    assert_int_equal(ctxprof_hotspots_run(ctx, &h, &r, x, y, 20, &o), 0);
+    assert_near(h.study_area_m2, 10000, 1e-9);
+    assert_near(h.threshold, 4, 0);
+    assert_int_equal(h.n_total, 20);
+    assert_int_equal(h.n, 2);
+    assert_int_equal(h.n_incidents[0], 10);
+    assert_near(h.area_m2[0], 400, 1e-9);
+    assert_near(OGR_G_Area(h.geom[0]), 400, 1e-6);
+    assert_near(h.share_incidents[0], 0.5, 1e-12);
+    assert_near(h.share_area[0], 0.04, 1e-12);
+    assert_near(h.pai[0], 12.5, 1e-9);
+    assert_int_equal(h.n_incidents[1], 2);
+    assert_near(h.pai[1], 10, 1e-9);
+    OGREnvelope e;
+    OGR_G_GetEnvelope(h.geom[0], &e);
+    assert_near(e.MinX, 20, 1e-9);
+    assert_near(e.MaxX, 40, 1e-9);
+    assert_near(e.MinY, 60, 1e-9);
+    assert_near(e.MaxY, 80, 1e-9);
+    ctxprof_hotspots_free(&h);
+
+    /* 4% (4 cells): the block alone. */
+    o.area_share = 0.04;
+    assert_int_equal(ctxprof_hotspots_run(ctx, &h, &r, x, y, 20, &o), 0);
+    assert_int_equal(h.n, 1);
+    assert_near(h.pai[0], 12.5, 1e-9);
+    ctxprof_hotspots_free(&h);
+
+    /* A study area polygon: the left half (A = 5,000 m2, 6 points out of it). */
+    OGRGeometryH sa = NULL;
+    char wkt[] = "POLYGON ((0 0, 50 0, 50 100, 0 100, 0 0))";
+    char *p = wkt;
+    assert_int_equal(OGR_G_CreateFromWkt(&p, NULL, &sa), OGRERR_NONE);
+    o.study_area = sa;
+    o.area_share = 0.08; /* 4 cells */
+    assert_int_equal(ctxprof_hotspots_run(ctx, &h, &r, x, y, 20, &o), 0);
+    assert_near(h.study_area_m2, 5000, 1e-9);
+    /* N counts points in cells whose centre is in the study area: (100,100)
+     * and the two at (75, 25) are outside, and (0, 0) lies on the grid's
+     * bottom edge, in no cell. */
+    assert_int_equal(h.n_total, 16);
+    assert_int_equal(h.n, 1);
+    assert_near(h.pai[0], (10.0 / 16) / (400.0 / 5000), 1e-9);
+    ctxprof_hotspots_free(&h);
+    o.area_share = 0;
+    assert_int_equal(ctxprof_hotspots_run(ctx, &h, &r, x, y, 20, &o), CTXPROF_E_CONFIG);
+    OGR_G_DestroyGeometry(sa);
+    ctxprof_raster_clear(&r);
+    ctxprof_ctx_free(ctx);
+}
+
+static void test_bh_threshold(void **state)
+{
+    (void)state;
+    double p[] = {0.01, 0.04, 0.03, 0.5};
+    /* k/m q = 0.0125, 0.025, 0.0375, 0.05: only the smallest passes. */
+    assert_near(ctxprof_bh_threshold(p, 4, 0.05), 0.01, 0);
+    /* At q = 0.2: 0.05, 0.1, 0.15, 0.2: the first three pass. */
+    assert_near(ctxprof_bh_threshold(p, 4, 0.2), 0.04, 0);
+    double none[] = {0.9, 0.8};
+    assert_near(ctxprof_bh_threshold(none, 2, 0.05), 0, 0);
+}
+
+static void test_gistar_exact(void **state)
+{
+    (void)state;
+    ctxprof_ctx *ctx = ctxprof_ctx_new();
+    OGRGeometryH sa = NULL;
+    char wkt[] = "POLYGON ((0 0, 200 0, 200 200, 0 200, 0 0))";
+    char *p = wkt;
+    assert_int_equal(OGR_G_CreateFromWkt(&p, NULL, &sa), OGRERR_NONE);
+    double x[4] = {50, 50, 50, 50}, y[4] = {150, 150, 150, 150};
+    ctxprof_gistar g;
+    ctxprof_gistar_options o = CTXPROF_GISTAR_OPTIONS_INIT;
+    o.study_area = sa;
+    o.band = 0; /* the cell alone: Gi* is the z-score (x - mean) / S */
+    assert_int_equal(ctxprof_gistar_run(ctx, &g, x, y, 4, &o), 0);
+    assert_int_equal(g.n_cells, 4);
+    /* Counts 4, 0, 0, 0: mean 1, S = sqrt(16/4 - 1) = sqrt 3. */
+    assert_int_equal(g.count[0], 4);
+    assert_near(g.z[0], sqrt(3.0), 1e-12);
+    assert_near(g.z[1], -1 / sqrt(3.0), 1e-12);
+    assert_near(g.p[0], erfc(sqrt(3.0) / sqrt(2.0)), 1e-15);
+    for (int k = 0; k < 4; k++)
+        assert_int_equal(g.bin[k], 0); /* p = 0.083 > 1/4 * 0.10 */
+    ctxprof_gistar_free(&g);
+    /* Band 100: itself and its two rook neighbours: W = 3, sum 4:
+     * (4 - 1 * 3) / (sqrt 3 * sqrt((4 * 3 - 9) / 3)) = 1 / sqrt 3. */
+    o.band = 100;
+    assert_int_equal(ctxprof_gistar_run(ctx, &g, x, y, 4, &o), 0);
+    assert_near(g.z[0], 1 / sqrt(3.0), 1e-12);
+    ctxprof_gistar_free(&g);
+    OGR_G_DestroyGeometry(sa);
+
+    /* A strong cluster on a large grid is hot (bin 3) after FDR. */
+    enum { N = 600 };
+    double cx[N], cy[N];
+    for (int i = 0; i < N; i++) {
+        cx[i] = i < 300 ? 1050 + (i % 10) : 37.0 * (i % 53) + 11;
+        cy[i] = i < 300 ? 1050 + (i % 7) : 41.0 * (i % 47) + 7;
+    }
+    ctxprof_gistar_options o2 = CTXPROF_GISTAR_OPTIONS_INIT;
+    assert_int_equal(ctxprof_gistar_run(ctx, &g, cx, cy, N, &o2), 0);
+    int hot = 0;
+    for (size_t k = 0; k < g.n_cells; k++)
+        if (g.count[k] >= 300) {
+            assert_int_equal(g.bin[k], 3);
+            hot = 1;
+        }
+    assert_true(hot);
+    ctxprof_gistar_free(&g);
+    ctxprof_ctx_free(ctx);
+}
+
+static void test_evaluate_pai_rri(void **state)
+{
+    (void)state;
+    ctxprof_ctx *ctx = ctxprof_ctx_new();
+    ctxprof_raster r;
+    surface(&r);
+    double x[20], y[20];
+    points(x, y);
+    /* Test period: 5 in the block, 5 elsewhere. */
+    double tx[10], ty[10];
+    for (int i = 0; i < 10; i++) {
+        tx[i] = i < 5 ? 25 + i : 5 + i;
+        ty[i] = i < 5 ? 65 : 45;
+    }
+    double cov[2] = {0.04, 0.05};
+    ctxprof_eval ev[2];
+    assert_int_equal(ctxprof_hotspots_evaluate(ctx, ev, cov, 2, &r, x, y, 20, tx, ty, 10, NULL),
+                     0);
+    assert_near(ev[0].area_m2, 400, 1e-9);
+    assert_int_equal(ev[0].n_train, 10);
+    assert_int_equal(ev[0].n_test, 5);
+    assert_near(ev[0].pai_train, 0.5 / 0.04, 1e-9);
+    assert_near(ev[0].pai_test, 0.5 / 0.04, 1e-9);
+    assert_near(ev[0].rri, (5.0 / 10) / (10.0 / 20), 1e-12);
+    assert_int_equal(ev[1].n_train, 12);
+    assert_int_equal(ev[1].n_test, 5);
+    assert_near(ev[1].pai_test, 0.5 / 0.05, 1e-9);
+    assert_near(ev[1].rri, (5.0 / 12) / (10.0 / 20), 1e-12);
+    ctxprof_raster_clear(&r);
+    ctxprof_ctx_free(ctx);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hotspot_polygons_and_pai),
+        cmocka_unit_test(test_bh_threshold),
+        cmocka_unit_test(test_gistar_exact),
+        cmocka_unit_test(test_evaluate_pai_rri),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
