@@ -47,14 +47,17 @@ def style_path(layer_name):
 
 
 def output_layers(gpkg_path):
-    """(name, uri, geometry rank) for every result layer of a GeoPackage, vector layers only."""
+    """(name, uri, rank, is_raster) for every result layer of a GeoPackage.
+
+    Rasters (the density surface) rank last so they draw below the vectors."""
     layers = []
     for d in QgsProviderRegistry.instance().querySublayers(gpkg_path):
-        if d.type() != QgsMapLayerType.VectorLayer or d.name() in _NOT_RESULTS:
+        if d.name() in _NOT_RESULTS or d.name().startswith(('gpkg_', 'rtree_', 'sqlite_')):
             continue
-        if d.name().startswith(('gpkg_', 'rtree_', 'sqlite_')):
-            continue
-        layers.append((d.name(), d.uri(), _geometry_rank(d.wkbType())))
+        if d.type() == QgsMapLayerType.VectorLayer:
+            layers.append((d.name(), d.uri(), _geometry_rank(d.wkbType()), False))
+        elif d.type() == QgsMapLayerType.RasterLayer:
+            layers.append((d.name(), d.uri(), 10, True))
     return layers
 
 
@@ -138,8 +141,12 @@ def _drop_stale_layers(project, gpkg_path, names):
     leave the project, and run groups left empty go too."""
     target = os.path.realpath(gpkg_path)
     for layer in list(project.mapLayers().values()):
-        path, _, rest = layer.source().partition('|')
-        name = rest.partition('layername=')[2].partition('|')[0]
+        source = layer.source()
+        if source.startswith('GPKG:'):
+            path, _, name = source[5:].rpartition(':')
+        else:
+            path, _, rest = source.partition('|')
+            name = rest.partition('layername=')[2].partition('|')[0]
         if path and os.path.realpath(path) == target and name not in names:
             project.removeMapLayer(layer.id())
     root = project.layerTreeRoot()
@@ -157,14 +164,14 @@ def load_on_completion(gpkg_path, group_name, context, feedback):
     project = context.project()
     if project is None:
         return []
-    _drop_stale_layers(project, gpkg_path, [name for name, _, _ in output_layers(gpkg_path)])
+    _drop_stale_layers(project, gpkg_path, [layer[0] for layer in output_layers(gpkg_path)])
     group = ResultGroup(group_name, project)
     names = []
     alive = []
     _ALIVE.append(alive)
-    for name, uri, geometry_rank in output_layers(gpkg_path):
-        details = QgsProcessingContext.LayerDetails(
-            name, project, name, QgsProcessingUtils.LayerHint.Vector)
+    for name, uri, geometry_rank, is_raster in output_layers(gpkg_path):
+        hint = QgsProcessingUtils.LayerHint.Raster if is_raster else QgsProcessingUtils.LayerHint.Vector
+        details = QgsProcessingContext.LayerDetails(name, project, name, hint)
         details.forceName = True
         qml = style_path(name)
         post = StylePostProcessor(group, '%d:%s' % (geometry_rank, name), qml)
@@ -172,6 +179,6 @@ def load_on_completion(gpkg_path, group_name, context, feedback):
         details.setPostProcessor(post)
         context.addLayerToLoadOnCompletion(uri, details)
         names.append(name)
-        if qml is None and geometry_rank < 9:
+        if qml is None and geometry_rank != 9:
             feedback.pushDebugInfo('No style for layer {} in {}'.format(name, ', '.join(STYLE_DIRS)))
     return names

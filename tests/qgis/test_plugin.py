@@ -26,7 +26,8 @@ from processing.core.Processing import Processing  # noqa: E402
 from processing.core.ProcessingConfig import ProcessingConfig  # noqa: E402
 from qgis.core import (QgsApplication, QgsCategorizedSymbolRenderer,  # noqa: E402
                        QgsLayerTreeGroup, QgsProcessingException, QgsProcessingFeedback,
-                       QgsProject, QgsProviderRegistry, QgsVectorLayer)
+                       QgsMapLayerType, QgsProject, QgsProviderRegistry,
+                       QgsRasterLayer, QgsVectorLayer)
 
 import ctxprof  # noqa: E402  (the plugin package, from qgis-plugin/)
 from ctxprof import runner  # noqa: E402
@@ -156,12 +157,17 @@ class PluginTest(unittest.TestCase):
 
         # Every layer of the GeoPackage is a valid vector layer, with the
         # engine's row counts.
-        names = [d.name() for d in QgsProviderRegistry.instance().querySublayers(out)]
-        for name in ('incidents', 'load_rejects', 'geocode_rejects', 'run_metadata'):
+        sublayers = QgsProviderRegistry.instance().querySublayers(out)
+        names = [d.name() for d in sublayers]
+        for name in ('incidents', 'load_rejects', 'geocode_rejects', 'run_metadata',
+                     'hotspot_density'):
             self.assertIn(name, names)
-        for name in names:
-            layer = QgsVectorLayer('{}|layername={}'.format(out, name), name, 'ogr')
-            self.assertTrue(layer.isValid(), name)
+        for d in sublayers:
+            if d.type() == QgsMapLayerType.RasterLayer:
+                layer = QgsRasterLayer(d.uri(), d.name(), 'gdal')
+            else:
+                layer = QgsVectorLayer('{}|layername={}'.format(out, d.name()), d.name(), 'ogr')
+            self.assertTrue(layer.isValid(), d.name())
         incidents = QgsVectorLayer(results['INCIDENTS_LAYER'], 'incidents', 'ogr')
         self.assertEqual(incidents.featureCount(), results['INCIDENTS'])
         rejects = QgsVectorLayer(out + '|layername=geocode_rejects', 'r', 'ogr')
