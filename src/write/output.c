@@ -76,6 +76,10 @@ int ctxprof_output_open(ctxprof_ctx *ctx, ctxprof_output **outp, const char *tar
         goto done;
     }
     VSIUnlink(out->tmp);
+    /* A larger SQLite page cache makes building the spatial indexes of big
+     * layers (at close) much faster; a user's own setting wins. */
+    if (!CPLGetConfigOption("OGR_SQLITE_CACHE", NULL))
+        CPLSetConfigOption("OGR_SQLITE_CACHE", "256");
     out->ds = GDALCreate(drv, out->tmp, 0, 0, 0, GDT_Unknown, NULL);
     if (!out->ds) {
         rc = ctxprof_error(ctx, CTXPROF_E_IO, "%s: cannot create output", target);
