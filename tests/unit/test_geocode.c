@@ -254,12 +254,42 @@ static void test_cascade(void **state)
     ctxprof_ctx_free(ctx);
 }
 
+/* ONSPD-style files have a header; terminated or unlocated units (latitude
+ * 99.999999) are skipped and counted. */
+static void test_onspd(void **state)
+{
+    (void)state;
+    ctxprof_ctx *ctx = ctxprof_ctx_new();
+    const char *path = temp_file(".csv", "pcd,pcd2,pcds,dointr,doterm,oseast1m,osnrth1m,osgrdind\n"
+                                         "NB1 1AA,NB1  1AA,NB1 1AA,198001,,541000,201000,1\n"
+                                         "NB1 1AB,NB1  1AB,NB1 1AB,198001,,,,9\n"
+                                         "NB1 1AD,NB1  1AD,NB1 1AD,198001,,541100,201100,1\n");
+    ctxprof_gazetteer *gz = NULL;
+    assert_int_equal(ctxprof_gazetteer_new(ctx, &gz, "EPSG:27700"), 0);
+    assert_int_equal(ctxprof_gazetteer_add_postcodes(ctx, gz, path, NULL), 0);
+    assert_int_equal(ctxprof_gazetteer_finish(ctx, gz), 0);
+    assert_int_equal(ctxprof_gz_source_at(gz, 0)->rows_read, 3);
+    assert_int_equal(ctxprof_gz_source_at(gz, 0)->rows_used, 2);
+    assert_int_equal(ctxprof_gz_source_at(gz, 0)->rows_skipped, 1);
+    const ctxprof_gz_postcode *u = ctxprof_gz_unit(gz, "NB1 1AD");
+    assert_non_null(u);
+    assert_near(u->x, 541100, 1e-6);
+    const ctxprof_gz_postcode *sec = ctxprof_gz_sector(gz, "NB1 1");
+    assert_non_null(sec);
+    assert_near(sec->x, 541050, 1e-6); /* the mean of its two units */
+    assert_int_equal(sec->n, 2);
+    assert_null(ctxprof_gz_unit(gz, "NB1 1AB"));
+    unlink(path);
+    ctxprof_gazetteer_free(ctx, gz);
+    ctxprof_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_postcodes),      cmocka_unit_test(test_names),
         cmocka_unit_test(test_addresses),      cmocka_unit_test(test_edit_distance),
-        cmocka_unit_test(test_cascade),
+        cmocka_unit_test(test_cascade),        cmocka_unit_test(test_onspd),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
