@@ -138,6 +138,8 @@ static void print_summary(const ctxprof_profile *p, const ctxprof_run_summary *s
            (long long)t->rejects_geocode, (long long)t->linkage);
     printf("Reasons are in the load_rejects and geocode_rejects tables.\n");
     print_geocoding(t);
+    if (s->overlap[0])
+        printf("\n%s\n", s->overlap);
     print_quality(p, s);
     printf("Time     load %.2f s, snap %.2f s, write %.2f s, total %.2f s\n", s->seconds_load,
            s->seconds_snap, s->seconds_write, s->seconds_total);

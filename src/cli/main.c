@@ -6,6 +6,14 @@
 
 /* Sorted by name; `ctxprof --help` prints it in this order. */
 const cli_command cli_commands[] = {
+    {"corridors", cmd_corridors, "Routes between schools as corridors, with incidents per km",
+     "PROFILE.gpkg --profile PROFILE.ini [-o OUT.gpkg]",
+     "Builds a routing network from the profile's bus segments and [contexts] roads, pairs\n"
+     "each school with its k nearest schools by network distance (or reads [corridors]\n"
+     "pairs), and writes corridor_routes (shortest paths) and corridors (buffers) with\n"
+     "the incidents of PROFILE.gpkg counted by category, per km and in school-travel\n"
+     "windows, ranked. The output is written to a temporary file and renamed into place.",
+     cmd_corridors_options},
     {"evaluate", cmd_evaluate, "Score hotspots of one period on a later one (PAI, RRI)",
      "--train FILES --test FILES [--coverage 1,2,5,10] [--radius R|auto-pai --validate FILES]",
      "Builds the density surface of the training points, takes the densest cells\n"
@@ -44,6 +52,14 @@ const cli_command cli_commands[] = {
      "--qgis-compat reproduces QGIS 3.22's Heatmap (Kernel Density Estimation) cell for\n"
      "cell. Without --radius the bandwidth is 0.9*min(SD, sqrt(1/ln 2)*Dm)*n^-0.2.",
      cmd_kde_options},
+    {"people", cmd_people, "Overlap across the silos, peer groups and the contexts they share",
+     "PROFILE.ini [-o OUT.gpkg]",
+     "Loads and places the profile's incidents, links id-only people to names through the\n"
+     "crosswalk sources, and writes overlap (people per category, pairwise, UpSet),\n"
+     "possible_matches, peer_groups, peer_group_members and peer_group_contexts with the\n"
+     "incidents. Peer groups: association records as a graph (igraph), components and\n"
+     "Louvain communities, degree and betweenness. Only pids are written.",
+     cmd_people_options},
     {"run", cmd_run, "Run every stage of a profile into one GeoPackage", "PROFILE.ini [-o OUT.gpkg]",
      "Loads every source of the profile, normalises and pseudonymises it, places each\n"
      "incident, and writes incidents, rejects and run_metadata into one GeoPackage.\n"

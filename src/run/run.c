@@ -7,7 +7,9 @@
 
 #include <sodium.h>
 
+#include "corridors/corridors.h"
 #include "hotspots/stage.h"
+#include "people/people.h"
 #include "snap/contexts.h"
 #include "snap/snap.h"
 #include "write/layers.h"
@@ -153,8 +155,12 @@ int ctxprof_run(ctxprof_ctx *ctx, ctxprof_run_summary *sum, const ctxprof_profil
     ctxprof_contexts *contexts = NULL;
     ctxprof_snap_result snap = {0};
     ctxprof_snap_options so = CTXPROF_SNAP_OPTIONS_INIT;
+    ctxprof_corridors_result corr = {0};
+    ctxprof_corridors_options co = CTXPROF_CORRIDORS_OPTIONS_INIT;
     const ctxprof_extra_column *extra = NULL;
     size_t n_extra = 0;
+    ctxprof_people_result people = {0};
+    ctxprof_people_options po = CTXPROF_PEOPLE_OPTIONS_INIT;
     memset(sum, 0, sizeof *sum);
     sum->n_sources = ctxprof_profile_n_sources(p);
     if (!(sum->counts = ctxprof_calloc(ctx, sum->n_sources ? sum->n_sources : 1,
@@ -198,8 +204,17 @@ int ctxprof_run(ctxprof_ctx *ctx, ctxprof_run_summary *sum, const ctxprof_profil
     double t1 = now_s();
     sum->seconds_load = t1 - t0;
 
+    /* People: id-only pids linked to their person through the crosswalk
+     * (before snap, so that n_people counts people, not ids), and the
+     * overlap across the silos. */
+    ctxprof_people_options_from_profile(&po, p);
+    if ((rc = ctxprof_people_link(ctx, &people, p, ctxprof_loader_pseudonym(ld), &inc)) ||
+        (rc = ctxprof_people_overlap(ctx, &people, &inc)))
+        goto done;
+
     /* Snap: each incident's contexts, and each context's profile. The extra
-     * columns point into contexts and snap: both live until written. */
+     * columns point into contexts and snap: both live until written. Then
+     * the peer groups, which use the links. */
     ctxprof_snap_options_from_profile(&so, p);
     ctxprof_progress_push(ctx, 0.7, 0.8);
     rc = ctxprof_contexts_load(ctx, &contexts, p);
@@ -207,16 +222,32 @@ int ctxprof_run(ctxprof_ctx *ctx, ctxprof_run_summary *sum, const ctxprof_profil
         rc = ctxprof_snap_run(ctx, &snap, contexts, &inc, &so);
     if (!rc)
         rc = ctxprof_snap_columns(ctx, &snap, contexts, &extra, &n_extra);
+    if (!rc)
+        rc = ctxprof_people_groups(ctx, &people, &inc, &snap, &po);
     ctxprof_progress_pop(ctx);
     if (rc)
         goto done;
     double t2 = now_s();
     sum->seconds_snap = t2 - t1;
 
-    ctxprof_progress_push(ctx, 0.8, 1.0);
+    /* Corridors: routes between schools over the network, with the
+     * incidents along them. */
+    if ((rc = ctxprof_corridors_options_from_profile(ctx, &co, p)))
+        goto done;
+    ctxprof_progress_push(ctx, 0.8, 0.85);
+    rc = ctxprof_corridors_run(ctx, &corr, p, contexts, &inc, &co);
+    ctxprof_progress_pop(ctx);
+    if (rc)
+        goto done;
+
+    ctxprof_progress_push(ctx, 0.85, 1.0);
     rc = ctxprof_write_incidents(ctx, out, p, &inc, extra, n_extra);
     if (!rc)
         rc = ctxprof_snap_write_layers(ctx, out, contexts, &snap, &so);
+    if (!rc)
+        rc = ctxprof_corridors_write(ctx, out, &corr, &co);
+    if (!rc)
+        rc = ctxprof_people_write(ctx, out, &people, contexts);
     if (!rc)
         rc = ctxprof_hotspots_stage(ctx, out, p, inc.x, inc.y, inc.n);
     if (!rc)
@@ -231,9 +262,12 @@ int ctxprof_run(ctxprof_ctx *ctx, ctxprof_run_summary *sum, const ctxprof_profil
         (rc = ctxprof_output_finish(ctx, out)))
         goto done;
     sum->seconds_total = now_s() - t0;
+    snprintf(sum->overlap, sizeof sum->overlap, "%s", people.summary ? people.summary : "");
     rc = ctxprof_progress(ctx, 1.0, "done");
 done:
     ctxprof_output_close(ctx, out);
+    ctxprof_corridors_result_free(ctx, &corr);
+    ctxprof_people_result_free(ctx, &people);
     ctxprof_snap_result_free(ctx, &snap);
     ctxprof_contexts_free(ctx, contexts);
     ctxprof_loader_free(ctx, ld);

@@ -12,6 +12,7 @@ typedef struct {
     ctxprof_source_counts total;
     int demo_key;
     double seconds_load, seconds_snap, seconds_write, seconds_total;
+    char overlap[1024]; /* the overlap in plain words, for the summary */
 } ctxprof_run_summary;
 
 /* Runs profile p into output (the profile's own output when NULL).

@@ -726,6 +726,169 @@ def check_snap_metadata_once(case, out, env):
     print(f"snap metadata: {len(snap)} snap.* keys, each once")
 
 
+def check_corridors_truth(case, out, env):
+    """Corridors on the sample: the planted corridor (truth.json `corridor`)
+    ranks first, its network part is the planted route (length and every
+    vertex), routes and polygons pair up, and the earlier layers are kept."""
+    truth = json.load(open(os.path.join(env["sample"], "truth", "truth.json"), encoding="utf-8"))
+    t = truth["corridor"]
+    ds = open_gpkg(out)
+    routes, polys = ds.GetLayerByName("corridor_routes"), ds.GetLayerByName("corridors")
+    if routes is None or polys is None:
+        fail("no corridor_routes or corridors layer")
+    if routes.GetFeatureCount() != polys.GetFeatureCount() or routes.GetFeatureCount() == 0:
+        fail(f"{routes.GetFeatureCount()} routes but {polys.GetFeatureCount()} corridors")
+    want = {t["school_a"]["school_id"], t["school_b"]["school_id"]}
+    for lyr in (routes, polys):
+        firsts = [f for f in lyr if f.GetField("rank") == 1]
+        if len(firsts) != 1 or {firsts[0].GetField("school_a"), firsts[0].GetField("school_b")} != want:
+            fail(f"{lyr.GetName()}: rank 1 is " + ", ".join(
+                f"{f.GetField('school_a')}-{f.GetField('school_b')}" for f in firsts) + f", expected {want}")
+        f = firsts[0]
+        if abs(f.GetField("network_m") - t["route_length_m"]) > 0.5:
+            fail(f"planted corridor network_m {f.GetField('network_m')}, truth {t['route_length_m']}")
+        total = f.GetField("network_m") + f.GetField("connector_a_m") + f.GetField("connector_b_m")
+        if abs(f.GetField("length_m") - total) > 0.15:
+            fail(f"length_m {f.GetField('length_m')} is not network + connectors ({total:.1f})")
+        if f.GetField("n_school_travel") < t["n_planted_weekday_school_travel"] * 0.9:
+            fail(f"planted corridor n_school_travel {f.GetField('n_school_travel')}, "
+                 f"{t['n_planted_weekday_school_travel']} planted")
+        if lyr is routes:
+            g = f.GetGeometryRef()
+            tr = ogr.CreateGeometryFromWkt(t["route_wkt"])
+            for i in range(tr.GetPointCount()):
+                p = ogr.Geometry(ogr.wkbPoint)
+                p.AddPoint_2D(tr.GetX(i), tr.GetY(i))
+                if p.Distance(g) > 0.5:
+                    fail(f"planted route vertex {i} is {p.Distance(g):.1f} m from the route")
+        lyr.ResetReading()
+    for name in ("incidents", "schools", "bus_segments"):
+        if ds.GetLayerByName(name) is None:
+            fail(f"layer {name} was not kept")
+    meta = run_metadata(ds)
+    for k in ("corridors.corridors", "corridors.network_nodes", "time.corridors_s"):
+        if k not in meta:
+            fail(f"run_metadata lacks {k}")
+
+
+def people_truth_maps(out, env):
+    """pid -> true person (P-index) through the incidents layer, and the truth."""
+    truth = {}
+    with open(os.path.join(env["sample"], "truth", "incidents_truth.csv"), newline="",
+              encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            truth[(r["source_name"], int(r["source_row"]))] = r
+    ds = open_gpkg(out)
+    pid_person = {}
+    for f in ds.GetLayerByName("incidents"):
+        if f["pid"]:
+            pid_person.setdefault(f["pid"], set()).add(truth[(f["source"], f["source_row"])]["persons"])
+    tj = json.load(open(os.path.join(env["sample"], "truth", "truth.json"), encoding="utf-8"))
+    return ds, pid_person, tj
+
+
+def check_people_overlap_truth(case, out, env):
+    """The overlap table agrees with the JSON summary, no pid holds two true
+    people, and the planted overlap (truth.json) is recovered exactly once
+    the reported possible matches are taken as the same person: every
+    difference between the raw table and the truth is a reported pair."""
+    ds, pid_person, tj = people_truth_maps(out, env)
+    t = tj["overlap"]
+    merged = [k for k, v in pid_person.items() if len(v) > 1]
+    if merged:
+        fail(f"{len(merged)} pids hold more than one true person")
+    table = {}
+    for f in ds.GetLayerByName("overlap"):
+        table[(f["type"], f["combination"])] = f["n_people"]
+    meta = run_metadata(ds)
+    if table[("total", "any")] != int(meta["people.distinct_people"]):
+        fail("overlap table and run_metadata disagree")
+    if sum(v for (kind, _), v in table.items() if kind == "exclusive") != table[("total", "any")]:
+        fail("the exclusive combinations do not add up to the distinct people")
+    # Recompute from incidents, merging reported possible matches (union-find).
+    parent = {}
+
+    def find(x):
+        while parent.get(x, x) != x:
+            x = parent[x]
+        return x
+    n_matches = 0
+    for f in ds.GetLayerByName("possible_matches"):
+        parent[find(f["pid_a"])] = find(f["pid_b"])
+        n_matches += 1
+    silos = ["cse", "syv", "hsb", "tra", "online"]
+    raw, linked = {}, {}
+    for f in ds.GetLayerByName("incidents"):
+        if not f["pid"]:
+            continue
+        cats = set((f["categories"] or "").split("+")) & set(silos)
+        raw.setdefault(f["pid"], set()).update(cats)
+        linked.setdefault(find(f["pid"]), set()).update(cats)
+    # The raw table is the raw recomputation.
+    for c in silos:
+        n = sum(1 for v in raw.values() if c in v)
+        if table[("category", c)] != n:
+            fail(f"category {c}: table {table[('category', c)]}, incidents give {n}")
+    got = {"people_with_any": sum(1 for v in linked.values() if v),
+           "by_category": {c: sum(1 for v in linked.values() if c in v) for c in silos},
+           "pairwise": {}, "upset_exclusive": {}}
+    for i, a in enumerate(silos):
+        for b in silos[i + 1:]:
+            got["pairwise"][f"{a}+{b}"] = sum(1 for v in linked.values() if a in v and b in v)
+    for v in linked.values():
+        if v:
+            k = "+".join(c for c in silos if c in v)
+            got["upset_exclusive"][k] = got["upset_exclusive"].get(k, 0) + 1
+    for key in ("people_with_any", "by_category", "pairwise", "upset_exclusive"):
+        if got[key] != t[key]:
+            fail(f"overlap {key} after possible matches: {got[key]}, truth {t[key]}")
+    diff = abs(table[("total", "any")] - t["people_with_any"])
+    if diff > n_matches:
+        fail(f"raw overlap differs from the truth by {diff} people, more than the {n_matches} "
+             "possible matches reported")
+    print(f"overlap: raw {table[('total', 'any')]} people (truth {t['people_with_any']}); "
+          f"exact after {n_matches} reported possible matches")
+
+
+def check_people_groups_truth(case, out, env):
+    """Every planted peer group (truth.json peer_groups) is recovered: all its
+    members are in one group, alone, with the planted categories; members
+    carry no identity columns."""
+    ds, pid_person, tj = people_truth_maps(out, env)
+    person_group = {}
+    lyr = ds.GetLayerByName("peer_group_members")
+    defn = lyr.GetLayerDefn()
+    cols = {defn.GetFieldDefn(j).GetName() for j in range(defn.GetFieldCount())}
+    if cols != {"pid", "group_id", "degree", "betweenness"}:
+        fail(f"peer_group_members columns {sorted(cols)}")
+    for f in lyr:
+        for p in pid_person.get(f["pid"], {"?" + f["pid"]}):
+            person_group[p] = f["group_id"]
+    groups = {f["group_id"]: f for f in ds.GetLayerByName("peer_groups")}
+    planted = tj["peer_groups"]
+    for g in planted:
+        ids = {person_group.get(m) for m in g["members"]}
+        if len(ids) != 1 or None in ids:
+            fail(f"planted group {g['group_id']} is spread over groups {ids}")
+        gid = ids.pop()
+        if groups[gid]["n_members"] != g["n_members"]:
+            fail(f"planted group {g['group_id']} ({g['n_members']}) is group {gid} with "
+                 f"{groups[gid]['n_members']} members")
+        if set(groups[gid]["categories"].split("+")) != set(g["categories"]):
+            fail(f"group {gid} categories {groups[gid]['categories']}, planted {g['categories']}")
+        if groups[gid].GetGeometryRef() is None or groups[gid]["n_schools"] < 1:
+            fail(f"group {gid} has no centroid or no school")
+    if len(groups) != len(planted):
+        fail(f"{len(groups)} peer groups, {len(planted)} planted")
+    lines = ds.GetLayerByName("peer_group_contexts")
+    if lines is None or lines.GetFeatureCount() == 0:
+        fail("no peer_group_contexts")
+    for f in lines:
+        if f["group_id"] not in groups or f.GetGeometryRef().GetPointCount() != 2:
+            fail("a peer_group_contexts line does not join a group to a context")
+    print(f"peer groups: all {len(planted)} planted groups recovered exactly")
+
+
 CHECKS = {
     "truth_geocoding": check_truth_geocoding,
     "truth_load_rejects": check_truth_load_rejects,
@@ -746,6 +909,9 @@ CHECKS = {
     "snap_metadata_once": check_snap_metadata_once,
     "raster": check_raster,
     "hotspots_truth": check_hotspots_truth,
+    "corridors_truth": check_corridors_truth,
+    "people_overlap_truth": check_people_overlap_truth,
+    "people_groups_truth": check_people_groups_truth,
 }
 
 

@@ -1,0 +1,790 @@
+/* Corridors: school pairs, shortest routes, buffers and incident counts. */
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <gdal.h>
+#include <ogr_api.h>
+
+#include "corridors/corridors_internal.h"
+#include "load/date.h"
+#include "snap/contexts_internal.h"
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static int parse_hhmm(const char *s, const char *end, int *min)
+{
+    int h, m, n = 0;
+    char buf[16];
+    size_t len = (size_t)(end - s);
+    while (len && isspace((unsigned char)*s))
+        s++, len--;
+    while (len && isspace((unsigned char)s[len - 1]))
+        len--;
+    if (len == 0 || len >= sizeof buf)
+        return -1;
+    memcpy(buf, s, len);
+    buf[len] = 0;
+    if (sscanf(buf, "%d:%d%n", &h, &m, &n) != 2 || (size_t)n != len || h < 0 || h > 24 ||
+        m < 0 || m > 59 || (h == 24 && m))
+        return -1;
+    *min = h * 60 + m;
+    return 0;
+}
+
+int ctxprof_corridors_parse_windows(ctxprof_ctx *ctx, ctxprof_corridors_options *o,
+                                    const char *list)
+{
+    o->n_windows = 0;
+    const char *p = list ? list : "";
+    while (*p) {
+        const char *comma = strchr(p, ','), *end = comma ? comma : p + strlen(p);
+        const char *dash = memchr(p, '-', (size_t)(end - p));
+        int a, b;
+        if (!dash || parse_hhmm(p, dash, &a) || parse_hhmm(dash + 1, end, &b) || b < a)
+            return ctxprof_error(ctx, CTXPROF_E_CONFIG,
+                                 "[corridors] school_travel: '%.*s' is not a window HH:MM-HH:MM",
+                                 (int)(end - p), p);
+        if (o->n_windows == CTXPROF_CORRIDORS_MAX_WINDOWS)
+            return ctxprof_error(ctx, CTXPROF_E_CONFIG,
+                                 "[corridors] school_travel: more than %d windows",
+                                 CTXPROF_CORRIDORS_MAX_WINDOWS);
+        o->window_start[o->n_windows] = a;
+        o->window_end[o->n_windows++] = b;
+        p = comma ? comma + 1 : end;
+    }
+    return 0;
+}
+
+int ctxprof_corridors_is_school_travel(const ctxprof_corridors_options *o,
+                                       const ctxprof_datetime *d)
+{
+    if (d->precision != CTXPROF_PREC_MINUTE || ctxprof_weekday(d->year, d->month, d->day) > 4)
+        return 0;
+    int m = d->hour * 60 + d->minute;
+    for (int i = 0; i < o->n_windows; i++)
+        if (m >= o->window_start[i] && m <= o->window_end[i])
+            return 1;
+    return 0;
+}
+
+int ctxprof_corridors_options_from_profile(ctxprof_ctx *ctx, ctxprof_corridors_options *o,
+                                           const ctxprof_profile *p)
+{
+    double k = ctxprof_profile_num(p, "corridors", "k");
+    o->k = isfinite(k) && k >= 0 ? (int)k : 3;
+    o->max_dist_m = ctxprof_profile_num(p, "corridors", "max_dist_m");
+    o->corridor_width_m = ctxprof_profile_num(p, "corridors", "corridor_width_m");
+    o->snap_tolerance_m = ctxprof_profile_num(p, "corridors", "snap_tolerance_m");
+    o->phases = ctxprof_profile_str(p, "corridors", "phases");
+    o->pairs = ctxprof_profile_str(p, "corridors", "pairs");
+    if (!isfinite(o->max_dist_m) || o->max_dist_m <= 0 || !isfinite(o->corridor_width_m) ||
+        o->corridor_width_m <= 0 || !isfinite(o->snap_tolerance_m) || o->snap_tolerance_m < 0)
+        return ctxprof_error(ctx, CTXPROF_E_CONFIG,
+                             "[corridors]: max_dist_m and corridor_width_m must be more than 0 "
+                             "and snap_tolerance_m 0 or more");
+    const char *rb = ctxprof_profile_str(p, "corridors", "rank_by");
+    if (!rb || strcmp(rb, "n_school_travel") == 0)
+        o->rank_by = CTXPROF_RANK_SCHOOL_TRAVEL;
+    else if (strcmp(rb, "n_incidents") == 0)
+        o->rank_by = CTXPROF_RANK_INCIDENTS;
+    else if (strcmp(rb, "per_km") == 0)
+        o->rank_by = CTXPROF_RANK_PER_KM;
+    else
+        return ctxprof_error(ctx, CTXPROF_E_CONFIG,
+                             "[corridors] rank_by: '%s' is not n_school_travel, n_incidents or "
+                             "per_km",
+                             rb);
+    const char *net = ctxprof_profile_str(p, "corridors", "network");
+    const char *roads = ctxprof_profile_str(p, "contexts", "roads");
+    o->use_roads = roads != NULL;
+    o->use_bus = roads == NULL;
+    if (net && *net) {
+        o->use_bus = o->use_roads = 0;
+        const char *s = net;
+        while (*s) {
+            while (*s == ' ' || *s == ',')
+                s++;
+            size_t len = strcspn(s, ", ");
+            if (!len)
+                break;
+            if (len == 5 && strncmp(s, "roads", 5) == 0)
+                o->use_roads = 1;
+            else if (len == 12 && strncmp(s, "bus_segments", 12) == 0)
+                o->use_bus = 1;
+            else
+                return ctxprof_error(ctx, CTXPROF_E_CONFIG,
+                                     "[corridors] network: '%.*s' is neither roads nor "
+                                     "bus_segments",
+                                     (int)len, s);
+            s += len;
+        }
+    }
+    return ctxprof_corridors_parse_windows(ctx, o, ctxprof_profile_str(p, "corridors",
+                                                                       "school_travel"));
+}
+
+void ctxprof_corridors_lines_free(ctxprof_ctx *ctx, GEOSGeometry **lines, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (lines[i])
+            GEOSGeom_destroy_r(ctxprof_geos(ctx), lines[i]);
+    ctxprof_free(ctx, lines);
+}
+
+int ctxprof_corridors_read_lines(ctxprof_ctx *ctx, GEOSGeometry ***lines_out, size_t *n_out,
+                                 const char *uri, const char *crs)
+{
+    int rc = 0;
+    char *path = NULL, *lname = NULL;
+    GDALDatasetH ds = NULL;
+    OGRSpatialReferenceH target = NULL, src = NULL;
+    OGRCoordinateTransformationH ct = NULL;
+    GEOSGeometry **lines = NULL;
+    size_t n = 0, cap = 0;
+    long skipped = 0;
+    *lines_out = NULL;
+    *n_out = 0;
+    if ((rc = ctxprof_split_uri(ctx, uri, &path, &lname)))
+        return rc;
+    if (!(ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL))) {
+        rc = ctxprof_error_at(ctx, CTXPROF_E_IO, path, 0, NULL, "cannot open the road lines");
+        ctxprof_error_append_lib(ctx);
+        goto done;
+    }
+    OGRLayerH l = lname ? GDALDatasetGetLayerByName(ds, lname) : GDALDatasetGetLayer(ds, 0);
+    if (!l) {
+        rc = ctxprof_error_at(ctx, CTXPROF_E_INPUT, path, 0, NULL, "no layer '%s'",
+                              lname ? lname : "(first)");
+        goto done;
+    }
+    if (!(target = ctxprof_snap_srs(crs))) {
+        rc = ctxprof_error(ctx, CTXPROF_E_CRS, "the profile CRS '%s' is unknown", crs);
+        goto done;
+    }
+    OGRSpatialReferenceH ls = OGR_L_GetSpatialRef(l);
+    if (ls) {
+        src = OSRClone(ls);
+        OSRSetAxisMappingStrategy(src, OAMS_TRADITIONAL_GIS_ORDER);
+        if (!OSRIsSame(src, target) && !(ct = OCTNewCoordinateTransformation(src, target))) {
+            rc = ctxprof_error_at(ctx, CTXPROF_E_CRS, path, 0, NULL,
+                                  "cannot transform the road lines to %s", crs);
+            goto done;
+        }
+    }
+    OGRFeatureH f;
+    OGR_L_ResetReading(l);
+    while ((f = OGR_L_GetNextFeature(l))) {
+        OGRGeometryH g = OGR_F_GetGeometryRef(f);
+        OGRwkbGeometryType t = g ? wkbFlatten(OGR_G_GetGeometryType(g)) : wkbUnknown;
+        GEOSGeometry *gg = NULL;
+        if (g && !OGR_G_IsEmpty(g) && (t == wkbLineString || t == wkbMultiLineString)) {
+            OGRGeometryH c = OGR_G_Clone(g);
+            OGR_G_FlattenTo2D(c);
+            if (!ct || OGR_G_Transform(c, ct) == OGRERR_NONE)
+                gg = ctxprof_snap_geos_from_ogr(ctx, c);
+            OGR_G_DestroyGeometry(c);
+        }
+        if (!gg) {
+            skipped++;
+            OGR_F_Destroy(f);
+            continue;
+        }
+        OGR_F_Destroy(f);
+        if ((rc = ctxprof_grow(ctx, (void **)&lines, &cap, n + 1, sizeof *lines))) {
+            GEOSGeom_destroy_r(ctxprof_geos(ctx), gg);
+            goto done;
+        }
+        lines[n++] = gg;
+    }
+    if (skipped)
+        ctxprof_log(ctx, CTXPROF_LOG_WARN, "%s: %ld road features are not lines and are not used",
+                    uri, skipped);
+    *lines_out = lines;
+    *n_out = n;
+    lines = NULL;
+done:
+    if (lines)
+        ctxprof_corridors_lines_free(ctx, lines, n);
+    if (ct)
+        OCTDestroyCoordinateTransformation(ct);
+    if (src)
+        OSRDestroySpatialReference(src);
+    if (target)
+        OSRDestroySpatialReference(target);
+    if (ds)
+        GDALClose(ds);
+    ctxprof_free(ctx, path);
+    ctxprof_free(ctx, lname);
+    return rc;
+}
+
+void ctxprof_corridors_result_free(ctxprof_ctx *ctx, ctxprof_corridors_result *r)
+{
+    GEOSContextHandle_t gh = ctxprof_geos(ctx);
+    for (size_t i = 0; i < r->n; i++) {
+        if (r->id_a) {
+            ctxprof_free(ctx, r->id_a[i]);
+            ctxprof_free(ctx, r->id_b[i]);
+            ctxprof_free(ctx, r->name_a[i]);
+            ctxprof_free(ctx, r->name_b[i]);
+        }
+        if (r->route && r->route[i])
+            GEOSGeom_destroy_r(gh, r->route[i]);
+        if (r->polygon && r->polygon[i])
+            GEOSGeom_destroy_r(gh, r->polygon[i]);
+    }
+    void *arrays[] = {r->id_a, r->id_b, r->name_a, r->name_b, r->length_m, r->network_m,
+                      r->connector_a_m, r->connector_b_m, r->route, r->polygon, r->n_incidents,
+                      r->n_cat, r->n_school_travel, r->per_km, r->rank, r->rank_per_km};
+    for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++)
+        ctxprof_free(ctx, arrays[i]);
+    memset(r, 0, sizeof *r);
+}
+
+/* The schools taking part: phase in the list (or every school). */
+static int phase_listed(const char *phases, const char *phase)
+{
+    if (!phases || !*phases || strcasecmp(phases, "all") == 0)
+        return 1;
+    if (!phase)
+        return 0;
+    size_t pl = strlen(phase);
+    const char *s = phases;
+    while (*s) {
+        while (*s == ' ' || *s == ',')
+            s++;
+        size_t len = strcspn(s, ",");
+        size_t l2 = len;
+        while (l2 && s[l2 - 1] == ' ')
+            l2--;
+        if (l2 && l2 == pl && strncasecmp(s, phase, pl) == 0)
+            return 1;
+        s += len;
+    }
+    return 0;
+}
+
+typedef struct {
+    long a, b; /* school indices, a < b */
+} pair;
+
+static int cmp_pair(const void *x, const void *y)
+{
+    const pair *p = x, *q = y;
+    if (p->a != q->a)
+        return p->a < q->a ? -1 : 1;
+    return p->b < q->b ? -1 : p->b > q->b;
+}
+
+static int add_pair(ctxprof_ctx *ctx, pair **pairs, size_t *n, size_t *cap, long a, long b)
+{
+    int rc = ctxprof_grow(ctx, (void **)pairs, cap, *n + 1, sizeof **pairs);
+    if (rc)
+        return rc;
+    (*pairs)[(*n)++] = (pair){a < b ? a : b, a < b ? b : a};
+    return 0;
+}
+
+/* Pairs from a CSV: the columns school_a and school_b, or else the first two. */
+static int read_pairs_csv(ctxprof_ctx *ctx, const char *csv, const ctxprof_context_layer *schools,
+                          pair **pairs, size_t *n, size_t *cap)
+{
+    int rc = 0;
+    const char *const oo[] = {"AUTODETECT_TYPE=NO", NULL};
+    const char *const drv[] = {"CSV", NULL};
+    GDALDatasetH ds = GDALOpenEx(csv, GDAL_OF_VECTOR | GDAL_OF_READONLY, drv, oo, NULL);
+    if (!ds) {
+        rc = ctxprof_error_at(ctx, CTXPROF_E_IO, csv, 0, NULL, "cannot read the school pairs");
+        ctxprof_error_append_lib(ctx);
+        return rc;
+    }
+    OGRLayerH l = GDALDatasetGetLayer(ds, 0);
+    OGRFeatureDefnH d = OGR_L_GetLayerDefn(l);
+    int fa = OGR_FD_GetFieldIndex(d, "school_a"), fb = OGR_FD_GetFieldIndex(d, "school_b");
+    if (fa < 0 || fb < 0) {
+        if (OGR_FD_GetFieldCount(d) < 2) {
+            GDALClose(ds);
+            return ctxprof_error_at(ctx, CTXPROF_E_INPUT, csv, 0, NULL,
+                                    "needs two columns of school ids (school_a, school_b)");
+        }
+        fa = 0;
+        fb = 1;
+    }
+    OGRFeatureH f;
+    long row = 1;
+    while (!rc && (f = OGR_L_GetNextFeature(l))) {
+        row++;
+        const char *sa = OGR_F_GetFieldAsString(f, fa), *sb = OGR_F_GetFieldAsString(f, fb);
+        long a = ctxprof_context_find(schools, sa), b = ctxprof_context_find(schools, sb);
+        if (a < 0 || b < 0)
+            rc = ctxprof_error_at(ctx, CTXPROF_E_INPUT, csv, row, a < 0 ? "school_a" : "school_b",
+                                  "no school with id '%s'", a < 0 ? sa : sb);
+        else if (a == b)
+            ctxprof_log(ctx, CTXPROF_LOG_WARN, "%s row %ld: a school paired with itself; skipped",
+                        csv, row);
+        else
+            rc = add_pair(ctx, pairs, n, cap, a, b);
+        OGR_F_Destroy(f);
+    }
+    GDALClose(ds);
+    return rc;
+}
+
+typedef struct {
+    size_t *hits;
+    size_t n, cap;
+    ctxprof_ctx *ctx;
+    int failed;
+} hit_list;
+
+static void collect_hit(void *item, void *payload)
+{
+    hit_list *h = payload;
+    if (ctxprof_grow(h->ctx, (void **)&h->hits, &h->cap, h->n + 1, sizeof *h->hits)) {
+        h->failed = 1;
+        return;
+    }
+    h->hits[h->n++] = (size_t)(uintptr_t)item - 1;
+}
+
+/* Counts every incident in each corridor polygon that covers it. */
+static int count_incidents(ctxprof_ctx *ctx, ctxprof_corridors_result *r,
+                           const ctxprof_incidents *inc, const ctxprof_corridors_options *o)
+{
+    GEOSContextHandle_t gh = ctxprof_geos(ctx);
+    int rc = 0;
+    GEOSSTRtree *tree = GEOSSTRtree_create_r(gh, 10);
+    const GEOSPreparedGeometry **prep = ctxprof_calloc(ctx, r->n ? r->n : 1, sizeof *prep);
+    hit_list h = {NULL, 0, 0, ctx, 0};
+    if (!tree || !prep) {
+        rc = tree ? CTXPROF_E_NOMEM : ctxprof_error(ctx, CTXPROF_E_GEOM, "corridors: no STRtree");
+        goto done;
+    }
+    for (size_t i = 0; i < r->n; i++) {
+        if (!(prep[i] = GEOSPrepare_r(gh, r->polygon[i]))) {
+            rc = ctxprof_error(ctx, CTXPROF_E_GEOM, "corridors: cannot prepare corridor %zu", i + 1);
+            goto done;
+        }
+        GEOSSTRtree_insert_r(gh, tree, r->polygon[i], (void *)(uintptr_t)(i + 1));
+    }
+    for (size_t j = 0; inc && j < inc->n && r->n; j++) {
+        if (!isfinite(inc->x[j]) || !isfinite(inc->y[j]))
+            continue;
+        GEOSGeometry *pt = GEOSGeom_createPointFromXY_r(gh, inc->x[j], inc->y[j]);
+        if (!pt) {
+            rc = ctxprof_error(ctx, CTXPROF_E_GEOM, "corridors: cannot make a point");
+            goto done;
+        }
+        h.n = 0;
+        GEOSSTRtree_query_r(gh, tree, pt, collect_hit, &h);
+        int school = -1, counted = 0;
+        for (size_t k = 0; k < h.n; k++) {
+            size_t c = h.hits[k];
+            if (GEOSPreparedIntersects_r(gh, prep[c], pt) != 1)
+                continue;
+            counted = 1;
+            r->n_incidents[c]++;
+            for (int b = 0; b < CTXPROF_N_CATEGORIES; b++)
+                if (inc->cats[j] & (1u << b))
+                    r->n_cat[c * CTXPROF_N_CATEGORIES + (size_t)b]++;
+            if (school < 0)
+                school = inc->when ? ctxprof_corridors_is_school_travel(o, &inc->when[j]) : 0;
+            r->n_school_travel[c] += school;
+        }
+        r->n_counted += counted;
+        GEOSGeom_destroy_r(gh, pt);
+        if (h.failed) {
+            rc = CTXPROF_E_NOMEM;
+            goto done;
+        }
+        if ((j & 16383) == 16383 && (rc = ctxprof_progress(ctx, 0.8 + 0.2 * (double)j / (double)inc->n,
+                                                           "counting incidents in corridors")))
+            goto done;
+    }
+done:
+    for (size_t i = 0; prep && i < r->n; i++)
+        if (prep[i])
+            GEOSPreparedGeom_destroy_r(gh, prep[i]);
+    ctxprof_free(ctx, prep);
+    if (tree)
+        GEOSSTRtree_destroy_r(gh, tree);
+    ctxprof_free(ctx, h.hits);
+    return rc;
+}
+
+/* Ranks, 1 = largest; ties share the best rank. */
+static void rank_desc(const double *v, int64_t *rank, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        int64_t above = 0;
+        for (size_t j = 0; j < n; j++)
+            above += v[j] > v[i];
+        rank[i] = above + 1;
+    }
+}
+
+/* The route of one pair: connector a, network path, connector b. */
+static GEOSGeometry *route_line(GEOSContextHandle_t gh, double ax, double ay, double bx,
+                                double by, const double *nx, const double *ny,
+                                const igraph_vector_int_t *path)
+{
+    igraph_integer_t nv = path ? igraph_vector_int_size(path) : 0;
+    unsigned n = (unsigned)nv + 2, k = 0;
+    GEOSCoordSequence *cs = GEOSCoordSeq_create_r(gh, n, 2);
+    if (!cs)
+        return NULL;
+    GEOSCoordSeq_setXY_r(gh, cs, k++, ax, ay);
+    for (igraph_integer_t i = 0; i < nv; i++)
+        GEOSCoordSeq_setXY_r(gh, cs, k++, nx[VECTOR(*path)[i]], ny[VECTOR(*path)[i]]);
+    GEOSCoordSeq_setXY_r(gh, cs, k++, bx, by);
+    return GEOSGeom_createLineString_r(gh, cs);
+}
+
+int ctxprof_corridors_compute(ctxprof_ctx *ctx, ctxprof_corridors_result *r,
+                              GEOSGeometry *const *lines, size_t n_lines,
+                              const ctxprof_context_layer *schools, const ctxprof_incidents *inc,
+                              const ctxprof_corridors_options *o)
+{
+    GEOSContextHandle_t gh = ctxprof_geos(ctx);
+    int rc = 0;
+    ctxprof_network *net = NULL;
+    long *node = NULL, *sel = NULL, *tcol = NULL;
+    double *conn = NULL, *sx = NULL, *sy = NULL;
+    pair *pairs = NULL;
+    size_t n_pairs = 0, cap_pairs = 0, n_sel = 0;
+    igraph_matrix_t dm;
+    igraph_vector_int_list_t paths, epaths;
+    igraph_vector_int_t targets;
+    int have_dm = 0, have_paths = 0, have_targets = 0;
+    memset(r, 0, sizeof *r);
+    igraph_set_error_handler(igraph_error_handler_ignore);
+    igraph_set_warning_handler(igraph_warning_handler_ignore); /* unreachable pairs are warned about here */
+    double t0 = now_s();
+    if (!schools || !schools->present || schools->n == 0) {
+        ctxprof_log(ctx, CTXPROF_LOG_INFO, "corridors: no schools, so no corridors");
+        return 0;
+    }
+    if ((rc = ctxprof_network_build(ctx, &net, lines, n_lines, o->snap_tolerance_m)))
+        goto done;
+    r->n_lines = n_lines;
+    r->n_nodes = ctxprof_network_n_nodes(net);
+    r->n_edges = ctxprof_network_n_edges(net);
+    double t1 = now_s();
+    r->seconds_network = t1 - t0;
+    if ((rc = ctxprof_progress(ctx, 0.3, "corridor network built")))
+        goto done;
+
+    size_t ns = schools->n;
+    node = ctxprof_malloc(ctx, ns * sizeof *node);
+    sel = ctxprof_malloc(ctx, ns * sizeof *sel);
+    conn = ctxprof_malloc(ctx, ns * sizeof *conn);
+    sx = ctxprof_malloc(ctx, ns * sizeof *sx);
+    sy = ctxprof_malloc(ctx, ns * sizeof *sy);
+    if (!node || !sel || !conn || !sx || !sy) {
+        rc = CTXPROF_E_NOMEM;
+        goto done;
+    }
+    const char **phase = NULL;
+    for (size_t a = 0; a < schools->n_attrs; a++)
+        if (strcasecmp(schools->attrs[a].name, "phase") == 0)
+            phase = (const char **)schools->attrs[a].value;
+    if (!phase && o->phases && *o->phases && strcasecmp(o->phases, "all") != 0 && !o->pairs)
+        ctxprof_log(ctx, CTXPROF_LOG_WARN,
+                    "corridors: the schools have no phase column; every school is paired");
+    for (size_t i = 0; i < ns; i++) {
+        /* A school's position: its point, or a point on its site polygon. */
+        GEOSGeometry *pt = NULL;
+        const GEOSGeometry *g = schools->geom[i];
+        if (GEOSGeomTypeId_r(gh, g) != GEOS_POINT)
+            g = pt = GEOSPointOnSurface_r(gh, g);
+        if (!g || GEOSGeomGetX_r(gh, g, &sx[i]) != 1 || GEOSGeomGetY_r(gh, g, &sy[i]) != 1) {
+            if (pt)
+                GEOSGeom_destroy_r(gh, pt);
+            rc = ctxprof_error(ctx, CTXPROF_E_GEOM, "corridors: school '%s' has no position",
+                               schools->id[i]);
+            goto done;
+        }
+        if (pt)
+            GEOSGeom_destroy_r(gh, pt);
+        node[i] = ctxprof_network_nearest(net, sx[i], sy[i], &conn[i]);
+        if (!o->pairs && (!phase || phase_listed(o->phases, phase[i])) && node[i] >= 0)
+            sel[n_sel++] = (long)i;
+    }
+    if (r->n_nodes == 0) {
+        ctxprof_log(ctx, CTXPROF_LOG_INFO, "corridors: the network is empty, so no corridors");
+        goto done;
+    }
+    const igraph_vector_t *w;
+    const double *nx, *ny;
+    const igraph_t *g = ctxprof_network_graph(net, &w, &nx, &ny);
+
+    if (o->pairs) {
+        if ((rc = read_pairs_csv(ctx, o->pairs, schools, &pairs, &n_pairs, &cap_pairs)))
+            goto done;
+        char *used = ctxprof_calloc(ctx, ns, 1);
+        if (!used) {
+            rc = CTXPROF_E_NOMEM;
+            goto done;
+        }
+        for (size_t i = 0; i < n_pairs; i++)
+            used[pairs[i].a] = used[pairs[i].b] = 1;
+        for (size_t i = 0; i < ns; i++)
+            n_sel += used[i];
+        ctxprof_free(ctx, used);
+    } else if (n_sel > 1) {
+        /* Network distances between the chosen schools' nodes, one Dijkstra
+         * per school, cut off at max_dist_m. */
+        /* igraph refuses repeated targets: schools sharing a node share a column. */
+        igraph_vector_int_init(&targets, 0);
+        have_targets = 1;
+        long *col = ctxprof_malloc(ctx, n_sel * sizeof *col);
+        if (!col) {
+            rc = CTXPROF_E_NOMEM;
+            goto done;
+        }
+        for (size_t i = 0; i < n_sel; i++) {
+            col[i] = -1;
+            for (size_t j = 0; j < i && col[i] < 0; j++)
+                if (node[sel[j]] == node[sel[i]])
+                    col[i] = col[j];
+            if (col[i] < 0) {
+                col[i] = (long)igraph_vector_int_size(&targets);
+                igraph_vector_int_push_back(&targets, node[sel[i]]);
+            }
+        }
+        igraph_matrix_init(&dm, 0, 0);
+        have_dm = 1;
+        double *cand = ctxprof_malloc(ctx, n_sel * sizeof *cand);
+        long *cidx = ctxprof_malloc(ctx, n_sel * sizeof *cidx);
+        if (!cand || !cidx) {
+            ctxprof_free(ctx, cand);
+            ctxprof_free(ctx, cidx);
+            ctxprof_free(ctx, col);
+            rc = CTXPROF_E_NOMEM;
+            goto done;
+        }
+        /* One call for every source: igraph builds its incidence list once. */
+        if (igraph_distances_dijkstra_cutoff(g, &dm, igraph_vss_vector(&targets),
+                                             igraph_vss_vector(&targets), w, IGRAPH_ALL,
+                                             o->max_dist_m)) {
+            rc = ctxprof_error(ctx, CTXPROF_E_INTERNAL, "corridors: igraph distances failed");
+        }
+        for (size_t i = 0; i < n_sel && !rc; i++) {
+            long si = sel[i];
+            size_t nc = 0;
+            for (size_t j = 0; j < n_sel; j++) {
+                long sj = sel[j];
+                double d = MATRIX(dm, col[i], col[j]);
+                if (sj == si || !isfinite(d))
+                    continue;
+                d += conn[si] + conn[sj];
+                if (d > o->max_dist_m)
+                    continue;
+                /* insertion into the sorted candidates (ties: layer order) */
+                size_t p = nc++;
+                while (p > 0 && cand[p - 1] > d)
+                    cand[p] = cand[p - 1], cidx[p] = cidx[p - 1], p--;
+                cand[p] = d;
+                cidx[p] = sj;
+            }
+            size_t take = o->k > 0 && (size_t)o->k < nc ? (size_t)o->k : nc;
+            for (size_t j = 0; j < take && !rc; j++)
+                rc = add_pair(ctx, &pairs, &n_pairs, &cap_pairs, si, cidx[j]);
+            if (!rc && (i & 15) == 15)
+                rc = ctxprof_progress(ctx, 0.3 + 0.2 * (double)i / (double)n_sel,
+                                      "pairing schools");
+        }
+        ctxprof_free(ctx, cand);
+        ctxprof_free(ctx, cidx);
+        ctxprof_free(ctx, col);
+        if (rc)
+            goto done;
+    }
+    r->n_schools = n_sel;
+    /* Unique pairs, a < b. */
+    if (n_pairs)
+        qsort(pairs, n_pairs, sizeof *pairs, cmp_pair);
+    size_t u = 0;
+    for (size_t i = 0; i < n_pairs; i++)
+        if (u == 0 || cmp_pair(&pairs[u - 1], &pairs[i]))
+            pairs[u++] = pairs[i];
+    n_pairs = u;
+    double t2 = now_s();
+    r->seconds_pairs = t2 - t1;
+
+    size_t m = n_pairs ? n_pairs : 1;
+#define ALLOC(f) (r->f = ctxprof_calloc(ctx, m, sizeof *r->f))
+    if (!ALLOC(id_a) || !ALLOC(id_b) || !ALLOC(name_a) || !ALLOC(name_b) || !ALLOC(length_m) ||
+        !ALLOC(network_m) || !ALLOC(connector_a_m) || !ALLOC(connector_b_m) || !ALLOC(route) ||
+        !ALLOC(polygon) || !ALLOC(n_incidents) || !ALLOC(n_school_travel) || !ALLOC(per_km) ||
+        !ALLOC(rank) || !ALLOC(rank_per_km) ||
+        !(r->n_cat = ctxprof_calloc(ctx, m * CTXPROF_N_CATEGORIES, sizeof *r->n_cat))) {
+        rc = CTXPROF_E_NOMEM;
+        goto done;
+    }
+#undef ALLOC
+    /* Routes: one Dijkstra per first school to all its partners. */
+    if (!(tcol = ctxprof_malloc(ctx, m * sizeof *tcol))) {
+        rc = CTXPROF_E_NOMEM;
+        goto done;
+    }
+    igraph_vector_int_list_init(&paths, 0);
+    igraph_vector_int_list_init(&epaths, 0);
+    have_paths = 1;
+    if (!have_targets) {
+        igraph_vector_int_init(&targets, 0);
+        have_targets = 1;
+    }
+    for (size_t i = 0; i < n_pairs;) {
+        size_t j = i;
+        while (j < n_pairs && pairs[j].a == pairs[i].a)
+            j++;
+        long a = pairs[i].a;
+        /* distinct target nodes; tcol[q - i] is pair q's path */
+        igraph_vector_int_clear(&targets);
+        for (size_t q = i; q < j; q++) {
+            igraph_integer_t t = 0, nt = igraph_vector_int_size(&targets);
+            while (t < nt && VECTOR(targets)[t] != node[pairs[q].b])
+                t++;
+            if (t == nt)
+                igraph_vector_int_push_back(&targets, node[pairs[q].b]);
+            tcol[q - i] = (long)t;
+        }
+        if (igraph_get_shortest_paths_dijkstra(g, &paths, &epaths, node[a],
+                                               igraph_vss_vector(&targets), w, IGRAPH_ALL, NULL,
+                                               NULL) != IGRAPH_SUCCESS) {
+            rc = ctxprof_error(ctx, CTXPROF_E_INTERNAL, "corridors: igraph shortest paths failed");
+            goto done;
+        }
+        for (size_t q = i; q < j; q++) {
+            long b = pairs[q].b;
+            igraph_vector_int_t *pv = igraph_vector_int_list_get_ptr(&paths, tcol[q - i]);
+            igraph_integer_t nv = igraph_vector_int_size(pv);
+            if (node[a] != node[b] && nv < 2) {
+                ctxprof_log(ctx, CTXPROF_LOG_WARN,
+                            "corridors: no route between schools '%s' and '%s' (network not "
+                            "connected); pair skipped",
+                            schools->id[a], schools->id[b]);
+                r->n_unreachable++;
+                continue;
+            }
+            igraph_vector_int_t *pe = igraph_vector_int_list_get_ptr(&epaths, tcol[q - i]);
+            double d = 0;
+            for (igraph_integer_t e = 0; e < igraph_vector_int_size(pe); e++)
+                d += VECTOR(*w)[VECTOR(*pe)[e]];
+            size_t c = r->n;
+            r->network_m[c] = d;
+            r->connector_a_m[c] = conn[a];
+            r->connector_b_m[c] = conn[b];
+            r->length_m[c] = conn[a] + d + conn[b];
+            if (!(r->id_a[c] = ctxprof_strdup(ctx, schools->id[a])) ||
+                !(r->id_b[c] = ctxprof_strdup(ctx, schools->id[b])) ||
+                (schools->name && schools->name[a] &&
+                 !(r->name_a[c] = ctxprof_strdup(ctx, schools->name[a]))) ||
+                (schools->name && schools->name[b] &&
+                 !(r->name_b[c] = ctxprof_strdup(ctx, schools->name[b])))) {
+                rc = CTXPROF_E_NOMEM;
+                r->n++;
+                goto done;
+            }
+            r->route[c] = route_line(gh, sx[a], sy[a], sx[b], sy[b], nx, ny,
+                                     node[a] == node[b] ? NULL : pv);
+            r->polygon[c] = r->route[c] ? GEOSBuffer_r(gh, r->route[c], o->corridor_width_m / 2, 8)
+                                        : NULL;
+            r->n++;
+            if (!r->route[c] || !r->polygon[c]) {
+                rc = ctxprof_error(ctx, CTXPROF_E_GEOM,
+                                   "corridors: cannot make the corridor of schools '%s' and '%s'",
+                                   schools->id[a], schools->id[b]);
+                goto done;
+            }
+        }
+        i = j;
+        if ((rc = ctxprof_progress(ctx, 0.5 + 0.3 * (double)i / (double)n_pairs, "routing")))
+            goto done;
+    }
+    double t3 = now_s();
+    r->seconds_routes = t3 - t2;
+    if ((rc = count_incidents(ctx, r, inc, o)))
+        goto done;
+    for (size_t c = 0; c < r->n; c++)
+        r->per_km[c] = r->length_m[c] > 0 ? (double)r->n_incidents[c] / (r->length_m[c] / 1000.0)
+                                          : 0.0;
+    double *v = ctxprof_malloc(ctx, (r->n ? r->n : 1) * sizeof *v);
+    if (!v) {
+        rc = CTXPROF_E_NOMEM;
+        goto done;
+    }
+    /* School travel first, then all incidents: n_incidents is below 2^53. */
+    for (size_t c = 0; c < r->n; c++)
+        v[c] = o->rank_by == CTXPROF_RANK_PER_KM ? r->per_km[c]
+               : o->rank_by == CTXPROF_RANK_INCIDENTS
+                   ? (double)r->n_incidents[c]
+                   : (double)r->n_school_travel[c] * 1e7 + (double)r->n_incidents[c];
+    rank_desc(v, r->rank, r->n);
+    rank_desc(r->per_km, r->rank_per_km, r->n);
+    ctxprof_free(ctx, v);
+    r->seconds_count = now_s() - t3;
+done:
+    if (have_dm)
+        igraph_matrix_destroy(&dm);
+    if (have_paths) {
+        igraph_vector_int_list_destroy(&paths);
+        igraph_vector_int_list_destroy(&epaths);
+    }
+    if (have_targets)
+        igraph_vector_int_destroy(&targets);
+    ctxprof_network_free(ctx, net);
+    ctxprof_free(ctx, node);
+    ctxprof_free(ctx, sel);
+    ctxprof_free(ctx, tcol);
+    ctxprof_free(ctx, conn);
+    ctxprof_free(ctx, sx);
+    ctxprof_free(ctx, sy);
+    ctxprof_free(ctx, pairs);
+    if (rc)
+        ctxprof_corridors_result_free(ctx, r);
+    return rc;
+}
+
+int ctxprof_corridors_run(ctxprof_ctx *ctx, ctxprof_corridors_result *res,
+                          const ctxprof_profile *p, const ctxprof_contexts *c,
+                          const ctxprof_incidents *inc, const ctxprof_corridors_options *o)
+{
+    int rc = 0;
+    GEOSGeometry **roads = NULL, **lines = NULL;
+    size_t n_roads = 0, n = 0;
+    memset(res, 0, sizeof *res);
+    const char *uri = p ? ctxprof_profile_str(p, "contexts", "roads") : NULL;
+    if (o->use_roads && uri &&
+        (rc = ctxprof_corridors_read_lines(ctx, &roads, &n_roads, uri, c->crs)))
+        return rc;
+    const ctxprof_context_layer *bus = &c->layer[CTXPROF_CTX_BUS_SEGMENTS];
+    size_t n_bus = o->use_bus && bus->present ? bus->n : 0;
+    if (!(lines = ctxprof_malloc(ctx, (n_roads + n_bus + 1) * sizeof *lines))) {
+        rc = CTXPROF_E_NOMEM;
+        goto done;
+    }
+    for (size_t i = 0; i < n_bus; i++)
+        lines[n++] = bus->geom[i];
+    for (size_t i = 0; i < n_roads; i++)
+        lines[n++] = roads[i];
+    if (n == 0)
+        ctxprof_log(ctx, c->layer[CTXPROF_CTX_SCHOOLS].present ? CTXPROF_LOG_WARN : CTXPROF_LOG_INFO,
+                    "corridors: no network lines (give [contexts] roads or bus segments)");
+    rc = ctxprof_corridors_compute(ctx, res, lines, n, &c->layer[CTXPROF_CTX_SCHOOLS], inc, o);
+done:
+    ctxprof_free(ctx, lines);
+    ctxprof_corridors_lines_free(ctx, roads, n_roads);
+    return rc;
+}

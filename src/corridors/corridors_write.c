@@ -1,0 +1,341 @@
+/* Corridors: the output layers, and `ctxprof corridors` on a GeoPackage. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <gdal.h>
+#include <ogr_api.h>
+
+#include "corridors/corridors.h"
+#include "load/date.h"
+#include "snap/contexts_internal.h"
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* The five abuse categories get a column each (DESIGN.md). */
+#define N_CAT_COLS 5
+
+static int write_layer(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_corridors_result *r,
+                       const char *name, int polygons)
+{
+    GEOSContextHandle_t gh = ctxprof_geos(ctx);
+    char catcol[N_CAT_COLS][16];
+    ctxprof_column cols[24];
+    size_t nc = 0;
+    cols[nc++] = (ctxprof_column){"corridor_id", OFTInteger64};
+    cols[nc++] = (ctxprof_column){"school_a", OFTString};
+    cols[nc++] = (ctxprof_column){"school_b", OFTString};
+    cols[nc++] = (ctxprof_column){"name_a", OFTString};
+    cols[nc++] = (ctxprof_column){"name_b", OFTString};
+    cols[nc++] = (ctxprof_column){"length_m", OFTReal};
+    cols[nc++] = (ctxprof_column){"network_m", OFTReal};
+    cols[nc++] = (ctxprof_column){"connector_a_m", OFTReal};
+    cols[nc++] = (ctxprof_column){"connector_b_m", OFTReal};
+    cols[nc++] = (ctxprof_column){"n_incidents", OFTInteger64};
+    size_t first_cat = nc;
+    for (int b = 0; b < N_CAT_COLS; b++) {
+        snprintf(catcol[b], sizeof catcol[b], "n_%s", ctxprof_category_names[b]);
+        cols[nc++] = (ctxprof_column){catcol[b], OFTInteger64};
+    }
+    cols[nc++] = (ctxprof_column){"n_school_travel", OFTInteger64};
+    cols[nc++] = (ctxprof_column){"per_km", OFTReal};
+    cols[nc++] = (ctxprof_column){"rank", OFTInteger64};
+    cols[nc++] = (ctxprof_column){"rank_per_km", OFTInteger64};
+    OGRLayerH l;
+    int rc = ctxprof_output_layer(ctx, out, &l, name, polygons ? wkbPolygon : wkbLineString, cols,
+                                  nc);
+    if (rc)
+        return rc;
+    OGRFeatureH f = OGR_F_Create(OGR_L_GetLayerDefn(l));
+    for (size_t c = 0; c < r->n && !rc; c++) {
+        int k = 0;
+        OGR_F_SetFID(f, OGRNullFID);
+        OGR_F_SetFieldInteger64(f, k++, (GIntBig)(c + 1));
+        OGR_F_SetFieldString(f, k++, r->id_a[c]);
+        OGR_F_SetFieldString(f, k++, r->id_b[c]);
+        if (r->name_a[c])
+            OGR_F_SetFieldString(f, k, r->name_a[c]);
+        else
+            OGR_F_SetFieldNull(f, k);
+        k++;
+        if (r->name_b[c])
+            OGR_F_SetFieldString(f, k, r->name_b[c]);
+        else
+            OGR_F_SetFieldNull(f, k);
+        k++;
+        OGR_F_SetFieldDouble(f, k++, round(r->length_m[c] * 10) / 10);
+        OGR_F_SetFieldDouble(f, k++, round(r->network_m[c] * 10) / 10);
+        OGR_F_SetFieldDouble(f, k++, round(r->connector_a_m[c] * 10) / 10);
+        OGR_F_SetFieldDouble(f, k++, round(r->connector_b_m[c] * 10) / 10);
+        OGR_F_SetFieldInteger64(f, k++, r->n_incidents[c]);
+        for (int b = 0; b < N_CAT_COLS; b++)
+            OGR_F_SetFieldInteger64(f, (int)first_cat + b,
+                                    r->n_cat[c * CTXPROF_N_CATEGORIES + (size_t)b]);
+        k = (int)first_cat + N_CAT_COLS;
+        OGR_F_SetFieldInteger64(f, k++, r->n_school_travel[c]);
+        OGR_F_SetFieldDouble(f, k++, r->per_km[c]);
+        OGR_F_SetFieldInteger64(f, k++, r->rank[c]);
+        OGR_F_SetFieldInteger64(f, k++, r->rank_per_km[c]);
+        /* GEOS -> OGR through WKB */
+        const GEOSGeometry *gg = polygons ? r->polygon[c] : r->route[c];
+        size_t len = 0;
+        unsigned char *wkb = GEOSGeomToWKB_buf_r(gh, gg, &len);
+        OGRGeometryH og = NULL;
+        if (!wkb || OGR_G_CreateFromWkb(wkb, NULL, &og, (int)len) != OGRERR_NONE) {
+            if (wkb)
+                GEOSFree_r(gh, wkb);
+            rc = ctxprof_error(ctx, CTXPROF_E_GEOM, "corridors: cannot convert corridor %zu", c + 1);
+            break;
+        }
+        GEOSFree_r(gh, wkb);
+        if (polygons && wkbFlatten(OGR_G_GetGeometryType(og)) != wkbPolygon) {
+            OGRGeometryH forced = OGR_G_ForceToPolygon(og); /* takes og */
+            og = forced;
+        }
+        OGR_F_SetGeometryDirectly(f, og);
+        rc = ctxprof_output_write(ctx, out, l, f);
+    }
+    OGR_F_Destroy(f);
+    return rc ? rc : ctxprof_output_end_layer(ctx, out);
+}
+
+int ctxprof_corridors_write(ctxprof_ctx *ctx, ctxprof_output *out,
+                            const ctxprof_corridors_result *r, const ctxprof_corridors_options *o)
+{
+    int rc;
+    if ((rc = write_layer(ctx, out, r, "corridor_routes", 0)) ||
+        (rc = write_layer(ctx, out, r, "corridors", 1)))
+        return rc;
+#define META(k, ...)                                                                           \
+    if ((rc = ctxprof_output_metaf(ctx, out, k, __VA_ARGS__)))                                 \
+        return rc;
+    META("corridors.network_lines", "%zu", r->n_lines)
+    META("corridors.network_nodes", "%zu", r->n_nodes)
+    META("corridors.network_edges", "%zu", r->n_edges)
+    META("corridors.schools", "%zu", r->n_schools)
+    META("corridors.corridors", "%zu", r->n)
+    META("corridors.unreachable_pairs", "%zu", r->n_unreachable)
+    META("corridors.incidents_in_corridors", "%lld", (long long)r->n_counted)
+    META("corridors.k", "%d", o->k)
+    META("corridors.max_dist_m", "%g", o->max_dist_m)
+    META("corridors.corridor_width_m", "%g", o->corridor_width_m)
+    META("corridors.snap_tolerance_m", "%g", o->snap_tolerance_m)
+    META("time.corridors_s", "%.3f",
+         r->seconds_network + r->seconds_pairs + r->seconds_routes + r->seconds_count)
+#undef META
+    return 0;
+}
+
+/* Incidents of a run output: position, categories and time (profile CRS). */
+static int read_incidents(ctxprof_ctx *ctx, ctxprof_incidents *inc, OGRLayerH layer,
+                          const char *path, const char *crs)
+{
+    int rc = 0;
+    OGRSpatialReferenceH target = ctxprof_snap_srs(crs), src = NULL;
+    OGRCoordinateTransformationH ct = NULL;
+    size_t cap = 0;
+    memset(inc, 0, sizeof *inc);
+    if (!target)
+        return ctxprof_error(ctx, CTXPROF_E_CRS, "the profile CRS '%s' is unknown", crs);
+    OGRSpatialReferenceH lsrs = OGR_L_GetSpatialRef(layer);
+    if (lsrs) {
+        src = OSRClone(lsrs);
+        OSRSetAxisMappingStrategy(src, OAMS_TRADITIONAL_GIS_ORDER);
+        if (!OSRIsSame(src, target) && !(ct = OCTNewCoordinateTransformation(src, target))) {
+            rc = ctxprof_error_at(ctx, CTXPROF_E_CRS, path, 0, NULL,
+                                  "cannot transform the incidents to %s", crs);
+            goto done;
+        }
+    }
+    OGRFeatureDefnH defn = OGR_L_GetLayerDefn(layer);
+    int f_cats = OGR_FD_GetFieldIndex(defn, "categories");
+    int f_when = OGR_FD_GetFieldIndex(defn, "occurred_at");
+    OGR_L_ResetReading(layer);
+    OGRFeatureH f;
+    char bad[64];
+    while ((f = OGR_L_GetNextFeature(layer))) {
+        size_t i = inc->n;
+        if (i == cap) {
+            size_t nc = cap ? cap * 2 : 4096;
+            void *p;
+#define GROW(a)                                                                                \
+    if (!(p = ctxprof_realloc(ctx, inc->a, nc * sizeof *inc->a))) {                            \
+        OGR_F_Destroy(f);                                                                      \
+        rc = CTXPROF_E_NOMEM;                                                                  \
+        goto done;                                                                             \
+    }                                                                                          \
+    inc->a = p;
+            GROW(x) GROW(y) GROW(when) GROW(cats)
+#undef GROW
+            cap = nc;
+        }
+        inc->x[i] = inc->y[i] = NAN;
+        inc->cats[i] = 0;
+        memset(&inc->when[i], 0, sizeof inc->when[i]);
+        OGRGeometryH g = OGR_F_GetGeometryRef(f);
+        if (g && !OGR_G_IsEmpty(g) && wkbFlatten(OGR_G_GetGeometryType(g)) == wkbPoint) {
+            double x = OGR_G_GetX(g, 0), y = OGR_G_GetY(g, 0);
+            if (!ct || OCTTransform(ct, 1, &x, &y, NULL)) {
+                inc->x[i] = x;
+                inc->y[i] = y;
+            }
+        }
+        if (f_cats >= 0 && OGR_F_IsFieldSetAndNotNull(f, f_cats) &&
+            ctxprof_taxonomy_parse(OGR_F_GetFieldAsString(f, f_cats), ctxprof_category_names,
+                                   CTXPROF_N_CATEGORIES, &inc->cats[i], bad, sizeof bad))
+            ctxprof_log(ctx, CTXPROF_LOG_WARN, "%s incidents fid %lld: unknown category '%s'",
+                        path, (long long)OGR_F_GetFID(f), bad);
+        if (f_when >= 0 && OGR_F_IsFieldSetAndNotNull(f, f_when)) {
+            const char *reason;
+            if (ctxprof_date_parse(OGR_F_GetFieldAsString(f, f_when), CTXPROF_YMD,
+                                   &inc->when[i], &reason))
+                memset(&inc->when[i], 0, sizeof inc->when[i]);
+        }
+        OGR_F_Destroy(f);
+        inc->n++;
+    }
+    inc->cap = cap;
+done:
+    if (ct)
+        OCTDestroyCoordinateTransformation(ct);
+    if (src)
+        OSRDestroySpatialReference(src);
+    OSRDestroySpatialReference(target);
+    return rc;
+}
+
+static int copy_layer(ctxprof_ctx *ctx, ctxprof_output *out, OGRLayerH in)
+{
+    OGRFeatureDefnH defn = OGR_L_GetLayerDefn(in);
+    int nf = OGR_FD_GetFieldCount(defn);
+    ctxprof_column *cols = ctxprof_malloc(ctx, (size_t)(nf ? nf : 1) * sizeof *cols);
+    if (!cols)
+        return CTXPROF_E_NOMEM;
+    for (int i = 0; i < nf; i++) {
+        OGRFieldDefnH fd = OGR_FD_GetFieldDefn(defn, i);
+        cols[i] = (ctxprof_column){OGR_Fld_GetNameRef(fd), OGR_Fld_GetType(fd)};
+    }
+    OGRLayerH layer;
+    int rc = ctxprof_output_layer(ctx, out, &layer, OGR_L_GetName(in), OGR_L_GetGeomType(in),
+                                  cols, (size_t)nf);
+    ctxprof_free(ctx, cols);
+    if (rc)
+        return rc;
+    OGRFeatureH g = OGR_F_Create(OGR_L_GetLayerDefn(layer)), f;
+    OGR_L_ResetReading(in);
+    while (!rc && (f = OGR_L_GetNextFeature(in))) {
+        OGR_F_SetFrom(g, f, TRUE);
+        OGR_F_SetFID(g, OGRNullFID);
+        rc = ctxprof_output_write(ctx, out, layer, g);
+        OGR_F_Destroy(f);
+    }
+    OGR_F_Destroy(g);
+    return rc ? rc : ctxprof_output_end_layer(ctx, out);
+}
+
+int ctxprof_corridors_gpkg(ctxprof_ctx *ctx, ctxprof_corridors_summary *sum,
+                           const ctxprof_profile *p, const ctxprof_corridors_options *given,
+                           const char *in, const char *out_path, const char *arguments)
+{
+    int rc = 0;
+    double t0 = now_s();
+    GDALDatasetH ds = NULL;
+    ctxprof_output *out = NULL;
+    ctxprof_incidents inc = {0};
+    ctxprof_contexts *contexts = NULL;
+    ctxprof_corridors_options o = CTXPROF_CORRIDORS_OPTIONS_INIT;
+    memset(sum, 0, sizeof *sum);
+    const char *crs = ctxprof_profile_str(p, "profile", "crs");
+    if (given)
+        o = *given;
+    else if ((rc = ctxprof_corridors_options_from_profile(ctx, &o, p)))
+        return rc;
+    if (!(ds = GDALOpenEx(in, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL))) {
+        rc = ctxprof_error_at(ctx, CTXPROF_E_IO, in, 0, NULL, "cannot open the profile GeoPackage");
+        ctxprof_error_append_lib(ctx);
+        goto done;
+    }
+    OGRLayerH incl = GDALDatasetGetLayerByName(ds, "incidents");
+    if (!incl) {
+        rc = ctxprof_error_at(ctx, CTXPROF_E_INPUT, in, 0, NULL,
+                              "no incidents layer: give a GeoPackage written by 'ctxprof run'");
+        goto done;
+    }
+    if ((rc = read_incidents(ctx, &inc, incl, in, crs)))
+        goto done;
+    sum->n_incidents = (int64_t)inc.n;
+    double t1 = now_s();
+    sum->seconds_read = t1 - t0;
+    if ((rc = ctxprof_contexts_load(ctx, &contexts, p)))
+        goto done;
+    sum->seconds_contexts = now_s() - t1;
+    ctxprof_progress_push(ctx, 0.1, 0.8);
+    rc = ctxprof_corridors_run(ctx, &sum->result, p, contexts, &inc, &o);
+    ctxprof_progress_pop(ctx);
+    if (rc)
+        goto done;
+    double t2 = now_s();
+    if ((rc = ctxprof_output_open(ctx, &out, out_path, crs)))
+        goto done;
+    ctxprof_progress_push(ctx, 0.8, 0.95);
+    for (int i = 0; i < GDALDatasetGetLayerCount(ds) && !rc; i++) {
+        OGRLayerH l = GDALDatasetGetLayer(ds, i);
+        const char *name = OGR_L_GetName(l);
+        if (strcmp(name, "run_metadata") == 0 || strcmp(name, "corridors") == 0 ||
+            strcmp(name, "corridor_routes") == 0)
+            continue;
+        if (!(rc = copy_layer(ctx, out, l)))
+            sum->n_layers_copied++;
+    }
+    ctxprof_progress_pop(ctx);
+    if (rc)
+        goto done;
+    OGRLayerH meta = GDALDatasetGetLayerByName(ds, "run_metadata");
+    if (meta) {
+        OGRFeatureH f;
+        OGR_L_ResetReading(meta);
+        while (!rc && (f = OGR_L_GetNextFeature(meta))) {
+            const char *k = OGR_F_GetFieldAsString(f, 0);
+            if (strncmp(k, "corridors.", 10) != 0 && strcmp(k, "time.corridors_s") != 0)
+                rc = ctxprof_output_meta(ctx, out, k, OGR_F_GetFieldAsString(f, 1));
+            OGR_F_Destroy(f);
+        }
+        if (rc)
+            goto done;
+    }
+    if ((rc = ctxprof_output_meta(ctx, out, "corridors.arguments",
+                                  arguments ? arguments : "corridors")) ||
+        (rc = ctxprof_output_meta(ctx, out, "corridors.input", in)) ||
+        (rc = ctxprof_corridors_write(ctx, out, &sum->result, &o)))
+        goto done;
+    GDALClose(ds);
+    ds = NULL;
+    sum->seconds_write = now_s() - t2;
+    sum->seconds_total = now_s() - t0;
+    if ((rc = ctxprof_output_finish(ctx, out)))
+        goto done;
+    rc = ctxprof_progress(ctx, 1.0, "done");
+done:
+    ctxprof_output_close(ctx, out);
+    if (ds)
+        GDALClose(ds);
+    ctxprof_contexts_free(ctx, contexts);
+    ctxprof_free(ctx, inc.x);
+    ctxprof_free(ctx, inc.y);
+    ctxprof_free(ctx, inc.when);
+    ctxprof_free(ctx, inc.cats);
+    if (rc)
+        ctxprof_corridors_summary_free(ctx, sum);
+    return rc;
+}
+
+void ctxprof_corridors_summary_free(ctxprof_ctx *ctx, ctxprof_corridors_summary *sum)
+{
+    ctxprof_corridors_result_free(ctx, &sum->result);
+}
