@@ -262,7 +262,8 @@ int ctxprof_run(ctxprof_ctx *ctx, ctxprof_run_summary *sum, const ctxprof_profil
         (rc = ctxprof_output_finish(ctx, out)))
         goto done;
     sum->seconds_total = now_s() - t0;
-    snprintf(sum->overlap, sizeof sum->overlap, "%s", people.summary ? people.summary : "");
+    snprintf(sum->overlap, sizeof sum->overlap, "%s%s%s", people.summary ? people.summary : "",
+             people.group_summary ? "\n" : "", people.group_summary ? people.group_summary : "");
     rc = ctxprof_progress(ctx, 1.0, "done");
 done:
     ctxprof_output_close(ctx, out);
