@@ -100,29 +100,24 @@ int ctxprof_rejects_add(ctxprof_ctx *ctx, ctxprof_rejects *rej, uint32_t source,
                         ctxprof_reject_stage stage, const char *field, const char *reason,
                         const char *location_text)
 {
-    size_t i = rej->n, cap = rej->cap;
-    if (i + 1 > cap) {
-        size_t c;
-        c = cap;
-        if (ctxprof_grow(ctx, (void **)&rej->source, &c, i + 1, sizeof *rej->source))
-            return CTXPROF_E_NOMEM;
-        c = cap;
-        if (ctxprof_grow(ctx, (void **)&rej->row, &c, i + 1, sizeof *rej->row))
-            return CTXPROF_E_NOMEM;
-        c = cap;
-        if (ctxprof_grow(ctx, (void **)&rej->stage, &c, i + 1, sizeof *rej->stage))
-            return CTXPROF_E_NOMEM;
-        c = cap;
-        if (ctxprof_grow(ctx, (void **)&rej->field, &c, i + 1, sizeof *rej->field))
-            return CTXPROF_E_NOMEM;
-        c = cap;
-        if (ctxprof_grow(ctx, (void **)&rej->reason, &c, i + 1, sizeof *rej->reason))
-            return CTXPROF_E_NOMEM;
-        c = cap;
-        if (ctxprof_grow(ctx, (void **)&rej->location_text, &c, i + 1,
-                         sizeof *rej->location_text))
-            return CTXPROF_E_NOMEM;
-        rej->cap = c;
+    size_t i = rej->n;
+    if (i + 1 > rej->cap) {
+        size_t cap = rej->cap ? rej->cap * 2 : 256;
+#define GROW(a)                                                                                \
+    do {                                                                                       \
+        void *p_ = ctxprof_realloc(ctx, rej->a, cap * sizeof *rej->a);                         \
+        if (!p_)                                                                               \
+            return CTXPROF_E_NOMEM;                                                            \
+        rej->a = p_;                                                                           \
+    } while (0)
+        GROW(source);
+        GROW(row);
+        GROW(stage);
+        GROW(field);
+        GROW(reason);
+        GROW(location_text);
+#undef GROW
+        rej->cap = cap;
     }
     rej->source[i] = source;
     rej->row[i] = row;
