@@ -501,7 +501,8 @@ static int find_matches(ctxprof_ctx *ctx, ctxprof_people_result *res, identity *
                         const identity *nodob, size_t n_nodob)
 {
     size_t cap = 0;
-    qsort(v, n, sizeof *v, cmp_identity_dob);
+    if (n) /* qsort wants a non-null array, even for no elements */
+        qsort(v, n, sizeof *v, cmp_identity_dob);
     for (size_t i = 0; i < n;) {
         size_t j = i;
         while (j < n && strcmp(v[j].dob, v[i].dob) == 0)
@@ -537,7 +538,8 @@ static int find_matches(ctxprof_ctx *ctx, ctxprof_people_result *res, identity *
         sodium_memzero(&key, sizeof key);
     }
     /* Names without a dob against every identity with the same names. */
-    qsort(v, n, sizeof *v, cmp_identity_name);
+    if (n)
+        qsort(v, n, sizeof *v, cmp_identity_name);
     for (size_t a = 0; a < n_nodob; a++) {
         size_t lo = 0, hi = n;
         while (lo < hi) {
@@ -556,7 +558,8 @@ static int find_matches(ctxprof_ctx *ctx, ctxprof_people_result *res, identity *
                 add_match(ctx, res, &cap, &nodob[a], &v[b], "name_without_dob"))
                 return CTXPROF_E_NOMEM;
     }
-    qsort(res->matches, res->n_matches, sizeof *res->matches, cmp_match);
+    if (res->n_matches)
+        qsort(res->matches, res->n_matches, sizeof *res->matches, cmp_match);
     return 0;
 }
 

@@ -103,7 +103,8 @@ int ctxprof_people_overlap(ctxprof_ctx *ctx, ctxprof_people_result *res,
                     res->pair[a][b] += by_mask[m];
         }
     }
-    qsort(res->combos, res->n_combos, sizeof *res->combos, cmp_combo);
+    if (res->n_combos) /* qsort and memcpy want non-null arrays, even when empty */
+        qsort(res->combos, res->n_combos, sizeof *res->combos, cmp_combo);
 
     /* Plain words: every list together, then the two biggest lists. */
     char buf[1024];
@@ -235,7 +236,8 @@ int ctxprof_people_groups(ctxprof_ctx *ctx, ctxprof_people_result *res,
         e[ne++] = (edge){id[0] < id[1] ? id[0] : id[1], id[0] < id[1] ? id[1] : id[0]};
     }
     res->n_members = nv;
-    qsort(e, ne, sizeof *e, cmp_edge);
+    if (ne)
+        qsort(e, ne, sizeof *e, cmp_edge);
     size_t nu = 0;
     double *weight = ctxprof_calloc(ctx, ne ? ne : 1, sizeof *weight);
     if (!weight) {
@@ -328,8 +330,10 @@ int ctxprof_people_groups(ctxprof_ctx *ctx, ctxprof_people_result *res,
         rc = CTXPROF_E_NOMEM;
         goto done;
     }
-    memcpy(sorted, gk, ngk * sizeof *gk);
-    qsort(sorted, ngk, sizeof *sorted, cmp_group_key);
+    if (ngk) {
+        memcpy(sorted, gk, ngk * sizeof *gk);
+        qsort(sorted, ngk, sizeof *sorted, cmp_group_key);
+    }
     for (size_t i = 0; i < ngk; i++) {
         char key[48];
         snprintf(key, sizeof key, "%d:%d", sorted[i].comp, sorted[i].comm);
@@ -402,7 +406,8 @@ int ctxprof_people_groups(ctxprof_ctx *ctx, ctxprof_people_result *res,
         res->groups[i].x = npos[i] ? sx[i] / (double)npos[i] : NAN;
         res->groups[i].y = npos[i] ? sy[i] / (double)npos[i] : NAN;
     }
-    qsort(res->links, res->n_links, sizeof *res->links, cmp_link);
+    if (res->n_links)
+        qsort(res->links, res->n_links, sizeof *res->links, cmp_link);
 
     /* Plain words: how many groups, across how many schools, how concentrated. */
     {
