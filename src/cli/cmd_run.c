@@ -75,7 +75,8 @@ static void print_quality(const ctxprof_profile *p, const ctxprof_run_summary *s
         ctxprof_source_counts *c = &s->counts[i];
         char line[1024] = "", codes[512];
         if (c->duplicates)
-            item(line, sizeof line, "%lld duplicates", (long long)c->duplicates);
+            item(line, sizeof line, "%lld duplicate%s", (long long)c->duplicates,
+                 c->duplicates == 1 ? "" : "s");
         if (c->missing_dates)
             item(line, sizeof line, "%lld undated", (long long)c->missing_dates);
         if (c->missing_locations)
