@@ -8,6 +8,7 @@
 #include <ogr_api.h>
 
 #include "corridors/corridors.h"
+#include "snap/snap.h"
 #include "load/date.h"
 #include "snap/contexts_internal.h"
 
@@ -132,113 +133,6 @@ int ctxprof_corridors_write(ctxprof_ctx *ctx, ctxprof_output *out,
     return 0;
 }
 
-/* Incidents of a run output: position, categories and time (profile CRS). */
-static int read_incidents(ctxprof_ctx *ctx, ctxprof_incidents *inc, OGRLayerH layer,
-                          const char *path, const char *crs)
-{
-    int rc = 0;
-    OGRSpatialReferenceH target = ctxprof_snap_srs(crs), src = NULL;
-    OGRCoordinateTransformationH ct = NULL;
-    size_t cap = 0;
-    memset(inc, 0, sizeof *inc);
-    if (!target)
-        return ctxprof_error(ctx, CTXPROF_E_CRS, "the profile CRS '%s' is unknown", crs);
-    OGRSpatialReferenceH lsrs = OGR_L_GetSpatialRef(layer);
-    if (lsrs) {
-        src = OSRClone(lsrs);
-        OSRSetAxisMappingStrategy(src, OAMS_TRADITIONAL_GIS_ORDER);
-        if (!OSRIsSame(src, target) && !(ct = OCTNewCoordinateTransformation(src, target))) {
-            rc = ctxprof_error_at(ctx, CTXPROF_E_CRS, path, 0, NULL,
-                                  "cannot transform the incidents to %s", crs);
-            goto done;
-        }
-    }
-    OGRFeatureDefnH defn = OGR_L_GetLayerDefn(layer);
-    int f_cats = OGR_FD_GetFieldIndex(defn, "categories");
-    int f_when = OGR_FD_GetFieldIndex(defn, "occurred_at");
-    OGR_L_ResetReading(layer);
-    OGRFeatureH f;
-    char bad[64];
-    while ((f = OGR_L_GetNextFeature(layer))) {
-        size_t i = inc->n;
-        if (i == cap) {
-            size_t nc = cap ? cap * 2 : 4096;
-            void *p;
-#define GROW(a)                                                                                \
-    if (!(p = ctxprof_realloc(ctx, inc->a, nc * sizeof *inc->a))) {                            \
-        OGR_F_Destroy(f);                                                                      \
-        rc = CTXPROF_E_NOMEM;                                                                  \
-        goto done;                                                                             \
-    }                                                                                          \
-    inc->a = p;
-            GROW(x) GROW(y) GROW(when) GROW(cats)
-#undef GROW
-            cap = nc;
-        }
-        inc->x[i] = inc->y[i] = NAN;
-        inc->cats[i] = 0;
-        memset(&inc->when[i], 0, sizeof inc->when[i]);
-        OGRGeometryH g = OGR_F_GetGeometryRef(f);
-        if (g && !OGR_G_IsEmpty(g) && wkbFlatten(OGR_G_GetGeometryType(g)) == wkbPoint) {
-            double x = OGR_G_GetX(g, 0), y = OGR_G_GetY(g, 0);
-            if (!ct || OCTTransform(ct, 1, &x, &y, NULL)) {
-                inc->x[i] = x;
-                inc->y[i] = y;
-            }
-        }
-        if (f_cats >= 0 && OGR_F_IsFieldSetAndNotNull(f, f_cats) &&
-            ctxprof_taxonomy_parse(OGR_F_GetFieldAsString(f, f_cats), ctxprof_category_names,
-                                   CTXPROF_N_CATEGORIES, &inc->cats[i], bad, sizeof bad))
-            ctxprof_log(ctx, CTXPROF_LOG_WARN, "%s incidents fid %lld: unknown category '%s'",
-                        path, (long long)OGR_F_GetFID(f), bad);
-        if (f_when >= 0 && OGR_F_IsFieldSetAndNotNull(f, f_when)) {
-            const char *reason;
-            if (ctxprof_date_parse(OGR_F_GetFieldAsString(f, f_when), CTXPROF_YMD,
-                                   &inc->when[i], &reason))
-                memset(&inc->when[i], 0, sizeof inc->when[i]);
-        }
-        OGR_F_Destroy(f);
-        inc->n++;
-    }
-    inc->cap = cap;
-done:
-    if (ct)
-        OCTDestroyCoordinateTransformation(ct);
-    if (src)
-        OSRDestroySpatialReference(src);
-    OSRDestroySpatialReference(target);
-    return rc;
-}
-
-static int copy_layer(ctxprof_ctx *ctx, ctxprof_output *out, OGRLayerH in)
-{
-    OGRFeatureDefnH defn = OGR_L_GetLayerDefn(in);
-    int nf = OGR_FD_GetFieldCount(defn);
-    ctxprof_column *cols = ctxprof_malloc(ctx, (size_t)(nf ? nf : 1) * sizeof *cols);
-    if (!cols)
-        return CTXPROF_E_NOMEM;
-    for (int i = 0; i < nf; i++) {
-        OGRFieldDefnH fd = OGR_FD_GetFieldDefn(defn, i);
-        cols[i] = (ctxprof_column){OGR_Fld_GetNameRef(fd), OGR_Fld_GetType(fd)};
-    }
-    OGRLayerH layer;
-    int rc = ctxprof_output_layer(ctx, out, &layer, OGR_L_GetName(in), OGR_L_GetGeomType(in),
-                                  cols, (size_t)nf);
-    ctxprof_free(ctx, cols);
-    if (rc)
-        return rc;
-    OGRFeatureH g = OGR_F_Create(OGR_L_GetLayerDefn(layer)), f;
-    OGR_L_ResetReading(in);
-    while (!rc && (f = OGR_L_GetNextFeature(in))) {
-        OGR_F_SetFrom(g, f, TRUE);
-        OGR_F_SetFID(g, OGRNullFID);
-        rc = ctxprof_output_write(ctx, out, layer, g);
-        OGR_F_Destroy(f);
-    }
-    OGR_F_Destroy(g);
-    return rc ? rc : ctxprof_output_end_layer(ctx, out);
-}
-
 int ctxprof_corridors_gpkg(ctxprof_ctx *ctx, ctxprof_corridors_summary *sum,
                            const ctxprof_profile *p, const ctxprof_corridors_options *given,
                            const char *in, const char *out_path, const char *arguments)
@@ -267,7 +161,7 @@ int ctxprof_corridors_gpkg(ctxprof_ctx *ctx, ctxprof_corridors_summary *sum,
                               "no incidents layer: give a GeoPackage written by 'ctxprof run'");
         goto done;
     }
-    if ((rc = read_incidents(ctx, &inc, incl, in, crs)))
+    if ((rc = ctxprof_snap_read_incidents(ctx, &inc, incl, in, crs)))
         goto done;
     sum->n_incidents = (int64_t)inc.n;
     double t1 = now_s();
@@ -290,7 +184,7 @@ int ctxprof_corridors_gpkg(ctxprof_ctx *ctx, ctxprof_corridors_summary *sum,
         if (strcmp(name, "run_metadata") == 0 || strcmp(name, "corridors") == 0 ||
             strcmp(name, "corridor_routes") == 0)
             continue;
-        if (!(rc = copy_layer(ctx, out, l)))
+        if (!(rc = ctxprof_output_copy_layer(ctx, out, l)))
             sum->n_layers_copied++;
     }
     ctxprof_progress_pop(ctx);

@@ -99,6 +99,12 @@ int ctxprof_snap_columns(ctxprof_ctx *ctx, ctxprof_snap_result *res, const ctxpr
 int ctxprof_snap_write_layers(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_contexts *c,
                               const ctxprof_snap_result *res, const ctxprof_snap_options *opts);
 
+/* Reads the incidents layer of a run output (path names it in messages)
+ * into plain arrays in the CRS crs: position, categories, flags, pid and
+ * time. Free with ctxprof_incidents_free. */
+int ctxprof_snap_read_incidents(ctxprof_ctx *ctx, ctxprof_incidents *inc, OGRLayerH layer,
+                                const char *path, const char *crs);
+
 /* `ctxprof snap`: reads the incidents layer of an existing profile
  * GeoPackage (in), snaps it to the contexts of profile p and writes a new
  * GeoPackage (out; may equal in) holding every vector layer and table of in,

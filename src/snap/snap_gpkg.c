@@ -57,8 +57,8 @@ static int alloc_incidents(ctxprof_ctx *ctx, ctxprof_incidents *inc, size_t n)
 }
 
 /* Reads the incidents layer into plain arrays (profile CRS). */
-static int read_incidents(ctxprof_ctx *ctx, ctxprof_incidents *inc, OGRLayerH layer,
-                          const char *path, const char *crs)
+int ctxprof_snap_read_incidents(ctxprof_ctx *ctx, ctxprof_incidents *inc, OGRLayerH layer,
+                                const char *path, const char *crs)
 {
     int rc = 0;
     OGRSpatialReferenceH target = ctxprof_snap_srs(crs), src = NULL;
@@ -150,36 +150,6 @@ done:
     return rc;
 }
 
-/* Copies a vector layer or table unchanged. */
-static int copy_layer(ctxprof_ctx *ctx, ctxprof_output *out, OGRLayerH in)
-{
-    OGRFeatureDefnH defn = OGR_L_GetLayerDefn(in);
-    int nf = OGR_FD_GetFieldCount(defn);
-    ctxprof_column *cols = ctxprof_malloc(ctx, (size_t)(nf ? nf : 1) * sizeof *cols);
-    if (!cols)
-        return CTXPROF_E_NOMEM;
-    for (int i = 0; i < nf; i++) {
-        OGRFieldDefnH fd = OGR_FD_GetFieldDefn(defn, i);
-        cols[i] = (ctxprof_column){OGR_Fld_GetNameRef(fd), OGR_Fld_GetType(fd)};
-    }
-    OGRLayerH layer;
-    int rc = ctxprof_output_layer(ctx, out, &layer, OGR_L_GetName(in), OGR_L_GetGeomType(in),
-                                  cols, (size_t)nf);
-    ctxprof_free(ctx, cols);
-    if (rc)
-        return rc;
-    OGRFeatureH g = OGR_F_Create(OGR_L_GetLayerDefn(layer)), f;
-    OGR_L_ResetReading(in);
-    while (!rc && (f = OGR_L_GetNextFeature(in))) {
-        OGR_F_SetFrom(g, f, TRUE);
-        OGR_F_SetFID(g, OGRNullFID);
-        rc = ctxprof_output_write(ctx, out, layer, g);
-        OGR_F_Destroy(f);
-    }
-    OGR_F_Destroy(g);
-    return rc ? rc : ctxprof_output_end_layer(ctx, out);
-}
-
 /* The incidents layer again, with the snap columns after its own. */
 static int write_incidents(ctxprof_ctx *ctx, ctxprof_output *out, OGRLayerH in,
                            const ctxprof_extra_column *extra, size_t n_extra, size_t n_inc)
@@ -267,7 +237,7 @@ int ctxprof_snap_gpkg(ctxprof_ctx *ctx, ctxprof_snap_summary *sum, const ctxprof
         goto done;
     }
     ctxprof_progress_push(ctx, 0.0, 0.2);
-    rc = read_incidents(ctx, &inc, incl, in, crs);
+    rc = ctxprof_snap_read_incidents(ctx, &inc, incl, in, crs);
     ctxprof_progress_pop(ctx);
     if (rc)
         goto done;
@@ -306,7 +276,7 @@ int ctxprof_snap_gpkg(ctxprof_ctx *ctx, ctxprof_snap_summary *sum, const ctxprof
         if (ls && !OSRIsSame(ls, ctxprof_output_srs(out)))
             ctxprof_log(ctx, CTXPROF_LOG_WARN,
                         "%s: layer %s is not in the profile CRS %s; copied as it is", in, name, crs);
-        if (!(rc = copy_layer(ctx, out, l)))
+        if (!(rc = ctxprof_output_copy_layer(ctx, out, l)))
             sum->n_layers_copied++;
     }
     ctxprof_progress_pop(ctx);

@@ -285,3 +285,32 @@ int ctxprof_output_raster(ctxprof_ctx *ctx, ctxprof_output *out, const char *nam
     }
     return 0;
 }
+
+int ctxprof_output_copy_layer(ctxprof_ctx *ctx, ctxprof_output *out, OGRLayerH in)
+{
+    OGRFeatureDefnH defn = OGR_L_GetLayerDefn(in);
+    int nf = OGR_FD_GetFieldCount(defn);
+    ctxprof_column *cols = ctxprof_malloc(ctx, (size_t)(nf ? nf : 1) * sizeof *cols);
+    if (!cols)
+        return CTXPROF_E_NOMEM;
+    for (int i = 0; i < nf; i++) {
+        OGRFieldDefnH fd = OGR_FD_GetFieldDefn(defn, i);
+        cols[i] = (ctxprof_column){OGR_Fld_GetNameRef(fd), OGR_Fld_GetType(fd)};
+    }
+    OGRLayerH layer;
+    int rc = ctxprof_output_layer(ctx, out, &layer, OGR_L_GetName(in), OGR_L_GetGeomType(in),
+                                  cols, (size_t)nf);
+    ctxprof_free(ctx, cols);
+    if (rc)
+        return rc;
+    OGRFeatureH g = OGR_F_Create(OGR_L_GetLayerDefn(layer)), f;
+    OGR_L_ResetReading(in);
+    while (!rc && (f = OGR_L_GetNextFeature(in))) {
+        OGR_F_SetFrom(g, f, TRUE);
+        OGR_F_SetFID(g, OGRNullFID);
+        rc = ctxprof_output_write(ctx, out, layer, g);
+        OGR_F_Destroy(f);
+    }
+    OGR_F_Destroy(g);
+    return rc ? rc : ctxprof_output_end_layer(ctx, out);
+}

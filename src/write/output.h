@@ -33,6 +33,9 @@ int ctxprof_output_write(ctxprof_ctx *ctx, ctxprof_output *out, OGRLayerH layer,
 int ctxprof_output_end_layer(ctxprof_ctx *ctx, ctxprof_output *out);
 OGRSpatialReferenceH ctxprof_output_srs(const ctxprof_output *out);
 
+/* Copies a vector layer or table of another dataset unchanged. */
+int ctxprof_output_copy_layer(ctxprof_ctx *ctx, ctxprof_output *out, OGRLayerH in);
+
 /* Adds a run_metadata row (written by finish). */
 int ctxprof_output_meta(ctxprof_ctx *ctx, ctxprof_output *out, const char *key,
                         const char *value);
