@@ -308,3 +308,14 @@ char *ctxprof_sprintf(ctxprof_ctx *ctx, const char *fmt, ...)
     va_end(ap);
     return s;
 }
+
+OGRSpatialReferenceH ctxprof_srs_new(const char *def)
+{
+    OGRSpatialReferenceH s = OSRNewSpatialReference(NULL);
+    if (!def || OSRSetFromUserInput(s, def) != OGRERR_NONE) {
+        OSRDestroySpatialReference(s);
+        return NULL;
+    }
+    OSRSetAxisMappingStrategy(s, OAMS_TRADITIONAL_GIS_ORDER);
+    return s;
+}

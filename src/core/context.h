@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include <geos_c.h>
+#include <ogr_srs_api.h>
 
 #define CTXPROF_VERSION "0.1.0"
 
@@ -92,6 +93,11 @@ char *ctxprof_strdup(ctxprof_ctx *ctx, const char *s);
 void ctxprof_free(ctxprof_ctx *ctx, void *p);
 /* Grows *array (of *cap elements of size elem) to hold at least need. */
 int ctxprof_grow(ctxprof_ctx *ctx, void **array, size_t *cap, size_t need, size_t elem);
+
+/* A spatial reference from any definition OGR accepts ("EPSG:27700", WKT,
+ * PROJ), in traditional GIS axis order (x = easting/longitude); NULL when
+ * unknown. Free with OSRDestroySpatialReference. */
+OGRSpatialReferenceH ctxprof_srs_new(const char *def);
 
 /* printf into a new string allocated through the context. */
 char *ctxprof_sprintf(ctxprof_ctx *ctx, const char *fmt, ...)

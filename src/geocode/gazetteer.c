@@ -58,19 +58,6 @@ struct ctxprof_gazetteer {
     GEOSContextHandle_t geos;
 };
 
-/* ---- small helpers -------------------------------------------------------- */
-
-static OGRSpatialReferenceH srs_from(const char *def)
-{
-    OGRSpatialReferenceH s = OSRNewSpatialReference(NULL);
-    if (OSRSetFromUserInput(s, def) != OGRERR_NONE) {
-        OSRDestroySpatialReference(s);
-        return NULL;
-    }
-    OSRSetAxisMappingStrategy(s, OAMS_TRADITIONAL_GIS_ORDER);
-    return s;
-}
-
 int ctxprof_gazetteer_new(ctxprof_ctx *ctx, ctxprof_gazetteer **out, const char *crs)
 {
     *out = NULL;
@@ -79,7 +66,7 @@ int ctxprof_gazetteer_new(ctxprof_ctx *ctx, ctxprof_gazetteer **out, const char 
         return CTXPROF_E_NOMEM;
     gz->geos = ctxprof_geos(ctx);
     gz->crs = ctxprof_strdup(ctx, crs ? crs : "EPSG:27700");
-    if (!gz->crs || !(gz->target = srs_from(gz->crs))) {
+    if (!gz->crs || !(gz->target = ctxprof_srs_new(gz->crs))) {
         ctxprof_gazetteer_free(ctx, gz);
         return ctxprof_error(ctx, CTXPROF_E_CRS, "gazetteer CRS '%s' is unknown", crs);
     }
@@ -279,7 +266,7 @@ int ctxprof_gazetteer_add_postcodes(ctxprof_ctx *ctx, ctxprof_gazetteer *gz, con
         }
         wgs = c_e < 0;
     }
-    OGRSpatialReferenceH from = srs_from(wgs ? "EPSG:4326" : "EPSG:27700");
+    OGRSpatialReferenceH from = ctxprof_srs_new(wgs ? "EPSG:4326" : "EPSG:27700");
     ct = OCTNewCoordinateTransformation(from, gz->target);
     OSRDestroySpatialReference(from);
     long line = 1;
@@ -387,7 +374,7 @@ static int open_named(ctxprof_ctx *ctx, ctxprof_gazetteer *gz, const char *uri, 
     if (OGR_L_GetGeomType(nl->layer) != wkbNone && lsrs) {
         nl->ct = OCTNewCoordinateTransformation(lsrs, gz->target);
     } else if (nl->x >= 0 && nl->y >= 0) {
-        OGRSpatialReferenceH bng = srs_from("EPSG:27700");
+        OGRSpatialReferenceH bng = ctxprof_srs_new("EPSG:27700");
         nl->ct = OCTNewCoordinateTransformation(bng, gz->target);
         OSRDestroySpatialReference(bng);
     } else {

@@ -190,17 +190,6 @@ static int incidents_reserve(ctxprof_ctx *ctx, ctxprof_incidents *inc, size_t ne
     return 0;
 }
 
-static OGRSpatialReferenceH srs_from(const char *def)
-{
-    OGRSpatialReferenceH s = OSRNewSpatialReference(NULL);
-    if (OSRSetFromUserInput(s, def) != OGRERR_NONE) {
-        OSRDestroySpatialReference(s);
-        return NULL;
-    }
-    OSRSetAxisMappingStrategy(s, OAMS_TRADITIONAL_GIS_ORDER);
-    return s;
-}
-
 static int parse_day(ctxprof_ctx *ctx, const char *file, const char *key, const char *v,
                      ctxprof_datetime *out)
 {
@@ -321,7 +310,7 @@ int ctxprof_loader_new(ctxprof_ctx *ctx, ctxprof_loader **out, const ctxprof_pro
     ld->profile = p;
     const char *file = ctxprof_profile_path(p);
     const char *crs = ctxprof_profile_str(p, "profile", "crs");
-    if (!(ld->target = srs_from(crs))) {
+    if (!(ld->target = ctxprof_srs_new(crs))) {
         rc = ctxprof_error_at(ctx, CTXPROF_E_CRS, file, 0, NULL, "[profile] crs '%s' is unknown",
                               crs);
         goto done;
@@ -474,13 +463,13 @@ static int setup_columns(ctxprof_ctx *ctx, const ctxprof_loader *ld, uint32_t si
         const char *srs = ctxprof_source_field(s, "srs");
         if (!srs)
             srs = ctxprof_profile_str(ld->profile, "profile", "crs");
-        if (!(c->xy_srs = srs_from(srs)))
+        if (!(c->xy_srs = ctxprof_srs_new(srs)))
             return ctxprof_error(ctx, CTXPROF_E_CRS, "%s line %d: [source.%s] field.srs '%s' is unknown",
                                  ctxprof_profile_path(ld->profile), s->line, s->name, srs);
         c->xy_ct = OCTNewCoordinateTransformation(c->xy_srs, ld->target);
     }
     if (c->col.lon >= 0) {
-        OGRSpatialReferenceH wgs = srs_from("EPSG:4326");
+        OGRSpatialReferenceH wgs = ctxprof_srs_new("EPSG:4326");
         c->wgs_ct = OCTNewCoordinateTransformation(wgs, ld->target);
         OSRDestroySpatialReference(wgs);
     }
