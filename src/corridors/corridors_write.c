@@ -220,10 +220,7 @@ done:
     if (ds)
         GDALClose(ds);
     ctxprof_contexts_free(ctx, contexts);
-    ctxprof_free(ctx, inc.x);
-    ctxprof_free(ctx, inc.y);
-    ctxprof_free(ctx, inc.when);
-    ctxprof_free(ctx, inc.cats);
+    ctxprof_incidents_free(ctx, &inc);
     if (rc)
         ctxprof_corridors_summary_free(ctx, sum);
     return rc;
