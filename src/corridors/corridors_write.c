@@ -190,19 +190,9 @@ int ctxprof_corridors_gpkg(ctxprof_ctx *ctx, ctxprof_corridors_summary *sum,
     ctxprof_progress_pop(ctx);
     if (rc)
         goto done;
-    OGRLayerH meta = GDALDatasetGetLayerByName(ds, "run_metadata");
-    if (meta) {
-        OGRFeatureH f;
-        OGR_L_ResetReading(meta);
-        while (!rc && (f = OGR_L_GetNextFeature(meta))) {
-            const char *k = OGR_F_GetFieldAsString(f, 0);
-            if (strncmp(k, "corridors.", 10) != 0 && strcmp(k, "time.corridors_s") != 0)
-                rc = ctxprof_output_meta(ctx, out, k, OGR_F_GetFieldAsString(f, 1));
-            OGR_F_Destroy(f);
-        }
-        if (rc)
-            goto done;
-    }
+    static const char *const drop[] = {"corridors.", "time.corridors_s", NULL};
+    if ((rc = ctxprof_output_copy_meta(ctx, out, ds, drop)))
+        goto done;
     if ((rc = ctxprof_output_meta(ctx, out, "corridors.arguments",
                                   arguments ? arguments : "corridors")) ||
         (rc = ctxprof_output_meta(ctx, out, "corridors.input", in)) ||

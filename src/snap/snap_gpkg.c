@@ -282,20 +282,9 @@ int ctxprof_snap_gpkg(ctxprof_ctx *ctx, ctxprof_snap_summary *sum, const ctxprof
     ctxprof_progress_pop(ctx);
     if (rc)
         goto done;
-    /* run_metadata: the earlier run's rows, less an earlier snap's. */
-    OGRLayerH meta = GDALDatasetGetLayerByName(ds, "run_metadata");
-    if (meta) {
-        OGRFeatureH f;
-        OGR_L_ResetReading(meta);
-        while (!rc && (f = OGR_L_GetNextFeature(meta))) {
-            const char *k = OGR_F_GetFieldAsString(f, 0);
-            if (strncmp(k, "snap.", 5) != 0 && strncmp(k, "time.snap", 9) != 0)
-                rc = ctxprof_output_meta(ctx, out, k, OGR_F_GetFieldAsString(f, 1));
-            OGR_F_Destroy(f);
-        }
-        if (rc)
-            goto done;
-    }
+    static const char *const drop[] = {"snap.", "time.snap", NULL};
+    if ((rc = ctxprof_output_copy_meta(ctx, out, ds, drop)))
+        goto done;
     if ((rc = ctxprof_output_meta(ctx, out, "snap.arguments", arguments ? arguments : "snap")) ||
         (rc = ctxprof_output_meta(ctx, out, "snap.input", in)) ||
         (rc = ctxprof_output_meta(ctx, out, "snap.profile", ctxprof_profile_path(p))))

@@ -314,3 +314,24 @@ int ctxprof_output_copy_layer(ctxprof_ctx *ctx, ctxprof_output *out, OGRLayerH i
     OGR_F_Destroy(g);
     return rc ? rc : ctxprof_output_end_layer(ctx, out);
 }
+
+int ctxprof_output_copy_meta(ctxprof_ctx *ctx, ctxprof_output *out, GDALDatasetH in,
+                             const char *const *drop)
+{
+    OGRLayerH meta = GDALDatasetGetLayerByName(in, "run_metadata");
+    if (!meta)
+        return 0;
+    int rc = 0;
+    OGRFeatureH f;
+    OGR_L_ResetReading(meta);
+    while (!rc && (f = OGR_L_GetNextFeature(meta))) {
+        const char *k = OGR_F_GetFieldAsString(f, 0);
+        int keep = 1;
+        for (const char *const *d = drop; d && *d && keep; d++)
+            keep = strncmp(k, *d, strlen(*d)) != 0;
+        if (keep)
+            rc = ctxprof_output_meta(ctx, out, k, OGR_F_GetFieldAsString(f, 1));
+        OGR_F_Destroy(f);
+    }
+    return rc;
+}

@@ -36,6 +36,12 @@ OGRSpatialReferenceH ctxprof_output_srs(const ctxprof_output *out);
 /* Copies a vector layer or table of another dataset unchanged. */
 int ctxprof_output_copy_layer(ctxprof_ctx *ctx, ctxprof_output *out, OGRLayerH in);
 
+/* Copies the run_metadata rows of another output, less those whose key
+ * starts with one of drop (a NULL-terminated list): a stage run again
+ * replaces its own rows. */
+int ctxprof_output_copy_meta(ctxprof_ctx *ctx, ctxprof_output *out, GDALDatasetH in,
+                             const char *const *drop);
+
 /* Adds a run_metadata row (written by finish). */
 int ctxprof_output_meta(ctxprof_ctx *ctx, ctxprof_output *out, const char *key,
                         const char *value);
