@@ -46,7 +46,7 @@ static void test_bad_category_names_row_and_field(void **state)
     assert_int_equal(ctxprof_codemap_load(ctx, &m, path), CTXPROF_E_INPUT);
     assert_null(m);
     char want[512];
-    snprintf(want, sizeof want, "%.400s row 3 field 'categories': 'gangs' is not a category", path);
+    snprintf(want, sizeof want, "%.400s row 3 field 'categories': 'gangs' is not a category", path ? path : "");
     assert_non_null(strstr(ctxprof_errmsg(ctx), want));
     unlink(path);
     path = temp_file(".csv", "code,categories,flags\nA,cse,urgent\n");

@@ -74,7 +74,7 @@ static void schools_make(schools_fixture *f)
     static const double xy[5][2] = {{0, -10}, {200, -20}, {0, 230}, {210, 210}, {100, 100}};
     memset(f, 0, sizeof *f);
     for (int i = 0; i < 5; i++) {
-        char b[8];
+        char b[16];
         snprintf(b, sizeof b, "S%d", i + 1);
         f->ids[i] = strdup(b);
         f->names[i] = NULL;
