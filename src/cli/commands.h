@@ -16,12 +16,15 @@ int cmd_people(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_snap(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_datarequest(int argc, char **argv);
 
 extern const cli_option cmd_help_options[], cmd_run_options[], cmd_version_options[];
 extern const cli_option cmd_gazetteer_options[], cmd_geocode_options[];
 extern const cli_option cmd_snap_options[];
 extern const cli_option cmd_people_options[];
 extern const cli_option cmd_corridors_options[];
+extern const cli_option cmd_export_options[], cmd_datarequest_options[];
 
 /* kde, hotspots, evaluate (cmd_kde.c): the shared kernel density options. */
 extern const cli_option cmd_kde_options[], cmd_hotspots_options[], cmd_evaluate_options[];

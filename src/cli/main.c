@@ -14,6 +14,14 @@ const cli_command cli_commands[] = {
      "the incidents of PROFILE.gpkg counted by category, per km and in school-travel\n"
      "windows, ranked. The output is written to a temporary file and renamed into place.",
      cmd_corridors_options},
+    {"datarequest", cmd_datarequest, "Write a data-request sheet for a partner agency",
+     "KIND [-o FILE.md] [--retention PERIOD] | --all -o DIR",
+     "Writes, in Markdown, the 'why profile' sheet an analyst sends a partner agency when\n"
+     "asking for a source kind's data: the purpose of the profile, each field asked for\n"
+     "and why, the sharing level each needs (identifiable, pseudonymised, aggregate), a\n"
+     "lawful basis to fill in, how the data will be stored and for how long. --all writes\n"
+     "one sheet per source kind into DIR ('ctxprof help kinds' lists the kinds).",
+     cmd_datarequest_options},
     {"evaluate", cmd_evaluate, "Score hotspots of one period on a later one (PAI, RRI)",
      "--train FILES --test FILES [--coverage 1,2,5,10] [--radius R|auto-pai --validate FILES]",
      "Builds the density surface of the training points, takes the densest cells\n"
@@ -21,6 +29,15 @@ const cli_command cli_commands[] = {
      "PAI = (n/N)/(a/A) (Chainey, Tompson & Uhlig 2008) and RRI = (n2/n1)/(N2/N1).\n"
      "--radius auto-pai picks the radius maximising PAI at 5% on --validate.",
      cmd_evaluate_options},
+    {"export", cmd_export, "Export a profile GeoPackage as shapefiles (shapelib)",
+     "shp PROFILE.gpkg -o DIR [--layers A,B,...]",
+     "Writes each layer as .shp, .shx, .dbf, .prj (ESRI WKT) and .cpg (UTF-8); tables as\n"
+     "a .dbf. Field names are cut to 10 characters and made unique; <layer>.fields.csv\n"
+     "maps them. Dates become DBF dates, text over 254 bytes is cut (with a warning), a\n"
+     "layer that mixes geometry types gives one shapefile per type (<layer>_point, ...).\n"
+     "Exports over the format's 2 GB limit are refused before anything is written. The\n"
+     "files are owner-only (0600): they are as identifiable as the profile.",
+     cmd_export_options},
     {"gazetteer", cmd_gazetteer, "Build or describe a gazetteer for geocoding",
      "build -o GAZ.gpkg [--postcodes F] [--streets L] [--places L] [--profile P.ini] | info GAZ.gpkg",
      "Builds a gazetteer GeoPackage from Code-Point Open or ONSPD postcodes (units without\n"

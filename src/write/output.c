@@ -19,6 +19,7 @@ struct ctxprof_output {
     char **meta_keys, **meta_values;
     size_t n_meta, cap_meta_keys, cap_meta_values;
     int finished;
+    int shareable; /* finish leaves an ordinary file (0644 & ~umask), not 0600 */
 };
 
 static int mkdir_parents(ctxprof_ctx *ctx, const char *path)
@@ -84,6 +85,13 @@ int ctxprof_output_open(ctxprof_ctx *ctx, ctxprof_output **outp, const char *tar
     if (!out->ds) {
         rc = ctxprof_error(ctx, CTXPROF_E_IO, "%s: cannot create output", target);
         ctxprof_error_append_lib(ctx);
+        goto done;
+    }
+    /* Profiles are identifiable: owner-only from before the first row is
+     * written, whatever the umask (sharing is decided by finish). */
+    if (chmod(out->tmp, 0600) != 0) {
+        rc = ctxprof_error(ctx, CTXPROF_E_IO, "%s: cannot make the output owner-only: %s",
+                           target, strerror(errno));
         goto done;
     }
 done:
@@ -159,6 +167,8 @@ int ctxprof_output_write(ctxprof_ctx *ctx, ctxprof_output *out, OGRLayerH layer,
 
 OGRSpatialReferenceH ctxprof_output_srs(const ctxprof_output *out) { return out->srs; }
 
+void ctxprof_output_set_shareable(ctxprof_output *out) { out->shareable = 1; }
+
 const char *ctxprof_output_target(const ctxprof_output *out) { return out->target; }
 
 int ctxprof_output_meta(ctxprof_ctx *ctx, ctxprof_output *out, const char *key,
@@ -212,6 +222,13 @@ int ctxprof_output_finish(ctxprof_ctx *ctx, ctxprof_output *out)
         ctxprof_error(ctx, CTXPROF_E_IO, "%s: closing the output failed", out->target);
         ctxprof_error_append_lib(ctx);
         return CTXPROF_E_IO;
+    }
+    if (out->shareable) {
+        mode_t mask = umask(0);
+        umask(mask);
+        if (chmod(out->tmp, 0644 & ~mask) != 0)
+            return ctxprof_error(ctx, CTXPROF_E_IO, "%s: cannot set the output's mode: %s",
+                                 out->target, strerror(errno));
     }
     if (rename(out->tmp, out->target) != 0)
         return ctxprof_error(ctx, CTXPROF_E_IO, "%s: cannot move the finished output into place: %s",

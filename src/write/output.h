@@ -48,6 +48,11 @@ int ctxprof_output_meta(ctxprof_ctx *ctx, ctxprof_output *out, const char *key,
 int ctxprof_output_metaf(ctxprof_ctx *ctx, ctxprof_output *out, const char *key,
                          const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* Outputs are identifiable and created owner-only (0600). A package meant
+ * for sharing calls this before finish, which then leaves an ordinary file
+ * (0644 less the umask). */
+void ctxprof_output_set_shareable(ctxprof_output *out);
+
 /* Writes run_metadata, closes the dataset and renames it onto the target. */
 int ctxprof_output_finish(ctxprof_ctx *ctx, ctxprof_output *out);
 /* Frees out; when finish was not reached, removes the temporary file. */
