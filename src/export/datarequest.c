@@ -61,14 +61,18 @@ static const field_use USES[] = {
      "written to any output. Notes often name people: they are treated as identifiable.",
      0},
     {"person_id", "The young person's id in your system", WHY_PERSON, 0},
-    {"forename", "The young person's forename",
-     WHY_PERSON " Names and dates of birth link records of agencies that share no id.", 0},
-    {"surname", "The young person's surname", WHY_PERSON, 0},
-    {"dob", "The young person's date of birth", WHY_PERSON, 0},
-    {"person2_id", "The associate's id in your system", WHY_PERSON, 0},
-    {"person2_forename", "The associate's forename", WHY_PERSON, 0},
-    {"person2_surname", "The associate's surname", WHY_PERSON, 0},
-    {"person2_dob", "The associate's date of birth", WHY_PERSON, 0},
+#define AS_PERSON                                                                              \
+    "As the person id: names with dates of birth recognise the same young person in agencies " \
+    "that share no id. Replaced by the pseudonym as the data are loaded; never written to any " \
+    "output, log or message."
+    {"forename", "The young person's forename", AS_PERSON, 0},
+    {"surname", "The young person's surname", AS_PERSON, 0},
+    {"dob", "The young person's date of birth", AS_PERSON, 0},
+    {"person2_id", "The associate's id in your system",
+     "To link the two young people of an association into a peer group. " AS_PERSON, 0},
+    {"person2_forename", "The associate's forename", AS_PERSON, 0},
+    {"person2_surname", "The associate's surname", AS_PERSON, 0},
+    {"person2_dob", "The associate's date of birth", AS_PERSON, 0},
     {"person_system", "The system a person id belongs to",
      "To link ids of one system to the people of the others; it is not written to any output.",
      1},
