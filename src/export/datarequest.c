@@ -210,8 +210,11 @@ int ctxprof_datarequest_markdown(FILE *f, const ctxprof_kind *k,
                "counts suppressed.\n\n");
     fprintf(f, "This request asks for %d identifiable and %d pseudonymised fields",
             counts[0], counts[1]);
-    fprintf(f, "; if you can only share aggregates, the profile cannot count young people "
-               "across agencies, but your counts per place can still be mapped.\n\n");
+    if (counts[0])
+        fprintf(f, "; if you can only share aggregates, the profile cannot count young people "
+                   "across agencies, but your counts per place can still be mapped.\n\n");
+    else
+        fprintf(f, ": no young person is identified by them.\n\n");
     fputs("Identifiable fields asked for: ", f);
     int n = 0;
     for (const ctxprof_kind_field *fl = k->fields; fl->key; fl++)
@@ -219,7 +222,10 @@ int ctxprof_datarequest_markdown(FILE *f, const ctxprof_kind *k,
             fprintf(f, "%s`field.%s`", n++ ? ", " : "", fl->key);
     fputs(n ? ".\n\n" : "none.\n\n", f);
 
-    if (!k->linkage) {
+    int has_code = 0;
+    for (const ctxprof_kind_field *fl = k->fields; fl->key; fl++)
+        has_code |= strcmp(fl->key, "code") == 0;
+    if (!k->linkage && has_code) {
         fprintf(f, "## Codes\n\nCodes we already recognise for this kind of record: ");
         codes(f, k->codes);
         fputc('\n', f);
