@@ -476,6 +476,21 @@ def main():
         check("over the shapefile format's limit of 100000 bytes" in p.stderr, p.stderr)
         check("incidents.dbf would be" in p.stderr or "incidents.shp would be" in p.stderr, p.stderr)
         check(not os.path.exists(out3) or not os.listdir(out3), "files written despite the limit")
+        # The estimate is exact: the largest file's size passes, one byte less does not.
+        for lname in ("incidents", "hotspot_gistar", "bus_segments"):
+            for ext in (".shp", ".dbf"):
+                size = os.path.getsize(os.path.join(out, lname + ext))
+                others = max(os.path.getsize(os.path.join(out, lname + x)) for x in (".shp", ".dbf"))
+                if size < others:
+                    continue
+                o4 = os.path.join(tmp, "exact-" + lname)
+                e = dict(env, CTXPROF_SHP_LIMIT_BYTES=str(size))
+                run([a.ctxprof, "export", "shp", gpkg, "-o", o4, "--layers", lname], env=e)
+                shutil.rmtree(o4)
+                e = dict(env, CTXPROF_SHP_LIMIT_BYTES=str(size - 1))
+                p = run([a.ctxprof, "export", "shp", gpkg, "-o", o4, "--layers", lname], env=e, expect=1)
+                check(f"{lname}{ext} would be {size} bytes" in p.stderr, p.stderr)
+                check(not os.path.exists(o4), f"{o4} created despite the limit")
         e = dict(env, CTXPROF_SHP_LIMIT_BYTES="100000000")
         run([a.ctxprof, "export", "shp", gpkg, "-o", out3, "--layers", "hotspots"], env=e)
         check(sorted(os.listdir(out3)) == sorted(
