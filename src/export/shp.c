@@ -79,6 +79,8 @@ void ctxprof_shp_field_names(const char *const *names, size_t n, char (*out)[11]
 {
     /* Clean names first (ASCII letters, digits, '_'), so that the names that
      * already fit keep themselves whatever order the columns come in. */
+    for (size_t i = 0; i < n; i++)
+        out[i][0] = '\0';
     char(*clean)[64] = calloc(n ? n : 1, sizeof *clean);
     if (!clean)
         return;
@@ -1089,7 +1091,7 @@ int ctxprof_shp_export(ctxprof_ctx *ctx, ctxprof_shp_summary *sum, const char *g
                 for (int k = 0; k < nl; k++) {
                     const char *nm = OGR_L_GetName(GDALDatasetGetLayer(ds, k));
                     if (!is_internal(nm) && strlen(list) + strlen(nm) + 3 < sizeof list) {
-                        strcat(list, k ? ", " : "");
+                        strcat(list, *list ? ", " : "");
                         strcat(list, nm);
                     }
                 }

@@ -14,6 +14,7 @@ usage: test_export_shp.py --ctxprof BIN --root SRC
 """
 import argparse
 import csv
+import json
 import os
 import re
 import shutil
@@ -407,6 +408,12 @@ def main():
         check(mode(gpkg) == 0o600, f"profile GeoPackage mode {oct(mode(gpkg))}, want 0600")
         out = os.path.join(tmp, "shp")
         p = run([a.ctxprof, "export", "shp", gpkg, "-o", out, "--json"])
+        summary = json.loads(p.stdout)
+        for fsum in summary["files"]:
+            ext = ".shp" if fsum["shape"] != "table" else ".dbf"
+            check(os.path.exists(os.path.join(out, fsum["file"] + ext)), f"--json names {fsum['file']}")
+            check(fsum["dbf_bytes"] == os.path.getsize(os.path.join(out, fsum["file"] + ".dbf")),
+                  f"--json dbf_bytes of {fsum['file']}")
         check(not [n for n in os.listdir(out) if n.startswith(".")], "temporary folder left")
         for n in os.listdir(out):
             check(mode(os.path.join(out, n)) == 0o600, f"{n} mode {oct(mode(os.path.join(out, n)))}")
