@@ -73,7 +73,7 @@ static void test_overlap_exact(void **state)
     assert_non_null(strstr(r.summary, "6 entries across the CSE, SYV, HSB, TRA and online lists "
                                       "are 4 young people; 2 are on more than one list"));
     assert_non_null(strstr(r.summary, "4 entries across CSE and SYV lists are 3 young people; "
-                                      "1 are on both"));
+                                      "1 is on both"));
     ctxprof_people_result_free(ctx, &r);
     ctxprof_ctx_free(ctx);
 }
@@ -224,7 +224,7 @@ static void test_graph_small(void **state)
     add(&f, "000000000000000e", HSB, 100, 100);
     ctxprof_people_options o = CTXPROF_PEOPLE_OPTIONS_INIT;
     o.min_group_size = 3;
-    assert_int_equal(ctxprof_people_groups(ctx, &r, &f.inc, NULL, &o), 0);
+    assert_int_equal(ctxprof_people_groups(ctx, &r, &f.inc, NULL, NULL, &o), 0);
     assert_int_equal(r.n_members, 6);
     assert_int_equal(r.n_edges, 5);
     assert_int_equal(r.n_groups, 1);
@@ -247,7 +247,7 @@ static void test_graph_small(void **state)
     assert_near(g->x, 1.0, 1e-12); /* incidents without a position are left out */
     assert_near(g->y, 2.0, 1e-12);
     assert_int_equal(g->split, 0);
-    assert_non_null(strstr(r.group_summary, "1 peer groups of 3 or more young people (4 people)"));
+    assert_non_null(strstr(r.group_summary, "1 peer group of 3 or more young people (4 people)"));
     ctxprof_people_result_free(ctx, &r);
     ctxprof_ctx_free(ctx);
 }
@@ -270,7 +270,7 @@ static void test_louvain_split(void **state)
     fixture f = {0};
     ctxprof_people_options o = CTXPROF_PEOPLE_OPTIONS_INIT;
     o.community_min_size = 6;
-    assert_int_equal(ctxprof_people_groups(ctx, &r, &f.inc, NULL, &o), 0);
+    assert_int_equal(ctxprof_people_groups(ctx, &r, &f.inc, NULL, NULL, &o), 0);
     assert_int_equal(r.n_groups, 2);
     assert_int_equal(r.groups[0].n_members, 4);
     assert_int_equal(r.groups[1].n_members, 4);
@@ -296,7 +296,7 @@ static void test_louvain_split(void **state)
             }
     assert_int_equal(ctxprof_people_add_pair(ctx, &r2, "0000000000000003", "0000000000000004"), 0);
     o.community_min_size = 8;
-    assert_int_equal(ctxprof_people_groups(ctx, &r2, &f.inc, NULL, &o), 0);
+    assert_int_equal(ctxprof_people_groups(ctx, &r2, &f.inc, NULL, NULL, &o), 0);
     assert_int_equal(r2.n_groups, 1);
     assert_int_equal(r2.groups[0].n_members, 8);
     ctxprof_people_result_free(ctx, &r2);
