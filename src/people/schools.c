@@ -233,9 +233,11 @@ int ctxprof_people_group_contexts(ctxprof_ctx *ctx, ctxprof_people_result *res,
         goto done;
     if (res->attendance_unmatched)
         ctxprof_log(ctx, CTXPROF_LOG_WARN,
-                    "people: %lld school attendance records name a school that is not in the "
-                    "schools layer%s; their people count as of unknown school",
-                    (long long)res->attendance_unmatched, sl ? "" : " (no [contexts] schools)");
+                    "people: %lld school attendance record%s name%s a school that is not in the "
+                    "schools layer%s: %s not used (people.attendance_unmatched)",
+                    (long long)res->attendance_unmatched, res->attendance_unmatched == 1 ? "" : "s",
+                    res->attendance_unmatched == 1 ? "s" : "", sl ? "" : " (no [contexts] schools)",
+                    res->attendance_unmatched == 1 ? "it is" : "they are");
     choose(att, n_att, attends);
     choose(near, n_near, nearest);
 
@@ -330,13 +332,14 @@ int ctxprof_people_group_contexts(ctxprof_ctx *ctx, ctxprof_people_result *res,
     res->group_summary = ctxprof_sprintf(
         ctx,
         "%zu peer group%s of %d or more young people (%lld people) across %lld school%s: "
-        "%lld members attend %lld of them; %lld with no school on record are placed at the "
+        "%lld member%s attend%s %lld of them; %lld with no school on record %s placed at the "
         "school nearest their incidents (%lld more school%s)\n"
         "Concentration: the %d groups with the most incidents hold %.0f%% of the groups' "
         "%lld incidents; members at the %d schools with the most hold %.0f%%",
         ng, ng == 1 ? "" : "s", min_group_size, (long long)res->group_people,
         (long long)res->n_schools, res->n_schools == 1 ? "" : "s", (long long)attends_n,
-        (long long)res->n_schools_attended, (long long)nearest_n, (long long)nearest_only,
+        attends_n == 1 ? "" : "s", attends_n == 1 ? "s" : "", (long long)res->n_schools_attended,
+        (long long)nearest_n, nearest_n == 1 ? "is" : "are", (long long)nearest_only,
         nearest_only == 1 ? "" : "s", TOP_N, 100.0 * res->top_groups_share,
         (long long)res->group_incidents, TOP_N, 100.0 * res->top_schools_share);
     if (!res->group_summary)
