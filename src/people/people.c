@@ -120,10 +120,12 @@ int ctxprof_people_overlap(ctxprof_ctx *ctx, ctxprof_people_result *res,
         if (__builtin_popcount(m) > 1)
             on_more += by_mask[m];
     len += (size_t)snprintf(buf + len, sizeof buf - len,
-                            "%lld entries across the CSE, SYV, HSB, TRA and online lists are %lld "
-                            "young people; %lld are on more than one list",
-                            (long long)res->sum_lists, (long long)res->n_people,
-                            (long long)on_more);
+                            "%lld entr%s across the CSE, SYV, HSB, TRA and online lists %s %lld "
+                            "young %s; %lld %s on more than one list",
+                            (long long)res->sum_lists, res->sum_lists == 1 ? "y" : "ies",
+                            res->sum_lists == 1 ? "is" : "are", (long long)res->n_people,
+                            res->n_people == 1 ? "person" : "people", (long long)on_more,
+                            on_more == 1 ? "is" : "are");
     int first = -1, second = -1;
     for (int a = 0; a < CTXPROF_PEOPLE_N_SILOS; a++) {
         if (first < 0 || res->by_cat[a] > res->by_cat[first]) {
@@ -137,9 +139,10 @@ int ctxprof_people_overlap(ctxprof_ctx *ctx, ctxprof_people_result *res,
         int a = first < second ? first : second, b = first < second ? second : first;
         int64_t both = res->pair[a][b];
         snprintf(buf + len, sizeof buf - len,
-                 "\n%lld entries across %s and %s lists are %lld young people; %lld %s on both",
+                 "\n%lld entries across %s and %s lists are %lld young %s; %lld %s on both",
                  (long long)(res->by_cat[a] + res->by_cat[b]), SILO_LABEL[a], SILO_LABEL[b],
-                 (long long)(res->by_cat[a] + res->by_cat[b] - both), (long long)both,
+                 (long long)(res->by_cat[a] + res->by_cat[b] - both),
+                 res->by_cat[a] + res->by_cat[b] - both == 1 ? "person" : "people", (long long)both,
                  both == 1 ? "is" : "are");
     }
     len = strlen(buf);

@@ -328,20 +328,32 @@ int ctxprof_people_group_contexts(ctxprof_ctx *ctx, ctxprof_people_result *res,
     double total = (double)res->group_incidents;
     res->top_groups_share = total > 0 ? (double)top_sum(g_inc, ng, TOP_N) / total : 0.0;
     res->top_schools_share = total > 0 ? (double)top_sum(s_inc, nsch, TOP_N) / total : 0.0;
+    int kg = ng < TOP_N ? (int)ng : TOP_N;
+    int ks = res->n_schools < TOP_N ? (int)res->n_schools : TOP_N;
     ctxprof_free(ctx, res->group_summary);
-    res->group_summary = ctxprof_sprintf(
+    if (!nv)
+        res->group_summary = ctxprof_strdup(ctx, "No peer groups: no association record names "
+                                                 "two young people");
+    else if (!ng)
+        res->group_summary = ctxprof_sprintf(
+            ctx, "No peer groups of %d or more young people: the %zu people in association "
+                 "records form only smaller groups",
+            min_group_size, nv);
+    else
+        res->group_summary = ctxprof_sprintf(
         ctx,
         "%zu peer group%s of %d or more young people (%lld people) across %lld school%s: "
         "%lld member%s attend%s %lld of them; %lld with no school on record %s placed at the "
         "school nearest their incidents (%lld more school%s)\n"
-        "Concentration: the %d groups with the most incidents hold %.0f%% of the groups' "
-        "%lld incidents; members at the %d schools with the most hold %.0f%%",
+        "Concentration: the %d group%s with the most incidents hold%s %.0f%% of the groups' "
+        "%lld incidents; members at the %d school%s with the most hold %.0f%%",
         ng, ng == 1 ? "" : "s", min_group_size, (long long)res->group_people,
         (long long)res->n_schools, res->n_schools == 1 ? "" : "s", (long long)attends_n,
         attends_n == 1 ? "" : "s", attends_n == 1 ? "s" : "", (long long)res->n_schools_attended,
         (long long)nearest_n, nearest_n == 1 ? "is" : "are", (long long)nearest_only,
-        nearest_only == 1 ? "" : "s", TOP_N, 100.0 * res->top_groups_share,
-        (long long)res->group_incidents, TOP_N, 100.0 * res->top_schools_share);
+        nearest_only == 1 ? "" : "s", kg, kg == 1 ? "" : "s", kg == 1 ? "s" : "",
+        100.0 * res->top_groups_share, (long long)res->group_incidents, ks, ks == 1 ? "" : "s",
+        100.0 * res->top_schools_share);
     if (!res->group_summary)
         rc = CTXPROF_E_NOMEM;
 done:
