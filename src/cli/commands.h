@@ -13,6 +13,8 @@ int cmd_help(int argc, char **argv);
 int cmd_hotspots(int argc, char **argv);
 int cmd_kde(int argc, char **argv);
 int cmd_people(int argc, char **argv);
+int cmd_overlap(int argc, char **argv);
+int cmd_peers(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_snap(int argc, char **argv);
 int cmd_version(int argc, char **argv);
@@ -22,7 +24,7 @@ int cmd_datarequest(int argc, char **argv);
 extern const cli_option cmd_help_options[], cmd_run_options[], cmd_version_options[];
 extern const cli_option cmd_gazetteer_options[], cmd_geocode_options[];
 extern const cli_option cmd_snap_options[];
-extern const cli_option cmd_people_options[];
+extern const cli_option cmd_people_options[]; /* also overlap and peers */
 extern const cli_option cmd_corridors_options[];
 extern const cli_option cmd_export_options[], cmd_datarequest_options[];
 

@@ -69,13 +69,28 @@ const cli_command cli_commands[] = {
      "--qgis-compat reproduces QGIS 3.22's Heatmap (Kernel Density Estimation) cell for\n"
      "cell. Without --radius the bandwidth is 0.9*min(SD, sqrt(1/ln 2)*Dm)*n^-0.2.",
      cmd_kde_options},
-    {"people", cmd_people, "Overlap across the silos, peer groups and the contexts they share",
+    {"overlap", cmd_overlap, "How many different young people across the silos",
      "PROFILE.ini [-o OUT.gpkg]",
      "Loads and places the profile's incidents, links id-only people to names through the\n"
-     "crosswalk sources, and writes overlap (people per category, pairwise, UpSet),\n"
-     "possible_matches, peer_groups, peer_group_members and peer_group_contexts with the\n"
-     "incidents. Peer groups: association records as a graph (igraph), components and\n"
-     "Louvain communities, degree and betweenness. Only pids are written.",
+     "crosswalk sources, and writes the incidents with their pids, overlap (distinct people\n"
+     "per category, every pair, every exclusive combination: an UpSet table) and\n"
+     "possible_matches (near-duplicate identities, counted apart unless [people]\n"
+     "accept_matches accepts their kind). Prints the overlap in plain words.",
+     cmd_people_options},
+    {"people", cmd_people, "Overlap across the silos, peer groups and the contexts they share",
+     "PROFILE.ini [-o OUT.gpkg]",
+     "'overlap' and 'peers' in one run: loads and places the profile's incidents, links\n"
+     "people across sources, and writes the incidents with overlap, possible_matches,\n"
+     "peer_groups, peer_group_members and peer_group_contexts. Only pids are written.",
+     cmd_people_options},
+    {"peers", cmd_peers, "Peer groups, their members, schools and places",
+     "PROFILE.ini [-o OUT.gpkg]",
+     "Links the profile's people (as 'overlap' does), builds the association graph\n"
+     "(igraph: components, Louvain communities in large ones, degree, betweenness), and\n"
+     "writes peer_groups, peer_group_members and peer_group_contexts: the schools the\n"
+     "members attend (basis 'attends', from field.school records; 'nearest' when none\n"
+     "is known) and the catchments, parks and bus segments where their incidents happen.\n"
+     "Prints how many groups, across how many schools, and how concentrated they are.",
      cmd_people_options},
     {"run", cmd_run, "Run every stage of a profile into one GeoPackage", "PROFILE.ini [-o OUT.gpkg]",
      "Loads every source of the profile, normalises and pseudonymises it, places each\n"

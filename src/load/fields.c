@@ -169,13 +169,13 @@ int ctxprof_columns_resolve(ctxprof_ctx *ctx, ctxprof_columns *c, const ctxprof_
                                  "address",    "location",   "text",     "person_id",
                                  "forename",   "surname",    "dob",      "person2_id",
                                  "person2_forename", "person2_surname", "person2_dob",
-                                 "route",      "stop"};
+                                 "route",      "stop",       "school"};
     int *cols[] = {&c->id,         &c->date,       &c->time,     &c->x,
                    &c->y,          &c->lon,        &c->lat,      &c->postcode,
                    &c->address,    &c->location,   &c->text,     &c->person_id,
                    &c->forename,   &c->surname,    &c->dob,      &c->person2_id,
                    &c->person2_forename, &c->person2_surname, &c->person2_dob,
-                   &c->route,      &c->stop};
+                   &c->route,      &c->stop,       &c->school};
     int rc;
     memset(c, 0, sizeof *c);
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)

@@ -26,6 +26,7 @@ typedef struct {
     ctxprof_flag_col flags[CTXPROF_MAX_COLS];
     int n_flags;
     const char *system; /* person_system, else the source's kind */
+    int school; /* the school the person attends (URN, id or name) */
 } ctxprof_columns;
 
 /* Resolves every field of source s (of kind, which may be NULL) against

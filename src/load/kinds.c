@@ -18,6 +18,8 @@
 #define A_FORENAME "Forename|First Name|Firstname|Given Name|First Names"
 #define A_SURNAME "Surname|Last Name|Lastname|Family Name"
 #define A_DOB "DOB|Date of Birth|D.O.B.|Birth Date|DateOfBirth"
+/* The school a child attends: its URN (or the schools layer's id), else its name. */
+#define A_SCHOOL "School URN|URN|School ID|School Id|School Code|School|School Name|School Attended"
 
 #define COMMON_FIELDS                                                                          \
     {"id", A_ID}, {"date", A_DATE}, {"time", A_TIME}, {"x", A_X}, {"y", A_Y},               \
@@ -78,11 +80,13 @@ static const ctxprof_kind_field police_uk_fields[] = {
 static const ctxprof_kind_field exclusion_fields[] = {
     COMMON_FIELDS,
     {"code", "Reason|Reason Code|Exclusion Reason|Category|Exclusion Type|Type|Exclusion Category"},
+    {"school", A_SCHOOL},
     {NULL, NULL}};
 
 static const ctxprof_kind_field missing_fields[] = {
     COMMON_FIELDS,
     {"code", "Reason|Reason Code|Category|Outcome"},
+    {"school", A_SCHOOL},
     {NULL, NULL}};
 
 static const ctxprof_kind_field health_fields[] = {
@@ -113,6 +117,7 @@ static const ctxprof_kind_field travel_card_fields[] = {
     COMMON_FIELDS,
     {"code", "Reason|Withdrawal Reason|Category|Code"},
     {"route", "Route|Route No|Bus Route"},
+    {"school", A_SCHOOL},
     {NULL, NULL}};
 
 static const ctxprof_kind_field association_fields[] = {

@@ -12,6 +12,8 @@
 #include <cpl_string.h>
 #include <sodium.h>
 
+#include <stdint.h>
+
 #include "core/strmap.h"
 #include "load/date.h"
 #include "load/fields.h"
@@ -352,11 +354,87 @@ static int xw_add(ctxprof_ctx *ctx, pid_map *m, const char *from, const char *to
     return 0;
 }
 
-/* Pass over one source. what: 0 crosswalk, 1 association, 2 identities of
- * an incident source. */
+const char *const ctxprof_match_reasons[CTXPROF_MATCH_N_REASONS] = {
+    "transposed_dob", "double_surname", "accents", "nickname", "name_without_dob"};
+
+static unsigned reason_bit(const char *reason)
+{
+    for (int i = 0; i < CTXPROF_MATCH_N_REASONS; i++)
+        if (strcmp(reason, ctxprof_match_reasons[i]) == 0)
+            return 1u << i;
+    return 0;
+}
+
+int ctxprof_people_accept_parse(ctxprof_ctx *ctx, unsigned *mask, const char *list,
+                                const char *origin)
+{
+    *mask = 0;
+    char **items = CSLTokenizeString2(list ? list : "", ",",
+                                      CSLT_STRIPLEADSPACES | CSLT_STRIPENDSPACES);
+    int rc = 0;
+    for (int i = 0; items && items[i] && !rc; i++) {
+        if (!items[i][0] || strcmp(items[i], "none") == 0)
+            continue;
+        unsigned bit = reason_bit(items[i]);
+        if (!bit && !ctx)
+            rc = CTXPROF_E_CONFIG;
+        else if (!bit)
+            rc = ctxprof_error(ctx, CTXPROF_E_CONFIG,
+                               "%s: [people] accept_matches: '%s' is not a possible match "
+                               "reason (none, transposed_dob, double_surname, accents, "
+                               "nickname, name_without_dob)",
+                               origin, items[i]);
+        *mask |= bit;
+    }
+    CSLDestroy(items);
+    return rc;
+}
+
+/* The record's date as days since 1970, for "the latest record" ties. */
+static int64_t record_day(const char *v, const char *date_format)
+{
+    static const char *names[] = {"dmy", "ymd", "excel", "month"};
+    static const ctxprof_date_format fmts[] = {CTXPROF_DMY, CTXPROF_YMD, CTXPROF_EXCEL,
+                                               CTXPROF_MONTH};
+    ctxprof_date_format fmt = CTXPROF_DMY;
+    for (int i = 0; date_format && i < 4; i++)
+        if (strcmp(date_format, names[i]) == 0)
+            fmt = fmts[i];
+    ctxprof_datetime d;
+    const char *reason;
+    if (!v[0] || ctxprof_date_parse(v, fmt, &d, &reason) || d.precision < CTXPROF_PREC_MONTH)
+        return INT64_MIN;
+    return ctxprof_days_from_civil(d.year, d.month, d.precision >= CTXPROF_PREC_DAY ? d.day : 1);
+}
+
+static int attendance_add(ctxprof_ctx *ctx, ctxprof_people_result *res, const char *pid,
+                          const char *school, int64_t day, int32_t source)
+{
+    while (*school == ' ' || *school == '\t')
+        school++;
+    size_t len = strlen(school);
+    while (len && (school[len - 1] == ' ' || school[len - 1] == '\t' || school[len - 1] == '\r'))
+        len--;
+    if (!len)
+        return 0;
+    if (ctxprof_grow(ctx, (void **)&res->attendance, &res->cap_attendance, res->n_attendance + 1,
+                     sizeof *res->attendance))
+        return CTXPROF_E_NOMEM;
+    ctxprof_attendance *a = &res->attendance[res->n_attendance];
+    if (!(a->school = ctxprof_sprintf(ctx, "%.*s", (int)len, school)))
+        return CTXPROF_E_NOMEM;
+    snprintf(a->pid, sizeof a->pid, "%s", pid);
+    a->day = day;
+    a->source = source;
+    res->n_attendance++;
+    return 0;
+}
+
+/* Pass over one source. what: 0 crosswalk, 1 association, 2 identities and
+ * school attendance of an incident source. */
 static int read_source(ctxprof_ctx *ctx, ctxprof_people_result *res, const ctxprof_source *s,
-                       const ctxprof_kind *kind, const ctxprof_pseudonym *ps, int what,
-                       pid_map *xw, identity_set *ids, identity_set *nodob)
+                       int32_t src_index, const ctxprof_kind *kind, const ctxprof_pseudonym *ps,
+                       int what, pid_map *xw, identity_set *ids, identity_set *nodob)
 {
     ctxprof_opened o;
     int rc = ctxprof_source_open(ctx, &o, s);
@@ -377,8 +455,8 @@ static int read_source(ctxprof_ctx *ctx, ctxprof_people_result *res, const ctxpr
         if (sc >= 0)
             a.system_col = sc;
     }
-    if (what == 2 && (a.forename < 0 || a.surname < 0 || a.dob < 0))
-        goto done; /* no names: nothing to compare */
+    if (what == 2 && (a.forename < 0 || a.surname < 0 || a.dob < 0) && c.school < 0)
+        goto done; /* no names and no school: nothing to read */
     OGR_L_ResetReading(o.layer);
     OGRFeatureH f;
     identity id_a, id_b;
@@ -425,6 +503,12 @@ static int read_source(ctxprof_ctx *ctx, ctxprof_people_result *res, const ctxpr
                 }
             }
         } else if (row_person(ps, &r, &a, pa, &id_a, &by_name)) {
+            if (c.school >= 0 &&
+                (rc = attendance_add(ctx, res, pa, cell(&r, c.school),
+                                     record_day(cell(&r, c.date), s->date_format), src_index))) {
+                OGR_F_Destroy(f);
+                break;
+            }
             if (by_name) {
                 /* A row naming both a system id and a name + dob links the two,
                  * as a crosswalk row does (a row whose dob is missing then
@@ -473,16 +557,20 @@ static int cmp_match(const void *x, const void *y)
     return c ? c : strcmp(a->b, b->b);
 }
 
+/* kept: the pid both become if the match is accepted (NULL: the smaller). */
 static int add_match(ctxprof_ctx *ctx, ctxprof_people_result *res, size_t *cap,
-                     const identity *x, const identity *y, const char *reason)
+                     const identity *x, const identity *y, const char *reason, const char *kept)
 {
     if (ctxprof_grow(ctx, (void **)&res->matches, cap, res->n_matches + 1, sizeof *res->matches))
         return CTXPROF_E_NOMEM;
     ctxprof_possible_match *m = &res->matches[res->n_matches++];
+    memset(m, 0, sizeof *m);
     int lt = strcmp(x->pid, y->pid) < 0;
     memcpy(m->a, lt ? x->pid : y->pid, sizeof m->a);
     memcpy(m->b, lt ? y->pid : x->pid, sizeof m->b);
     m->reason = reason;
+    m->reason_bit = reason_bit(reason);
+    snprintf(m->kept, sizeof m->kept, "%s", kept ? kept : m->a);
     return 0;
 }
 
@@ -510,7 +598,7 @@ static int find_matches(ctxprof_ctx *ctx, ctxprof_people_result *res, identity *
         for (size_t a = i; a < j; a++)
             for (size_t b = a + 1; b < j; b++) {
                 const char *why = near_match(&v[a], &v[b]);
-                if (why && add_match(ctx, res, &cap, &v[a], &v[b], why))
+                if (why && add_match(ctx, res, &cap, &v[a], &v[b], why, NULL))
                     return CTXPROF_E_NOMEM;
             }
         i = j;
@@ -532,7 +620,7 @@ static int find_matches(ctxprof_ctx *ctx, ctxprof_people_result *res, identity *
         }
         for (size_t b = lo; b < n && strcmp(v[b].dob, key.dob) == 0; b++) {
             const char *why = near_match(&v[a], &v[b]);
-            if (why && add_match(ctx, res, &cap, &v[a], &v[b], why))
+            if (why && add_match(ctx, res, &cap, &v[a], &v[b], why, NULL))
                 return CTXPROF_E_NOMEM;
         }
         sodium_memzero(&key, sizeof key);
@@ -555,12 +643,120 @@ static int find_matches(ctxprof_ctx *ctx, ctxprof_people_result *res, identity *
         for (size_t b = lo; b < n && !strcmp(v[b].s, nodob[a].s) && !strcmp(v[b].f, nodob[a].f);
              b++)
             if (strcmp(v[b].pid, nodob[a].pid) != 0 &&
-                add_match(ctx, res, &cap, &nodob[a], &v[b], "name_without_dob"))
+                add_match(ctx, res, &cap, &nodob[a], &v[b], "name_without_dob", v[b].pid))
                 return CTXPROF_E_NOMEM;
     }
     if (res->n_matches)
         qsort(res->matches, res->n_matches, sizeof *res->matches, cmp_match);
     return 0;
+}
+
+/* Possible matches of the accepted kinds become one person, when
+ * unambiguous: a record without a dob whose names fit one dated identity
+ * only, and dated identities matched to exactly one other. The pids are
+ * rewritten everywhere (incidents, association pairs, attendance). */
+static int accept_matches(ctxprof_ctx *ctx, ctxprof_people_result *res, unsigned mask,
+                          ctxprof_incidents *inc)
+{
+    if (!mask || !res->n_matches)
+        return 0;
+    int rc = 0;
+    ctxprof_strmap dated = {0}, undated = {0}, slot = {0};
+    ctxprof_pid *pid = NULL;
+    int *parent = NULL;
+    size_t n = 0, cap = 0, cap_parent = 0;
+    /* How many accepted-kind matches each pid is in. */
+    for (size_t i = 0; i < res->n_matches && !rc; i++) {
+        const ctxprof_possible_match *m = &res->matches[i];
+        if (!(m->reason_bit & mask))
+            continue;
+        if (m->reason_bit == CTXPROF_MATCH_NAME_WITHOUT_DOB) {
+            const char *u = strcmp(m->kept, m->a) == 0 ? m->b : m->a;
+            int k = ctxprof_strmap_get(&undated, u);
+            rc = ctxprof_strmap_put(ctx, &undated, u, k < 0 ? 1 : k + 1);
+        } else {
+            int k = ctxprof_strmap_get(&dated, m->a);
+            if (!(rc = ctxprof_strmap_put(ctx, &dated, m->a, k < 0 ? 1 : k + 1))) {
+                k = ctxprof_strmap_get(&dated, m->b);
+                rc = ctxprof_strmap_put(ctx, &dated, m->b, k < 0 ? 1 : k + 1);
+            }
+        }
+    }
+    /* Union-find over the pids of accepted matches. */
+    for (size_t i = 0; i < res->n_matches && !rc; i++) {
+        ctxprof_possible_match *m = &res->matches[i];
+        if (!(m->reason_bit & mask))
+            continue;
+        if (m->reason_bit == CTXPROF_MATCH_NAME_WITHOUT_DOB) {
+            const char *u = strcmp(m->kept, m->a) == 0 ? m->b : m->a;
+            if (ctxprof_strmap_get(&undated, u) != 1)
+                continue;
+        } else if (ctxprof_strmap_get(&dated, m->a) != 1 || ctxprof_strmap_get(&dated, m->b) != 1) {
+            continue;
+        }
+        const char *two[2] = {strcmp(m->kept, m->a) == 0 ? m->b : m->a, m->kept};
+        int id[2];
+        for (int k = 0; k < 2 && !rc; k++) {
+            if ((id[k] = ctxprof_strmap_get(&slot, two[k])) >= 0)
+                continue;
+            size_t c2 = cap;
+            if ((rc = ctxprof_grow(ctx, (void **)&pid, &c2, n + 1, sizeof *pid)) ||
+                (rc = ctxprof_grow(ctx, (void **)&parent, &cap_parent, n + 1, sizeof *parent)) ||
+                (rc = ctxprof_strmap_put(ctx, &slot, two[k], (int)n)))
+                break;
+            cap = c2;
+            memcpy(pid[n], two[k], sizeof pid[n]);
+            parent[n] = (int)n;
+            id[k] = (int)n++;
+        }
+        if (rc)
+            break;
+        int ra = id[0], rb = id[1];
+        while (parent[ra] != ra)
+            ra = parent[ra];
+        while (parent[rb] != rb)
+            rb = parent[rb];
+        if (ra != rb)
+            parent[ra] = rb; /* the absorbed side joins the kept side */
+        m->accepted = 1;
+        res->matches_accepted++;
+    }
+    if (rc || !n)
+        goto done;
+    for (size_t k = 0; k < n; k++) {
+        int r = (int)k;
+        while (parent[r] != r)
+            r = parent[r];
+        parent[k] = r;
+        res->pids_merged += r != (int)k;
+    }
+    for (size_t i = 0; i < res->n_matches; i++) {
+        int k = res->matches[i].accepted ? ctxprof_strmap_get(&slot, res->matches[i].kept) : -1;
+        if (k >= 0)
+            memcpy(res->matches[i].kept, pid[parent[k]], sizeof res->matches[i].kept);
+    }
+#define REWRITE(p)                                                                             \
+    do {                                                                                       \
+        int k_ = (p)[0] ? ctxprof_strmap_get(&slot, (p)) : -1;                                 \
+        if (k_ >= 0 && parent[k_] != k_)                                                       \
+            memcpy((p), pid[parent[k_]], sizeof(ctxprof_pid));                                 \
+    } while (0)
+    for (size_t i = 0; i < inc->n; i++)
+        REWRITE(inc->pid[i]);
+    for (size_t i = 0; i < res->n_pairs; i++) {
+        REWRITE(res->pair_a[i]);
+        REWRITE(res->pair_b[i]);
+    }
+    for (size_t i = 0; i < res->n_attendance; i++)
+        REWRITE(res->attendance[i].pid);
+#undef REWRITE
+done:
+    ctxprof_free(ctx, pid);
+    ctxprof_free(ctx, parent);
+    ctxprof_strmap_free(ctx, &dated);
+    ctxprof_strmap_free(ctx, &undated);
+    ctxprof_strmap_free(ctx, &slot);
+    return rc;
 }
 
 int ctxprof_people_link(ctxprof_ctx *ctx, ctxprof_people_result *res, const ctxprof_profile *p,
@@ -598,10 +794,15 @@ int ctxprof_people_link(ctxprof_ctx *ctx, ctxprof_people_result *res, const ctxp
             int is_assoc = k && strcmp(k->name, "association") == 0;
             if ((what == 0 && is_xw) || (what == 1 && is_assoc) ||
                 (what == 2 && k && !k->linkage))
-                rc = read_source(ctx, res, s, k, ps, what, &xw, &ids, &nodob);
+                rc = read_source(ctx, res, s, (int32_t)i, k, ps, what, &xw, &ids, &nodob);
         }
     if (rc)
         goto done;
+    for (size_t i = 0; i < res->n_attendance; i++) {
+        const char *m = pid_map_get(&xw, res->attendance[i].pid);
+        if (m)
+            memcpy(res->attendance[i].pid, m, sizeof res->attendance[i].pid);
+    }
     /* Incidents: id pids become name pids; distinct ids linked are counted. */
     for (size_t i = 0; i < inc->n && !rc; i++) {
         const char *m = inc->pid[i][0] ? pid_map_get(&xw, inc->pid[i]) : NULL;
@@ -631,7 +832,21 @@ int ctxprof_people_link(ctxprof_ctx *ctx, ctxprof_people_result *res, const ctxp
     for (size_t i = 0; i < nodob.n; i++)
         if (ctxprof_strmap_get(&used, nodob.v[i].pid) >= 0 && !pid_map_get(&xw, nodob.v[i].pid))
             nodob.v[keep_nodob++] = nodob.v[i];
-    rc = find_matches(ctx, res, ids.v, keep, nodob.v, keep_nodob);
+    if ((rc = find_matches(ctx, res, ids.v, keep, nodob.v, keep_nodob)))
+        goto done;
+    unsigned accept = 0;
+    if ((rc = ctxprof_people_accept_parse(ctx, &accept,
+                                          ctxprof_profile_str(p, "people", "accept_matches"),
+                                          ctxprof_profile_path(p))) ||
+        (rc = accept_matches(ctx, res, accept, inc)))
+        goto done;
+    /* Distinct people with a school record, after every link. */
+    ctxprof_strmap_free(ctx, &used);
+    for (size_t i = 0; i < res->n_attendance && !rc; i++)
+        if (ctxprof_strmap_get(&used, res->attendance[i].pid) < 0) {
+            res->attendance_people++;
+            rc = ctxprof_strmap_put(ctx, &used, res->attendance[i].pid, 1);
+        }
 done:
     ctxprof_strmap_free(ctx, &used);
     ctxprof_strmap_free(ctx, &linked);

@@ -10,6 +10,7 @@
 
 #include "core/strmap.h"
 #include "load/taxonomy.h"
+#include "people/people_internal.h"
 
 static const char *const SILO_LABEL[CTXPROF_PEOPLE_N_SILOS] = {"CSE", "SYV", "HSB", "TRA",
                                                                "online"};
@@ -25,6 +26,11 @@ void ctxprof_people_options_from_profile(ctxprof_people_options *o, const ctxpro
     v = ctxprof_profile_num(p, "people", "resolution");
     if (v > 0)
         o->resolution = v;
+    unsigned mask = 0;
+    /* An unknown reason is reported by ctxprof_people_link; here it is left out. */
+    if (ctxprof_people_accept_parse(NULL, &mask, ctxprof_profile_str(p, "people", "accept_matches"),
+                                    ctxprof_profile_path(p)) == 0)
+        o->accept_matches = mask;
 }
 
 int ctxprof_people_add_pair(ctxprof_ctx *ctx, ctxprof_people_result *res, const char *pid_a,
@@ -114,10 +120,12 @@ int ctxprof_people_overlap(ctxprof_ctx *ctx, ctxprof_people_result *res,
         if (__builtin_popcount(m) > 1)
             on_more += by_mask[m];
     len += (size_t)snprintf(buf + len, sizeof buf - len,
-                            "%lld entries across the CSE, SYV, HSB, TRA and online lists are %lld "
-                            "young people; %lld are on more than one list",
-                            (long long)res->sum_lists, (long long)res->n_people,
-                            (long long)on_more);
+                            "%lld entr%s across the CSE, SYV, HSB, TRA and online lists %s %lld "
+                            "young %s; %lld %s on more than one list",
+                            (long long)res->sum_lists, res->sum_lists == 1 ? "y" : "ies",
+                            res->sum_lists == 1 ? "is" : "are", (long long)res->n_people,
+                            res->n_people == 1 ? "person" : "people", (long long)on_more,
+                            on_more == 1 ? "is" : "are");
     int first = -1, second = -1;
     for (int a = 0; a < CTXPROF_PEOPLE_N_SILOS; a++) {
         if (first < 0 || res->by_cat[a] > res->by_cat[first]) {
@@ -131,10 +139,25 @@ int ctxprof_people_overlap(ctxprof_ctx *ctx, ctxprof_people_result *res,
         int a = first < second ? first : second, b = first < second ? second : first;
         int64_t both = res->pair[a][b];
         snprintf(buf + len, sizeof buf - len,
-                 "\n%lld entries across %s and %s lists are %lld young people; %lld are on both",
+                 "\n%lld entries across %s and %s lists are %lld young %s; %lld %s on both",
                  (long long)(res->by_cat[a] + res->by_cat[b]), SILO_LABEL[a], SILO_LABEL[b],
-                 (long long)(res->by_cat[a] + res->by_cat[b] - both), (long long)both);
+                 (long long)(res->by_cat[a] + res->by_cat[b] - both),
+                 res->by_cat[a] + res->by_cat[b] - both == 1 ? "person" : "people", (long long)both,
+                 both == 1 ? "is" : "are");
     }
+    len = strlen(buf);
+    if (res->n_matches && !res->matches_accepted)
+        snprintf(buf + len, sizeof buf - len,
+                 "\n%zu possible match%s of near-duplicate identities %s listed in "
+                 "possible_matches and counted apart",
+                 res->n_matches, res->n_matches == 1 ? "" : "es",
+                 res->n_matches == 1 ? "is" : "are");
+    else if (res->n_matches)
+        snprintf(buf + len, sizeof buf - len,
+                 "\n%zu possible match%s of near-duplicate identities %s listed in "
+                 "possible_matches; %lld accepted as the same person ([people] accept_matches)",
+                 res->n_matches, res->n_matches == 1 ? "" : "es",
+                 res->n_matches == 1 ? "is" : "are", (long long)res->matches_accepted);
     ctxprof_free(ctx, res->summary);
     if (!(res->summary = ctxprof_strdup(ctx, buf)))
         rc = CTXPROF_E_NOMEM;
@@ -170,18 +193,6 @@ static int cmp_group_key(const void *x, const void *y)
     return strcmp(a->min_pid, b->min_pid);
 }
 
-static int cmp_link(const void *x, const void *y)
-{
-    const ctxprof_group_context *a = x, *b = y;
-    if (a->group != b->group)
-        return a->group < b->group ? -1 : 1;
-    if (a->type != b->type)
-        return a->type < b->type ? -1 : 1;
-    if (a->n != b->n)
-        return a->n > b->n ? -1 : 1;
-    return a->feature < b->feature ? -1 : a->feature > b->feature;
-}
-
 static int graph_error(ctxprof_ctx *ctx, igraph_error_t e, const char *what)
 {
     return ctxprof_error(ctx, e == IGRAPH_ENOMEM ? CTXPROF_E_NOMEM : CTXPROF_E_INTERNAL,
@@ -190,19 +201,17 @@ static int graph_error(ctxprof_ctx *ctx, igraph_error_t e, const char *what)
 
 int ctxprof_people_groups(ctxprof_ctx *ctx, ctxprof_people_result *res,
                           const ctxprof_incidents *inc, const ctxprof_snap_result *snap,
-                          const ctxprof_people_options *opts)
+                          const ctxprof_contexts *c, const ctxprof_people_options *opts)
 {
     ctxprof_people_options o = CTXPROF_PEOPLE_OPTIONS_INIT;
     if (opts)
         o = *opts;
     int rc = 0;
-    ctxprof_strmap vid = {0}, keys = {0}, links = {0};
+    ctxprof_strmap vid = {0}, keys = {0};
     edge *e = NULL;
     size_t ne = 0, nv = 0;
     group_key *gk = NULL;
-    size_t ngk = 0, cap_gk = 0, cap_links = 0, cap_members = 0;
-    double *sx = NULL, *sy = NULL;
-    int64_t *npos = NULL;
+    size_t ngk = 0, cap_gk = 0, cap_members = 0;
     igraph_t g;
     int have_graph = 0;
     igraph_vector_int_t ev, memb, csize, louv, deg;
@@ -341,10 +350,7 @@ int ctxprof_people_groups(ctxprof_ctx *ctx, ctxprof_people_result *res,
     }
     res->n_groups = ngk;
     res->groups = ctxprof_calloc(ctx, ngk ? ngk : 1, sizeof *res->groups);
-    sx = ctxprof_calloc(ctx, ngk ? ngk : 1, sizeof *sx);
-    sy = ctxprof_calloc(ctx, ngk ? ngk : 1, sizeof *sy);
-    npos = ctxprof_calloc(ctx, ngk ? ngk : 1, sizeof *npos);
-    if (!res->groups || !sx || !sy || !npos) {
+    if (!res->groups) {
         ctxprof_free(ctx, order);
         ctxprof_free(ctx, sorted);
         rc = CTXPROF_E_NOMEM;
@@ -361,97 +367,8 @@ int ctxprof_people_groups(ctxprof_ctx *ctx, ctxprof_people_result *res,
     ctxprof_free(ctx, order);
     ctxprof_free(ctx, sorted);
 
-    /* The groups' incidents: centroid, silos, linked contexts. */
-    static const int ctx_types[] = {CTXPROF_CTX_SCHOOLS, CTXPROF_CTX_CATCHMENTS, CTXPROF_CTX_PARKS,
-                                    CTXPROF_CTX_BUS_SEGMENTS};
-    for (size_t i = 0; inc && i < inc->n; i++) {
-        if (!inc->pid[i][0])
-            continue;
-        int v = ctxprof_strmap_get(&vid, inc->pid[i]);
-        if (v < 0 || res->members[v].group < 0)
-            continue;
-        int gi = res->members[v].group;
-        ctxprof_peer_group *gr = &res->groups[gi];
-        gr->n_incidents++;
-        gr->cats |= inc->cats[i] & ((1u << CTXPROF_PEOPLE_N_SILOS) - 1);
-        if (isfinite(inc->x[i]) && isfinite(inc->y[i])) {
-            sx[gi] += inc->x[i];
-            sy[gi] += inc->y[i];
-            npos[gi]++;
-        }
-        if (!snap || !snap->n)
-            continue;
-        for (size_t t = 0; t < sizeof ctx_types / sizeof ctx_types[0]; t++) {
-            int type = ctx_types[t];
-            if (!snap->link[type] || snap->link[type][i] < 0)
-                continue;
-            char key[64];
-            snprintf(key, sizeof key, "%d:%d:%d", gi, type, (int)snap->link[type][i]);
-            int k = ctxprof_strmap_get(&links, key);
-            if (k < 0) {
-                if ((rc = ctxprof_grow(ctx, (void **)&res->links, &cap_links, res->n_links + 1,
-                                       sizeof *res->links)) ||
-                    (rc = ctxprof_strmap_put(ctx, &links, key, (int)res->n_links)))
-                    goto done;
-                res->links[res->n_links] =
-                    (ctxprof_group_context){gi, (uint8_t)type, snap->link[type][i], 0};
-                k = (int)res->n_links++;
-                gr->n_contexts++;
-                gr->n_schools += type == CTXPROF_CTX_SCHOOLS;
-            }
-            res->links[k].n++;
-        }
-    }
-    for (size_t i = 0; i < ngk; i++) {
-        res->groups[i].x = npos[i] ? sx[i] / (double)npos[i] : NAN;
-        res->groups[i].y = npos[i] ? sy[i] / (double)npos[i] : NAN;
-    }
-    if (res->n_links)
-        qsort(res->links, res->n_links, sizeof *res->links, cmp_link);
-
-    /* Plain words: how many groups, across how many schools, how concentrated. */
-    {
-        int64_t people = 0, incs = 0, top = 0, schools = 0;
-        for (size_t i = 0; i < ngk; i++) {
-            people += res->groups[i].n_members;
-            incs += res->groups[i].n_incidents;
-        }
-        int64_t top_n[3] = {0, 0, 0};
-        for (size_t i = 0; i < ngk; i++) {
-            int64_t x = res->groups[i].n_incidents;
-            for (int k = 0; k < 3; k++)
-                if (x > top_n[k]) {
-                    int64_t t = top_n[k];
-                    top_n[k] = x;
-                    x = t;
-                }
-        }
-        top = top_n[0] + top_n[1] + top_n[2];
-        ctxprof_strmap seen = {0};
-        for (size_t l = 0; l < res->n_links && !rc; l++) {
-            if (res->links[l].type != CTXPROF_CTX_SCHOOLS)
-                continue;
-            char key[24];
-            snprintf(key, sizeof key, "%d", res->links[l].feature);
-            if (ctxprof_strmap_get(&seen, key) < 0) {
-                schools++;
-                rc = ctxprof_strmap_put(ctx, &seen, key, 1);
-            }
-        }
-        ctxprof_strmap_free(ctx, &seen);
-        if (rc)
-            goto done;
-        ctxprof_free(ctx, res->group_summary);
-        res->group_summary = ctxprof_sprintf(
-            ctx,
-            "%zu peer groups of %d or more young people (%lld people) whose incidents are "
-            "nearest to %lld schools; the 3 largest groups by incidents hold %.0f%% of the "
-            "groups' %lld incidents",
-            ngk, o.min_group_size, (long long)people, (long long)schools,
-            incs ? 100.0 * (double)top / (double)incs : 0.0, (long long)incs);
-        if (!res->group_summary)
-            rc = CTXPROF_E_NOMEM;
-    }
+    /* The groups' incidents, schools and contexts (schools.c). */
+    rc = ctxprof_people_group_contexts(ctx, res, inc, snap, c, &vid, o.min_group_size);
 done:
     igraph_set_error_handler(old);
     if (have_graph)
@@ -465,20 +382,16 @@ done:
         igraph_vector_destroy(&w);
         igraph_vector_destroy(&bw);
     }
-    ctxprof_free(ctx, sx);
-    ctxprof_free(ctx, sy);
-    ctxprof_free(ctx, npos);
     ctxprof_free(ctx, gk);
     ctxprof_free(ctx, e);
     ctxprof_strmap_free(ctx, &vid);
     ctxprof_strmap_free(ctx, &keys);
-    ctxprof_strmap_free(ctx, &links);
     return rc;
 }
 
 int ctxprof_people_run(ctxprof_ctx *ctx, ctxprof_people_result *res, const ctxprof_profile *p,
                        const ctxprof_pseudonym *ps, ctxprof_incidents *inc,
-                       const ctxprof_snap_result *snap)
+                       const ctxprof_snap_result *snap, const ctxprof_contexts *c)
 {
     ctxprof_people_options o = CTXPROF_PEOPLE_OPTIONS_INIT;
     ctxprof_people_options_from_profile(&o, p);
@@ -487,7 +400,7 @@ int ctxprof_people_run(ctxprof_ctx *ctx, ctxprof_people_result *res, const ctxpr
     if (!rc)
         rc = ctxprof_people_overlap(ctx, res, inc);
     if (!rc)
-        rc = ctxprof_people_groups(ctx, res, inc, snap, &o);
+        rc = ctxprof_people_groups(ctx, res, inc, snap, c, &o);
     if (rc)
         ctxprof_people_result_free(ctx, res);
     return rc;
@@ -506,5 +419,8 @@ void ctxprof_people_result_free(ctxprof_ctx *ctx, ctxprof_people_result *res)
     ctxprof_free(ctx, res->groups);
     ctxprof_free(ctx, res->links);
     ctxprof_free(ctx, res->group_summary);
+    for (size_t i = 0; i < res->n_attendance; i++)
+        ctxprof_free(ctx, res->attendance[i].school);
+    ctxprof_free(ctx, res->attendance);
     memset(res, 0, sizeof *res);
 }

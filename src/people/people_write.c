@@ -54,10 +54,13 @@ done:
 
 static int write_matches(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_people_result *r)
 {
-    static const ctxprof_column cols[] = {
-        {"pid_a", OFTString}, {"pid_b", OFTString}, {"reason", OFTString}};
+    static const ctxprof_column cols[] = {{"pid_a", OFTString},
+                                          {"pid_b", OFTString},
+                                          {"reason", OFTString},
+                                          {"accepted", OFTInteger},
+                                          {"kept_pid", OFTString}};
     OGRLayerH layer;
-    int rc = ctxprof_output_layer(ctx, out, &layer, "possible_matches", wkbNone, cols, 3);
+    int rc = ctxprof_output_layer(ctx, out, &layer, "possible_matches", wkbNone, cols, 5);
     if (rc)
         return rc;
     OGRFeatureH f = OGR_F_Create(OGR_L_GetLayerDefn(layer));
@@ -66,6 +69,11 @@ static int write_matches(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_pe
         OGR_F_SetFieldString(f, 0, r->matches[i].a);
         OGR_F_SetFieldString(f, 1, r->matches[i].b);
         OGR_F_SetFieldString(f, 2, r->matches[i].reason);
+        OGR_F_SetFieldInteger(f, 3, r->matches[i].accepted);
+        if (r->matches[i].accepted)
+            OGR_F_SetFieldString(f, 4, r->matches[i].kept);
+        else
+            OGR_F_SetFieldNull(f, 4);
         rc = ctxprof_output_write(ctx, out, layer, f);
     }
     OGR_F_Destroy(f);
@@ -77,9 +85,10 @@ static int write_groups(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_peo
     static const ctxprof_column cols[] = {
         {"group_id", OFTInteger},     {"n_members", OFTInteger64}, {"n_incidents", OFTInteger64},
         {"categories", OFTString},    {"n_schools", OFTInteger64}, {"n_contexts", OFTInteger64},
-        {"louvain_split", OFTInteger}};
+        {"louvain_split", OFTInteger}, {"n_schools_attended", OFTInteger64},
+        {"n_members_attends", OFTInteger64}, {"n_members_nearest", OFTInteger64}};
     OGRLayerH layer;
-    int rc = ctxprof_output_layer(ctx, out, &layer, "peer_groups", wkbPoint, cols, 7);
+    int rc = ctxprof_output_layer(ctx, out, &layer, "peer_groups", wkbPoint, cols, 10);
     if (rc)
         return rc;
     OGRFeatureH f = OGR_F_Create(OGR_L_GetLayerDefn(layer));
@@ -95,6 +104,9 @@ static int write_groups(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_peo
         OGR_F_SetFieldInteger64(f, 4, g->n_schools);
         OGR_F_SetFieldInteger64(f, 5, g->n_contexts);
         OGR_F_SetFieldInteger(f, 6, g->split);
+        OGR_F_SetFieldInteger64(f, 7, g->n_schools_attended);
+        OGR_F_SetFieldInteger64(f, 8, g->n_members_attends);
+        OGR_F_SetFieldInteger64(f, 9, g->n_members_nearest);
         if (isfinite(g->x)) {
             OGRGeometryH pt = OGR_G_CreateGeometry(wkbPoint);
             OGR_G_SetPoint_2D(pt, 0, g->x, g->y);
@@ -142,9 +154,11 @@ static int write_contexts(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_p
     static const ctxprof_column cols[] = {{"group_id", OFTInteger},
                                           {"context_type", OFTString},
                                           {"context_id", OFTString},
+                                          {"basis", OFTString},
+                                          {"n_members", OFTInteger64},
                                           {"n_incidents", OFTInteger64}};
     OGRLayerH layer;
-    int rc = ctxprof_output_layer(ctx, out, &layer, "peer_group_contexts", wkbLineString, cols, 4);
+    int rc = ctxprof_output_layer(ctx, out, &layer, "peer_group_contexts", wkbLineString, cols, 6);
     if (rc)
         return rc;
     GEOSContextHandle_t h = ctxprof_geos(ctx);
@@ -161,7 +175,9 @@ static int write_contexts(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_p
         OGR_F_SetFieldString(f, 2, cl->id[l->feature]);
         /* No context name: the id joins to the context layer, and a school's
          * name may hold a word that is also someone's name. */
-        OGR_F_SetFieldInteger64(f, 3, l->n);
+        OGR_F_SetFieldString(f, 3, ctxprof_school_basis_names[l->basis]);
+        OGR_F_SetFieldInteger64(f, 4, l->n_members);
+        OGR_F_SetFieldInteger64(f, 5, l->n);
         OGRGeometryH line = NULL;
         GEOSGeometry *pt = cl->geom[l->feature] ? GEOSPointOnSurface_r(h, cl->geom[l->feature]) : NULL;
         double px, py;
@@ -180,33 +196,56 @@ static int write_contexts(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_p
     return rc ? rc : ctxprof_output_end_layer(ctx, out);
 }
 
-int ctxprof_people_write(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_people_result *res,
-                         const ctxprof_contexts *c)
-{
-    int rc;
-    if ((rc = write_overlap(ctx, out, res)) || (rc = write_matches(ctx, out, res)) ||
-        (rc = write_groups(ctx, out, res)) || (rc = write_members(ctx, out, res)))
-        return rc;
-    if (c && (rc = write_contexts(ctx, out, res, c)))
-        return rc;
 #define META(key, v)                                                                           \
     if ((rc = ctxprof_output_metaf(ctx, out, key, "%lld", (long long)(v))))                   \
+        return rc;
+
+int ctxprof_people_write_overlap(ctxprof_ctx *ctx, ctxprof_output *out,
+                                 const ctxprof_people_result *res)
+{
+    int rc;
+    if ((rc = write_overlap(ctx, out, res)) || (rc = write_matches(ctx, out, res)))
         return rc;
     META("people.crosswalk_rows", res->crosswalk_rows);
     META("people.crosswalk_ids", res->crosswalk_ids);
     META("people.source_ids", res->source_ids);
     META("people.links_made", res->links_made);
     META("people.ids_linked", res->ids_linked);
+    META("people.possible_matches", res->n_matches);
+    META("people.matches_accepted", res->matches_accepted);
+    META("people.pids_merged", res->pids_merged);
+    META("people.distinct_people", res->n_people);
+    /* The plain-words summaries go to the command's summary, not
+     * run_metadata: their words ("young") can also be surnames, and the
+     * output is scanned for every name in the sources. */
+    return 0;
+}
+
+int ctxprof_people_write_groups(ctxprof_ctx *ctx, ctxprof_output *out,
+                                const ctxprof_people_result *res, const ctxprof_contexts *c)
+{
+    int rc;
+    if ((rc = write_groups(ctx, out, res)) || (rc = write_members(ctx, out, res)))
+        return rc;
+    if (c && (rc = write_contexts(ctx, out, res, c)))
+        return rc;
     META("people.association_rows", res->association_rows);
     META("people.association_pairs", res->association_pairs);
-    META("people.possible_matches", res->n_matches);
-    META("people.distinct_people", res->n_people);
+    META("people.attendance_records", res->n_attendance);
+    META("people.attendance_people", res->attendance_people);
+    META("people.attendance_unmatched", res->attendance_unmatched);
     META("people.graph_vertices", res->n_members);
     META("people.graph_edges", res->n_edges);
     META("people.peer_groups", res->n_groups);
-#undef META
-    /* The plain-words summaries go to the run summary, not run_metadata:
-     * their words ("young") can also be surnames, and the output is
-     * scanned for every name in the sources. */
+    META("people.group_schools", res->n_schools);
+    META("people.group_schools_attended", res->n_schools_attended);
     return 0;
+}
+#undef META
+
+int ctxprof_people_write(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_people_result *res,
+                         const ctxprof_contexts *c)
+{
+    int rc = ctxprof_people_write_overlap(ctx, out, res);
+    return rc ? rc : ctxprof_people_write_groups(ctx, out, res, c);
 }

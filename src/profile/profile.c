@@ -52,6 +52,7 @@ static const schema_key SCHEMA[] = {
     {"people", "min_group_size", T_NUM, "4", "Connected components of associated people this large or larger are peer groups."},
     {"people", "community_min_size", T_NUM, "20", "Components larger than this are split into Louvain communities."},
     {"people", "resolution", T_NUM, "1", "Louvain resolution (higher: smaller communities)."},
+    {"people", "accept_matches", T_LIST, "none", "Possible match reasons taken as the same person when unambiguous: none, or any of transposed_dob, double_surname, accents, nickname, name_without_dob (see docs/people.md)."},
     {"hotspots", "radius_m", T_NUM, NULL, "Kernel radius; when empty the ArcGIS rule of thumb chooses it."},
     {"hotspots", "pixel_m", T_NUM, "25", "Cell size of the density surface."},
     {"hotspots", "kernel", T_STR, "quartic", "quartic, triangular, uniform, triweight or epanechnikov."},
@@ -85,6 +86,7 @@ static const char *FIELD_KEYS[] = {
     "id", "date", "time", "x", "y", "srs", "lon", "lat", "postcode", "address", "location",
     "code", "text", "flags", "person_id", "forename", "surname", "dob", "person_system",
     "person2_id", "person2_forename", "person2_surname", "person2_dob", "route", "stop",
+    "school",
 };
 #define N_FIELD_KEYS (sizeof FIELD_KEYS / sizeof FIELD_KEYS[0])
 

@@ -223,7 +223,7 @@ int ctxprof_run(ctxprof_ctx *ctx, ctxprof_run_summary *sum, const ctxprof_profil
     if (!rc)
         rc = ctxprof_snap_columns(ctx, &snap, contexts, &extra, &n_extra);
     if (!rc)
-        rc = ctxprof_people_groups(ctx, &people, &inc, &snap, &po);
+        rc = ctxprof_people_groups(ctx, &people, &inc, &snap, contexts, &po);
     ctxprof_progress_pop(ctx);
     if (rc)
         goto done;

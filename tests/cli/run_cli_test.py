@@ -5,7 +5,9 @@ A case is data: the arguments, the expected exit status, text that stdout and
 stderr must (or must not) contain, and named checks on the output GeoPackage.
 Placeholders in arguments: {root} (source tree), {tmp} (a fresh temporary
 folder), {sample} (gis-data/sample), {data} (tests/data), {real}
-(../shared/data/real).
+(../shared/data/real), {variant} (the profile of "profile_variant": a copy of
+a profile with lines appended, in a temporary folder whose other entries link
+to the original's, so that its relative paths still hold).
 
 Checks (each a function below, so that a case names what it relies on):
   layers              the output has exactly these layers (and run_metadata)
@@ -889,6 +891,77 @@ def check_people_groups_truth(case, out, env):
     print(f"peer groups: all {len(planted)} planted groups recovered exactly")
 
 
+def check_people_schools_truth(case, out, env):
+    """peer_group_contexts ties each recovered planted group to the schools its
+    members attend, exactly the planted schools (truth.json), with as many
+    members per school as the sources' attendance records give (recomputed
+    here from the exclusion, missing-in-school-day and travel-card files);
+    members no record places at a school are 'nearest', and only they."""
+    ds, pid_person, tj = people_truth_maps(out, env)
+    profile = expand(case["profile"], env)
+    cp = read_profile(profile)
+    truth = {}
+    with open(os.path.join(env["sample"], "truth", "incidents_truth.csv"), newline="",
+              encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            truth[(r["source_name"], int(r["source_row"]))] = r["persons"]
+    sds, slyr = open_source(profile, {"path": cp["contexts"]["schools"]})
+    by_name = {f["name"].upper(): f["school_id"] for f in slyr}
+    attends = {}  # true person -> {school id: records}
+    columns = {"school_exclusion": "School URN", "missing_school_day": "School URN",
+               "travel_card_withdrawn": "School"}
+    for sec in cp.sections():
+        if not sec.startswith("source.") or cp[sec]["kind"] not in columns:
+            continue
+        col = columns[cp[sec]["kind"]]
+        src, lyr = open_source(profile, cp[sec])
+        for n, f in enumerate(lyr, 1):
+            v = (f.GetFieldAsString(col) if f.IsFieldSetAndNotNull(col) else "").strip()
+            person = truth.get((sec[len("source."):], n))
+            if not v or not person:
+                continue
+            school = by_name.get(v.upper(), v)
+            attends.setdefault(person, {}).setdefault(school, 0)
+            attends[person][school] += 1
+    person_group = {}
+    for f in ds.GetLayerByName("peer_group_members"):
+        for p in pid_person.get(f["pid"], {"?"}):
+            person_group[p] = f["group_id"]
+    rows = {}
+    for f in ds.GetLayerByName("peer_group_contexts"):
+        if f["context_type"] == "schools":
+            rows.setdefault(f["group_id"], {})[(f["context_id"], f["basis"])] = f["n_members"]
+        elif f["basis"] != "incidents":
+            fail(f"peer_group_contexts {f['context_type']} row with basis {f['basis']}")
+    groups = {f["group_id"]: f for f in ds.GetLayerByName("peer_groups")}
+    n_nearest = 0
+    for g in tj["peer_groups"]:
+        gid = person_group[g["members"][0]]
+        got = rows.get(gid, {})
+        att = {s: n for (s, b), n in got.items() if b == "attends"}
+        if set(att) != set(g["schools"]):
+            fail(f"planted group {g['group_id']}: attends {sorted(att)}, planted {sorted(g['schools'])}")
+        want = {}
+        unknown = 0
+        for m in g["members"]:
+            if m in attends:
+                best = max(attends[m].items(), key=lambda kv: kv[1])[0]
+                want[best] = want.get(best, 0) + 1
+            else:
+                unknown += 1
+        if att != want:
+            fail(f"planted group {g['group_id']}: members per school {att}, records give {want}")
+        nearest = sum(n for (s, b), n in got.items() if b == "nearest")
+        if nearest != unknown or groups[gid]["n_members_nearest"] != unknown:
+            fail(f"planted group {g['group_id']}: {nearest} members at their nearest school, "
+                 f"{unknown} without an attendance record")
+        if groups[gid]["n_schools_attended"] != len(g["schools"]):
+            fail(f"group {gid}: n_schools_attended {groups[gid]['n_schools_attended']}")
+        n_nearest += unknown
+    print(f"peer group schools: every planted group tied to exactly its planted schools; "
+          f"{n_nearest} members without a school record placed at their nearest school")
+
+
 CHECKS = {
     "truth_geocoding": check_truth_geocoding,
     "truth_load_rejects": check_truth_load_rejects,
@@ -912,6 +985,7 @@ CHECKS = {
     "corridors_truth": check_corridors_truth,
     "people_overlap_truth": check_people_overlap_truth,
     "people_groups_truth": check_people_groups_truth,
+    "people_schools_truth": check_people_schools_truth,
 }
 
 
@@ -928,6 +1002,17 @@ def main():
            "real": os.path.normpath(os.path.join(a.root, "..", "shared", "data", "real"))}
     env["_before_sha"] = None
     try:
+        if case.get("profile_variant"):
+            pv = case["profile_variant"]
+            src = expand(pv["from"], env)
+            vdir = os.path.join(tmp, "variant")
+            os.makedirs(vdir)
+            for entry in os.listdir(os.path.dirname(src)):
+                if entry != os.path.basename(src):
+                    os.symlink(os.path.join(os.path.dirname(src), entry), os.path.join(vdir, entry))
+            env["variant"] = os.path.join(vdir, os.path.basename(src))
+            with open(src, encoding="utf-8") as fh, open(env["variant"], "w", encoding="utf-8") as fo:
+                fo.write(fh.read() + "\n" + pv["append"])
         # A case may first run a command whose output a later failing run must not touch.
         for pre in case.get("before", []):
             r = subprocess.run([a.ctxprof] + [expand(x, env) for x in pre],
