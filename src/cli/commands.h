@@ -14,6 +14,7 @@ int cmd_hotspots(int argc, char **argv);
 int cmd_kde(int argc, char **argv);
 int cmd_people(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_share(int argc, char **argv);
 int cmd_snap(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
@@ -22,6 +23,7 @@ extern const cli_option cmd_gazetteer_options[], cmd_geocode_options[];
 extern const cli_option cmd_snap_options[];
 extern const cli_option cmd_people_options[];
 extern const cli_option cmd_corridors_options[];
+extern const cli_option cmd_share_options[];
 
 /* kde, hotspots, evaluate (cmd_kde.c): the shared kernel density options. */
 extern const cli_option cmd_kde_options[], cmd_hotspots_options[], cmd_evaluate_options[];
