@@ -17,8 +17,9 @@ package as a partner and as an attacker would read it:
 - an attacker who knows every published cell, the profile's column totals
   (all features, dropped ones included) and treats each row's parts as adding
   up to its total solves every equation with one unknown, iteratively: he
-  recovers nothing. The same attacker recovers cells from a package with
-  primary suppression only (so the attack is real);
+  recovers nothing; nor does one who combines the equations with linear
+  algebra (k=5 without rounding). Both recover cells from a package with
+  primary suppression only (so the attacks are real);
 - the readme table and clean run_metadata (no input path); an ordinary file
   (readable by others under umask 022); usage errors.
 """
@@ -143,6 +144,54 @@ class Attacker:
                 if unknown[f] == 1:
                     queue.append(f)
         return recovered
+
+
+def linear_attack(eqs, known):
+    """The stronger attacker: any linear combination of the equations. A
+    suppressed cell x is determined iff its unit vector lies in the row space
+    of A, the equations restricted to the unknown cells, i.e. iff the
+    projection P = A^T (A A^T)^+ A has P[x, x] = 1. A A^T is small (equations
+    x equations) and x's column of A has a few ones, so
+    P[x, x] = sum of (A A^T)^+ over the pairs of x's equations. Per connected
+    component of unknowns. Returns the determined cells."""
+    import numpy as np
+    unk = sorted({c for eq in eqs for c in eq if c not in known})
+    idx = {c: i for i, c in enumerate(unk)}
+    reduced = [sorted({idx[c] for c in eq if c in idx}) for eq in eqs]
+    reduced = [e for e in reduced if e]
+    parent = list(range(len(unk)))
+
+    def find(x):
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+    for e in reduced:
+        for j in e[1:]:
+            ra, rb = find(e[0]), find(j)
+            if ra != rb:
+                parent[ra] = rb
+    by_comp = {}
+    for e in reduced:
+        by_comp.setdefault(find(e[0]), []).append(e)
+    determined = []
+    for root, rows_ in by_comp.items():
+        m = len(rows_)
+        cell_eqs = {}
+        for r, e in enumerate(rows_):
+            for j in e:
+                cell_eqs.setdefault(j, []).append(r)
+        G = np.zeros((m, m))
+        for j, rs in cell_eqs.items():
+            for a in rs:
+                for b in rs:
+                    G[a, b] += 1.0
+        Gp = np.linalg.pinv(G, hermitian=True)
+        for j, rs in cell_eqs.items():
+            pxx = sum(Gp[a, b] for a in rs for b in rs)
+            if pxx > 1 - 1e-6:
+                determined.append(unk[j])
+    return determined
 
 
 def build_equations(src, layers_in_source):
@@ -308,6 +357,10 @@ def check_package(ctxprof, src_path, pkg_path, k, rnd, label):
     check(not rec, f"{label}: the attacker recovered {len(rec)} suppressed cells, e.g. "
           f"{sorted(rec)[:5]}")
     check(n_null_cells > 0, f"{label}: nothing suppressed")
+    if not rnd:
+        det = linear_attack(a.eqs, known)
+        check(not det, f"{label}: {len(det)} suppressed cells are determined by a linear "
+              f"combination of the totals, e.g. {sorted(det)[:5]}")
     # readme and metadata
     readme = {r["key"]: r["value"] for r in rows(pkg, "readme")}
     for key in ("what", "made_with", "created_utc", "min_count", "round", "rule.primary",
@@ -360,7 +413,10 @@ def main():
                 known.add(("temporal", key, "n"))
         rec = a.attack(known)
         check(len(rec) > 0, "the attacker recovers nothing even from primary suppression alone")
-        print(f"primary suppression alone: the attacker recovers {len(rec)} cells")
+        det = linear_attack(a.eqs, known)
+        check(set(det) >= rec, "the linear attacker misses cells the one-unknown attacker finds")
+        print(f"primary suppression alone: the attacker recovers {len(rec)} cells "
+              f"({len(det)} with linear algebra)")
     s200 = res.get("k=200 round=5")
     if s200:
         check(s200[0]["dropped"] > 0, "k=200: nothing dropped")
