@@ -930,6 +930,17 @@ int ctxprof_share_gpkg(ctxprof_ctx *ctx, ctxprof_share_summary *sum, const char 
         if (rc)
             return rc;
     }
+    /* Writing the package over the profile would destroy the identifiable
+     * original the package was made from: refuse. */
+    char *rin = realpath(in, NULL), *rout = realpath(out_path, NULL);
+    int same = rin && rout && strcmp(rin, rout) == 0;
+    free(rin);
+    free(rout);
+    if (same)
+        return ctxprof_error(ctx, CTXPROF_E_CONFIG,
+                             "share: %s: the share package cannot replace the profile it is "
+                             "made from; give another -o",
+                             out_path);
     share sh = {.ctx = ctx, .o = o, .sum = sum};
     ctxprof_output *out = NULL;
     char *wkt = NULL, *layers = NULL;

@@ -426,6 +426,7 @@ def main():
                          "incidents"], 2),
                        (["share", src_path, "-o", os.path.join(tmp, "x.gpkg"), "--min-count",
                          "1"], 2),
+                       (["share", src_path, "-o", src_path], 2),
                        (["share", os.path.join(tmp, "missing.gpkg"), "-o",
                          os.path.join(tmp, "x.gpkg")], 1)):
         p = run([ctxprof] + args)
