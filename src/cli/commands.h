@@ -16,6 +16,7 @@ int cmd_people(int argc, char **argv);
 int cmd_overlap(int argc, char **argv);
 int cmd_peers(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_share(int argc, char **argv);
 int cmd_snap(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_export(int argc, char **argv);
@@ -27,6 +28,7 @@ extern const cli_option cmd_snap_options[];
 extern const cli_option cmd_people_options[]; /* also overlap and peers */
 extern const cli_option cmd_corridors_options[];
 extern const cli_option cmd_export_options[], cmd_datarequest_options[];
+extern const cli_option cmd_share_options[];
 
 /* kde, hotspots, evaluate (cmd_kde.c): the shared kernel density options. */
 extern const cli_option cmd_kde_options[], cmd_hotspots_options[], cmd_evaluate_options[];

@@ -98,6 +98,16 @@ const cli_command cli_commands[] = {
      "The output is written to a temporary file beside OUT and renamed into place\n"
      "when complete. Every input row ends as an incident or a reject with a reason.",
      cmd_run_options},
+    {"share", cmd_share, "Redacted aggregate-only share package for partners",
+     "PROFILE.gpkg -o SHARE.gpkg [--min-count 5] [--round 5] [--layers LIST]",
+     "Writes the context layers, corridors, hotspots, Gi* bins and the temporal table of a\n"
+     "profile GeoPackage with only allow-listed columns: no incidents, points, pid, peer\n"
+     "groups or free text. Counts 1..K-1 are suppressed (NULL, <column>_suppressed = 1),\n"
+     "more cells so that no suppressed count can be recovered from row or column totals,\n"
+     "hotspots and corridors with fewer than K incidents are dropped; every action is in\n"
+     "the disclosure_log table and the readme table says how the package was made\n"
+     "(docs/sharing.md).",
+     cmd_share_options},
     {"snap", cmd_snap, "Link incidents to their contexts and profile each context",
      "PROFILE.gpkg --profile PROFILE.ini [-o OUT.gpkg]",
      "Reads the incidents of a GeoPackage written by 'ctxprof run', links each to its school\n"

@@ -1037,6 +1037,7 @@ int ctxprof_gazetteer_write(ctxprof_ctx *ctx, ctxprof_gazetteer *gz, const char 
     int rc = ctxprof_output_open(ctx, &out, path, gz->crs);
     if (rc)
         return rc;
+    ctxprof_output_set_shareable(out); /* public reference data, no people */
     OGRLayerH layer;
     OGRFeatureH f = NULL;
     if ((rc = write_points(ctx, out, "postcode_units", "postcode", "quality", gz->units,
