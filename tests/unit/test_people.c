@@ -21,7 +21,7 @@ typedef struct {
 static void add(fixture *f, const char *pid, uint32_t cats, double x, double y)
 {
     size_t i = f->inc.n++;
-    snprintf(f->pid[i], sizeof f->pid[i], "%s", pid);
+    snprintf(f->pid[i], sizeof f->pid[i], "%.*s", CTXPROF_PID_LEN, pid);
     f->cats[i] = cats;
     f->x[i] = x;
     f->y[i] = y;
