@@ -1,4 +1,5 @@
 #include "write/output.h"
+#include "write/output_pg.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@ struct ctxprof_output {
     char **meta_keys, **meta_values;
     size_t n_meta, cap_meta_keys, cap_meta_values;
     int finished;
+    ctxprof_output_pg *pg; /* a PostGIS target (output_pg.c); NULL for a GeoPackage */
 };
 
 static int mkdir_parents(ctxprof_ctx *ctx, const char *path)
@@ -50,6 +52,8 @@ int ctxprof_output_open(ctxprof_ctx *ctx, ctxprof_output **outp, const char *tar
 {
     int rc = 0;
     *outp = NULL;
+    if (ctxprof_output_is_pg(target))
+        return ctxprof_output_open_pg(ctx, outp, target, srs_def, NULL);
     ctxprof_output *out = ctxprof_calloc(ctx, 1, sizeof *out);
     if (!out)
         return CTXPROF_E_NOMEM;
@@ -115,9 +119,14 @@ int ctxprof_output_layer(ctxprof_ctx *ctx, ctxprof_output *out, OGRLayerH *layer
     int rc;
     if ((rc = ctxprof_output_end_layer(ctx, out)))
         return rc;
-    char **opts = CSLSetNameValue(NULL, "SPATIAL_INDEX", geom == wkbNone ? "NO" : "YES");
-    if (geom == wkbNone)
-        opts = CSLSetNameValue(opts, "ASPATIAL_VARIANT", "GPKG_ATTRIBUTES");
+    char **opts;
+    if (out->pg) {
+        opts = ctxprof_output_pg_layer_options(out->pg, geom);
+    } else {
+        opts = CSLSetNameValue(NULL, "SPATIAL_INDEX", geom == wkbNone ? "NO" : "YES");
+        if (geom == wkbNone)
+            opts = CSLSetNameValue(opts, "ASPATIAL_VARIANT", "GPKG_ATTRIBUTES");
+    }
     *layer = GDALDatasetCreateLayer(out->ds, name, geom == wkbNone ? NULL : out->srs, geom,
                                     opts);
     CSLDestroy(opts);
@@ -213,6 +222,12 @@ int ctxprof_output_finish(ctxprof_ctx *ctx, ctxprof_output *out)
         ctxprof_error_append_lib(ctx);
         return CTXPROF_E_IO;
     }
+    if (out->pg) {
+        if ((rc = ctxprof_output_pg_publish(ctx, out->pg)))
+            return rc;
+        out->finished = 1;
+        return 0;
+    }
     if (rename(out->tmp, out->target) != 0)
         return ctxprof_error(ctx, CTXPROF_E_IO, "%s: cannot move the finished output into place: %s",
                              out->target, strerror(errno));
@@ -229,6 +244,7 @@ void ctxprof_output_close(ctxprof_ctx *ctx, ctxprof_output *out)
             GDALDatasetRollbackTransaction(out->ds);
         GDALClose(out->ds);
     }
+    ctxprof_output_pg_free(ctx, out->pg); /* after its writing connection is closed */
     if (!out->finished && out->tmp)
         VSIUnlink(out->tmp);
     if (out->srs)
@@ -254,6 +270,8 @@ int ctxprof_output_raster(ctxprof_ctx *ctx, ctxprof_output *out, const char *nam
     int rc;
     if ((rc = ctxprof_output_end_layer(ctx, out)))
         return rc;
+    if (out->pg)
+        return ctxprof_output_pg_raster(ctx, out->pg, out, name, data, cols, rows, gt, nodata);
     GDALDriverH drv = GDALGetDriverByName("GPKG");
     char **co = CSLSetNameValue(NULL, "APPEND_SUBDATASET", "YES");
     co = CSLSetNameValue(co, "RASTER_TABLE", name);
@@ -334,4 +352,33 @@ int ctxprof_output_copy_meta(ctxprof_ctx *ctx, ctxprof_output *out, GDALDatasetH
         OGR_F_Destroy(f);
     }
     return rc;
+}
+
+/* The PostGIS backend: the common part of the output (CRS, layers,
+ * run_metadata) with the connection, staging schema and rasters of
+ * output_pg.c. */
+int ctxprof_output_open_pg(ctxprof_ctx *ctx, ctxprof_output **outp, const char *target,
+                           const char *srs_def, const ctxprof_output_pg_options *o)
+{
+    int rc = 0;
+    *outp = NULL;
+    ctxprof_output *out = ctxprof_calloc(ctx, 1, sizeof *out);
+    if (!out)
+        return CTXPROF_E_NOMEM;
+    out->srs = OSRNewSpatialReference(NULL);
+    if (OSRSetFromUserInput(out->srs, srs_def) != OGRERR_NONE) {
+        rc = ctxprof_error(ctx, CTXPROF_E_CRS, "profile CRS '%s' is not a known CRS", srs_def);
+        goto done;
+    }
+    OSRSetAxisMappingStrategy(out->srs, OAMS_TRADITIONAL_GIS_ORDER);
+    if ((rc = ctxprof_output_pg_open(ctx, &out->pg, &out->ds, &out->target, target, o)))
+        goto done;
+    rc = ctxprof_output_meta(ctx, out, "output.pg_schema", ctxprof_output_pg_schema(out->pg));
+done:
+    if (rc) {
+        ctxprof_output_close(ctx, out);
+        return rc;
+    }
+    *outp = out;
+    return 0;
 }
