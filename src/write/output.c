@@ -107,6 +107,8 @@ int ctxprof_output_end_layer(ctxprof_ctx *ctx, ctxprof_output *out)
     if (GDALDatasetCommitTransaction(out->ds) != OGRERR_NONE) {
         ctxprof_error(ctx, CTXPROF_E_DB, "%s: cannot commit layer", out->target);
         ctxprof_error_append_lib(ctx);
+        if (out->pg)
+            ctxprof_output_pg_tidy_error(ctx, out->pg);
         return CTXPROF_E_DB;
     }
     return 0;
@@ -133,6 +135,8 @@ int ctxprof_output_layer(ctxprof_ctx *ctx, ctxprof_output *out, OGRLayerH *layer
     if (!*layer) {
         ctxprof_error(ctx, CTXPROF_E_DB, "%s: cannot create layer %s", out->target, name);
         ctxprof_error_append_lib(ctx);
+        if (out->pg)
+            ctxprof_output_pg_tidy_error(ctx, out->pg);
         return CTXPROF_E_DB;
     }
     for (size_t i = 0; i < n_cols; i++) {
@@ -143,6 +147,8 @@ int ctxprof_output_layer(ctxprof_ctx *ctx, ctxprof_output *out, OGRLayerH *layer
             ctxprof_error(ctx, CTXPROF_E_DB, "%s: cannot add field %s to layer %s",
                           out->target, cols[i].name, name);
             ctxprof_error_append_lib(ctx);
+            if (out->pg)
+                ctxprof_output_pg_tidy_error(ctx, out->pg);
             return CTXPROF_E_DB;
         }
     }
@@ -161,6 +167,8 @@ int ctxprof_output_write(ctxprof_ctx *ctx, ctxprof_output *out, OGRLayerH layer,
         ctxprof_error(ctx, CTXPROF_E_DB, "%s: cannot write a feature to layer %s", out->target,
                       OGR_L_GetName(layer));
         ctxprof_error_append_lib(ctx);
+        if (out->pg) /* PostgreSQL quotes the row */
+            ctxprof_output_pg_tidy_error(ctx, out->pg);
         return CTXPROF_E_DB;
     }
     return 0;

@@ -266,9 +266,61 @@ static int check_schema(ctxprof_ctx *ctx, const char *s)
 }
 
 /* ------------------------------------------------------------------------ */
-/* Errors: GDAL's message is appended, cut before the SQL command or the
- * row that PostgreSQL quotes (they repeat data), and the password, should
- * any message ever quote it, is hidden. */
+/* Errors: of GDAL's message only PostgreSQL's own ERROR or FATAL line is
+ * kept (not the SQL command, nor the CONTEXT line that quotes a row: they
+ * repeat data), on one line, and the password, should any message ever
+ * quote it, is hidden. */
+
+void ctxprof_output_pg_tidy_error(ctxprof_ctx *ctx, const ctxprof_output_pg *pg)
+{
+    char msg[2048], lib[1024] = "";
+    snprintf(msg, sizeof msg, "%s", ctxprof_errmsg(ctx));
+    char *open = strstr(msg, " (GDAL: ");
+    if (open) {
+        const char *text = open + 8, *keep = text, *end;
+        const char *err = strstr(text, "ERROR:"), *fatal = strstr(text, "FATAL:");
+        const char *mark = err && (!fatal || err < fatal) ? err : fatal;
+        if (mark) { /* the whole line that holds it */
+            keep = mark;
+            while (keep > text && keep[-1] != '\n')
+                keep--;
+            if (!(end = strchr(keep, '\n')))
+                end = keep + strlen(keep);
+        } else { /* all of it, less what quotes SQL or rows */
+            end = keep + strlen(keep);
+            static const char *const cut[] = {"\nCommand:", "\nCONTEXT:", "\nLINE ",
+                                              "\nQUERY:", NULL};
+            for (const char *const *c = cut; *c; c++) {
+                const char *at = strstr(keep, *c);
+                if (at && at < end)
+                    end = at;
+            }
+        }
+        if (!*end && end > keep && end[-1] == ')') /* the one append_lib added */
+            end--;
+        while (end > keep && isspace((unsigned char)end[-1]))
+            end--;
+        snprintf(lib, sizeof lib, "%.*s", (int)(end - keep), keep);
+        snprintf(open, sizeof msg - (size_t)(open - msg), " (GDAL: %s)", lib);
+    }
+    char *w = msg; /* one line, single spaces */
+    for (const char *r = msg; *r; r++) {
+        char c = (*r == '\n' || *r == '\t' || *r == '\r') ? ' ' : *r;
+        if (c == ' ' && w > msg && w[-1] == ' ')
+            continue;
+        *w++ = c;
+    }
+    *w = '\0';
+    if (pg && pg->password && *pg->password) {
+        size_t k = strlen(pg->password);
+        char *at;
+        while ((at = strstr(msg, pg->password)) != NULL) {
+            memmove(at + 3, at + k, strlen(at + k) + 1);
+            memcpy(at, "***", 3);
+        }
+    }
+    ctxprof_error(ctx, ctxprof_errcode(ctx), "%s", msg);
+}
 
 static int pg_fail(ctxprof_ctx *ctx, const ctxprof_output_pg *pg, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -281,25 +333,8 @@ static int pg_fail(ctxprof_ctx *ctx, const ctxprof_output_pg *pg, int code, cons
     va_end(ap);
     ctxprof_error(ctx, code, "%s", msg);
     ctxprof_error_append_lib(ctx);
-    snprintf(msg, sizeof msg, "%s", ctxprof_errmsg(ctx));
-    static const char *const cut[] = {"\nCommand:", "\nCONTEXT:", "\nLINE ", "\nQUERY:", NULL};
-    for (const char *const *c = cut; *c; c++) {
-        char *at = strstr(msg, *c);
-        if (at)
-            snprintf(at, sizeof msg - (size_t)(at - msg), ")");
-    }
-    if (pg && pg->password && *pg->password) {
-        size_t k = strlen(pg->password);
-        char *at;
-        while ((at = strstr(msg, pg->password)) != NULL) {
-            memmove(at + 3, at + k, strlen(at + k) + 1);
-            memcpy(at, "***", 3);
-        }
-    }
-    for (char *p = msg; *p; p++) /* one line, as every ctxprof message */
-        if (*p == '\n')
-            *p = ' ';
-    return ctxprof_error(ctx, code, "%s", msg);
+    ctxprof_output_pg_tidy_error(ctx, pg);
+    return code;
 }
 
 /* Runs one statement on the control connection. */

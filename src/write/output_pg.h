@@ -42,6 +42,10 @@ int ctxprof_output_pg_raster(ctxprof_ctx *ctx, ctxprof_output_pg *pg, ctxprof_ou
  * staging schema in one transaction, then moves the rasters into place. */
 int ctxprof_output_pg_publish(ctxprof_ctx *ctx, ctxprof_output_pg *pg);
 
+/* Rewrites the context's error, whose GDAL part may hold SQL and rows, to
+ * PostgreSQL's own ERROR line, on one line, with the password hidden. */
+void ctxprof_output_pg_tidy_error(ctxprof_ctx *ctx, const ctxprof_output_pg *pg);
+
 /* Drops the staging schema and the temporary rasters unless published,
  * disconnects and frees pg. Accepts NULL. */
 void ctxprof_output_pg_free(ctxprof_ctx *ctx, ctxprof_output_pg *pg);

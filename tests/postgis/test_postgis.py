@@ -412,6 +412,8 @@ def main():
             if "planted failure after " in r.stderr else 0
         check(n_written >= 10, f"the failure came after only {n_written} tables, not mid-way")
         check(SECRET not in r.stderr, "the password is shown by a failed run")
+        check("CREATE TABLE" not in r.stderr and len(r.stderr.strip().splitlines()[-1]) < 400,
+              f"the failure quotes SQL or spans lines: {r.stderr[-400:]}")
         failed, created3 = snapshot(cluster)
         check(failed == after and created3 == created2, "a failed run changed the earlier schema")
         check(f"{SCHEMA}__new" not in schemas(cluster), "a failed run left its staging schema")
