@@ -1,6 +1,8 @@
 /* Output dataset: one GeoPackage written to a temporary file beside the
  * target and renamed into place by ctxprof_output_finish, so an interrupted
- * run never leaves a broken file where a good one was.
+ * run never leaves a broken file where a good one was. Or a PostGIS schema
+ * ("PG:" targets, ctxprof_output_open_pg below), replaced as a whole by
+ * ctxprof_output_finish in one transaction.
  */
 #ifndef CTXPROF_OUTPUT_H
 #define CTXPROF_OUTPUT_H
@@ -18,7 +20,8 @@ typedef struct {
 typedef struct ctxprof_output ctxprof_output;
 
 /* Creates the temporary GeoPackage for target (its folder is created when
- * missing). srs_def is the profile CRS (e.g. "EPSG:27700"). */
+ * missing). srs_def is the profile CRS (e.g. "EPSG:27700"). A "PG:" target
+ * is ctxprof_output_open_pg with default options. */
 int ctxprof_output_open(ctxprof_ctx *ctx, ctxprof_output **out, const char *target,
                         const char *srs_def);
 /* Creates a layer (geom wkbNone for a table) inside one transaction per
