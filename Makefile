@@ -13,9 +13,10 @@ all: build
 deps:
 	@.ci/install-deps
 
-# The tests also need QGIS (the plugin and QGIS comparison tests, label qgis).
+# The tests also need QGIS (the plugin and QGIS comparison tests, label qgis)
+# and PostgreSQL 15 + PostGIS 3 (the PostGIS output test, label postgis).
 deps-test:
-	@.ci/install-deps qgis
+	@.ci/install-deps qgis postgis
 
 build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(TYPE) >/dev/null
@@ -39,7 +40,7 @@ ubsan:
 sanitize: asan ubsan
 
 bench: build
-	@.ci/install-deps qgis
+	@.ci/install-deps qgis postgis
 	@bench/run-all
 
 # The QGIS plugin as a zip for QGIS's plugin manager.

@@ -7,9 +7,17 @@
 #include "profile/profile.h"
 #include "run/run.h"
 #include "write/layers.h"
+#include "write/output.h"
 
 const cli_option cmd_run_options[] = {
-    {"output", 'o', "OUT.gpkg", "Output GeoPackage (default: the profile's output)"},
+    {"output", 'o', "OUT.gpkg", "Output GeoPackage (default: the profile's output), or PostGIS: "
+                                "PG:\"dbname=DB host=HOST [user=U port=P]\" (password: PGPASSWORD "
+                                "or ~/.pgpass)"},
+    {"pg-schema", 0, "NAME", "PostGIS schema for every layer, replaced as a whole in one "
+                             "transaction (default: from the profile's name, e.g. "
+                             "northbrook_sample)"},
+    {"raster-dir", 0, "DIR", "PostGIS output: folder for the GeoTIFF rasters SCHEMA.LAYER.tif "
+                             "(default: the folder of the profile's output GeoPackage)"},
     CLI_COMMON_OPTIONS,
     {NULL, 0, NULL, NULL},
 };
@@ -164,17 +172,29 @@ int cmd_run(int argc, char **argv)
     ctxprof_run_summary sum = {0};
     char *args = cli_joined_argv(argc, argv);
     const char *output = cli_get(&a, cmd, "output");
-    if ((rc = ctxprof_profile_load(ctx, &p, a.positional[0])) ||
-        (rc = ctxprof_run(ctx, &sum, p, output, args ? args : "run"))) {
+    ctxprof_run_options ro = CTXPROF_RUN_OPTIONS_INIT;
+    ro.pg_schema = cli_get(&a, cmd, "pg-schema");
+    ro.raster_dir = cli_get(&a, cmd, "raster-dir");
+    if ((rc = ctxprof_profile_load(ctx, &p, a.positional[0]))) {
+        rc = cli_fail(ctx);
+        goto done;
+    }
+    if ((ro.pg_schema || ro.raster_dir) &&
+        !ctxprof_output_is_pg(output ? output : ctxprof_profile_str(p, "profile", "output"))) {
+        cli_error("run: --pg-schema and --raster-dir go with a PostGIS output (-o PG:...)");
+        rc = CLI_USAGE;
+        goto done;
+    }
+    if ((rc = ctxprof_run_with(ctx, &sum, p, output, args ? args : "run", &ro))) {
         rc = cli_fail(ctx);
         goto done;
     }
     cli_progress_end();
-    print_summary(p, &sum, output ? output : ctxprof_profile_str(p, "profile", "output"), a.json);
+    print_summary(p, &sum, sum.output, a.json);
 done:
     free(args);
     ctxprof_run_summary_free(ctx, &sum);
     ctxprof_profile_free(ctx, p);
     ctxprof_ctx_free(ctx);
-    return rc ? CLI_FAIL : CLI_OK;
+    return rc == CLI_USAGE ? CLI_USAGE : rc ? CLI_FAIL : CLI_OK;
 }

@@ -92,11 +92,14 @@ const cli_command cli_commands[] = {
      "is known) and the catchments, parks and bus segments where their incidents happen.\n"
      "Prints how many groups, across how many schools, and how concentrated they are.",
      cmd_people_options},
-    {"run", cmd_run, "Run every stage of a profile into one GeoPackage", "PROFILE.ini [-o OUT.gpkg]",
+    {"run", cmd_run, "Run every stage of a profile into one GeoPackage", "PROFILE.ini [-o OUT.gpkg | -o PG:CONNECTION]",
      "Loads every source of the profile, normalises and pseudonymises it, places each\n"
      "incident, and writes incidents, rejects and run_metadata into one GeoPackage.\n"
      "The output is written to a temporary file beside OUT and renamed into place\n"
-     "when complete. Every input row ends as an incident or a reject with a reason.",
+     "when complete. Every input row ends as an incident or a reject with a reason.\n"
+     "With -o PG:\"dbname=DB host=HOST\" every layer and table goes into one PostGIS schema\n"
+     "(--pg-schema), replaced as a whole in one transaction: a failed run leaves the earlier\n"
+     "schema as it was. Rasters go to GeoTIFF files in --raster-dir, named in run_metadata.",
      cmd_run_options},
     {"share", cmd_share, "Redacted aggregate-only share package for partners",
      "PROFILE.gpkg -o SHARE.gpkg [--min-count 5] [--round 5] [--layers LIST]",

@@ -78,7 +78,13 @@ static int write_metadata(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_p
     } while (0)
     TRY(ctxprof_output_meta(ctx, out, "version", CTXPROF_VERSION));
     TRY(ctxprof_output_meta(ctx, out, "created_at", stamp));
-    TRY(ctxprof_output_meta(ctx, out, "arguments", arguments));
+    char *shown = ctxprof_output_redact(ctx, arguments); /* a PG: password */
+    if (!shown)
+        return CTXPROF_E_NOMEM;
+    rc = ctxprof_output_meta(ctx, out, "arguments", shown);
+    ctxprof_free(ctx, shown);
+    if (rc)
+        return rc;
     TRY(ctxprof_output_meta(ctx, out, "profile.path", ctxprof_profile_path(p)));
     if (access(ctxprof_profile_path(p), R_OK) == 0) { /* not for options-built profiles */
         TRY(ctxprof_file_sha256(ctx, ctxprof_profile_path(p), hex));
@@ -143,8 +149,46 @@ static int write_metadata(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_p
     return 0;
 }
 
+/* PostGIS: the schema is made from the profile's name and the rasters go
+ * beside the profile's own output GeoPackage, unless the options say
+ * otherwise (or the connection string names an active_schema). */
+static int open_pg(ctxprof_ctx *ctx, ctxprof_output **out, const ctxprof_profile *p,
+                   const char *output, const ctxprof_run_options *o)
+{
+    ctxprof_output_pg_options po = CTXPROF_OUTPUT_PG_OPTIONS_INIT;
+    char *schema = NULL, *dir = NULL;
+    int rc = 0;
+    po.schema = o ? o->pg_schema : NULL;
+    po.raster_dir = o ? o->raster_dir : NULL;
+    if (!po.schema && !strstr(output, "active_schema=")) {
+        rc = ctxprof_output_pg_schema_name(ctx, &schema, ctxprof_profile_str(p, "profile", "name"));
+        po.schema = schema;
+    }
+    if (!rc && !po.raster_dir) {
+        const char *gpkg = ctxprof_profile_str(p, "profile", "output");
+        const char *base = gpkg && !ctxprof_output_is_pg(gpkg) ? gpkg : ctxprof_profile_path(p);
+        const char *slash = base ? strrchr(base, '/') : NULL;
+        dir = slash ? ctxprof_sprintf(ctx, "%.*s", slash == base ? 1 : (int)(slash - base), base)
+                    : ctxprof_strdup(ctx, ".");
+        if (!dir)
+            rc = CTXPROF_E_NOMEM;
+        po.raster_dir = dir;
+    }
+    if (!rc)
+        rc = ctxprof_output_open_pg(ctx, out, output, ctxprof_profile_str(p, "profile", "crs"), &po);
+    ctxprof_free(ctx, schema);
+    ctxprof_free(ctx, dir);
+    return rc;
+}
+
 int ctxprof_run(ctxprof_ctx *ctx, ctxprof_run_summary *sum, const ctxprof_profile *p,
                 const char *output, const char *arguments)
+{
+    return ctxprof_run_with(ctx, sum, p, output, arguments, NULL);
+}
+
+int ctxprof_run_with(ctxprof_ctx *ctx, ctxprof_run_summary *sum, const ctxprof_profile *p,
+                     const char *output, const char *arguments, const ctxprof_run_options *o)
 {
     int rc;
     double t0 = now_s();
@@ -168,14 +212,20 @@ int ctxprof_run(ctxprof_ctx *ctx, ctxprof_run_summary *sum, const ctxprof_profil
         return CTXPROF_E_NOMEM;
     if (!output)
         output = ctxprof_profile_str(p, "profile", "output");
+    /* A database is reached first: a wrong connection fails at once, not
+     * after the load. */
+    if (ctxprof_output_is_pg(output) && (rc = open_pg(ctx, &out, p, output, o)))
+        goto done;
     if ((rc = ctxprof_loader_new(ctx, &ld, p)))
         goto done;
     sum->demo_key = ctxprof_loader_pseudonym(ld) && ctxprof_pseudonym_is_demo(ctxprof_loader_pseudonym(ld));
     if (sum->demo_key)
         ctxprof_log(ctx, CTXPROF_LOG_WARN,
                     "using the sample area's demo pseudonym key: never use it for real data");
-    if ((rc = ctxprof_output_open(ctx, &out, output, ctxprof_profile_str(p, "profile", "crs"))))
+    if (!out &&
+        (rc = ctxprof_output_open(ctx, &out, output, ctxprof_profile_str(p, "profile", "crs"))))
         goto done;
+    snprintf(sum->output, sizeof sum->output, "%s", ctxprof_output_target(out));
 
     ctxprof_progress_push(ctx, 0.0, 0.7);
     rc = ctxprof_loader_run(ctx, ld, &inc, &rej, sum->counts);

@@ -1,4 +1,5 @@
 #include "write/output.h"
+#include "write/output_pg.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@ struct ctxprof_output {
     size_t n_meta, cap_meta_keys, cap_meta_values;
     int finished;
     int shareable; /* finish leaves an ordinary file (0644 & ~umask), not 0600 */
+    ctxprof_output_pg *pg; /* a PostGIS target (output_pg.c); NULL for a GeoPackage */
 };
 
 static int mkdir_parents(ctxprof_ctx *ctx, const char *path)
@@ -51,6 +53,8 @@ int ctxprof_output_open(ctxprof_ctx *ctx, ctxprof_output **outp, const char *tar
 {
     int rc = 0;
     *outp = NULL;
+    if (ctxprof_output_is_pg(target))
+        return ctxprof_output_open_pg(ctx, outp, target, srs_def, NULL);
     ctxprof_output *out = ctxprof_calloc(ctx, 1, sizeof *out);
     if (!out)
         return CTXPROF_E_NOMEM;
@@ -111,6 +115,8 @@ int ctxprof_output_end_layer(ctxprof_ctx *ctx, ctxprof_output *out)
     if (GDALDatasetCommitTransaction(out->ds) != OGRERR_NONE) {
         ctxprof_error(ctx, CTXPROF_E_DB, "%s: cannot commit layer", out->target);
         ctxprof_error_append_lib(ctx);
+        if (out->pg)
+            ctxprof_output_pg_tidy_error(ctx, out->pg);
         return CTXPROF_E_DB;
     }
     return 0;
@@ -123,15 +129,22 @@ int ctxprof_output_layer(ctxprof_ctx *ctx, ctxprof_output *out, OGRLayerH *layer
     int rc;
     if ((rc = ctxprof_output_end_layer(ctx, out)))
         return rc;
-    char **opts = CSLSetNameValue(NULL, "SPATIAL_INDEX", geom == wkbNone ? "NO" : "YES");
-    if (geom == wkbNone)
-        opts = CSLSetNameValue(opts, "ASPATIAL_VARIANT", "GPKG_ATTRIBUTES");
+    char **opts;
+    if (out->pg) {
+        opts = ctxprof_output_pg_layer_options(out->pg, geom);
+    } else {
+        opts = CSLSetNameValue(NULL, "SPATIAL_INDEX", geom == wkbNone ? "NO" : "YES");
+        if (geom == wkbNone)
+            opts = CSLSetNameValue(opts, "ASPATIAL_VARIANT", "GPKG_ATTRIBUTES");
+    }
     *layer = GDALDatasetCreateLayer(out->ds, name, geom == wkbNone ? NULL : out->srs, geom,
                                     opts);
     CSLDestroy(opts);
     if (!*layer) {
         ctxprof_error(ctx, CTXPROF_E_DB, "%s: cannot create layer %s", out->target, name);
         ctxprof_error_append_lib(ctx);
+        if (out->pg)
+            ctxprof_output_pg_tidy_error(ctx, out->pg);
         return CTXPROF_E_DB;
     }
     for (size_t i = 0; i < n_cols; i++) {
@@ -142,6 +155,8 @@ int ctxprof_output_layer(ctxprof_ctx *ctx, ctxprof_output *out, OGRLayerH *layer
             ctxprof_error(ctx, CTXPROF_E_DB, "%s: cannot add field %s to layer %s",
                           out->target, cols[i].name, name);
             ctxprof_error_append_lib(ctx);
+            if (out->pg)
+                ctxprof_output_pg_tidy_error(ctx, out->pg);
             return CTXPROF_E_DB;
         }
     }
@@ -160,6 +175,8 @@ int ctxprof_output_write(ctxprof_ctx *ctx, ctxprof_output *out, OGRLayerH layer,
         ctxprof_error(ctx, CTXPROF_E_DB, "%s: cannot write a feature to layer %s", out->target,
                       OGR_L_GetName(layer));
         ctxprof_error_append_lib(ctx);
+        if (out->pg) /* PostgreSQL quotes the row */
+            ctxprof_output_pg_tidy_error(ctx, out->pg);
         return CTXPROF_E_DB;
     }
     return 0;
@@ -223,6 +240,12 @@ int ctxprof_output_finish(ctxprof_ctx *ctx, ctxprof_output *out)
         ctxprof_error_append_lib(ctx);
         return CTXPROF_E_IO;
     }
+    if (out->pg) {
+        if ((rc = ctxprof_output_pg_publish(ctx, out->pg)))
+            return rc;
+        out->finished = 1;
+        return 0;
+    }
     if (out->shareable) {
         mode_t mask = umask(0);
         umask(mask);
@@ -246,6 +269,7 @@ void ctxprof_output_close(ctxprof_ctx *ctx, ctxprof_output *out)
             GDALDatasetRollbackTransaction(out->ds);
         GDALClose(out->ds);
     }
+    ctxprof_output_pg_free(ctx, out->pg); /* after its writing connection is closed */
     if (!out->finished && out->tmp)
         VSIUnlink(out->tmp);
     if (out->srs)
@@ -271,6 +295,8 @@ int ctxprof_output_raster(ctxprof_ctx *ctx, ctxprof_output *out, const char *nam
     int rc;
     if ((rc = ctxprof_output_end_layer(ctx, out)))
         return rc;
+    if (out->pg)
+        return ctxprof_output_pg_raster(ctx, out->pg, out, name, data, cols, rows, gt, nodata);
     GDALDriverH drv = GDALGetDriverByName("GPKG");
     char **co = CSLSetNameValue(NULL, "APPEND_SUBDATASET", "YES");
     co = CSLSetNameValue(co, "RASTER_TABLE", name);
@@ -351,4 +377,33 @@ int ctxprof_output_copy_meta(ctxprof_ctx *ctx, ctxprof_output *out, GDALDatasetH
         OGR_F_Destroy(f);
     }
     return rc;
+}
+
+/* The PostGIS backend: the common part of the output (CRS, layers,
+ * run_metadata) with the connection, staging schema and rasters of
+ * output_pg.c. */
+int ctxprof_output_open_pg(ctxprof_ctx *ctx, ctxprof_output **outp, const char *target,
+                           const char *srs_def, const ctxprof_output_pg_options *o)
+{
+    int rc = 0;
+    *outp = NULL;
+    ctxprof_output *out = ctxprof_calloc(ctx, 1, sizeof *out);
+    if (!out)
+        return CTXPROF_E_NOMEM;
+    out->srs = OSRNewSpatialReference(NULL);
+    if (OSRSetFromUserInput(out->srs, srs_def) != OGRERR_NONE) {
+        rc = ctxprof_error(ctx, CTXPROF_E_CRS, "profile CRS '%s' is not a known CRS", srs_def);
+        goto done;
+    }
+    OSRSetAxisMappingStrategy(out->srs, OAMS_TRADITIONAL_GIS_ORDER);
+    if ((rc = ctxprof_output_pg_open(ctx, &out->pg, &out->ds, &out->target, target, o)))
+        goto done;
+    rc = ctxprof_output_meta(ctx, out, "output.pg_schema", ctxprof_output_pg_schema(out->pg));
+done:
+    if (rc) {
+        ctxprof_output_close(ctx, out);
+        return rc;
+    }
+    *outp = out;
+    return 0;
 }

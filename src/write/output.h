@@ -1,6 +1,8 @@
 /* Output dataset: one GeoPackage written to a temporary file beside the
  * target and renamed into place by ctxprof_output_finish, so an interrupted
- * run never leaves a broken file where a good one was.
+ * run never leaves a broken file where a good one was. Or a PostGIS schema
+ * ("PG:" targets, ctxprof_output_open_pg below), replaced as a whole by
+ * ctxprof_output_finish in one transaction.
  */
 #ifndef CTXPROF_OUTPUT_H
 #define CTXPROF_OUTPUT_H
@@ -18,7 +20,8 @@ typedef struct {
 typedef struct ctxprof_output ctxprof_output;
 
 /* Creates the temporary GeoPackage for target (its folder is created when
- * missing). srs_def is the profile CRS (e.g. "EPSG:27700"). */
+ * missing). srs_def is the profile CRS (e.g. "EPSG:27700"). A "PG:" target
+ * is ctxprof_output_open_pg with default options. */
 int ctxprof_output_open(ctxprof_ctx *ctx, ctxprof_output **out, const char *target,
                         const char *srs_def);
 /* Creates a layer (geom wkbNone for a table) inside one transaction per
@@ -66,5 +69,31 @@ const char *ctxprof_output_target(const ctxprof_output *out);
 int ctxprof_output_raster(ctxprof_ctx *ctx, ctxprof_output *out, const char *name,
                           const float *data, int cols, int rows, const double gt[6],
                           double nodata);
+
+/* PostgreSQL/PostGIS output: a target "PG:" followed by a libpq connection
+ * string of keyword=value pairs (PG:"dbname=gis host=/run/postgresql").
+ * Every layer goes into one schema, replaced as a whole by finish in one
+ * transaction (a failed run leaves the earlier schema as it was); rasters go
+ * to GeoTIFF files NAME.LAYER.tif in raster_dir, named in run_metadata
+ * (raster.LAYER.path). See docs/output.md. */
+typedef struct {
+    const char *schema;     /* NULL: the connection's active_schema=, else "ctxprof" */
+    const char *raster_dir; /* NULL: the current folder */
+} ctxprof_output_pg_options;
+#define CTXPROF_OUTPUT_PG_OPTIONS_INIT {NULL, NULL}
+
+/* Nonzero for a "PG:" target (ctxprof_output_open then writes to PostGIS
+ * with default options). */
+int ctxprof_output_is_pg(const char *target);
+int ctxprof_output_open_pg(ctxprof_ctx *ctx, ctxprof_output **out, const char *target,
+                           const char *srs_def, const ctxprof_output_pg_options *o);
+/* A schema name made from free text such as a profile's name: lowercase
+ * ASCII letters, digits and _ ("Northbrook sample" -> northbrook_sample),
+ * "ctxprof" when nothing usable is left. Free with ctxprof_free. */
+int ctxprof_output_pg_schema_name(ctxprof_ctx *ctx, char **schema, const char *text);
+/* A copy of text (a connection string, a command line) with the value of
+ * every password=VALUE shown as ***. Free with ctxprof_free; NULL when
+ * memory is exhausted. */
+char *ctxprof_output_redact(ctxprof_ctx *ctx, const char *text);
 
 #endif
