@@ -38,6 +38,7 @@ from qgis.core import (QgsApplication, QgsCategorizedSymbolRenderer,  # noqa: E4
                        QgsSingleSymbolRenderer, QgsStyle, QgsSymbolLayer,
                        QgsTextBufferSettings, QgsTextFormat, QgsVectorLayer,
                        QgsVectorLayerSimpleLabeling)
+from qgis.core import QgsLayoutMeasurement, QgsProject, QgsReadWriteContext  # noqa: E402
 from qgis.PyQt.QtGui import QColor, QFont  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -110,7 +111,11 @@ def _graduated(field, breaks, make_symbol, ramp_name, unit):
         symbol.setColor(ramp.color(i / (n - 1) if n > 1 else 1.0))
         ranges.append(QgsRendererRange(lo, hi, symbol, '{:g} - {:g} {}'.format(lo, hi, unit)))
     renderer = QgsGraduatedSymbolRenderer(field, ranges)
-    renderer.setClassificationMethod(QgsClassificationJenks())
+    method = QgsClassificationJenks()
+    # The legend says the unit when the plugin recomputes the classes.
+    method.setLabelFormat('%1 - %2 ' + unit)
+    method.setLabelPrecision(1)
+    renderer.setClassificationMethod(method)
     renderer.setSourceColorRamp(ramp)
     renderer.setSourceSymbol(make_symbol())
     return renderer
@@ -324,6 +329,119 @@ def make_peer_group_contexts():
     return layer
 
 
+# ---------------------------------------------------------------------------
+# The CSP hotspot map: an A4 landscape print layout. The algorithm
+# ctxprof:cspmap finds its items by id and fills in the texts and layers;
+# the texts here are what a user opening the template by hand sees.
+
+LAYOUT = 'csp_hotspot_map'
+A4 = (297.0, 210.0)
+
+
+def _label(layout, item_id, text, rect, size, bold=False, color='#000000', halign=None):
+    from qgis.core import QgsLayoutItemLabel, QgsLayoutPoint, QgsLayoutSize
+    from qgis.PyQt.QtCore import Qt
+    label = QgsLayoutItemLabel(layout)
+    label.setId(item_id)
+    label.setText(text)
+    # QGIS 3.22 labels take a font and a colour (setTextFormat is 3.24).
+    font = QFont('DejaVu Sans')
+    font.setPointSizeF(size)
+    font.setBold(bold)
+    label.setFont(font)
+    label.setFontColor(QColor(color))
+    label.setHAlign(halign if halign is not None else Qt.AlignLeft)
+    label.setVAlign(Qt.AlignVCenter)
+    label.attemptMove(QgsLayoutPoint(rect[0], rect[1]))
+    label.attemptResize(QgsLayoutSize(rect[2], rect[3]))
+    layout.addLayoutItem(label)
+    return label
+
+
+def _stable_uuids(path):
+    """Replaces the random item uuids of a saved layout by fixed ones (in
+    order of appearance), so that the template is reproducible."""
+    import re
+    import uuid
+    with open(path, encoding='utf-8') as f:
+        text = f.read()
+    found = []
+    for m in re.finditer(r'\{[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\}', text):
+        if m.group(0) not in found:
+            found.append(m.group(0))
+    for i, old in enumerate(found):
+        new = '{%s}' % uuid.uuid5(uuid.NAMESPACE_URL, 'ctxprof/csp_hotspot_map/%d' % i)
+        text = text.replace(old, new)
+    with open(path, 'w', encoding='utf-8') as f:
+        f.write(text)
+
+
+def make_layout(project):
+    from qgis.core import (QgsLayoutItemLegend, QgsLayoutItemMap, QgsLayoutItemPage,
+                           QgsLayoutItemPicture, QgsLayoutItemScaleBar, QgsLayoutPoint,
+                           QgsLayoutSize, QgsPrintLayout, QgsUnitTypes)
+    from qgis.PyQt.QtCore import Qt
+    layout = QgsPrintLayout(project)
+    layout.initializeDefaults()
+    layout.setName('CSP hotspot map')
+    layout.pageCollection().page(0).setPageSize('A4', QgsLayoutItemPage.Landscape)
+    w, h = A4
+    marking = 'OFFICIAL-SENSITIVE'
+    _label(layout, 'marking_top', marking, (5, 2, w - 10, 6), 10, True, '#b00020',
+           Qt.AlignHCenter)
+    _label(layout, 'marking_bottom', marking, (5, h - 8, w - 10, 6), 10, True, '#b00020',
+           Qt.AlignHCenter)
+    _label(layout, 'title', 'Peer-on-peer abuse hotspots', (10, 9, 200, 10), 17, True)
+    _label(layout, 'subtitle', 'Profile and period', (10, 19, 200, 7), 10)
+
+    map_item = QgsLayoutItemMap(layout)
+    map_item.setId('map')
+    map_item.attemptMove(QgsLayoutPoint(10, 28))
+    map_item.attemptResize(QgsLayoutSize(200, 160))
+    map_item.setFrameEnabled(True)
+    map_item.setFrameStrokeWidth(QgsLayoutMeasurement(0.3))
+    map_item.setBackgroundColor(QColor('#ffffff'))
+    layout.addLayoutItem(map_item)
+
+    legend = QgsLayoutItemLegend(layout)
+    legend.setId('legend')
+    legend.setTitle('Legend')
+    legend.setLinkedMap(map_item)
+    legend.attemptMove(QgsLayoutPoint(215, 28))
+    legend.attemptResize(QgsLayoutSize(75, 110))
+    legend.setResizeToContents(False)
+    legend.setSymbolWidth(6)
+    legend.setSymbolHeight(3.5)
+    layout.addLayoutItem(legend)
+
+    north = QgsLayoutItemPicture(layout)
+    north.setId('north_arrow')
+    north.setPicturePath(':/images/north_arrows/layout_default_north_arrow.svg')
+    north.setLinkedMap(map_item)
+    north.setNorthMode(QgsLayoutItemPicture.GridNorth)
+    north.attemptMove(QgsLayoutPoint(270, 145))
+    north.attemptResize(QgsLayoutSize(15, 20))
+    layout.addLayoutItem(north)
+
+    scalebar = QgsLayoutItemScaleBar(layout)
+    scalebar.setId('scalebar')
+    scalebar.setStyle('Single Box')
+    scalebar.setLinkedMap(map_item)
+    scalebar.setUnits(QgsUnitTypes.DistanceKilometers)
+    scalebar.setUnitLabel('km')
+    scalebar.setMapUnitsPerScaleBarUnit(1000)
+    scalebar.setNumberOfSegments(2)
+    scalebar.setNumberOfSegmentsLeft(0)
+    scalebar.setUnitsPerSegment(0.5)
+    scalebar.setHeight(2.5)
+    scalebar.attemptMove(QgsLayoutPoint(215, 150))
+    layout.addLayoutItem(scalebar)
+
+    _label(layout, 'sources', 'Data sources and attribution', (215, 168, 75, 30), 6.5)
+    _label(layout, 'footer', 'Produced with ctxprof', (10, 189, 200, 8), 6.5)
+    return layout
+
+
 # Layer name -> function making a layer styled (raster styles take a scratch
 # folder for their template raster), and the style categories it saves.
 _VECTOR = QgsMapLayer.Symbology | QgsMapLayer.Rendering
@@ -358,6 +476,12 @@ def main(argv):
                 print('make_styles: {}: {}'.format(path, message), file=sys.stderr)
                 return 1
             print(path)
+        path = os.path.join(out_dir, LAYOUT + '.qpt')
+        if not make_layout(QgsProject.instance()).saveAsTemplate(path, QgsReadWriteContext()):
+            print('make_styles: cannot write ' + path, file=sys.stderr)
+            return 1
+        _stable_uuids(path)
+        print(path)
     finally:
         app.exitQgis()
     return 0

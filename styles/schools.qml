@@ -376,7 +376,7 @@
     </colorramp>
     <classificationMethod id="Jenks">
       <symmetricMode symmetrypoint="0" astride="0" enabled="0"/>
-      <labelFormat labelprecision="4" trimtrailingzeroes="1" format="%1 - %2"/>
+      <labelFormat labelprecision="1" trimtrailingzeroes="1" format="%1 - %2 per 1,000 pupils"/>
       <parameters>
         <Option/>
       </parameters>
