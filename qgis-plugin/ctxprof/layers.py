@@ -14,7 +14,7 @@ import uuid
 from qgis.core import (QgsGraduatedSymbolRenderer, QgsLayerTreeGroup, QgsLayerTreeLayer,
                        QgsMapLayerType, QgsProcessingContext,
                        QgsProcessingLayerPostProcessorInterface, QgsProcessingUtils,
-                       QgsProviderRegistry, QgsRasterBandStats,
+                       QgsProviderRegistry, QgsRasterBandStats, QgsRendererRange,
                        QgsSingleBandPseudoColorRenderer, QgsWkbTypes)
 
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -144,6 +144,35 @@ def _label_unit(label):
     return ' '.join(words)
 
 
+def _reclassify(layer, renderer):
+    """New classes for this layer's values with the style's method, ramp and
+    symbol. NULL values (a school without a pupil count has no rate) are left
+    out: QGIS 3.22's own updateClasses counts them as 0."""
+    field = layer.fields().lookupField(renderer.classAttribute())
+    if field < 0:
+        return False
+    values = [v for v in (f.attribute(field) for f in layer.getFeatures())
+              if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    if not values:
+        return False
+    old = renderer.ranges()
+    unit = _label_unit(old[0].label()) if old else ''
+    classes = renderer.classificationMethod().classes(sorted(values), len(old) or 5)
+    if not classes:
+        return False
+    ramp, source = renderer.sourceColorRamp(), renderer.sourceSymbol()
+    top = max(abs(c.upperBound()) for c in classes)
+    fmt = '{:.0f} - {:.0f}' if top >= 100 else '{:.1f} - {:.1f}'
+    renderer.deleteAllClasses()
+    for i, c in enumerate(classes):
+        symbol = (source or old[min(i, len(old) - 1)].symbol()).clone()
+        if ramp is not None:
+            symbol.setColor(ramp.color(i / (len(classes) - 1) if len(classes) > 1 else 1.0))
+        label = (fmt.format(c.lowerBound(), c.upperBound()) + ' ' + unit).strip()
+        renderer.addClassRange(QgsRendererRange(c.lowerBound(), c.upperBound(), symbol, label))
+    return True
+
+
 def fit_style_to_data(layer):
     """Adapts a loaded style to this layer's values.
 
@@ -153,17 +182,8 @@ def fit_style_to_data(layer):
     surface's own maximum. Returns True when something changed."""
     if layer.type() == QgsMapLayerType.VectorLayer:
         renderer = layer.renderer()
-        if isinstance(renderer, QgsGraduatedSymbolRenderer) and layer.featureCount() > 0:
-            ranges = renderer.ranges()
-            unit = _label_unit(ranges[0].label()) if ranges else ''
-            renderer.updateClasses(layer, len(ranges) or 5)
-            ranges = renderer.ranges()
-            top = max((abs(r.upperValue()) for r in ranges), default=0)
-            fmt = '{:.0f} - {:.0f}' if top >= 100 else '{:.1f} - {:.1f}'
-            for i, r in enumerate(ranges):
-                renderer.updateRangeLabel(i, (fmt.format(r.lowerValue(), r.upperValue())
-                                              + ' ' + unit).strip())
-            return True
+        if isinstance(renderer, QgsGraduatedSymbolRenderer):
+            return _reclassify(layer, renderer)
         return False
     if layer.type() == QgsMapLayerType.RasterLayer:
         renderer = layer.renderer()

@@ -275,16 +275,19 @@ class CommandAlgorithm(CtxprofAlgorithm):
 KERNELS = ('quartic', 'triangular', 'uniform', 'triweight', 'epanechnikov')
 
 
-def kde_options(radius_label='Kernel radius (bandwidth) in map units; default: the ArcGIS rule'):
-    return [
+def kde_options(**labels):
+    """The KDE options with kde's help lines; labels replaces some by name
+    (hotspots and evaluate word them differently)."""
+    options = [
         Option('LAYER', '--layer', STRING, 'Input layer (default: the first)'),
         Option('WHERE', '--where', STRING,
                'OGR SQL filter, e.g. "\\"Crime type\\" = \'Robbery\'"'),
-        Option('RADIUS', '--radius', NUMBER, radius_label, minimum=0),
+        Option('RADIUS', '--radius', NUMBER,
+               'Kernel radius (bandwidth) in map units; default: the ArcGIS rule', minimum=0),
         Option('PIXEL', '--pixel', NUMBER, 'Cell size in map units (default 25)', default=25,
                optional=False, minimum=0),
         Option('KERNEL', '--kernel', ENUM,
-               'Kernel: quartic (default), triangular, uniform, triweight, epanechnikov',
+               'quartic (default), triangular, uniform, triweight, epanechnikov',
                default='quartic', choices=KERNELS, optional=False),
         Option('DECAY', '--decay', NUMBER,
                'Triangular kernel: value at the radius relative to the centre (0)',
@@ -294,7 +297,7 @@ def kde_options(radius_label='Kernel radius (bandwidth) in map units; default: t
         Option('WEIGHT', '--weight', STRING, 'Numeric field weighting each point',
                advanced=True),
         Option('EXTENT', '--extent', STRING,
-               'Grid extent XMIN,YMIN,XMAX,YMAX (default: the points grown by the radius)',
+               'Grid extent (default: the points grown by the radius)',
                advanced=True),
         Option('CRS', '--crs', CRS,
                "Projected CRS to work in (default: the layer's; EPSG:27700 for lon/lat)",
@@ -305,3 +308,6 @@ def kde_options(radius_label='Kernel radius (bandwidth) in map units; default: t
                "Reproduce QGIS 3.22's Heatmap (Kernel Density Estimation) cell for cell",
                default=False, advanced=True),
     ]
+    for option in options:
+        option.label = labels.get(option.name, option.label)
+    return options

@@ -218,7 +218,13 @@ class HotspotsAlgorithm(CommandAlgorithm):
                 default=100, optional=False, minimum=0),
          Option('GISTAR_BAND', '--gistar-band', NUMBER, 'Gi* distance band (default 300)',
                 default=300, optional=False, minimum=0)]
-        + kde_options('Kernel radius in map units; default: the ArcGIS rule')
+        + kde_options(
+            RADIUS='Kernel radius in map units; default: the ArcGIS rule',
+            WHERE='OGR SQL filter on the input',
+            DECAY='Triangular kernel decay (0)',
+            SCALED='Density (kernels integrate to 1) instead of raw sums',
+            EXTENT='Grid extent',
+            QGIS_COMPAT="QGIS 3.22's heatmap surface")
         + [Option('STUDY_AREA', '--study-area', STRING,
                   "Study area polygons (file.gpkg|layername=x); default: the points' "
                   'bounding box')])
@@ -245,7 +251,7 @@ class EvaluateAlgorithm(CommandAlgorithm):
          Option('TEST', '--test', STRING,
                 'Points of the later period the hotspots are scored on', optional=False),
          Option('VALIDATE', '--validate', STRING,
-                'With radius auto-pai: the period the radius is chosen on'),
+                'With --radius auto-pai: the period the radius is chosen on'),
          Option('COVERAGE', '--coverage', STRING, 'Area shares in percent (default 1,2,5,10)',
                 default='1,2,5,10', optional=False),
          Option('RADII', '--radii', STRING,
@@ -253,8 +259,14 @@ class EvaluateAlgorithm(CommandAlgorithm):
                 advanced=True)]
         + [o if o.name != 'RADIUS' else Option(
             'RADIUS', '--radius', STRING,
-            'Kernel radius, or auto-pai: the one maximising PAI at 5% on the validation '
-            'points') for o in kde_options()]
+            'Kernel radius; auto-pai: the one maximising PAI at 5% on --validate')
+           for o in kde_options(
+               WHERE='OGR SQL filter on every input, e.g. "\\"Crime type\\" = \'Robbery\'"',
+               DECAY='Triangular kernel decay (0)',
+               SCALED='Density instead of raw sums (same hotspots)',
+               EXTENT='Grid extent',
+               CRS="Projected CRS (default: the layer's; EPSG:27700 for lon/lat)",
+               QGIS_COMPAT="Hotspots from QGIS 3.22's heatmap surface")]
         + [Option('STUDY_AREA', '--study-area', STRING,
                   "Study area polygons; default: the training points' bounding box")])
     TABLE = 'SCORES'
@@ -265,9 +277,12 @@ class EvaluateAlgorithm(CommandAlgorithm):
 
     def initAlgorithm(self, config=None):  # noqa: N802
         super().initAlgorithm(config)
-        self.addParameter(QgsProcessingParameterFeatureSink(
+        scores = QgsProcessingParameterFeatureSink(
             self.TABLE, self.tr('Scores (PAI and RRI per area share)'),
-            QgsProcessing.TypeVector, None, True))
+            QgsProcessing.TypeVector, None, True)
+        scores.setHelp(self.tr('A table with one row per area share: coverage, area_m2, '
+                               'n_train, n_test, pai_train, pai_test, rri'))
+        self.addParameter(scores)
 
     def extra_results(self, summary, parameters, context, feedback):
         fields = QgsFields()
