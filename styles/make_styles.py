@@ -30,7 +30,7 @@ os.environ['XDG_RUNTIME_DIR'] = _home
 
 from qgis.core import (QgsApplication, QgsCategorizedSymbolRenderer,  # noqa: E402
                        QgsClassificationJenks, QgsColorRampShader,
-                       QgsFillSymbol, QgsGradientColorRamp, QgsGradientStop,
+                       QgsFillSymbol,
                        QgsGraduatedSymbolRenderer, QgsLineSymbol, QgsMapLayer,
                        QgsMarkerSymbol, QgsPalLayerSettings, QgsProperty,
                        QgsRasterLayer, QgsRasterShader, QgsRendererCategory,
