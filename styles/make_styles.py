@@ -29,8 +29,17 @@ os.environ['HOME'] = _home
 os.environ['XDG_RUNTIME_DIR'] = _home
 
 from qgis.core import (QgsApplication, QgsCategorizedSymbolRenderer,  # noqa: E402
-                       QgsMapLayer, QgsMarkerSymbol, QgsRendererCategory,
-                       QgsVectorLayer)
+                       QgsClassificationJenks, QgsColorRampShader,
+                       QgsFillSymbol,
+                       QgsGraduatedSymbolRenderer, QgsLineSymbol, QgsMapLayer,
+                       QgsMarkerSymbol, QgsPalLayerSettings, QgsProperty,
+                       QgsRasterLayer, QgsRasterShader, QgsRendererCategory,
+                       QgsRendererRange, QgsSingleBandPseudoColorRenderer,
+                       QgsSingleSymbolRenderer, QgsStyle, QgsSymbolLayer,
+                       QgsTextBufferSettings, QgsTextFormat, QgsVectorLayer,
+                       QgsVectorLayerSimpleLabeling)
+from qgis.core import QgsLayoutMeasurement, QgsProject, QgsReadWriteContext  # noqa: E402
+from qgis.PyQt.QtGui import QColor, QFont  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -81,8 +90,375 @@ def make_incidents():
     return layer
 
 
+# ---------------------------------------------------------------------------
+# Contexts and corridors: graduated by their rate, five classes. The breaks
+# below are the defaults a plain QGIS uses (they suit the sample area); the
+# plugin recomputes them for each output with the stored classification
+# method (natural breaks, Jenks), so that any area gets five populated
+# classes. The hotspot colours (reds) are kept for the hotspot layers.
+
+def _ramp(name):
+    return QgsStyle.defaultStyle().colorRamp(name)
+
+
+def _graduated(field, breaks, make_symbol, ramp_name, unit):
+    ranges = []
+    ramp = _ramp(ramp_name)
+    n = len(breaks) - 1
+    for i in range(n):
+        lo, hi = breaks[i], breaks[i + 1]
+        symbol = make_symbol()
+        symbol.setColor(ramp.color(i / (n - 1) if n > 1 else 1.0))
+        ranges.append(QgsRendererRange(lo, hi, symbol, '{:g} - {:g} {}'.format(lo, hi, unit)))
+    renderer = QgsGraduatedSymbolRenderer(field, ranges)
+    method = QgsClassificationJenks()
+    # The legend says the unit when the plugin recomputes the classes.
+    method.setLabelFormat('%1 - %2 ' + unit)
+    method.setLabelPrecision(1)
+    renderer.setClassificationMethod(method)
+    renderer.setSourceColorRamp(ramp)
+    renderer.setSourceSymbol(make_symbol())
+    return renderer
+
+
+def _polygon_layer(name, fields):
+    return QgsVectorLayer('Polygon?crs=EPSG:27700&' + fields, name, 'memory')
+
+
+def _fill(alpha=200, outline='90,90,90,255', width='0.2'):
+    def make():
+        return QgsFillSymbol.createSimple({
+            'color': '200,200,200,{}'.format(alpha), 'outline_color': outline,
+            'outline_width': width, 'outline_width_unit': 'MM', 'style': 'solid'})
+    return make
+
+
+def make_areas():
+    layer = _polygon_layer('areas', 'field=rate:double&field=n_total:integer')
+    layer.setRenderer(_graduated('rate', [0, 1.5, 2.5, 3.5, 5, 10], _fill(160), 'Purples',
+                                 'per ha'))
+    layer.setOpacity(0.75)
+    return layer
+
+
+def make_school_catchments():
+    layer = _polygon_layer('school_catchments', 'field=rate:double')
+    layer.setRenderer(_graduated('rate', [0, 1.5, 2.5, 3.5, 5, 10],
+                                 _fill(110, '60,60,60,255', '0.4'), 'YlGn', 'per ha'))
+    return layer
+
+
+def make_parks():
+    layer = _polygon_layer('parks', 'field=rate:double')
+    layer.setRenderer(_graduated('rate', [0, 2, 5, 10, 20, 40],
+                                 _fill(210, '35,100,35,255', '0.3'), 'Greens', 'per ha'))
+    return layer
+
+
+def make_schools():
+    layer = QgsVectorLayer('Point?crs=EPSG:27700&field=rate:double', 'schools', 'memory')
+
+    def marker():
+        return QgsMarkerSymbol.createSimple({
+            'name': 'square', 'color': '30,30,200,255', 'outline_color': '255,255,255,255',
+            'outline_width': '0.3', 'size': '3.2', 'size_unit': 'MM'})
+    layer.setRenderer(_graduated('rate', [0, 300, 500, 800, 1200, 3000], marker, 'Blues',
+                                 'per 1,000 pupils'))
+    return layer
+
+
+def make_bus_segments():
+    layer = QgsVectorLayer('LineString?crs=EPSG:27700&field=rate:double', 'bus_segments',
+                           'memory')
+
+    def line():
+        return QgsLineSymbol.createSimple({'color': '0,110,140,255', 'width': '0.7',
+                                           'width_unit': 'MM', 'capstyle': 'round'})
+    layer.setRenderer(_graduated('rate', [0, 5, 15, 30, 60, 200], line, 'PuBuGn', 'per km'))
+    return layer
+
+
+def make_corridors():
+    layer = _polygon_layer('corridors', 'field=per_km:double')
+    layer.setRenderer(_graduated('per_km', [0, 80, 100, 120, 150, 250],
+                                 _fill(90, '200,110,0,255', '0.3'), 'Oranges', 'per km'))
+    return layer
+
+
+def make_corridor_routes():
+    layer = QgsVectorLayer('LineString?crs=EPSG:27700&field=per_km:double', 'corridor_routes',
+                           'memory')
+
+    def line():
+        return QgsLineSymbol.createSimple({'color': '230,120,0,255', 'width': '1.0',
+                                           'width_unit': 'MM', 'line_style': 'dash'})
+    layer.setRenderer(_graduated('per_km', [0, 80, 100, 120, 150, 250], line, 'Oranges',
+                                 'per km'))
+    return layer
+
+
+# ---------------------------------------------------------------------------
+# Hotspots: the density surface in yellow-orange-red, transparent where it is
+# low; the hotspot polygons outlined in dark red and labelled with their rank;
+# Gi* cells in the usual diverging hot/cold classes.
+
+# (share of the layer's maximum, colour, alpha, label). The plugin rescales
+# the values to each surface's own maximum when it loads the layer.
+DENSITY_STOPS = (
+    (0.00, '#ffffb2', 0, 'Low'),
+    (0.10, '#fed976', 90, ''),
+    (0.25, '#feb24c', 150, ''),
+    (0.45, '#fd8d3c', 190, ''),
+    (0.65, '#f03b20', 220, ''),
+    (1.00, '#bd0026', 240, 'High'),
+)
+
+
+def make_hotspot_density(folder):
+    from osgeo import gdal
+    path = os.path.join(folder, 'hotspot_density.tif')
+    ds = gdal.GetDriverByName('GTiff').Create(path, 2, 2, 1, gdal.GDT_Float32)
+    ds.SetGeoTransform((0, 25, 0, 50, 0, -25))
+    ds.GetRasterBand(1).SetNoDataValue(-9999)
+    ds.GetRasterBand(1).WriteArray(__import__('numpy').array([[0, 0.5], [0.75, 1]]))
+    ds = None
+    layer = QgsRasterLayer(path, 'hotspot_density', 'gdal')
+    items = []
+    for value, color, alpha, label in DENSITY_STOPS:
+        c = QColor(color)
+        c.setAlpha(alpha)
+        items.append(QgsColorRampShader.ColorRampItem(value, c, label))
+    ramp_shader = QgsColorRampShader(0.0, 1.0)
+    ramp_shader.setColorRampType(QgsColorRampShader.Interpolated)
+    ramp_shader.setColorRampItemList(items)
+    shader = QgsRasterShader(0.0, 1.0)
+    shader.setRasterShaderFunction(ramp_shader)
+    renderer = QgsSingleBandPseudoColorRenderer(layer.dataProvider(), 1, shader)
+    renderer.setClassificationMin(0.0)
+    renderer.setClassificationMax(1.0)
+    layer.setRenderer(renderer)
+    layer.setOpacity(0.85)
+    return layer
+
+
+def make_hotspots():
+    layer = _polygon_layer('hotspots', 'field=rank:integer&field=pai:double')
+    symbol = QgsFillSymbol.createSimple({
+        'color': '189,0,38,40', 'outline_color': '127,0,0,255', 'outline_width': '0.7',
+        'outline_width_unit': 'MM', 'style': 'solid'})
+    layer.setRenderer(QgsSingleSymbolRenderer(symbol))
+    settings = QgsPalLayerSettings()
+    settings.fieldName = "'H' || \"rank\""
+    settings.isExpression = True
+    fmt = QgsTextFormat()
+    fmt.setFont(QFont('DejaVu Sans'))
+    fmt.setSize(9)
+    fmt.setColor(QColor('#5c0010'))
+    buffer = QgsTextBufferSettings()
+    buffer.setEnabled(True)
+    buffer.setSize(0.8)
+    buffer.setColor(QColor('#ffffff'))
+    fmt.setBuffer(buffer)
+    settings.setFormat(fmt)
+    settings.placement = QgsPalLayerSettings.OverPoint
+    layer.setLabeling(QgsVectorLayerSimpleLabeling(settings))
+    layer.setLabelsEnabled(True)
+    return layer
+
+
+GISTAR_BINS = (
+    (-3, 'Cold spot, 99% confidence', '#4575b4', 200),
+    (-2, 'Cold spot, 95% confidence', '#91bfdb', 180),
+    (-1, 'Cold spot, 90% confidence', '#e0f3f8', 160),
+    (0, 'Not significant', '#ffffff', 0),
+    (1, 'Hot spot, 90% confidence', '#fee090', 160),
+    (2, 'Hot spot, 95% confidence', '#fc8d59', 180),
+    (3, 'Hot spot, 99% confidence', '#d73027', 200),
+)
+
+
+def make_hotspot_gistar():
+    layer = _polygon_layer('hotspot_gistar', 'field=bin:integer&field=z:double')
+    categories = []
+    for value, label, color, alpha in GISTAR_BINS:
+        c = QColor(color)
+        symbol = QgsFillSymbol.createSimple({
+            'color': '{},{},{},{}'.format(c.red(), c.green(), c.blue(), alpha),
+            'outline_style': 'no', 'style': 'solid' if alpha else 'no'})
+        categories.append(QgsRendererCategory(value, symbol, label, True))
+    layer.setRenderer(QgsCategorizedSymbolRenderer('bin', categories))
+    return layer
+
+
+# ---------------------------------------------------------------------------
+# Peer groups: a star at each group's centre, sized by its members; the links
+# from a group to its contexts dashed, coloured by the kind of context.
+
+def make_peer_groups():
+    layer = QgsVectorLayer('Point?crs=EPSG:27700&field=n_members:integer', 'peer_groups',
+                           'memory')
+    symbol = QgsMarkerSymbol.createSimple({
+        'name': 'star', 'color': '106,61,154,255', 'outline_color': '255,255,255,255',
+        'outline_width': '0.3', 'size': '5', 'size_unit': 'MM'})
+    symbol.symbolLayer(0).setDataDefinedProperty(
+        QgsSymbolLayer.PropertySize,
+        QgsProperty.fromExpression('scale_linear(coalesce("n_members", 2), 2, 20, 4, 10)'))
+    layer.setRenderer(QgsSingleSymbolRenderer(symbol))
+    return layer
+
+
+PEER_CONTEXTS = (
+    ('schools', 'School', '#1f3cc8'),
+    ('school_catchments', 'School catchment', '#4daf4a'),
+    ('parks', 'Park', '#238b45'),
+    ('bus_segments', 'Bus route segment', '#00798c'),
+    ('areas', 'Area', '#7a5195'),
+    ('', 'Other context', '#888888'),
+)
+
+
+def make_peer_group_contexts():
+    layer = QgsVectorLayer('LineString?crs=EPSG:27700&field=context_type:string',
+                           'peer_group_contexts', 'memory')
+    categories = []
+    for value, label, color in PEER_CONTEXTS:
+        symbol = QgsLineSymbol.createSimple({'color': color, 'width': '0.5',
+                                             'width_unit': 'MM', 'line_style': 'dash'})
+        categories.append(QgsRendererCategory(value, symbol, label, True))
+    layer.setRenderer(QgsCategorizedSymbolRenderer('context_type', categories))
+    return layer
+
+
+# ---------------------------------------------------------------------------
+# The CSP hotspot map: an A4 landscape print layout. The algorithm
+# ctxprof:cspmap finds its items by id and fills in the texts and layers;
+# the texts here are what a user opening the template by hand sees.
+
+LAYOUT = 'csp_hotspot_map'
+A4 = (297.0, 210.0)
+
+
+def _label(layout, item_id, text, rect, size, bold=False, color='#000000', halign=None):
+    from qgis.core import QgsLayoutItemLabel, QgsLayoutPoint, QgsLayoutSize
+    from qgis.PyQt.QtCore import Qt
+    label = QgsLayoutItemLabel(layout)
+    label.setId(item_id)
+    label.setText(text)
+    # QGIS 3.22 labels take a font and a colour (setTextFormat is 3.24).
+    font = QFont('DejaVu Sans')
+    font.setPointSizeF(size)
+    font.setBold(bold)
+    label.setFont(font)
+    label.setFontColor(QColor(color))
+    label.setHAlign(halign if halign is not None else Qt.AlignLeft)
+    label.setVAlign(Qt.AlignVCenter)
+    label.attemptMove(QgsLayoutPoint(rect[0], rect[1]))
+    label.attemptResize(QgsLayoutSize(rect[2], rect[3]))
+    layout.addLayoutItem(label)
+    return label
+
+
+def _stable_uuids(path):
+    """Replaces the random item uuids of a saved layout by fixed ones (in
+    order of appearance), so that the template is reproducible."""
+    import re
+    import uuid
+    with open(path, encoding='utf-8') as f:
+        text = f.read()
+    found = []
+    for m in re.finditer(r'\{[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\}', text):
+        if m.group(0) not in found:
+            found.append(m.group(0))
+    for i, old in enumerate(found):
+        new = '{%s}' % uuid.uuid5(uuid.NAMESPACE_URL, 'ctxprof/csp_hotspot_map/%d' % i)
+        text = text.replace(old, new)
+    with open(path, 'w', encoding='utf-8') as f:
+        f.write(text)
+
+
+def make_layout(project):
+    from qgis.core import (QgsLayoutItemLegend, QgsLayoutItemMap, QgsLayoutItemPage,
+                           QgsLayoutItemPicture, QgsLayoutItemScaleBar, QgsLayoutPoint,
+                           QgsLayoutSize, QgsPrintLayout, QgsUnitTypes)
+    from qgis.PyQt.QtCore import Qt
+    layout = QgsPrintLayout(project)
+    layout.initializeDefaults()
+    layout.setName('CSP hotspot map')
+    layout.pageCollection().page(0).setPageSize('A4', QgsLayoutItemPage.Landscape)
+    w, h = A4
+    marking = 'OFFICIAL-SENSITIVE'
+    _label(layout, 'marking_top', marking, (5, 2, w - 10, 6), 10, True, '#b00020',
+           Qt.AlignHCenter)
+    _label(layout, 'marking_bottom', marking, (5, h - 8, w - 10, 6), 10, True, '#b00020',
+           Qt.AlignHCenter)
+    _label(layout, 'title', 'Peer-on-peer abuse hotspots', (10, 9, 200, 10), 17, True)
+    _label(layout, 'subtitle', 'Profile and period', (10, 19, 200, 7), 10)
+
+    map_item = QgsLayoutItemMap(layout)
+    map_item.setId('map')
+    map_item.attemptMove(QgsLayoutPoint(10, 28))
+    map_item.attemptResize(QgsLayoutSize(200, 160))
+    map_item.setFrameEnabled(True)
+    map_item.setFrameStrokeWidth(QgsLayoutMeasurement(0.3))
+    map_item.setBackgroundColor(QColor('#ffffff'))
+    layout.addLayoutItem(map_item)
+
+    legend = QgsLayoutItemLegend(layout)
+    legend.setId('legend')
+    legend.setTitle('Legend')
+    legend.setLinkedMap(map_item)
+    legend.attemptMove(QgsLayoutPoint(215, 28))
+    legend.attemptResize(QgsLayoutSize(75, 110))
+    legend.setResizeToContents(False)
+    legend.setSymbolWidth(6)
+    legend.setSymbolHeight(3.5)
+    layout.addLayoutItem(legend)
+
+    north = QgsLayoutItemPicture(layout)
+    north.setId('north_arrow')
+    north.setPicturePath(':/images/north_arrows/layout_default_north_arrow.svg')
+    north.setLinkedMap(map_item)
+    north.setNorthMode(QgsLayoutItemPicture.GridNorth)
+    north.attemptMove(QgsLayoutPoint(270, 145))
+    north.attemptResize(QgsLayoutSize(15, 20))
+    layout.addLayoutItem(north)
+
+    scalebar = QgsLayoutItemScaleBar(layout)
+    scalebar.setId('scalebar')
+    scalebar.setStyle('Single Box')
+    scalebar.setLinkedMap(map_item)
+    scalebar.setUnits(QgsUnitTypes.DistanceKilometers)
+    scalebar.setUnitLabel('km')
+    scalebar.setMapUnitsPerScaleBarUnit(1000)
+    scalebar.setNumberOfSegments(2)
+    scalebar.setNumberOfSegmentsLeft(0)
+    scalebar.setUnitsPerSegment(0.5)
+    scalebar.setHeight(2.5)
+    scalebar.attemptMove(QgsLayoutPoint(215, 150))
+    layout.addLayoutItem(scalebar)
+
+    _label(layout, 'sources', 'Data sources and attribution', (215, 168, 75, 30), 6.5)
+    _label(layout, 'footer', 'Produced with ctxprof', (10, 189, 200, 8), 6.5)
+    return layout
+
+
+# Layer name -> function making a layer styled (raster styles take a scratch
+# folder for their template raster), and the style categories it saves.
+_VECTOR = QgsMapLayer.Symbology | QgsMapLayer.Rendering
 STYLES = {
-    'incidents': make_incidents,
+    'incidents': (make_incidents, _VECTOR),
+    'areas': (make_areas, _VECTOR),
+    'school_catchments': (make_school_catchments, _VECTOR),
+    'parks': (make_parks, _VECTOR),
+    'schools': (make_schools, _VECTOR),
+    'bus_segments': (make_bus_segments, _VECTOR),
+    'corridors': (make_corridors, _VECTOR),
+    'corridor_routes': (make_corridor_routes, _VECTOR),
+    'hotspot_density': (make_hotspot_density, _VECTOR),
+    'hotspots': (make_hotspots, _VECTOR | QgsMapLayer.Labeling),
+    'hotspot_gistar': (make_hotspot_gistar, _VECTOR),
+    'peer_groups': (make_peer_groups, _VECTOR),
+    'peer_group_contexts': (make_peer_group_contexts, _VECTOR),
 }
 
 
@@ -92,15 +468,20 @@ def main(argv):
     app = QgsApplication([], False)
     app.initQgis()
     try:
-        for name, make in STYLES.items():
-            layer = make()
+        for name, (make, categories) in STYLES.items():
+            layer = make(_home) if name == 'hotspot_density' else make()
             path = os.path.join(out_dir, name + '.qml')
-            message, ok = layer.saveNamedStyle(
-                path, QgsMapLayer.Symbology | QgsMapLayer.Rendering)
+            message, ok = layer.saveNamedStyle(path, categories)
             if not ok:
                 print('make_styles: {}: {}'.format(path, message), file=sys.stderr)
                 return 1
             print(path)
+        path = os.path.join(out_dir, LAYOUT + '.qpt')
+        if not make_layout(QgsProject.instance()).saveAsTemplate(path, QgsReadWriteContext()):
+            print('make_styles: cannot write ' + path, file=sys.stderr)
+            return 1
+        _stable_uuids(path)
+        print(path)
     finally:
         app.exitQgis()
     return 0

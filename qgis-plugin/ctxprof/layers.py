@@ -7,12 +7,15 @@ then applies the layer's style from styles/ and moves it into the run's group.
 """
 
 import collections
+import glob
 import os
 import uuid
 
-from qgis.core import (QgsLayerTreeGroup, QgsLayerTreeLayer, QgsMapLayerType,
-                       QgsProcessingContext, QgsProcessingLayerPostProcessorInterface,
-                       QgsProcessingUtils, QgsProviderRegistry, QgsWkbTypes)
+from qgis.core import (QgsGraduatedSymbolRenderer, QgsLayerTreeGroup, QgsLayerTreeLayer,
+                       QgsMapLayerType, QgsProcessingContext,
+                       QgsProcessingLayerPostProcessorInterface, QgsProcessingUtils,
+                       QgsProviderRegistry, QgsRasterBandStats, QgsRendererRange,
+                       QgsSingleBandPseudoColorRenderer, QgsWkbTypes)
 
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -46,16 +49,34 @@ def style_path(layer_name):
     return None
 
 
-def output_layers(gpkg_path):
-    """(name, uri, rank, is_raster) for every result layer of a GeoPackage.
+# The only raster ctxprof writes is a density surface: a raster without a
+# style of its own name (a kde GeoTIFF) takes this one.
+RASTER_STYLE = 'hotspot_density'
+
+
+def raster_style_path(layer_name):
+    return style_path(layer_name) or style_path(RASTER_STYLE)
+
+
+def output_layers(path):
+    """(name, uri, rank, is_raster) for every result layer of a GeoPackage,
+    a raster file, or a folder of shapefiles (an export).
 
     Rasters (the density surface) rank last so they draw below the vectors."""
+    if os.path.isdir(path):
+        layers = []
+        for shp in sorted(glob.glob(os.path.join(glob.escape(path), '*.shp'))):
+            layers += output_layers(shp)
+        return layers
     layers = []
-    for d in QgsProviderRegistry.instance().querySublayers(gpkg_path):
+    for d in QgsProviderRegistry.instance().querySublayers(path):
         if d.name() in _NOT_RESULTS or d.name().startswith(('gpkg_', 'rtree_', 'sqlite_')):
             continue
         if d.type() == QgsMapLayerType.VectorLayer:
-            layers.append((d.name(), d.uri(), _geometry_rank(d.wkbType()), False))
+            name = d.name()
+            if path.lower().endswith('.shp'):  # one layer, named after its file
+                name = os.path.splitext(os.path.basename(path))[0]
+            layers.append((name, d.uri(), _geometry_rank(d.wkbType()), False))
         elif d.type() == QgsMapLayerType.RasterLayer:
             layers.append((d.name(), d.uri(), 10, True))
     return layers
@@ -114,6 +135,98 @@ class ResultGroup:
         return group
 
 
+def _label_unit(label):
+    """'1.5 - 2.5 per ha' -> 'per ha': the words after a class label's numbers."""
+    words = label.split()
+    while words and words[0].replace('.', '', 1).replace('-', '', 1).replace(',', '').isdigit() \
+            or words and words[0] == '-':
+        words.pop(0)
+    return ' '.join(words)
+
+
+def _reclassify(layer, renderer):
+    """New classes for this layer's values with the style's method, ramp and
+    symbol. NULL values (a school without a pupil count has no rate) are left
+    out: QGIS 3.22's own updateClasses counts them as 0."""
+    field = layer.fields().lookupField(renderer.classAttribute())
+    if field < 0:
+        return False
+    values = [v for v in (f.attribute(field) for f in layer.getFeatures())
+              if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    if not values:
+        return False
+    old = renderer.ranges()
+    unit = _label_unit(old[0].label()) if old else ''
+    classes = renderer.classificationMethod().classes(sorted(values), len(old) or 5)
+    if not classes:
+        return False
+    ramp, source = renderer.sourceColorRamp(), renderer.sourceSymbol()
+    top = max(abs(c.upperBound()) for c in classes)
+    fmt = '{:.0f} - {:.0f}' if top >= 100 else '{:.1f} - {:.1f}'
+    renderer.deleteAllClasses()
+    for i, c in enumerate(classes):
+        symbol = (source or old[min(i, len(old) - 1)].symbol()).clone()
+        if ramp is not None:
+            symbol.setColor(ramp.color(i / (len(classes) - 1) if len(classes) > 1 else 1.0))
+        label = (fmt.format(c.lowerBound(), c.upperBound()) + ' ' + unit).strip()
+        renderer.addClassRange(QgsRendererRange(c.lowerBound(), c.upperBound(), symbol, label))
+    return True
+
+
+def fit_style_to_data(layer):
+    """Adapts a loaded style to this layer's values.
+
+    Graduated styles keep their field, colours and classification method
+    (natural breaks) and get their classes recomputed from the layer; the
+    density ramp (stored as shares 0..1 of the maximum) is stretched to the
+    surface's own maximum. Returns True when something changed."""
+    if layer.type() == QgsMapLayerType.VectorLayer:
+        renderer = layer.renderer()
+        if isinstance(renderer, QgsGraduatedSymbolRenderer):
+            return _reclassify(layer, renderer)
+        return False
+    if layer.type() == QgsMapLayerType.RasterLayer:
+        renderer = layer.renderer()
+        if not isinstance(renderer, QgsSingleBandPseudoColorRenderer):
+            return False
+        shader = renderer.shader()
+        ramp = shader.rasterShaderFunction() if shader else None
+        if ramp is None or ramp.maximumValue() != 1.0:
+            return False  # a style with real values: kept as it is
+        stats = layer.dataProvider().bandStatistics(renderer.band(), QgsRasterBandStats.Max)
+        top = stats.maximumValue
+        if not top or top <= 0:
+            return False
+        items = ramp.colorRampItemList()
+        for item in items:
+            item.value *= top
+        ramp.setColorRampItemList(items)
+        legend = ramp.legendSettings()
+        if legend is not None:
+            legend.setMinimumLabel('Low')
+            legend.setMaximumLabel('High ({:.3g})'.format(top))
+            ramp.setLegendSettings(legend)
+        ramp.setMinimumValue(0.0)
+        ramp.setMaximumValue(top)
+        shader.setMinimumValue(0.0)
+        shader.setMaximumValue(top)
+        renderer.setClassificationMin(0.0)
+        renderer.setClassificationMax(top)
+        return True
+    return False
+
+
+def apply_style(layer, qml):
+    """Loads qml (when given) and fits it to the data; ('', True) or (message, False)."""
+    if qml:
+        message, ok = layer.loadNamedStyle(qml)
+        if not ok:
+            return message, False
+    fit_style_to_data(layer)
+    layer.triggerRepaint()
+    return '', True
+
+
 class StylePostProcessor(QgsProcessingLayerPostProcessorInterface):
     """Styles a loaded result layer and moves it into its run's group."""
 
@@ -127,12 +240,12 @@ class StylePostProcessor(QgsProcessingLayerPostProcessorInterface):
         # A layer already in the project may read the file this run replaced.
         if layer.dataProvider() is not None:
             layer.dataProvider().reloadData()
-        if self.qml:
-            message, ok = layer.loadNamedStyle(self.qml)
-            if not ok:
-                feedback.pushWarning('Cannot apply the style {} to {}: {}'.format(
-                    self.qml, layer.name(), message))
-            layer.triggerRepaint()
+        # Without a style file the layer keeps the default style QGIS read
+        # from the GeoPackage's layer_styles table.
+        message, ok = apply_style(layer, self.qml)
+        if not ok:
+            feedback.pushWarning('Cannot apply the style {} to {}: {}'.format(
+                self.qml, layer.name(), message))
         self.group.place(layer, self.rank)
 
 
@@ -173,7 +286,7 @@ def load_on_completion(gpkg_path, group_name, context, feedback):
         hint = QgsProcessingUtils.LayerHint.Raster if is_raster else QgsProcessingUtils.LayerHint.Vector
         details = QgsProcessingContext.LayerDetails(name, project, name, hint)
         details.forceName = True
-        qml = style_path(name)
+        qml = raster_style_path(name) if is_raster else style_path(name)
         post = StylePostProcessor(group, '%d:%s' % (geometry_rank, name), qml)
         alive.append(post)
         details.setPostProcessor(post)

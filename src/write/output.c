@@ -1,5 +1,6 @@
 #include "write/output.h"
 #include "write/output_pg.h"
+#include "write/styles.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -231,6 +232,9 @@ int ctxprof_output_finish(ctxprof_ctx *ctx, ctxprof_output *out)
     }
     OGR_F_Destroy(f);
     if (rc || (rc = ctxprof_output_end_layer(ctx, out)))
+        return rc;
+    /* Every output opens styled in QGIS (layer_styles, styles/). */
+    if ((rc = ctxprof_styles_write(ctx, out->ds, out->target, NULL)))
         return rc;
     CPLErrorReset();
     GDALClose(out->ds);

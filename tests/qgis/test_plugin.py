@@ -334,7 +334,9 @@ class PluginTest(unittest.TestCase):
         names = zipfile.ZipFile(out).namelist()
         for name in ('ctxprof/__init__.py', 'ctxprof/metadata.txt', 'ctxprof/icon.svg',
                      'ctxprof/LICENSE', 'ctxprof/runner.py', 'ctxprof/algorithms/run_profile.py',
-                     'ctxprof/styles/incidents.qml'):
+                     'ctxprof/styles/incidents.qml', 'ctxprof/styles/areas.qml',
+                     'ctxprof/styles/hotspot_density.qml', 'ctxprof/styles/csp_hotspot_map.qpt',
+                     'ctxprof/algorithms/commands.py', 'ctxprof/algorithms/cspmap.py'):
             self.assertIn(name, names)
         self.assertTrue(all(n.startswith('ctxprof/') for n in names))
         self.assertFalse([n for n in names if '__pycache__' in n or n.endswith('.pyc')])

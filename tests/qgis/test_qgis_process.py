@@ -61,6 +61,33 @@ class QgisProcessTest(unittest.TestCase):
         # The engine's summary reached qgis_process's log.
         self.assertTrue(any('police_referrals: ' in line for line in doc['log']['info']))
 
+    def test_csp_hotspot_map(self):
+        gpkg = env.tmp_path('qp', 'map', 'sample.gpkg')
+        subprocess.run([env.CTXPROF, 'run', env.SAMPLE_PROFILE, '-o', gpkg, '-q'], check=True,
+                       capture_output=True)
+        pdf, png = env.tmp_path('qp', 'map', 'hsb.pdf'), env.tmp_path('qp', 'map', 'hsb.png')
+        proc = qgis_process('--json', 'run', 'ctxprof:cspmap', '--', 'INPUT=' + gpkg,
+                            'CATEGORY=3', 'PERIOD_START=2025-01-01', 'PERIOD_END=2025-06-30',
+                            'MARKING=OFFICIAL', 'DPI=60', 'OUTPUT_PDF=' + pdf,
+                            'OUTPUT_PNG=' + png)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        results = json.loads(proc.stdout)['results']
+        self.assertEqual((results['OUTPUT_PDF'], results['OUTPUT_PNG']), (pdf, png))
+        with open(pdf, 'rb') as f:
+            self.assertEqual(f.read(5), b'%PDF-')
+        with open(png, 'rb') as f:
+            head = f.read(24)
+        self.assertEqual(head[:8], b'\x89PNG\r\n\x1a\n')
+        # A4 landscape at 60 dpi.
+        width, height = int.from_bytes(head[16:20], 'big'), int.from_bytes(head[20:24], 'big')
+        self.assertEqual((width, height), (int(297 / 25.4 * 60), int(210 / 25.4 * 60)))
+        # Only the HSB incidents of the first half of 2025.
+        ds = ogr.Open(gpkg)
+        layer = ds.GetLayerByName('incidents')
+        layer.SetAttributeFilter("('+' || categories || '+') LIKE '%+hsb+%' AND "
+                                 "substr(occurred_at, 1, 10) BETWEEN '2025-01-01' AND '2025-06-30'")
+        self.assertEqual(int(results['N_INCIDENTS']), layer.GetFeatureCount())
+
     def test_engine_error_fails_the_run(self):
         profile = env.tmp_path('qp', 'bad.ini')
         with open(profile, 'w') as f:
