@@ -14,7 +14,7 @@ const cli_option cmd_datarequest_options[] = {
                                    "the folder for one KIND.md per kind"},
     {"all", 0, NULL, "One sheet for every source kind"},
     {"retention", 0, "PERIOD", "How long the data and profiles are kept (default: 12 months)"},
-    {"help", 'h', NULL, "Show this help"},
+    CLI_COMMON_OPTIONS,
     {NULL, 0, NULL, NULL},
 };
 
@@ -96,7 +96,12 @@ int cmd_datarequest(int argc, char **argv)
             if (rc)
                 return rc;
         }
-        printf("Wrote %zu data-request sheets into %s\n", ctxprof_kind_count(), out);
+        if (a.json) {
+            printf("{\"sheets\": %zu, \"output\": ", ctxprof_kind_count());
+            cli_json_string(stdout, out);
+            printf("}\n");
+        } else if (!a.quiet)
+            printf("Wrote %zu data-request sheets into %s\n", ctxprof_kind_count(), out);
         return CLI_OK;
     }
     if (a.n_positional != 1) {
@@ -113,5 +118,12 @@ int cmd_datarequest(int argc, char **argv)
     }
     if (!out || strcmp(out, "-") == 0)
         return ctxprof_datarequest_markdown(stdout, k, &o) ? CLI_FAIL : CLI_OK;
-    return write_sheet(out, k, &o);
+    if ((rc = write_sheet(out, k, &o)))
+        return rc;
+    if (a.json) {
+        printf("{\"kind\": \"%s\", \"output\": ", k->name);
+        cli_json_string(stdout, out);
+        printf("}\n");
+    }
+    return CLI_OK;
 }

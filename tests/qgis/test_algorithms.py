@@ -2,10 +2,6 @@
 layer_styles table of the engine's GeoPackages; the CSP hotspot map.
 
     /usr/bin/python3 tests/qgis/test_algorithms.py --ctxprof build/src/ctxprof [-v]
-
-Commands another branch adds are listed in PENDING until they are merged:
-for those the test checks that this ctxprof really lacks them ('ctxprof help
-CMD' fails) and prints "SKIP pending merge" instead of running them.
 """
 
 import csv
@@ -47,10 +43,6 @@ PLUGIN = ctxprof.classFactory(None)
 PLUGIN.initProcessing()
 ProcessingConfig.setSettingValue(runner.EXECUTABLE_SETTING, env.CTXPROF)
 
-# Commands of the agreed interface this ctxprof does not have yet (another
-# branch writes them). The integrator empties this set after merging.
-PENDING = {"export", "share", "datarequest", "overlap", "peers"}
-
 SAMPLE_DIR = os.path.dirname(env.SAMPLE_PROFILE)
 with open(os.path.join(SAMPLE_DIR, 'truth', 'truth.json'), encoding='utf-8') as _f:
     TRUTH = json.load(_f)
@@ -71,17 +63,6 @@ def sample_gpkg():
                        capture_output=True)
         _sample['path'] = path
     return _sample['path']
-
-
-def pending(test, command):
-    """True (and a SKIP line) when command is pending and really missing."""
-    if command not in PENDING:
-        return False
-    proc = subprocess.run([env.CTXPROF, 'help', command], capture_output=True, text=True)
-    test.assertNotEqual(proc.returncode, 0,
-                        "ctxprof has '{}' now: remove it from PENDING".format(command))
-    print('SKIP pending merge: ctxprof {}'.format(command))
-    return True
 
 
 def run(alg, params, load=False):
@@ -225,10 +206,6 @@ class AlgorithmsTest(unittest.TestCase):
                 continue
             command = cls.COMMAND[0]
             proc = subprocess.run([env.CTXPROF, 'help', command], capture_output=True, text=True)
-            if command in PENDING:
-                self.assertNotEqual(proc.returncode, 0, command)
-                print('SKIP pending merge: help of ctxprof {}'.format(command))
-                continue
             self.assertEqual(proc.returncode, 0, command)
             cli = {}
             for line in proc.stdout.splitlines():
@@ -237,6 +214,8 @@ class AlgorithmsTest(unittest.TestCase):
                     cli[m.group(1)] = m.group(2).strip()
             ours = {('--output' if o.flag == '-o' else o.flag): o.label
                     for o in cls.OPTIONS if o.flag}
+            for flag in getattr(cls, 'CLI_ONLY', ()):
+                cli.pop(flag, None)
             self.assertEqual(ours, cli, command)
 
     def test_kinds_are_the_programs(self):
@@ -307,8 +286,6 @@ class AlgorithmsTest(unittest.TestCase):
         summary = json.loads(results['JSON'])
         self.assertEqual(summary['peer_groups'], vector(out, 'peer_groups').featureCount())
         for command in ('overlap', 'peers'):
-            if pending(self, command):
-                continue
             out = env.tmp_path('alg', command + '.gpkg')
             results = run(command, {'PROFILE': env.SAMPLE_PROFILE, 'OUTPUT': out})
             self.assertEqual(results['OUTPUT'], out)
@@ -360,26 +337,23 @@ class AlgorithmsTest(unittest.TestCase):
 
     def test_export_share_and_datarequest(self):
         src = sample_gpkg()
-        if not pending(self, 'export'):
-            folder = os.path.dirname(env.tmp_path('alg', 'shp', 'x'))
-            results = run('exportshp', {'INPUT': src, 'OUTPUT': folder,
-                                        'LAYERS': 'incidents,areas'}, load=True)
-            self.assertTrue(os.path.isfile(os.path.join(folder, 'areas.shp')))
-            areas = [lyr for lyr in QgsProject.instance().mapLayersByName('areas')]
-            self.assertEqual(len(areas), 1)
-            self.assertEqual(areas[0].renderer().classAttribute(), 'rate')
-            self.assertEqual(results['OUTPUT'], folder)
-        if not pending(self, 'share'):
-            out = env.tmp_path('alg', 'share.gpkg')
-            run('share', {'INPUT': src, 'OUTPUT': out, 'MIN_COUNT': 5, 'ROUND': 5})
-            names = layer_names(out)
-            self.assertNotIn('incidents', names)
-            self.assertIn('areas', names)
-        if not pending(self, 'datarequest'):
-            out = env.tmp_path('alg', 'request.md')
-            run('datarequest', {'KIND': commands.KINDS.index('police_referral'), 'OUTPUT': out})
-            with open(out, encoding='utf-8') as f:
-                self.assertIn('police', f.read().lower())
+        folder = os.path.dirname(env.tmp_path('alg', 'shp', 'x'))
+        results = run('exportshp', {'INPUT': src, 'OUTPUT': folder,
+                                    'LAYERS': 'incidents,areas'}, load=True)
+        self.assertTrue(os.path.isfile(os.path.join(folder, 'areas.shp')))
+        areas = [lyr for lyr in QgsProject.instance().mapLayersByName('areas')]
+        self.assertEqual(len(areas), 1)
+        self.assertEqual(areas[0].renderer().classAttribute(), 'rate')
+        self.assertEqual(results['OUTPUT'], folder)
+        out = env.tmp_path('alg', 'share.gpkg')
+        run('share', {'INPUT': src, 'OUTPUT': out, 'MIN_COUNT': 5, 'ROUND': 5})
+        names = layer_names(out)
+        self.assertNotIn('incidents', names)
+        self.assertIn('areas', names)
+        out = env.tmp_path('alg', 'request.md')
+        run('datarequest', {'KIND': commands.KINDS.index('police_referral'), 'OUTPUT': out})
+        with open(out, encoding='utf-8') as f:
+            self.assertIn('police', f.read().lower())
 
 
 # The CSP map's page: A4 landscape, the map frame where the template puts it.

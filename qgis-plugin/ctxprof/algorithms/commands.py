@@ -366,10 +366,10 @@ class ExportShpAlgorithm(CommandAlgorithm):
     COMMAND = ('export', 'shp')
     OPTIONS = (
         _profile_gpkg(),
-        Option('OUTPUT', '-o', OUT_FOLDER, 'Folder to write the shapefiles into',
+        Option('OUTPUT', '-o', OUT_FOLDER, 'Folder to write the shapefiles into (created when missing)',
                optional=False),
-        Option('LAYERS', '--layers', STRING, 'Layers to export, comma-separated '
-               '(default: every layer)'),
+        Option('LAYERS', '--layers', STRING, 'Layers to export (default: every vector layer '
+               "and table but run_metadata and ctxprof's internal tables)"),
     )
     LOAD = 'folder'
 
@@ -389,15 +389,18 @@ class ShareAlgorithm(CommandAlgorithm):
     COMMAND = ('share',)
     OPTIONS = (
         _profile_gpkg(),
-        Option('OUTPUT', '-o', OUT_FILE, 'The share package GeoPackage to write',
+        Option('OUTPUT', '-o', OUT_FILE, 'The share package to write (required)',
                optional=False, file_filter=GPKG_FILTER),
         Option('MIN_COUNT', '--min-count', INT,
-               'Smallest count shown: 1..k-1 are suppressed (default 5)', default=5,
-               optional=False, minimum=1),
-        Option('ROUND', '--round', INT, 'Round counts to the nearest N (e.g. 5; default: no '
-               'rounding)', minimum=1),
-        Option('LAYERS', '--layers', STRING, 'Layers to share, comma-separated '
-               '(default: every aggregate layer)'),
+               'Suppress counts from 1 to K-1; drop hotspots and corridors with fewer than K '
+               'incidents (default 5, at least 2)', default=5, optional=False, minimum=2),
+        Option('ROUND', '--round', INT,
+               'Round published counts to the nearest R (default 0: off)', default=0,
+               minimum=0),
+        Option('LAYERS', '--layers', STRING,
+               'Comma-separated layers to write (default: every shareable layer the profile '
+               'has: areas, school_catchments, schools, parks, bus_segments, corridors, '
+               'corridor_routes, hotspots, hotspot_gistar, temporal)'),
     )
     LOAD = 'gpkg'
 
@@ -416,6 +419,11 @@ class DataRequestAlgorithm(CommandAlgorithm):
     OPTIONS = (
         Option('KIND', None, ENUM, 'Source kind (ctxprof help kinds)', choices=KINDS,
                default='police_referral', optional=False),
-        Option('OUTPUT', '-o', OUT_FILE, 'The sheet to write (Markdown)',
-               optional=False, file_filter='Markdown (*.md)'),
+        Option('OUTPUT', '-o', OUT_FILE,
+               'Write the sheet to FILE.md (default: stdout); with --all, the folder for one '
+               'KIND.md per kind', optional=False, file_filter='Markdown (*.md)'),
+        Option('RETENTION', '--retention', STRING,
+               'How long the data and profiles are kept (default: 12 months)'),
     )
+    # One sheet per run here; every kind at once is the command line's --all.
+    CLI_ONLY = ('--all',)
