@@ -233,8 +233,10 @@ int ctxprof_output_finish(ctxprof_ctx *ctx, ctxprof_output *out)
     OGR_F_Destroy(f);
     if (rc || (rc = ctxprof_output_end_layer(ctx, out)))
         return rc;
-    /* Every output opens styled in QGIS (layer_styles, styles/). */
-    if ((rc = ctxprof_styles_write(ctx, out->ds, out->target, NULL)))
+    /* Every GeoPackage opens styled in QGIS (layer_styles, styles/). QGIS
+     * reads a PostGIS database's styles from public.layer_styles, which is
+     * not ctxprof's to write: there the plugin styles the layers. */
+    if (!out->pg && (rc = ctxprof_styles_write(ctx, out->ds, out->target, NULL)))
         return rc;
     CPLErrorReset();
     GDALClose(out->ds);
