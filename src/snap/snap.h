@@ -32,9 +32,13 @@
 typedef struct {
     double park_buffer_m;  /* [snap] park_buffer_m */
     double bus_max_dist_m; /* [snap] bus_max_dist_m */
+    /* ctxprof snap on a GeoPackage copies it and sets the snap columns in
+     * place; 1 rewrites every layer feature by feature instead, as for other
+     * inputs (same result, much slower; the tests compare the two). */
+    int rewrite;
 } ctxprof_snap_options;
 
-#define CTXPROF_SNAP_OPTIONS_INIT {25.0, 30.0}
+#define CTXPROF_SNAP_OPTIONS_INIT {25.0, 30.0, 0}
 
 /* Fills o from the profile's [snap] section. */
 void ctxprof_snap_options_from_profile(ctxprof_snap_options *o, const ctxprof_profile *p);
