@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "corridors/corridors.h"
+#include "corridors/corridors_internal.h"
 
 static ctxprof_ctx *ctx;
 
@@ -311,6 +312,70 @@ static void test_pairs_csv(void **state)
     free_lines(g, n);
 }
 
+/* The pairing's own Dijkstra gives igraph's distances exactly, within each
+ * source's cut-off, on a random network with parallel edges and a part
+ * cut off from the rest. */
+static void test_school_distances_equal_igraph(void **state)
+{
+    (void)state;
+    enum { NV = 2000, NE = 5000, NT = 40 };
+    igraph_t g;
+    igraph_vector_int_t edges;
+    igraph_vector_t w;
+    igraph_vector_int_init(&edges, 2 * NE);
+    igraph_vector_init(&w, NE);
+    uint64_t seed = 12345;
+#define RND() (seed = seed * 6364136223846793005ULL + 1442695040888963407ULL, (seed >> 33))
+    for (int e = 0; e < NE; e++) {
+        long a = (long)(RND() % (NV - 100)), b = (long)(RND() % (NV - 100));
+        if (e < 50) { /* a separate component among the last 100 nodes */
+            a = NV - 100 + (long)(RND() % 100);
+            b = NV - 100 + (long)(RND() % 100);
+        }
+        VECTOR(edges)[2 * e] = a;
+        VECTOR(edges)[2 * e + 1] = b;
+        VECTOR(w)[e] = 1.0 + (double)(RND() % 100000) / 997.0;
+    }
+#undef RND
+    assert_int_equal(igraph_create(&g, &edges, NV, IGRAPH_UNDIRECTED), IGRAPH_SUCCESS);
+    long nodes[NT];
+    igraph_vector_int_t t;
+    igraph_vector_int_init(&t, NT);
+    for (int i = 0; i < NT; i++) {
+        nodes[i] = i < NT - 2 ? (long)(i * 47) : NV - 1 - i; /* the last two apart */
+        VECTOR(t)[i] = nodes[i];
+    }
+    double cut[NT], d[NT * NT];
+    for (int i = 0; i < NT; i++)
+        cut[i] = i % 3 == 0 ? INFINITY : 60.0 + i;
+    assert_int_equal(ctxprof_corridors_school_distances(ctx, &g, &w, nodes, NT, cut, d), 0);
+    igraph_matrix_t m;
+    igraph_matrix_init(&m, 0, 0);
+    assert_int_equal(igraph_distances_dijkstra(&g, &m, igraph_vss_vector(&t),
+                                               igraph_vss_vector(&t), &w, IGRAPH_ALL),
+                     IGRAPH_SUCCESS);
+    int finite = 0, beyond = 0;
+    for (int i = 0; i < NT; i++)
+        for (int j = 0; j < NT; j++) {
+            double want = MATRIX(m, i, j);
+            if (want > cut[i]) {
+                assert_true(isinf(d[i * NT + j]));
+                beyond += isfinite(want);
+            } else {
+                if (d[i * NT + j] != want)
+                    fail_msg("distance %d -> %d: %.17g, igraph %.17g", i, j, d[i * NT + j], want);
+                finite++;
+            }
+        }
+    assert_true(finite > NT * NT / 4);
+    assert_true(beyond > 0);
+    igraph_matrix_destroy(&m);
+    igraph_vector_int_destroy(&t);
+    igraph_vector_int_destroy(&edges);
+    igraph_vector_destroy(&w);
+    igraph_destroy(&g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -320,6 +385,7 @@ int main(void)
         cmocka_unit_test(test_overlapping_corridors_count_each),
         cmocka_unit_test(test_school_travel_windows),
         cmocka_unit_test(test_pairs_csv),
+        cmocka_unit_test(test_school_distances_equal_igraph),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
