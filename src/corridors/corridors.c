@@ -497,7 +497,8 @@ static heap_item heap_pop(heap_item *h, size_t *n)
 
 int ctxprof_corridors_school_distances(ctxprof_ctx *ctx, const igraph_t *g,
                                        const igraph_vector_t *w, const long *col_node,
-                                       size_t n_cols, const double *cutoff, double *d)
+                                       size_t n_cols, const double *cutoff, double *d,
+                                       const ctxprof_school_stop *stop)
 {
     igraph_integer_t nv = igraph_vcount(g), ne = igraph_ecount(g);
     int rc = 0;
@@ -508,11 +509,36 @@ int ctxprof_corridors_school_distances(ctxprof_ctx *ctx, const igraph_t *g,
     int32_t *col_of = ctxprof_malloc(ctx, (size_t)(nv ? nv : 1) * sizeof *col_of);
     heap_item *heap = ctxprof_malloc(ctx, (size_t)(2 * ne + 2) * sizeof *heap);
     int32_t *touched = ctxprof_malloc(ctx, (size_t)(nv ? nv : 1) * sizeof *touched);
+    /* stop: the schools of each column (CSR), their smallest connector, and
+     * the best keys (distance + partner's connector) seen in a search */
+    size_t ns = stop && stop->k ? stop->n_schools : 0;
+    size_t *s_off = ns ? ctxprof_calloc(ctx, n_cols + 1, sizeof *s_off) : NULL;
+    size_t *s_idx = ns ? ctxprof_malloc(ctx, ns * sizeof *s_idx) : NULL;
+    double *best = ns ? ctxprof_malloc(ctx, (ns + 1) * sizeof *best) : NULL;
+    double min_conn = INFINITY;
     igraph_vector_int_t el;
     int have_el = 0;
-    if (!off || !adj || !wt || !dist || !col_of || !heap || !touched) {
+    if (!off || !adj || !wt || !dist || !col_of || !heap || !touched ||
+        (ns && (!s_off || !s_idx || !best))) {
         rc = CTXPROF_E_NOMEM;
         goto done;
+    }
+    for (size_t i = 0; i < ns; i++) {
+        s_off[stop->col[i] + 1]++;
+        min_conn = fmin(min_conn, stop->conn[i]);
+    }
+    for (size_t c = 0; c < n_cols && ns; c++)
+        s_off[c + 1] += s_off[c];
+    if (ns) {
+        size_t *pos = ctxprof_malloc(ctx, (n_cols + 1) * sizeof *pos);
+        if (!pos) {
+            rc = CTXPROF_E_NOMEM;
+            goto done;
+        }
+        memcpy(pos, s_off, (n_cols + 1) * sizeof *pos);
+        for (size_t i = 0; i < ns; i++)
+            s_idx[pos[stop->col[i]]++] = i;
+        ctxprof_free(ctx, pos);
     }
     if (igraph_vector_int_init(&el, 0) || (have_el = 1, igraph_get_edgelist(g, &el, 0))) {
         rc = ctxprof_error(ctx, CTXPROF_E_INTERNAL, "corridors: cannot read the network's edges");
@@ -552,7 +578,10 @@ int ctxprof_corridors_school_distances(ctxprof_ctx *ctx, const igraph_t *g,
         double *row = d + c * n_cols;
         for (size_t j = 0; j < n_cols; j++)
             row[j] = INFINITY;
-        size_t nh = 0, nt = 0, settled = 0;
+        size_t nh = 0, nt = 0, settled = 0, nb = 0;
+        /* the (k + schools at the source)-th best key ends the search */
+        size_t keep = ns ? stop->k + (s_off[c + 1] - s_off[c]) : 0;
+        double bound = INFINITY;
         int32_t src = (int32_t)col_node[c];
         dist[src] = 0;
         touched[nt++] = src;
@@ -561,12 +590,26 @@ int ctxprof_corridors_school_distances(ctxprof_ctx *ctx, const igraph_t *g,
             heap_item it = heap_pop(heap, &nh);
             if (it.d > dist[it.v])
                 continue; /* stale */
-            if (it.d > cutoff[c])
+            if (it.d > cutoff[c] || it.d > bound)
                 break;
             if (col_of[it.v] >= 0 && !isfinite(row[col_of[it.v]])) {
-                row[col_of[it.v]] = it.d;
+                int32_t cv = col_of[it.v];
+                row[cv] = it.d;
                 if (++settled == n_cols)
                     break;
+                for (size_t q = ns ? s_off[cv] : 0; q < (ns ? s_off[cv + 1] : 0); q++) {
+                    double key = it.d + stop->conn[s_idx[q]];
+                    if (nb == keep && key >= best[nb - 1])
+                        continue;
+                    size_t p = nb < keep ? nb++ : nb - 1;
+                    while (p > 0 && best[p - 1] > key)
+                        best[p] = best[p - 1], p--;
+                    best[p] = key;
+                }
+                /* a school reached later has distance > bound, so a key
+                 * > best[keep - 1]: it cannot be among the k nearest */
+                if (ns && nb == keep)
+                    bound = best[keep - 1] - min_conn;
             }
             for (size_t k = off[it.v]; k < off[it.v + 1]; k++) {
                 double nd = it.d + wt[k];
@@ -594,6 +637,9 @@ done:
     ctxprof_free(ctx, col_of);
     ctxprof_free(ctx, heap);
     ctxprof_free(ctx, touched);
+    ctxprof_free(ctx, s_off);
+    ctxprof_free(ctx, s_idx);
+    ctxprof_free(ctx, best);
     return rc;
 }
 
@@ -732,7 +778,17 @@ int ctxprof_corridors_compute(ctxprof_ctx *ctx, ctxprof_corridors_result *r,
         }
         for (size_t i = 0; i < n_sel; i++)
             cut[col[i]] = fmax(cut[col[i]], o->max_dist_m - conn[sel[i]]);
-        rc = ctxprof_corridors_school_distances(ctx, g, w, col_node, n_cols, cut, dmat);
+        ctxprof_school_stop stop = {o->k > 0 ? (size_t)o->k : 0, n_sel, col, NULL};
+        double *sconn = ctxprof_malloc(ctx, n_sel * sizeof *sconn);
+        if (!sconn)
+            rc = CTXPROF_E_NOMEM;
+        for (size_t i = 0; i < n_sel && sconn; i++)
+            sconn[i] = conn[sel[i]];
+        stop.conn = sconn;
+        if (!rc)
+            rc = ctxprof_corridors_school_distances(ctx, g, w, col_node, n_cols, cut, dmat,
+                                                    &stop);
+        ctxprof_free(ctx, sconn);
         ctxprof_free(ctx, col_node);
         ctxprof_free(ctx, cut);
         for (size_t i = 0; i < n_sel && !rc; i++) {

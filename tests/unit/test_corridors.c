@@ -348,7 +348,8 @@ static void test_school_distances_equal_igraph(void **state)
     double cut[NT], d[NT * NT];
     for (int i = 0; i < NT; i++)
         cut[i] = i % 3 == 0 ? INFINITY : 60.0 + i;
-    assert_int_equal(ctxprof_corridors_school_distances(ctx, &g, &w, nodes, NT, cut, d), 0);
+    assert_int_equal(ctxprof_corridors_school_distances(ctx, &g, &w, nodes, NT, cut, d, NULL),
+                     0);
     igraph_matrix_t m;
     igraph_matrix_init(&m, 0, 0);
     assert_int_equal(igraph_distances_dijkstra(&g, &m, igraph_vss_vector(&t),
@@ -369,6 +370,58 @@ static void test_school_distances_equal_igraph(void **state)
         }
     assert_true(finite > NT * NT / 4);
     assert_true(beyond > 0);
+
+    /* With the k-nearest stop, every school's k nearest (by distance plus
+     * connectors, within max_dist, ties in school order) are the same. Two
+     * more schools share the nodes of columns 0 and 5. */
+    enum { NS = NT + 2, K = 3 };
+    long col[NS];
+    double conn[NS], maxd = 150.0, full[NT * NT], part[NT * NT], cut2[NT];
+    for (int i = 0; i < NS; i++) {
+        col[i] = i < NT ? i : (i == NT ? 0 : 5);
+        conn[i] = (double)((i * 37) % 23);
+    }
+    for (int c = 0; c < NT; c++)
+        cut2[c] = -INFINITY;
+    for (int i = 0; i < NS; i++)
+        cut2[col[i]] = fmax(cut2[col[i]], maxd - conn[i]);
+    ctxprof_school_stop stop = {K, NS, col, conn};
+    assert_int_equal(
+        ctxprof_corridors_school_distances(ctx, &g, &w, nodes, NT, cut2, full, NULL), 0);
+    assert_int_equal(
+        ctxprof_corridors_school_distances(ctx, &g, &w, nodes, NT, cut2, part, &stop), 0);
+    int cut_short = 0, pairs = 0;
+    for (int i = 0; i < NS; i++) {
+        int pick[2][K], np[2] = {0, 0};
+        for (int v = 0; v < 2; v++) {
+            const double *dm = v ? part : full;
+            double cd[NS];
+            int ci[NS], nc = 0;
+            for (int j = 0; j < NS; j++) {
+                double dd = dm[col[i] * NT + col[j]];
+                if (j == i || !isfinite(dd))
+                    continue;
+                dd += conn[i] + conn[j];
+                if (dd > maxd)
+                    continue;
+                int p = nc++;
+                while (p > 0 && cd[p - 1] > dd)
+                    cd[p] = cd[p - 1], ci[p] = ci[p - 1], p--;
+                cd[p] = dd;
+                ci[p] = j;
+            }
+            for (int q = 0; q < nc && q < K; q++)
+                pick[v][np[v]++] = ci[q];
+        }
+        assert_int_equal(np[0], np[1]);
+        for (int q = 0; q < np[0]; q++)
+            assert_int_equal(pick[0][q], pick[1][q]);
+        pairs += np[0];
+    }
+    for (int c = 0; c < NT * NT; c++)
+        cut_short += isfinite(full[c]) && !isfinite(part[c]);
+    assert_true(pairs > NS);
+    assert_true(cut_short > 0); /* the stop did stop searches early */
     igraph_matrix_destroy(&m);
     igraph_vector_int_destroy(&t);
     igraph_vector_int_destroy(&edges);
