@@ -108,6 +108,13 @@ int ctxprof_snap_write_layers(ctxprof_ctx *ctx, ctxprof_output *out, const ctxpr
  * time. Free with ctxprof_incidents_free. */
 int ctxprof_snap_read_incidents(ctxprof_ctx *ctx, ctxprof_incidents *inc, OGRLayerH layer,
                                 const char *path, const char *crs);
+/* The same for a GeoPackage layer whose categories, flags, pid and
+ * occurred_at are text (as ctxprof writes them), read straight through
+ * SQLite (several times faster than OGR features); with fids, also each
+ * incident's feature id (*fids, to free). ctxprof snap uses it when it can;
+ * tests/unit/test_snap.c checks both readers give the same arrays. */
+int ctxprof_snap_read_incidents_gpkg(ctxprof_ctx *ctx, ctxprof_incidents *inc, OGRLayerH layer,
+                                     const char *path, const char *crs, int64_t **fids);
 
 /* `ctxprof snap`: reads the incidents layer of an existing profile
  * GeoPackage (in), snaps it to the contexts of profile p and writes a new

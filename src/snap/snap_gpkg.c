@@ -171,6 +171,198 @@ int ctxprof_snap_read_incidents(ctxprof_ctx *ctx, ctxprof_incidents *inc, OGRLay
 {
     return read_incidents(ctx, inc, layer, path, crs, NULL);
 }
+/* A GeoPackage point's x and y, NaN for an empty or other geometry (as the
+ * OGR reader: wkbFlatten(type) == wkbPoint and not empty). */
+static void gpkg_point(const unsigned char *b, int n, double *x, double *y)
+{
+    *x = *y = NAN;
+    if (!b || n < 8 || b[0] != 'G' || b[1] != 'P' || (b[3] & 0x10)) /* empty flag */
+        return;
+    static const int env_len[8] = {0, 32, 48, 48, 64, -1, -1, -1};
+    int env = env_len[(b[3] >> 1) & 7];
+    if (env < 0 || (b[3] & 0x20)) /* unknown envelope, or extended geometry */
+        return;
+    const unsigned char *w = b + 8 + env;
+    if (n < 8 + env + 21 || w[0] > 1)
+        return;
+    uint32_t t;
+    memcpy(&t, w + 1, 4);
+    int le = w[0] == 1;
+    uint16_t one = 1;
+    int host_le = *(unsigned char *)&one == 1;
+    if (le != host_le)
+        t = __builtin_bswap32(t);
+    /* Point, Point Z/M/ZM (ISO and the old 0x80000000 / 0x40000000 flags) */
+    if (!(t == 1 || t == 1001 || t == 2001 || t == 3001 || (t & 0x3fffffffu) == 1))
+        return;
+    uint64_t u[2];
+    memcpy(u, w + 5, 16);
+    if (le != host_le) {
+        u[0] = __builtin_bswap64(u[0]);
+        u[1] = __builtin_bswap64(u[1]);
+    }
+    double px, py;
+    memcpy(&px, &u[0], 8);
+    memcpy(&py, &u[1], 8);
+    if (isnan(px) && isnan(py)) /* an empty point written without the flag */
+        return;
+    *x = px;
+    *y = py;
+}
+
+int ctxprof_snap_read_incidents_gpkg(ctxprof_ctx *ctx, ctxprof_incidents *inc, OGRLayerH layer,
+                                     const char *path, const char *crs, int64_t **fids)
+{
+    int rc = 0;
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    char *sql = NULL;
+    OGRSpatialReferenceH target = ctxprof_snap_srs(crs), src = NULL;
+    OGRCoordinateTransformationH ct = NULL;
+    if (fids)
+        *fids = NULL;
+    if (!target)
+        return ctxprof_error(ctx, CTXPROF_E_CRS, "the profile CRS '%s' is unknown", crs);
+    OGRSpatialReferenceH lsrs = OGR_L_GetSpatialRef(layer);
+    if (lsrs) {
+        src = OSRClone(lsrs);
+        OSRSetAxisMappingStrategy(src, OAMS_TRADITIONAL_GIS_ORDER);
+        if (!OSRIsSame(src, target) && !(ct = OCTNewCoordinateTransformation(src, target))) {
+            rc = ctxprof_error_at(ctx, CTXPROF_E_CRS, path, 0, NULL,
+                                  "cannot transform the incidents to %s", crs);
+            goto done;
+        }
+    }
+    OGRFeatureDefnH defn = OGR_L_GetLayerDefn(layer);
+    static const char *const names[] = {"categories", "flags", "pid", "occurred_at"};
+    sqlite3_str *q = sqlite3_str_new(NULL);
+    sqlite3_str_appendf(q, "SELECT \"%w\", \"%w\"", OGR_L_GetFIDColumn(layer),
+                        OGR_L_GetGeometryColumn(layer));
+    for (int k = 0; k < 4; k++) {
+        int fi = OGR_FD_GetFieldIndex(defn, names[k]);
+        if (fi >= 0)
+            sqlite3_str_appendf(q, ", \"%w\"",
+                                OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, fi)));
+        else
+            sqlite3_str_appendf(q, ", NULL");
+    }
+    sqlite3_str_appendf(q, " FROM \"%w\" ORDER BY 1", OGR_L_GetName(layer));
+    sql = sqlite3_str_finish(q);
+    if (!sql) {
+        rc = CTXPROF_E_NOMEM;
+        goto done;
+    }
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        rc = ctxprof_error_at(ctx, CTXPROF_E_IO, path, 0, NULL, "cannot read the incidents: %s",
+                              db ? sqlite3_errmsg(db) : "out of memory");
+        goto done;
+    }
+    GIntBig count = OGR_L_GetFeatureCount(layer, TRUE);
+    if ((rc = alloc_incidents(ctx, inc, count > 0 ? (size_t)count : 0)))
+        goto done;
+    if (fids && !(*fids = ctxprof_malloc(ctx, inc->cap * sizeof **fids))) {
+        rc = CTXPROF_E_NOMEM;
+        goto done;
+    }
+    size_t i = 0;
+    char bad[64];
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (i == inc->cap) { /* the count was an estimate */
+            size_t nc = inc->cap * 2;
+            void *p;
+#define GROW(a)                                                                                \
+    if (!(p = ctxprof_realloc(ctx, inc->a, nc * sizeof *inc->a))) {                            \
+        rc = CTXPROF_E_NOMEM;                                                                  \
+        goto done;                                                                             \
+    }                                                                                          \
+    inc->a = p;
+            GROW(x) GROW(y) GROW(when) GROW(cats) GROW(flags) GROW(pid)
+#undef GROW
+            if (fids) {
+                if (!(p = ctxprof_realloc(ctx, *fids, nc * sizeof **fids))) {
+                    rc = CTXPROF_E_NOMEM;
+                    goto done;
+                }
+                *fids = p;
+            }
+            memset(inc->when + inc->cap, 0, (nc - inc->cap) * sizeof *inc->when);
+            memset(inc->pid + inc->cap, 0, (nc - inc->cap) * sizeof *inc->pid);
+            memset(inc->cats + inc->cap, 0, (nc - inc->cap) * sizeof *inc->cats);
+            memset(inc->flags + inc->cap, 0, (nc - inc->cap) * sizeof *inc->flags);
+            inc->cap = nc;
+        }
+        int64_t fid = sqlite3_column_int64(st, 0);
+        if (fids)
+            (*fids)[i] = fid;
+        double x, y;
+        gpkg_point(sqlite3_column_blob(st, 1), sqlite3_column_bytes(st, 1), &x, &y);
+        if (!isnan(x) && ct && !OCTTransform(ct, 1, &x, &y, NULL))
+            x = y = NAN;
+        inc->x[i] = x;
+        inc->y[i] = y;
+        const char *v;
+        if ((v = (const char *)sqlite3_column_text(st, 2)) &&
+            ctxprof_taxonomy_parse(v, ctxprof_category_names, CTXPROF_N_CATEGORIES, &inc->cats[i],
+                                   bad, sizeof bad))
+            ctxprof_log(ctx, CTXPROF_LOG_WARN, "%s incidents fid %lld: unknown category '%s'",
+                        path, (long long)fid, bad);
+        if ((v = (const char *)sqlite3_column_text(st, 3)) &&
+            ctxprof_taxonomy_parse(v, ctxprof_flag_names, CTXPROF_N_FLAGS, &inc->flags[i], bad,
+                                   sizeof bad))
+            ctxprof_log(ctx, CTXPROF_LOG_WARN, "%s incidents fid %lld: unknown flag '%s'", path,
+                        (long long)fid, bad);
+        if ((v = (const char *)sqlite3_column_text(st, 4)))
+            snprintf(inc->pid[i], sizeof inc->pid[i], "%s", v);
+        if ((v = (const char *)sqlite3_column_text(st, 5))) {
+            const char *reason;
+            if (ctxprof_date_parse(v, CTXPROF_YMD, &inc->when[i], &reason))
+                memset(&inc->when[i], 0, sizeof inc->when[i]);
+        }
+        i++;
+        if ((i & 65535) == 0 &&
+            (rc = ctxprof_progress(ctx, count > 0 ? (double)i / (double)count : 0.5,
+                                   "reading incidents")))
+            goto done;
+    }
+    if (step != SQLITE_DONE) {
+        rc = ctxprof_error_at(ctx, CTXPROF_E_IO, path, 0, NULL, "cannot read the incidents: %s",
+                              sqlite3_errmsg(db));
+        goto done;
+    }
+    inc->n = i;
+done:
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    sqlite3_free(sql);
+    if (ct)
+        OCTDestroyCoordinateTransformation(ct);
+    if (src)
+        OSRDestroySpatialReference(src);
+    OSRDestroySpatialReference(target);
+    return rc;
+}
+
+/* Whether the SQLite reader reads this layer as OGR would: a GeoPackage
+ * table whose categories, flags, pid and occurred_at (where present) are
+ * text, as ctxprof writes them. */
+static int gpkg_readable(GDALDatasetH ds, OGRLayerH layer)
+{
+    GDALDriverH drv = GDALGetDatasetDriver(ds);
+    if (!drv || strcmp(GDALGetDriverShortName(drv), "GPKG") != 0 || !OGR_L_GetFIDColumn(layer) ||
+        !*OGR_L_GetFIDColumn(layer) || !OGR_L_GetGeometryColumn(layer) ||
+        !*OGR_L_GetGeometryColumn(layer))
+        return 0;
+    OGRFeatureDefnH defn = OGR_L_GetLayerDefn(layer);
+    static const char *const names[] = {"categories", "flags", "pid", "occurred_at"};
+    for (int k = 0; k < 4; k++) {
+        int fi = OGR_FD_GetFieldIndex(defn, names[k]);
+        if (fi >= 0 && OGR_Fld_GetType(OGR_FD_GetFieldDefn(defn, fi)) != OFTString)
+            return 0;
+    }
+    return 1;
+}
 
 /* The incidents layer again, with the snap columns after its own. */
 static int write_incidents(ctxprof_ctx *ctx, ctxprof_output *out, OGRLayerH in,
@@ -456,7 +648,9 @@ int ctxprof_snap_gpkg(ctxprof_ctx *ctx, ctxprof_snap_summary *sum, const ctxprof
         goto done;
     }
     ctxprof_progress_push(ctx, 0.0, 0.2);
-    rc = read_incidents(ctx, &inc, incl, in, crs, &fids);
+    rc = (given && given->rewrite) || !gpkg_readable(ds, incl)
+             ? read_incidents(ctx, &inc, incl, in, crs, &fids)
+             : ctxprof_snap_read_incidents_gpkg(ctx, &inc, incl, in, crs, &fids);
     ctxprof_progress_pop(ctx);
     if (rc)
         goto done;

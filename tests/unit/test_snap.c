@@ -569,6 +569,35 @@ static void test_snap_gpkg_paths_equal(void **state)
     snprintf(fast, sizeof fast, "/tmp/ctxprof-snap-fast-%ld.gpkg", (long)getpid());
     snprintf(slow, sizeof slow, "/tmp/ctxprof-snap-slow-%ld.gpkg", (long)getpid());
     make_snap_input(in);
+    /* The SQLite reader gives what the OGR reader gives, in EPSG:27700 and
+     * transformed to WGS 84. */
+    GDALDatasetH ids = GDALOpenEx(in, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
+    assert_non_null(ids);
+    OGRLayerH il = GDALDatasetGetLayerByName(ids, "incidents");
+    static const char *const crss[] = {"EPSG:27700", "EPSG:4326"};
+    for (int k = 0; k < 2; k++) {
+        ctxprof_incidents a, b;
+        int64_t *fids = NULL;
+        assert_int_equal(ctxprof_snap_read_incidents(ctx, &a, il, in, crss[k]), 0);
+        assert_int_equal(ctxprof_snap_read_incidents_gpkg(ctx, &b, il, in, crss[k], &fids), 0);
+        assert_int_equal(a.n, 7);
+        assert_int_equal(b.n, a.n);
+        assert_int_equal(fids[2], 4); /* fid 3 was deleted */
+        assert_memory_equal(a.x, b.x, a.n * sizeof *a.x);
+        assert_memory_equal(a.y, b.y, a.n * sizeof *a.y);
+        assert_memory_equal(a.cats, b.cats, a.n * sizeof *a.cats);
+        assert_memory_equal(a.flags, b.flags, a.n * sizeof *a.flags);
+        assert_memory_equal(a.pid, b.pid, a.n * sizeof *a.pid);
+        assert_memory_equal(a.when, b.when, a.n * sizeof *a.when);
+        assert_true(isnan(b.x[5]));                 /* the incident without a position */
+        assert_true(b.when[0].precision >= CTXPROF_PREC_MINUTE);
+        assert_true(b.cats[0] != 0 && b.cats[2] == 0 && b.pid[1][0]);
+        ctxprof_incidents_free(ctx, &a);
+        ctxprof_incidents_free(ctx, &b);
+        free(fids);
+    }
+    GDALClose(ids);
+
     ctxprof_profile *p = NULL;
     assert_int_equal(ctxprof_profile_load(ctx, &p, test_data("snap/snap.ini")), 0);
     ctxprof_snap_options o = CTXPROF_SNAP_OPTIONS_INIT;
