@@ -36,9 +36,13 @@ typedef struct {
      * place; 1 rewrites every layer feature by feature instead, as for other
      * inputs (same result, much slower; the tests compare the two). */
     int rewrite;
+    /* Catchments and areas link through a grid over the polygons (a point in
+     * a cell no edge touches links as the cell's centre; others ask the
+     * tree); 1 asks the tree for every point (same links; tests compare). */
+    int no_grid;
 } ctxprof_snap_options;
 
-#define CTXPROF_SNAP_OPTIONS_INIT {25.0, 30.0, 0}
+#define CTXPROF_SNAP_OPTIONS_INIT {25.0, 30.0, 0, 0}
 
 /* Fills o from the profile's [snap] section. */
 void ctxprof_snap_options_from_profile(ctxprof_snap_options *o, const ctxprof_profile *p);

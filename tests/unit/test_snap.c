@@ -692,6 +692,77 @@ static void test_snap_gpkg_paths_equal(void **state)
     unlink(slow);
 }
 
+/* The point-in-polygon grid links every point as the tree alone does: the
+ * real 4,835 London LSOAs, 200,000 random points over their extent and
+ * every vertex of the first 500 (points on shared boundaries). */
+static void test_grid_equals_tree(void **state)
+{
+    (void)state;
+    const char *lsoa = test_data("snap/../../../../shared/data/real/boundaries/"
+                                 "london-2011-lsoa-gen20.shp");
+    if (access(lsoa, R_OK) != 0) {
+        print_message("real data not found (%s): skipped\n", lsoa);
+        skip();
+    }
+    char ini[1200], *abs = realpath(lsoa, NULL);
+    assert_non_null(abs);
+    snprintf(ini, sizeof ini, "[profile]\nname = grid\ncrs = EPSG:27700\n[contexts]\nareas = %s\n",
+             abs);
+    free(abs);
+    ctxprof_profile *p = NULL;
+    ctxprof_contexts *c = NULL;
+    assert_int_equal(ctxprof_profile_load(ctx, &p, temp_file(".ini", ini)), 0);
+    if (ctxprof_contexts_load(ctx, &c, p))
+        fail_msg("%s", ctxprof_errmsg(ctx));
+    const ctxprof_context_layer *l = &c->layer[CTXPROF_CTX_AREAS];
+    assert_int_equal(l->n, 4835);
+    GEOSContextHandle_t h = ctxprof_geos(ctx);
+    size_t n = 200000, cap = n + 200000;
+    ctxprof_incidents inc;
+    double *zero = calloc(cap, sizeof *zero);
+    make_incidents(&inc, cap, zero, zero); /* positions set below */
+    free(zero);
+    uint64_t seed = 42;
+    for (size_t i = 0; i < n; i++) {
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        inc.x[i] = 503000 + (double)(seed >> 11) / 9007199254740992.0 * 59000;
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        inc.y[i] = 155000 + (double)(seed >> 11) / 9007199254740992.0 * 47000;
+    }
+    for (size_t f = 0; f < 500 && n < cap; f++) {
+        GEOSGeometry *pts = GEOSGeom_extractUniquePoints_r(h, l->geom[f]);
+        int np = pts ? GEOSGetNumGeometries_r(h, pts) : 0;
+        for (int k = 0; k < np && n < cap; k++) {
+            const GEOSGeometry *pt = GEOSGetGeometryN_r(h, pts, k);
+            GEOSGeomGetX_r(h, pt, &inc.x[n]);
+            GEOSGeomGetY_r(h, pt, &inc.y[n]);
+            n++;
+        }
+        GEOSGeom_destroy_r(h, pts);
+    }
+    inc.n = n;
+    ctxprof_snap_options o = CTXPROF_SNAP_OPTIONS_INIT;
+    ctxprof_snap_result a, b;
+    assert_int_equal(ctxprof_snap_run(ctx, &a, c, &inc, &o), 0);
+    o.no_grid = 1;
+    assert_int_equal(ctxprof_snap_run(ctx, &b, c, &inc, &o), 0);
+    size_t linked = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (a.link[CTXPROF_CTX_AREAS][i] != b.link[CTXPROF_CTX_AREAS][i])
+            fail_msg("point %zu (%.17g, %.17g): grid %d, tree %d", i, inc.x[i], inc.y[i],
+                     a.link[CTXPROF_CTX_AREAS][i], b.link[CTXPROF_CTX_AREAS][i]);
+        linked += a.link[CTXPROF_CTX_AREAS][i] >= 0;
+    }
+    assert_true(n > 200000 + 10000);
+    assert_true(linked > n / 2 && linked < n);
+    ctxprof_snap_result_free(ctx, &a);
+    ctxprof_snap_result_free(ctx, &b);
+    inc.n = cap;
+    free_incidents(&inc);
+    ctxprof_contexts_free(ctx, c);
+    ctxprof_profile_free(ctx, p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -700,6 +771,7 @@ int main(void)
         cmocka_unit_test(test_voronoi_catchments),  cmocka_unit_test(test_bus_segments_merged),
         cmocka_unit_test(test_profiles_and_temporal), cmocka_unit_test(test_real_bus_sequences),
         cmocka_unit_test(test_snap_gpkg_paths_equal),
+        cmocka_unit_test(test_grid_equals_tree),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
