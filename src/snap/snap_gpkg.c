@@ -448,6 +448,9 @@ static int sql_fail(ctxprof_ctx *ctx, sqlite3 *db, const char *path, const char 
 typedef struct {
     const update_arg *a;
     size_t next; /* the row after the last one looked up */
+    ctxprof_ctx *ctx;
+    size_t rows; /* rows updated, for progress */
+    int rc;      /* a cancel from the progress callback */
 } snap_value_state;
 
 /* ctxprof_snap_value(k, fid): column k of the incident with that fid. The
@@ -463,6 +466,13 @@ static void snap_value(sqlite3_context *sc, int argc, sqlite3_value **argv)
     size_t i = s->next;
     if (k < 0 || (size_t)k >= a->n_cols) {
         sqlite3_result_null(sc);
+        return;
+    }
+    /* progress, and a cancel ends the update */
+    if (k == 0 && (++s->rows & 4095) == 0 &&
+        (s->rc = ctxprof_progress(s->ctx, (double)s->rows / (double)(a->n ? a->n : 1),
+                                  "writing incidents"))) {
+        sqlite3_result_error(sc, "cancelled", -1);
         return;
     }
     if (k == 0 && i < a->n && a->fids[i] == fid)
@@ -580,7 +590,7 @@ static int update_incidents(ctxprof_ctx *ctx, sqlite3 *db, void *argp)
     }
     /* One UPDATE over the whole table (in fid order); snap_value gives each
      * row's value of column k from the arrays. */
-    snap_value_state sv = {a, 0};
+    snap_value_state sv = {a, 0, ctx, 0, 0};
     if (sqlite3_create_function(db, "ctxprof_snap_value", 2, SQLITE_UTF8, &sv, snap_value, NULL,
                                 NULL) != SQLITE_OK) {
         rc = sql_fail(ctx, db, a->path, "cannot register a function");
@@ -592,9 +602,8 @@ static int update_incidents(ctxprof_ctx *ctx, sqlite3 *db, void *argp)
         sqlite3_str_appendf(q, "%s\"%w\" = ctxprof_snap_value(%d, \"%w\")", k ? ", " : "",
                             a->cols[k].name, (int)k, a->fid_col);
     sql = sqlite3_str_finish(q);
-    ctxprof_progress(ctx, 0.5, "writing incidents");
     if (!sql || sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) {
-        rc = sql_fail(ctx, db, a->path, "cannot update the incidents");
+        rc = sv.rc ? sv.rc : sql_fail(ctx, db, a->path, "cannot update the incidents");
         goto done;
     }
     sqlite3_finalize(st);

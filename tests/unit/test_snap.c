@@ -763,6 +763,63 @@ static void test_grid_equals_tree(void **state)
     ctxprof_profile_free(ctx, p);
 }
 
+static int cancel_on_write(double complete, const char *msg, void *payload)
+{
+    (void)complete;
+    int *seen = payload;
+    if (msg && strcmp(msg, "writing incidents") == 0) {
+        (*seen)++;
+        return 0; /* cancel */
+    }
+    return 1;
+}
+
+/* The in-place update of a GeoPackage's incidents reports progress and
+ * stops when cancelled, leaving no output. */
+static void test_snap_gpkg_update_cancel(void **state)
+{
+    (void)state;
+    char in[64], out[64];
+    snprintf(in, sizeof in, "/tmp/ctxprof-snap-cin-%ld.gpkg", (long)getpid());
+    snprintf(out, sizeof out, "/tmp/ctxprof-snap-cout-%ld.gpkg", (long)getpid());
+    GDALAllRegister();
+    VSIUnlink(in);
+    GDALDatasetH ds = GDALCreate(GDALGetDriverByName("GPKG"), in, 0, 0, 0, GDT_Unknown, NULL);
+    assert_non_null(ds);
+    OGRSpatialReferenceH srs = OSRNewSpatialReference(NULL);
+    OSRImportFromEPSG(srs, 27700);
+    OGRLayerH l = GDALDatasetCreateLayer(ds, "incidents", srs, wkbPoint, NULL);
+    OSRDestroySpatialReference(srs);
+    assert_int_equal(GDALDatasetStartTransaction(ds, FALSE), OGRERR_NONE);
+    for (int i = 0; i < 10000; i++) {
+        OGRFeatureH f = OGR_F_Create(OGR_L_GetLayerDefn(l));
+        OGRGeometryH g = OGR_G_CreateGeometry(wkbPoint);
+        OGR_G_SetPoint_2D(g, 0, X0 + i % 200, Y0 + (i / 200) % 100);
+        OGR_F_SetGeometryDirectly(f, g);
+        assert_int_equal(OGR_L_CreateFeature(l, f), OGRERR_NONE);
+        OGR_F_Destroy(f);
+    }
+    assert_int_equal(GDALDatasetCommitTransaction(ds), OGRERR_NONE);
+    GDALClose(ds);
+    ctxprof_profile *p = NULL;
+    assert_int_equal(ctxprof_profile_load(ctx, &p, test_data("snap/snap.ini")), 0);
+    int seen = 0;
+    ctxprof_set_progress(ctx, cancel_on_write, &seen);
+    ctxprof_snap_summary sum;
+    int rc = ctxprof_snap_gpkg(ctx, &sum, p, NULL, in, out, "test");
+    ctxprof_set_progress(ctx, NULL, NULL);
+    assert_int_equal(rc, CTXPROF_E_CANCELLED);
+    assert_int_equal(seen, 1);
+    assert_int_equal(access(out, F_OK), -1);
+    /* and without a cancel it goes through */
+    assert_int_equal(ctxprof_snap_gpkg(ctx, &sum, p, NULL, in, out, "test"), 0);
+    assert_int_equal(sum.n_incidents, 10000);
+    ctxprof_snap_summary_free(ctx, &sum);
+    ctxprof_profile_free(ctx, p);
+    unlink(in);
+    unlink(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -772,6 +829,7 @@ int main(void)
         cmocka_unit_test(test_profiles_and_temporal), cmocka_unit_test(test_real_bus_sequences),
         cmocka_unit_test(test_snap_gpkg_paths_equal),
         cmocka_unit_test(test_grid_equals_tree),
+        cmocka_unit_test(test_snap_gpkg_update_cancel),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
