@@ -98,9 +98,27 @@ static void grid_ring(ctxprof_ctx *ctx, GEOSContextHandle_t h, grid_build *b,
             r0 = r0 < 0 ? 0 : r0;
             c1 = c1 >= x->gnx ? x->gnx - 1 : c1;
             r1 = r1 >= x->gny ? x->gny - 1 : r1;
-            for (long r = r0; r <= r1; r++)
-                memset(x->edge + (size_t)r * (size_t)x->gnx + (size_t)c0, 1,
-                       (size_t)(c1 - c0 + 1));
+            if (c0 == c1 || r0 == r1 || px == qx) {
+                for (long r = r0; r <= r1; r++)
+                    memset(x->edge + (size_t)r * (size_t)x->gnx + (size_t)c0, 1,
+                           (size_t)(c1 - c0 + 1));
+            } else {
+                /* column by column: the rows the edge spans within the
+                 * column's strip, grown by the margin */
+                double slope = (qy - py) / (qx - px);
+                double xmin = fmin(px, qx), xmax = fmax(px, qx);
+                for (long c = c0; c <= c1; c++) {
+                    double xa = fmax(xmin, x->gx0 + (double)c * x->gcell - m);
+                    double xb = fmin(xmax, x->gx0 + (double)(c + 1) * x->gcell + m);
+                    double ya = py + (xa - px) * slope, yb = py + (xb - px) * slope;
+                    long ra = (long)floor((fmin(ya, yb) - m - x->gy0) / x->gcell);
+                    long rb = (long)floor((fmax(ya, yb) + m - x->gy0) / x->gcell);
+                    ra = ra < r0 ? r0 : ra;
+                    rb = rb > r1 ? r1 : rb;
+                    for (long r = ra; r <= rb; r++)
+                        x->edge[(size_t)r * (size_t)x->gnx + (size_t)c] = 1;
+                }
+            }
             /* crossings with the rows' centre lines y in [ymin, ymax) */
             double ylo = fmin(py, qy), yhi = fmax(py, qy);
             if (ylo < yhi) {
@@ -163,8 +181,9 @@ static int grid_build_layer(ctxprof_ctx *ctx, layer_index *x)
     }
     if (!(x1 > x0) || !(y1 > y0))
         return 0;
-    /* about 256 cells per polygon, at most 4M cells */
-    double cells = fmin(256.0 * (double)l->n, 4e6);
+    /* about 1,024 cells per polygon (the cells edges touch are then about
+     * a quarter for the London LSOAs), at most 8M cells (40 MB) */
+    double cells = fmin(1024.0 * (double)l->n, 8e6);
     x->gcell = sqrt((x1 - x0) * (y1 - y0) / cells);
     x->gx0 = x0;
     x->gy0 = y0;
