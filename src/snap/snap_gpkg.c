@@ -313,8 +313,11 @@ int ctxprof_snap_read_incidents_gpkg(ctxprof_ctx *ctx, ctxprof_incidents *inc, O
                                    sizeof bad))
             ctxprof_log(ctx, CTXPROF_LOG_WARN, "%s incidents fid %lld: unknown flag '%s'", path,
                         (long long)fid, bad);
-        if ((v = (const char *)sqlite3_column_text(st, 4)))
-            snprintf(inc->pid[i], sizeof inc->pid[i], "%s", v);
+        if ((v = (const char *)sqlite3_column_text(st, 4))) { /* as snprintf "%s" */
+            size_t len = strnlen(v, sizeof inc->pid[i] - 1);
+            memcpy(inc->pid[i], v, len);
+            inc->pid[i][len] = '\0';
+        }
         if ((v = (const char *)sqlite3_column_text(st, 5))) {
             const char *reason;
             if (ctxprof_date_parse(v, CTXPROF_YMD, &inc->when[i], &reason))
