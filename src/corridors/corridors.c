@@ -450,6 +450,199 @@ static GEOSGeometry *route_line(GEOSContextHandle_t gh, double ax, double ay, do
     return GEOSGeom_createLineString_r(gh, cs);
 }
 
+/* Network distances from each school to the others, for the k-nearest
+ * pairing: one Dijkstra per distinct school node over a CSR copy of the
+ * graph (undirected, the edge weights), with a binary heap, stopping once
+ * every school node is settled or the distance passes the cut-off. The
+ * distances are those of any exact Dijkstra (each is the minimum over the
+ * relaxations d[u] + w in the same floating-point sums); unreached or
+ * beyond the cut-off: INFINITY. d is n_cols x n_cols, row = source column. */
+typedef struct {
+    double d;
+    int32_t v;
+} heap_item;
+
+static void heap_push(heap_item *h, size_t *n, double d, int32_t v)
+{
+    size_t i = (*n)++;
+    while (i > 0) {
+        size_t p = (i - 1) / 2;
+        if (h[p].d <= d)
+            break;
+        h[i] = h[p];
+        i = p;
+    }
+    h[i] = (heap_item){d, v};
+}
+
+static heap_item heap_pop(heap_item *h, size_t *n)
+{
+    heap_item top = h[0], last = h[--(*n)];
+    size_t i = 0;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= *n)
+            break;
+        if (c + 1 < *n && h[c + 1].d < h[c].d)
+            c++;
+        if (h[c].d >= last.d)
+            break;
+        h[i] = h[c];
+        i = c;
+    }
+    if (*n)
+        h[i] = last;
+    return top;
+}
+
+int ctxprof_corridors_school_distances(ctxprof_ctx *ctx, const igraph_t *g,
+                                       const igraph_vector_t *w, const long *col_node,
+                                       size_t n_cols, const double *cutoff, double *d,
+                                       const ctxprof_school_stop *stop)
+{
+    igraph_integer_t nv = igraph_vcount(g), ne = igraph_ecount(g);
+    int rc = 0;
+    size_t *off = ctxprof_calloc(ctx, (size_t)nv + 1, sizeof *off);
+    int32_t *adj = ctxprof_malloc(ctx, (size_t)(2 * ne + 1) * sizeof *adj);
+    double *wt = ctxprof_malloc(ctx, (size_t)(2 * ne + 1) * sizeof *wt);
+    double *dist = ctxprof_malloc(ctx, (size_t)(nv ? nv : 1) * sizeof *dist);
+    int32_t *col_of = ctxprof_malloc(ctx, (size_t)(nv ? nv : 1) * sizeof *col_of);
+    heap_item *heap = ctxprof_malloc(ctx, (size_t)(2 * ne + 2) * sizeof *heap);
+    int32_t *touched = ctxprof_malloc(ctx, (size_t)(nv ? nv : 1) * sizeof *touched);
+    /* stop: the schools of each column (CSR), their smallest connector, and
+     * the best keys (distance + partner's connector) seen in a search */
+    size_t ns = stop && stop->k ? stop->n_schools : 0;
+    size_t *s_off = ns ? ctxprof_calloc(ctx, n_cols + 1, sizeof *s_off) : NULL;
+    size_t *s_idx = ns ? ctxprof_malloc(ctx, ns * sizeof *s_idx) : NULL;
+    double *best = ns ? ctxprof_malloc(ctx, (ns + 1) * sizeof *best) : NULL;
+    double min_conn = INFINITY;
+    igraph_vector_int_t el;
+    int have_el = 0;
+    if (!off || !adj || !wt || !dist || !col_of || !heap || !touched ||
+        (ns && (!s_off || !s_idx || !best))) {
+        rc = CTXPROF_E_NOMEM;
+        goto done;
+    }
+    for (size_t i = 0; i < ns; i++) {
+        s_off[stop->col[i] + 1]++;
+        min_conn = fmin(min_conn, stop->conn[i]);
+    }
+    for (size_t c = 0; c < n_cols && ns; c++)
+        s_off[c + 1] += s_off[c];
+    if (ns) {
+        size_t *pos = ctxprof_malloc(ctx, (n_cols + 1) * sizeof *pos);
+        if (!pos) {
+            rc = CTXPROF_E_NOMEM;
+            goto done;
+        }
+        memcpy(pos, s_off, (n_cols + 1) * sizeof *pos);
+        for (size_t i = 0; i < ns; i++)
+            s_idx[pos[stop->col[i]]++] = i;
+        ctxprof_free(ctx, pos);
+    }
+    if (igraph_vector_int_init(&el, 0) || (have_el = 1, igraph_get_edgelist(g, &el, 0))) {
+        rc = ctxprof_error(ctx, CTXPROF_E_INTERNAL, "corridors: cannot read the network's edges");
+        goto done;
+    }
+    for (igraph_integer_t e = 0; e < ne; e++) {
+        off[VECTOR(el)[2 * e] + 1]++;
+        off[VECTOR(el)[2 * e + 1] + 1]++;
+    }
+    for (igraph_integer_t v = 0; v < nv; v++)
+        off[v + 1] += off[v];
+    {
+        size_t *pos = ctxprof_malloc(ctx, (size_t)(nv ? nv : 1) * sizeof *pos);
+        if (!pos) {
+            rc = CTXPROF_E_NOMEM;
+            goto done;
+        }
+        memcpy(pos, off, (size_t)nv * sizeof *pos);
+        /* in edge order, as igraph's incidence lists are */
+        for (igraph_integer_t e = 0; e < ne; e++) {
+            igraph_integer_t a = VECTOR(el)[2 * e], b = VECTOR(el)[2 * e + 1];
+            double we = VECTOR(*w)[e];
+            adj[pos[a]] = (int32_t)b;
+            wt[pos[a]++] = we;
+            adj[pos[b]] = (int32_t)a;
+            wt[pos[b]++] = we;
+        }
+        ctxprof_free(ctx, pos);
+    }
+    for (igraph_integer_t v = 0; v < nv; v++) {
+        dist[v] = INFINITY;
+        col_of[v] = -1;
+    }
+    for (size_t c = 0; c < n_cols; c++)
+        col_of[col_node[c]] = (int32_t)c;
+    for (size_t c = 0; c < n_cols && !rc; c++) {
+        double *row = d + c * n_cols;
+        for (size_t j = 0; j < n_cols; j++)
+            row[j] = INFINITY;
+        size_t nh = 0, nt = 0, settled = 0, nb = 0;
+        /* the (k + schools at the source)-th best key ends the search */
+        size_t keep = ns ? stop->k + (s_off[c + 1] - s_off[c]) : 0;
+        double bound = INFINITY;
+        int32_t src = (int32_t)col_node[c];
+        dist[src] = 0;
+        touched[nt++] = src;
+        heap_push(heap, &nh, 0, src);
+        while (nh) {
+            heap_item it = heap_pop(heap, &nh);
+            if (it.d > dist[it.v])
+                continue; /* stale */
+            if (it.d > cutoff[c] || it.d > bound)
+                break;
+            if (col_of[it.v] >= 0 && !isfinite(row[col_of[it.v]])) {
+                int32_t cv = col_of[it.v];
+                row[cv] = it.d;
+                if (++settled == n_cols)
+                    break;
+                for (size_t q = ns ? s_off[cv] : 0; q < (ns ? s_off[cv + 1] : 0); q++) {
+                    double key = it.d + stop->conn[s_idx[q]];
+                    if (nb == keep && key >= best[nb - 1])
+                        continue;
+                    size_t p = nb < keep ? nb++ : nb - 1;
+                    while (p > 0 && best[p - 1] > key)
+                        best[p] = best[p - 1], p--;
+                    best[p] = key;
+                }
+                /* a school reached later has distance > bound, so a key
+                 * > best[keep - 1]: it cannot be among the k nearest */
+                if (ns && nb == keep)
+                    bound = best[keep - 1] - min_conn;
+            }
+            for (size_t k = off[it.v]; k < off[it.v + 1]; k++) {
+                double nd = it.d + wt[k];
+                int32_t u = adj[k];
+                if (nd < dist[u]) {
+                    if (!isfinite(dist[u]))
+                        touched[nt++] = u;
+                    dist[u] = nd;
+                    heap_push(heap, &nh, nd, u);
+                }
+            }
+        }
+        for (size_t t = 0; t < nt; t++)
+            dist[touched[t]] = INFINITY;
+        if ((c & 15) == 15)
+            rc = ctxprof_progress(ctx, 0.3 + 0.15 * (double)c / (double)n_cols, "pairing schools");
+    }
+done:
+    if (have_el)
+        igraph_vector_int_destroy(&el);
+    ctxprof_free(ctx, off);
+    ctxprof_free(ctx, adj);
+    ctxprof_free(ctx, wt);
+    ctxprof_free(ctx, dist);
+    ctxprof_free(ctx, col_of);
+    ctxprof_free(ctx, heap);
+    ctxprof_free(ctx, touched);
+    ctxprof_free(ctx, s_off);
+    ctxprof_free(ctx, s_idx);
+    ctxprof_free(ctx, best);
+    return rc;
+}
+
 int ctxprof_corridors_compute(ctxprof_ctx *ctx, ctxprof_corridors_result *r,
                               GEOSGeometry *const *lines, size_t n_lines,
                               const ctxprof_context_layer *schools, const ctxprof_incidents *inc,
@@ -462,10 +655,9 @@ int ctxprof_corridors_compute(ctxprof_ctx *ctx, ctxprof_corridors_result *r,
     double *conn = NULL, *sx = NULL, *sy = NULL;
     pair *pairs = NULL;
     size_t n_pairs = 0, cap_pairs = 0, n_sel = 0;
-    igraph_matrix_t dm;
     igraph_vector_int_list_t paths, epaths;
     igraph_vector_int_t targets;
-    int have_dm = 0, have_paths = 0, have_targets = 0;
+    int have_paths = 0, have_targets = 0;
     memset(r, 0, sizeof *r);
     igraph_set_error_handler(igraph_error_handler_ignore);
     igraph_set_warning_handler(igraph_warning_handler_ignore); /* unreachable pairs are warned about here */
@@ -562,29 +754,49 @@ int ctxprof_corridors_compute(ctxprof_ctx *ctx, ctxprof_corridors_result *r,
                 igraph_vector_int_push_back(&targets, node[sel[i]]);
             }
         }
-        igraph_matrix_init(&dm, 0, 0);
-        have_dm = 1;
+        size_t n_cols = (size_t)igraph_vector_int_size(&targets);
         double *cand = ctxprof_malloc(ctx, n_sel * sizeof *cand);
         long *cidx = ctxprof_malloc(ctx, n_sel * sizeof *cidx);
-        if (!cand || !cidx) {
+        long *col_node = ctxprof_malloc(ctx, n_cols * sizeof *col_node);
+        double *cut = ctxprof_malloc(ctx, n_cols * sizeof *cut);
+        double *dmat = ctxprof_malloc(ctx, n_cols * n_cols * sizeof *dmat);
+        if (!cand || !cidx || !col_node || !cut || !dmat) {
             ctxprof_free(ctx, cand);
             ctxprof_free(ctx, cidx);
             ctxprof_free(ctx, col);
+            ctxprof_free(ctx, col_node);
+            ctxprof_free(ctx, cut);
+            ctxprof_free(ctx, dmat);
             rc = CTXPROF_E_NOMEM;
             goto done;
         }
-        /* One call for every source: igraph builds its incidence list once. */
-        if (igraph_distances_dijkstra_cutoff(g, &dm, igraph_vss_vector(&targets),
-                                             igraph_vss_vector(&targets), w, IGRAPH_ALL,
-                                             o->max_dist_m)) {
-            rc = ctxprof_error(ctx, CTXPROF_E_INTERNAL, "corridors: igraph distances failed");
+        /* A source need not search past max_dist_m less its shortest
+         * connector: no partner farther than that can be within max_dist_m. */
+        for (size_t c = 0; c < n_cols; c++) {
+            col_node[c] = (long)VECTOR(targets)[c];
+            cut[c] = -INFINITY;
         }
+        for (size_t i = 0; i < n_sel; i++)
+            cut[col[i]] = fmax(cut[col[i]], o->max_dist_m - conn[sel[i]]);
+        ctxprof_school_stop stop = {o->k > 0 ? (size_t)o->k : 0, n_sel, col, NULL};
+        double *sconn = ctxprof_malloc(ctx, n_sel * sizeof *sconn);
+        if (!sconn)
+            rc = CTXPROF_E_NOMEM;
+        for (size_t i = 0; i < n_sel && sconn; i++)
+            sconn[i] = conn[sel[i]];
+        stop.conn = sconn;
+        if (!rc)
+            rc = ctxprof_corridors_school_distances(ctx, g, w, col_node, n_cols, cut, dmat,
+                                                    &stop);
+        ctxprof_free(ctx, sconn);
+        ctxprof_free(ctx, col_node);
+        ctxprof_free(ctx, cut);
         for (size_t i = 0; i < n_sel && !rc; i++) {
             long si = sel[i];
             size_t nc = 0;
             for (size_t j = 0; j < n_sel; j++) {
                 long sj = sel[j];
-                double d = MATRIX(dm, col[i], col[j]);
+                double d = dmat[(size_t)col[i] * n_cols + (size_t)col[j]];
                 if (sj == si || !isfinite(d))
                     continue;
                 d += conn[si] + conn[sj];
@@ -607,6 +819,7 @@ int ctxprof_corridors_compute(ctxprof_ctx *ctx, ctxprof_corridors_result *r,
         ctxprof_free(ctx, cand);
         ctxprof_free(ctx, cidx);
         ctxprof_free(ctx, col);
+        ctxprof_free(ctx, dmat);
         if (rc)
             goto done;
     }
@@ -736,8 +949,6 @@ int ctxprof_corridors_compute(ctxprof_ctx *ctx, ctxprof_corridors_result *r,
     ctxprof_free(ctx, v);
     r->seconds_count = now_s() - t3;
 done:
-    if (have_dm)
-        igraph_matrix_destroy(&dm);
     if (have_paths) {
         igraph_vector_int_list_destroy(&paths);
         igraph_vector_int_list_destroy(&epaths);

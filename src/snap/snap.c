@@ -32,6 +32,14 @@ typedef struct {
     GEOSSTRtree *tree;
     const GEOSPreparedGeometry **prep;
     double reach; /* envelope growth: 0 for covers, the buffer for distance links */
+    /* Covers layers (polygons): a grid over the layer's extent. A cell that
+     * no polygon edge touches lies wholly inside or outside each polygon, so
+     * every point in it links as its centre: label[cell] (-1: none). Cells
+     * an edge touches (edge[cell]) and points off the grid take the tree. */
+    double gx0, gy0, gcell;
+    long gnx, gny;
+    int32_t *label;
+    uint8_t *edge;
 } layer_index;
 
 static void index_free(GEOSContextHandle_t h, ctxprof_ctx *ctx, layer_index *x)
@@ -42,11 +50,217 @@ static void index_free(GEOSContextHandle_t h, ctxprof_ctx *ctx, layer_index *x)
         if (x->prep[i])
             GEOSPreparedGeom_destroy_r(h, x->prep[i]);
     ctxprof_free(ctx, x->prep);
+    ctxprof_free(ctx, x->label);
+    ctxprof_free(ctx, x->edge);
     memset(x, 0, sizeof *x);
 }
 
+/* One ring's edges: cells touched are marked, and each crossing of a row
+ * of cell centres (half-open in y, so a vertex counts once) is recorded. */
+typedef struct {
+    double x;
+    int32_t f;
+    int32_t row;
+} crossing;
+
+typedef struct {
+    layer_index *x;
+    crossing *c;
+    size_t n, cap;
+    int fail;
+} grid_build;
+
+static void grid_ring(ctxprof_ctx *ctx, GEOSContextHandle_t h, grid_build *b,
+                      const GEOSGeometry *ring, int32_t f)
+{
+    layer_index *x = b->x;
+    const GEOSCoordSequence *cs = GEOSGeom_getCoordSeq_r(h, ring);
+    unsigned int n = 0;
+    if (!cs || !GEOSCoordSeq_getSize_r(h, cs, &n)) {
+        b->fail = 1;
+        return;
+    }
+    double px = 0, py = 0;
+    for (unsigned int k = 0; k < n; k++) {
+        double qx, qy;
+        if (!GEOSCoordSeq_getXY_r(h, cs, k, &qx, &qy)) {
+            b->fail = 1;
+            return;
+        }
+        if (k > 0) {
+            /* the cells the edge's box touches, grown by a margin */
+            double m = x->gcell * 1e-6;
+            long c0 = (long)floor((fmin(px, qx) - m - x->gx0) / x->gcell);
+            long c1 = (long)floor((fmax(px, qx) + m - x->gx0) / x->gcell);
+            long r0 = (long)floor((fmin(py, qy) - m - x->gy0) / x->gcell);
+            long r1 = (long)floor((fmax(py, qy) + m - x->gy0) / x->gcell);
+            c0 = c0 < 0 ? 0 : c0;
+            r0 = r0 < 0 ? 0 : r0;
+            c1 = c1 >= x->gnx ? x->gnx - 1 : c1;
+            r1 = r1 >= x->gny ? x->gny - 1 : r1;
+            if (c0 == c1 || r0 == r1 || px == qx) {
+                for (long r = r0; r <= r1; r++)
+                    memset(x->edge + (size_t)r * (size_t)x->gnx + (size_t)c0, 1,
+                           (size_t)(c1 - c0 + 1));
+            } else {
+                /* column by column: the rows the edge spans within the
+                 * column's strip, grown by the margin */
+                double slope = (qy - py) / (qx - px);
+                double xmin = fmin(px, qx), xmax = fmax(px, qx);
+                for (long c = c0; c <= c1; c++) {
+                    double xa = fmax(xmin, x->gx0 + (double)c * x->gcell - m);
+                    double xb = fmin(xmax, x->gx0 + (double)(c + 1) * x->gcell + m);
+                    double ya = py + (xa - px) * slope, yb = py + (xb - px) * slope;
+                    long ra = (long)floor((fmin(ya, yb) - m - x->gy0) / x->gcell);
+                    long rb = (long)floor((fmax(ya, yb) + m - x->gy0) / x->gcell);
+                    ra = ra < r0 ? r0 : ra;
+                    rb = rb > r1 ? r1 : rb;
+                    for (long r = ra; r <= rb; r++)
+                        x->edge[(size_t)r * (size_t)x->gnx + (size_t)c] = 1;
+                }
+            }
+            /* crossings with the rows' centre lines y in [ymin, ymax) */
+            double ylo = fmin(py, qy), yhi = fmax(py, qy);
+            if (ylo < yhi) {
+                long ra = (long)ceil((ylo - x->gy0) / x->gcell - 0.5) - 1;
+                for (long r = ra < 0 ? 0 : ra; r < x->gny; r++) {
+                    double yc = x->gy0 + ((double)r + 0.5) * x->gcell;
+                    if (yc < ylo)
+                        continue;
+                    if (yc >= yhi)
+                        break;
+                    if (b->n == b->cap) {
+                        size_t nc = b->cap ? 2 * b->cap : 4096;
+                        crossing *p = ctxprof_realloc(ctx, b->c, nc * sizeof *p);
+                        if (!p) {
+                            b->fail = 1;
+                            return;
+                        }
+                        b->c = p;
+                        b->cap = nc;
+                    }
+                    b->c[b->n++] =
+                        (crossing){px + (yc - py) * (qx - px) / (qy - py), f, (int32_t)r};
+                }
+            }
+        }
+        px = qx;
+        py = qy;
+    }
+}
+
+static int cmp_crossing(const void *a, const void *b)
+{
+    const crossing *p = a, *q = b;
+    if (p->row != q->row)
+        return p->row < q->row ? -1 : 1;
+    if (p->f != q->f)
+        return p->f < q->f ? -1 : 1;
+    return p->x < q->x ? -1 : p->x > q->x;
+}
+
+/* The grid of a covers layer; without one (not polygons, or too little
+ * memory) every point takes the tree, with the same result. */
+static int grid_build_layer(ctxprof_ctx *ctx, layer_index *x)
+{
+    GEOSContextHandle_t h = ctxprof_geos(ctx);
+    const ctxprof_context_layer *l = x->l;
+    double x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
+    for (size_t i = 0; i < l->n; i++) {
+        int t = GEOSGeomTypeId_r(h, l->geom[i]);
+        if (t != GEOS_POLYGON && t != GEOS_MULTIPOLYGON)
+            return 0;
+        double a, b, c, d;
+        if (GEOSGeom_getXMin_r(h, l->geom[i], &a) && GEOSGeom_getYMin_r(h, l->geom[i], &b) &&
+            GEOSGeom_getXMax_r(h, l->geom[i], &c) && GEOSGeom_getYMax_r(h, l->geom[i], &d)) {
+            x0 = fmin(x0, a);
+            y0 = fmin(y0, b);
+            x1 = fmax(x1, c);
+            y1 = fmax(y1, d);
+        }
+    }
+    if (!(x1 > x0) || !(y1 > y0))
+        return 0;
+    /* about 1,024 cells per polygon (the cells edges touch are then about
+     * a quarter for the London LSOAs), at most 8M cells (40 MB) */
+    double cells = fmin(1024.0 * (double)l->n, 8e6);
+    x->gcell = sqrt((x1 - x0) * (y1 - y0) / cells);
+    x->gx0 = x0;
+    x->gy0 = y0;
+    x->gnx = (long)ceil((x1 - x0) / x->gcell) + 1;
+    x->gny = (long)ceil((y1 - y0) / x->gcell) + 1;
+    size_t nc = (size_t)x->gnx * (size_t)x->gny;
+    x->label = ctxprof_malloc(ctx, nc * sizeof *x->label);
+    x->edge = ctxprof_calloc(ctx, nc, 1);
+    grid_build b = {x, NULL, 0, 0, 0};
+    if (!x->label || !x->edge)
+        b.fail = 1;
+    for (size_t i = 0; i < l->n && !b.fail; i++) {
+        const GEOSGeometry *g = l->geom[i];
+        int np = GEOSGeomTypeId_r(h, g) == GEOS_MULTIPOLYGON ? GEOSGetNumGeometries_r(h, g) : 1;
+        for (int p = 0; p < np && !b.fail; p++) {
+            const GEOSGeometry *poly = np > 1 || GEOSGeomTypeId_r(h, g) == GEOS_MULTIPOLYGON
+                                           ? GEOSGetGeometryN_r(h, g, p)
+                                           : g;
+            if (!poly || GEOSisEmpty_r(h, poly))
+                continue;
+            grid_ring(ctx, h, &b, GEOSGetExteriorRing_r(h, poly), (int32_t)i);
+            int nh = GEOSGetNumInteriorRings_r(h, poly);
+            for (int k = 0; k < nh && !b.fail; k++)
+                grid_ring(ctx, h, &b, GEOSGetInteriorRingN_r(h, poly, k), (int32_t)i);
+        }
+    }
+    if (!b.fail) {
+        /* centres inside polygon f (even-odd, per row and feature): the
+         * lowest such f labels the cell */
+        for (size_t c = 0; c < nc; c++)
+            x->label[c] = -1;
+        qsort(b.c, b.n, sizeof *b.c, cmp_crossing);
+        for (size_t k = 0; k + 1 < b.n;) {
+            size_t e = k;
+            while (e < b.n && b.c[e].row == b.c[k].row && b.c[e].f == b.c[k].f)
+                e++;
+            int32_t *row = x->label + (size_t)b.c[k].row * (size_t)x->gnx;
+            if ((e - k) % 2) /* not paired up: this row takes the tree */
+                memset(x->edge + (size_t)b.c[k].row * (size_t)x->gnx, 1, (size_t)x->gnx);
+            for (size_t q = k; q + 1 < e; q += 2) {
+                /* centres x0 + (c + 0.5) cell within [xa, xb] */
+                long ca = (long)ceil((b.c[q].x - x->gx0) / x->gcell - 0.5);
+                long cb = (long)floor((b.c[q + 1].x - x->gx0) / x->gcell - 0.5);
+                for (long c = ca < 0 ? 0 : ca; c <= cb && c < x->gnx; c++)
+                    if (row[c] < 0 || row[c] > b.c[k].f)
+                        row[c] = b.c[k].f;
+            }
+            k = e;
+        }
+    }
+    ctxprof_free(ctx, b.c);
+    if (b.fail) { /* no grid: the tree answers every point */
+        ctxprof_free(ctx, x->label);
+        ctxprof_free(ctx, x->edge);
+        x->label = NULL;
+        x->edge = NULL;
+    }
+    return 0;
+}
+
+/* The grid's answer for (px, py): 1 with *f set, or 0 to ask the tree. */
+static inline int grid_link(const layer_index *x, double px, double py, long *f)
+{
+    if (!x->label)
+        return 0;
+    double cx = (px - x->gx0) / x->gcell, cy = (py - x->gy0) / x->gcell;
+    if (!(cx >= 0 && cy >= 0 && cx < (double)x->gnx && cy < (double)x->gny))
+        return 0;
+    size_t c = (size_t)(long)cy * (size_t)x->gnx + (size_t)(long)cx;
+    if (x->edge[c])
+        return 0;
+    *f = x->label[c];
+    return 1;
+}
+
 static int index_build(ctxprof_ctx *ctx, layer_index *x, const ctxprof_context_layer *l,
-                       int type, double reach)
+                       int type, double reach, int no_grid)
 {
     GEOSContextHandle_t h = ctxprof_geos(ctx);
     memset(x, 0, sizeof *x);
@@ -75,6 +289,8 @@ static int index_build(ctxprof_ctx *ctx, layer_index *x, const ctxprof_context_l
         GEOSSTRtree_insert_r(h, x->tree, env, (void *)(uintptr_t)(i + 1));
         GEOSGeom_destroy_r(h, env);
     }
+    if ((type == CTXPROF_CTX_CATCHMENTS || type == CTXPROF_CTX_AREAS) && !no_grid)
+        return grid_build_layer(ctx, x);
     return 0;
 }
 
@@ -370,7 +586,7 @@ int ctxprof_snap_run(ctxprof_ctx *ctx, ctxprof_snap_result *res, const ctxprof_c
     reach[CTXPROF_CTX_PARKS] = opts->park_buffer_m;
     reach[CTXPROF_CTX_BUS_SEGMENTS] = opts->bus_max_dist_m;
     for (int t = 0; t < CTXPROF_CTX_N && !rc; t++)
-        rc = index_build(ctx, &x[t], &c->layer[t], t, reach[t]);
+        rc = index_build(ctx, &x[t], &c->layer[t], t, reach[t], opts->no_grid);
     ctxprof_progress_pop(ctx);
     if (rc)
         goto done;
@@ -389,17 +605,35 @@ int ctxprof_snap_run(ctxprof_ctx *ctx, ctxprof_snap_result *res, const ctxprof_c
             res->n_no_position++;
             continue;
         }
-        GEOSGeometry *pt = GEOSGeom_createPointFromXY_r(h, px, py);
-        if (!pt) {
-            rc = ctxprof_error(ctx, CTXPROF_E_GEOM, "cannot make a point for incident %zu", i);
-            break;
-        }
-        query q = {h, NULL, pt, -1, 0, 0};
+        /* the point, made when a tree is asked */
+        GEOSGeometry *pt = NULL;
+#define NEED_POINT()                                                                           \
+    if (!pt && !(pt = GEOSGeom_createPointFromXY_r(h, px, py))) {                              \
+        rc = ctxprof_error(ctx, CTXPROF_E_GEOM, "cannot make a point for incident %zu", i);    \
+        break;                                                                                 \
+    }                                                                                          \
+    q.pt = pt;
+        query q = {h, NULL, NULL, -1, 0, 0};
         long f;
-        if ((q.x = &x[CTXPROF_CTX_CATCHMENTS])->tree && (f = link_covers(&q)) >= 0)
-            res->link[CTXPROF_CTX_CATCHMENTS][i] = (int32_t)f;
-        if ((q.x = &x[CTXPROF_CTX_AREAS])->tree && (f = link_covers(&q)) >= 0)
-            res->link[CTXPROF_CTX_AREAS][i] = (int32_t)f;
+        static const int covers[] = {CTXPROF_CTX_CATCHMENTS, CTXPROF_CTX_AREAS};
+        for (int k = 0; k < 2; k++) {
+            int t = covers[k];
+            if (!(q.x = &x[t])->tree)
+                continue;
+            if (!grid_link(q.x, px, py, &f)) {
+                NEED_POINT()
+                f = link_covers(&q);
+            }
+            if (f >= 0)
+                res->link[t][i] = (int32_t)f;
+        }
+        if (rc)
+            break;
+        if (x[CTXPROF_CTX_SCHOOLS].tree || x[CTXPROF_CTX_PARKS].tree ||
+            x[CTXPROF_CTX_BUS_SEGMENTS].tree) {
+            NEED_POINT()
+        }
+#undef NEED_POINT
         if ((q.x = &x[CTXPROF_CTX_SCHOOLS])->tree && (f = link_nearest(&q, px, py)) >= 0) {
             res->link[CTXPROF_CTX_SCHOOLS][i] = (int32_t)f;
             res->school_dist_m[i] = q.best_d;
@@ -414,7 +648,8 @@ int ctxprof_snap_run(ctxprof_ctx *ctx, ctxprof_snap_result *res, const ctxprof_c
             res->link[CTXPROF_CTX_BUS_SEGMENTS][i] = (int32_t)f;
             res->bus_dist_m[i] = q.best_d;
         }
-        GEOSGeom_destroy_r(h, pt);
+        if (pt)
+            GEOSGeom_destroy_r(h, pt);
     }
     ctxprof_progress_pop(ctx);
     if (rc)

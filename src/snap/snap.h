@@ -32,9 +32,17 @@
 typedef struct {
     double park_buffer_m;  /* [snap] park_buffer_m */
     double bus_max_dist_m; /* [snap] bus_max_dist_m */
+    /* ctxprof snap on a GeoPackage copies it and sets the snap columns in
+     * place; 1 rewrites every layer feature by feature instead, as for other
+     * inputs (same result, much slower; the tests compare the two). */
+    int rewrite;
+    /* Catchments and areas link through a grid over the polygons (a point in
+     * a cell no edge touches links as the cell's centre; others ask the
+     * tree); 1 asks the tree for every point (same links; tests compare). */
+    int no_grid;
 } ctxprof_snap_options;
 
-#define CTXPROF_SNAP_OPTIONS_INIT {25.0, 30.0}
+#define CTXPROF_SNAP_OPTIONS_INIT {25.0, 30.0, 0, 0}
 
 /* Fills o from the profile's [snap] section. */
 void ctxprof_snap_options_from_profile(ctxprof_snap_options *o, const ctxprof_profile *p);
@@ -104,6 +112,13 @@ int ctxprof_snap_write_layers(ctxprof_ctx *ctx, ctxprof_output *out, const ctxpr
  * time. Free with ctxprof_incidents_free. */
 int ctxprof_snap_read_incidents(ctxprof_ctx *ctx, ctxprof_incidents *inc, OGRLayerH layer,
                                 const char *path, const char *crs);
+/* The same for a GeoPackage layer whose categories, flags, pid and
+ * occurred_at are text (as ctxprof writes them), read straight through
+ * SQLite (several times faster than OGR features); with fids, also each
+ * incident's feature id (*fids, to free). ctxprof snap uses it when it can;
+ * tests/unit/test_snap.c checks both readers give the same arrays. */
+int ctxprof_snap_read_incidents_gpkg(ctxprof_ctx *ctx, ctxprof_incidents *inc, OGRLayerH layer,
+                                     const char *path, const char *crs, int64_t **fids);
 
 /* `ctxprof snap`: reads the incidents layer of an existing profile
  * GeoPackage (in), snaps it to the contexts of profile p and writes a new

@@ -2,6 +2,7 @@
 #include "write/output_pg.h"
 #include "write/styles.h"
 
+#include <fcntl.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include <cpl_conv.h>
 #include <cpl_string.h>
 #include <ogr_srs_api.h>
+#include <sqlite3.h>
 
 struct ctxprof_output {
     char *target, *tmp;
@@ -49,8 +51,79 @@ static int mkdir_parents(ctxprof_ctx *ctx, const char *path)
     return rc;
 }
 
+/* The temporary file is created (empty, by GDAL) when source is NULL, else
+ * it is a copy of source, edited by edit through SQLite and then opened. */
+static int output_open(ctxprof_ctx *ctx, ctxprof_output **outp, const char *target,
+                       const char *srs_def, const char *source, ctxprof_output_edit_fn edit,
+                       void *arg);
+
 int ctxprof_output_open(ctxprof_ctx *ctx, ctxprof_output **outp, const char *target,
                         const char *srs_def)
+{
+    return output_open(ctx, outp, target, srs_def, NULL, NULL, NULL);
+}
+
+int ctxprof_output_open_copy(ctxprof_ctx *ctx, ctxprof_output **outp, const char *target,
+                             const char *srs_def, const char *source,
+                             ctxprof_output_edit_fn edit, void *arg)
+{
+    return output_open(ctx, outp, target, srs_def, source, edit, arg);
+}
+
+/* Copies the SQLite database from to the new file to with SQLite's backup
+ * API (right also while another program holds from open in WAL mode), then
+ * runs edit on the copy through the same connection: no journal and no
+ * syncing, as it is a private temporary file (a failure deletes it). */
+static int copy_and_edit(ctxprof_ctx *ctx, const char *from, const char *to,
+                         const char *target, ctxprof_output_edit_fn edit, void *arg)
+{
+    sqlite3 *src = NULL, *db = NULL;
+    int rc = 0;
+    if (sqlite3_open_v2(from, &src, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        rc = ctxprof_error(ctx, CTXPROF_E_IO, "%s: cannot open: %s", from,
+                           src ? sqlite3_errmsg(src) : "out of memory");
+        goto done;
+    }
+    if (sqlite3_open_v2(to, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK ||
+        sqlite3_exec(db, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;", NULL, NULL, NULL) !=
+            SQLITE_OK) {
+        rc = ctxprof_error(ctx, CTXPROF_E_IO, "%s: cannot create %s: %s", target, to,
+                           db ? sqlite3_errmsg(db) : "out of memory");
+        goto done;
+    }
+    sqlite3_backup *b = sqlite3_backup_init(db, "main", src, "main");
+    if (!b || sqlite3_backup_step(b, -1) != SQLITE_DONE) {
+        sqlite3_backup_finish(b);
+        rc = ctxprof_error(ctx, CTXPROF_E_IO, "%s: cannot copy %s: %s", target, from,
+                           sqlite3_errmsg(db));
+        goto done;
+    }
+    if (sqlite3_backup_finish(b) != SQLITE_OK) {
+        rc = ctxprof_error(ctx, CTXPROF_E_IO, "%s: cannot copy %s: %s", target, from,
+                           sqlite3_errmsg(db));
+        goto done;
+    }
+    /* A copy of a WAL database is in WAL mode: back to no journal. */
+    if (sqlite3_exec(db,
+                     "PRAGMA journal_mode=DELETE; PRAGMA journal_mode=OFF; "
+                     "PRAGMA cache_size=-262144;",
+                     NULL, NULL, NULL) != SQLITE_OK) {
+        rc = ctxprof_error(ctx, CTXPROF_E_DB, "%s: cannot set up the copy: %s", target,
+                           sqlite3_errmsg(db));
+        goto done;
+    }
+    if (edit)
+        rc = edit(ctx, db, arg);
+done:
+    sqlite3_close(src);
+    if (sqlite3_close(db) != SQLITE_OK && !rc)
+        rc = ctxprof_error(ctx, CTXPROF_E_DB, "%s: cannot close the copy", target);
+    return rc;
+}
+
+static int output_open(ctxprof_ctx *ctx, ctxprof_output **outp, const char *target,
+                       const char *srs_def, const char *source, ctxprof_output_edit_fn edit,
+                       void *arg)
 {
     int rc = 0;
     *outp = NULL;
@@ -86,7 +159,20 @@ int ctxprof_output_open(ctxprof_ctx *ctx, ctxprof_output **outp, const char *tar
      * layers (at close) much faster; a user's own setting wins. */
     if (!CPLGetConfigOption("OGR_SQLITE_CACHE", NULL))
         CPLSetConfigOption("OGR_SQLITE_CACHE", "256");
-    out->ds = GDALCreate(drv, out->tmp, 0, 0, 0, GDT_Unknown, NULL);
+    if (source) {
+        /* Owner-only before the first byte of the copy is written. */
+        int fd = open(out->tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (fd < 0) {
+            rc = ctxprof_error(ctx, CTXPROF_E_IO, "%s: cannot create %s: %s", target, out->tmp,
+                               strerror(errno));
+            goto done;
+        }
+        close(fd);
+        if ((rc = copy_and_edit(ctx, source, out->tmp, target, edit, arg)))
+            goto done;
+        out->ds = GDALOpenEx(out->tmp, GDAL_OF_VECTOR | GDAL_OF_UPDATE, NULL, NULL, NULL);
+    } else
+        out->ds = GDALCreate(drv, out->tmp, 0, 0, 0, GDT_Unknown, NULL);
     if (!out->ds) {
         rc = ctxprof_error(ctx, CTXPROF_E_IO, "%s: cannot create output", target);
         ctxprof_error_append_lib(ctx);
@@ -411,5 +497,22 @@ done:
         return rc;
     }
     *outp = out;
+    return 0;
+}
+
+int ctxprof_output_drop_layer(ctxprof_ctx *ctx, ctxprof_output *out, const char *name)
+{
+    int rc;
+    if ((rc = ctxprof_output_end_layer(ctx, out)))
+        return rc;
+    for (int i = 0; i < GDALDatasetGetLayerCount(out->ds); i++)
+        if (strcmp(OGR_L_GetName(GDALDatasetGetLayer(out->ds, i)), name) == 0) {
+            if (GDALDatasetDeleteLayer(out->ds, i) != OGRERR_NONE) {
+                ctxprof_error(ctx, CTXPROF_E_DB, "%s: cannot drop layer %s", out->target, name);
+                ctxprof_error_append_lib(ctx);
+                return CTXPROF_E_DB;
+            }
+            return 0;
+        }
     return 0;
 }

@@ -24,6 +24,20 @@ typedef struct ctxprof_output ctxprof_output;
  * is ctxprof_output_open_pg with default options. */
 int ctxprof_output_open(ctxprof_ctx *ctx, ctxprof_output **out, const char *target,
                         const char *srs_def);
+/* Edits a copy through SQLite before GDAL opens it (see open_copy). */
+struct sqlite3;
+typedef int (*ctxprof_output_edit_fn)(ctxprof_ctx *ctx, struct sqlite3 *db, void *arg);
+/* Like ctxprof_output_open, but the temporary file starts as a copy (SQLite backup) of
+ * the GeoPackage source (every layer, table and spatial index kept as they
+ * are); edit (when not NULL) changes it through its own SQLite connection
+ * (no journal: the file is private until finish) before GDAL opens it for
+ * update. Stages that rewrite a few layers of a big output use this instead
+ * of copying every feature. */
+int ctxprof_output_open_copy(ctxprof_ctx *ctx, ctxprof_output **out, const char *target,
+                             const char *srs_def, const char *source,
+                             ctxprof_output_edit_fn edit, void *arg);
+/* Removes the layer or table name when the output has it. */
+int ctxprof_output_drop_layer(ctxprof_ctx *ctx, ctxprof_output *out, const char *name);
 /* Creates a layer (geom wkbNone for a table) inside one transaction per
  * layer; the layer is owned by the output. */
 int ctxprof_output_layer(ctxprof_ctx *ctx, ctxprof_output *out, OGRLayerH *layer,

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "corridors/corridors.h"
+#include "corridors/corridors_internal.h"
 
 static ctxprof_ctx *ctx;
 
@@ -311,6 +312,123 @@ static void test_pairs_csv(void **state)
     free_lines(g, n);
 }
 
+/* The pairing's own Dijkstra gives igraph's distances exactly, within each
+ * source's cut-off, on a random network with parallel edges and a part
+ * cut off from the rest. */
+static void test_school_distances_equal_igraph(void **state)
+{
+    (void)state;
+    enum { NV = 2000, NE = 5000, NT = 40 };
+    igraph_t g;
+    igraph_vector_int_t edges;
+    igraph_vector_t w;
+    igraph_vector_int_init(&edges, 2 * NE);
+    igraph_vector_init(&w, NE);
+    uint64_t seed = 12345;
+#define RND() (seed = seed * 6364136223846793005ULL + 1442695040888963407ULL, (seed >> 33))
+    for (int e = 0; e < NE; e++) {
+        long a = (long)(RND() % (NV - 100)), b = (long)(RND() % (NV - 100));
+        if (e < 50) { /* a separate component among the last 100 nodes */
+            a = NV - 100 + (long)(RND() % 100);
+            b = NV - 100 + (long)(RND() % 100);
+        }
+        VECTOR(edges)[2 * e] = a;
+        VECTOR(edges)[2 * e + 1] = b;
+        VECTOR(w)[e] = 1.0 + (double)(RND() % 100000) / 997.0;
+    }
+#undef RND
+    assert_int_equal(igraph_create(&g, &edges, NV, IGRAPH_UNDIRECTED), IGRAPH_SUCCESS);
+    long nodes[NT];
+    igraph_vector_int_t t;
+    igraph_vector_int_init(&t, NT);
+    for (int i = 0; i < NT; i++) {
+        nodes[i] = i < NT - 2 ? (long)(i * 47) : NV - 1 - i; /* the last two apart */
+        VECTOR(t)[i] = nodes[i];
+    }
+    double cut[NT], d[NT * NT];
+    for (int i = 0; i < NT; i++)
+        cut[i] = i % 3 == 0 ? INFINITY : 60.0 + i;
+    assert_int_equal(ctxprof_corridors_school_distances(ctx, &g, &w, nodes, NT, cut, d, NULL),
+                     0);
+    igraph_matrix_t m;
+    igraph_matrix_init(&m, 0, 0);
+    assert_int_equal(igraph_distances_dijkstra(&g, &m, igraph_vss_vector(&t),
+                                               igraph_vss_vector(&t), &w, IGRAPH_ALL),
+                     IGRAPH_SUCCESS);
+    int finite = 0, beyond = 0;
+    for (int i = 0; i < NT; i++)
+        for (int j = 0; j < NT; j++) {
+            double want = MATRIX(m, i, j);
+            if (want > cut[i]) {
+                assert_true(isinf(d[i * NT + j]));
+                beyond += isfinite(want);
+            } else {
+                if (d[i * NT + j] != want)
+                    fail_msg("distance %d -> %d: %.17g, igraph %.17g", i, j, d[i * NT + j], want);
+                finite++;
+            }
+        }
+    assert_true(finite > NT * NT / 4);
+    assert_true(beyond > 0);
+
+    /* With the k-nearest stop, every school's k nearest (by distance plus
+     * connectors, within max_dist, ties in school order) are the same. Two
+     * more schools share the nodes of columns 0 and 5. */
+    enum { NS = NT + 2, K = 3 };
+    long col[NS];
+    double conn[NS], maxd = 150.0, full[NT * NT], part[NT * NT], cut2[NT];
+    for (int i = 0; i < NS; i++) {
+        col[i] = i < NT ? i : (i == NT ? 0 : 5);
+        conn[i] = (double)((i * 37) % 23);
+    }
+    for (int c = 0; c < NT; c++)
+        cut2[c] = -INFINITY;
+    for (int i = 0; i < NS; i++)
+        cut2[col[i]] = fmax(cut2[col[i]], maxd - conn[i]);
+    ctxprof_school_stop stop = {K, NS, col, conn};
+    assert_int_equal(
+        ctxprof_corridors_school_distances(ctx, &g, &w, nodes, NT, cut2, full, NULL), 0);
+    assert_int_equal(
+        ctxprof_corridors_school_distances(ctx, &g, &w, nodes, NT, cut2, part, &stop), 0);
+    int cut_short = 0, pairs = 0;
+    for (int i = 0; i < NS; i++) {
+        int pick[2][K], np[2] = {0, 0};
+        for (int v = 0; v < 2; v++) {
+            const double *dm = v ? part : full;
+            double cd[NS];
+            int ci[NS], nc = 0;
+            for (int j = 0; j < NS; j++) {
+                double dd = dm[col[i] * NT + col[j]];
+                if (j == i || !isfinite(dd))
+                    continue;
+                dd += conn[i] + conn[j];
+                if (dd > maxd)
+                    continue;
+                int p = nc++;
+                while (p > 0 && cd[p - 1] > dd)
+                    cd[p] = cd[p - 1], ci[p] = ci[p - 1], p--;
+                cd[p] = dd;
+                ci[p] = j;
+            }
+            for (int q = 0; q < nc && q < K; q++)
+                pick[v][np[v]++] = ci[q];
+        }
+        assert_int_equal(np[0], np[1]);
+        for (int q = 0; q < np[0]; q++)
+            assert_int_equal(pick[0][q], pick[1][q]);
+        pairs += np[0];
+    }
+    for (int c = 0; c < NT * NT; c++)
+        cut_short += isfinite(full[c]) && !isfinite(part[c]);
+    assert_true(pairs > NS);
+    assert_true(cut_short > 0); /* the stop did stop searches early */
+    igraph_matrix_destroy(&m);
+    igraph_vector_int_destroy(&t);
+    igraph_vector_int_destroy(&edges);
+    igraph_vector_destroy(&w);
+    igraph_destroy(&g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -320,6 +438,7 @@ int main(void)
         cmocka_unit_test(test_overlapping_corridors_count_each),
         cmocka_unit_test(test_school_travel_windows),
         cmocka_unit_test(test_pairs_csv),
+        cmocka_unit_test(test_school_distances_equal_igraph),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

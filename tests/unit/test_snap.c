@@ -15,6 +15,10 @@
 #include <stdint.h>
 #include <unistd.h>
 
+#include <cpl_conv.h>
+#include <ogr_srs_api.h>
+#include <sqlite3.h>
+
 #include "snap/snap.h"
 
 #define X0 500000.0
@@ -471,6 +475,351 @@ static void test_real_bus_sequences(void **state)
     ctxprof_profile_free(ctx, p);
 }
 
+/* A small profile GeoPackage as ctxprof run would leave it, with what a
+ * second snap must replace: stale snap columns and layers, snap metadata,
+ * and a gap in the fids. */
+static void make_snap_input(const char *path)
+{
+    GDALAllRegister();
+    GDALDriverH drv = GDALGetDriverByName("GPKG");
+    VSIUnlink(path);
+    GDALDatasetH ds = GDALCreate(drv, path, 0, 0, 0, GDT_Unknown, NULL);
+    assert_non_null(ds);
+    OGRSpatialReferenceH srs = OSRNewSpatialReference(NULL);
+    OSRImportFromEPSG(srs, 27700);
+    OGRLayerH l = GDALDatasetCreateLayer(ds, "incidents", srs, wkbPoint, NULL);
+    static const char *const fields[] = {"incident_uid", "categories", "pid", "occurred_at",
+                                         "area_code"};
+    for (int k = 0; k < 5; k++) {
+        OGRFieldDefnH fd = OGR_Fld_Create(fields[k], OFTString);
+        OGR_L_CreateField(l, fd, TRUE);
+        OGR_Fld_Destroy(fd);
+    }
+    const double dx[] = {50, 100, 150, 300, 20, 190, NAN, 60};
+    const double dy[] = {50, 50, 50, 50, 20, 78, NAN, 82};
+    static const char *const cats[] = {"syv", "cse", "syv;hsb", "", "cse", "syv", "syv", "hsb"};
+    for (int i = 0; i < 8; i++) {
+        OGRFeatureH f = OGR_F_Create(OGR_L_GetLayerDefn(l));
+        char uid[16], pid[16], when[32];
+        snprintf(uid, sizeof uid, "u%d", i);
+        snprintf(pid, sizeof pid, "p%d", i % 3);
+        snprintf(when, sizeof when, "2024-03-%02d %02d:15", 4 + i, 8 + i);
+        OGR_F_SetFieldString(f, 0, uid);
+        OGR_F_SetFieldString(f, 1, cats[i]);
+        OGR_F_SetFieldString(f, 2, pid);
+        OGR_F_SetFieldString(f, 3, when);
+        OGR_F_SetFieldString(f, 4, "STALE");
+        if (!isnan(dx[i])) {
+            OGRGeometryH g = OGR_G_CreateGeometry(wkbPoint);
+            OGR_G_SetPoint_2D(g, 0, X0 + dx[i], Y0 + dy[i]);
+            OGR_F_SetGeometryDirectly(f, g);
+        }
+        assert_int_equal(OGR_L_CreateFeature(l, f), OGRERR_NONE);
+        OGR_F_Destroy(f);
+    }
+    assert_int_equal(OGR_L_DeleteFeature(l, 3), OGRERR_NONE); /* a gap in the fids */
+    OGRLayerH other = GDALDatasetCreateLayer(ds, "people_links", NULL, wkbNone, NULL);
+    OGRFieldDefnH fd = OGR_Fld_Create("note", OFTString);
+    OGR_L_CreateField(other, fd, TRUE);
+    OGR_Fld_Destroy(fd);
+    OGRFeatureH f = OGR_F_Create(OGR_L_GetLayerDefn(other));
+    OGR_F_SetFieldString(f, 0, "kept");
+    assert_int_equal(OGR_L_CreateFeature(other, f), OGRERR_NONE);
+    OGR_F_Destroy(f);
+    OGRLayerH stale = GDALDatasetCreateLayer(ds, "areas", srs, wkbPoint, NULL);
+    f = OGR_F_Create(OGR_L_GetLayerDefn(stale));
+    assert_int_equal(OGR_L_CreateFeature(stale, f), OGRERR_NONE);
+    OGR_F_Destroy(f);
+    OGRLayerH meta = GDALDatasetCreateLayer(ds, "run_metadata", NULL, wkbNone, NULL);
+    for (int k = 0; k < 2; k++) {
+        fd = OGR_Fld_Create(k ? "value" : "key", OFTString);
+        OGR_L_CreateField(meta, fd, TRUE);
+        OGR_Fld_Destroy(fd);
+    }
+    static const char *const kv[][2] = {{"run.kept", "1"}, {"snap.old", "dropped"}};
+    for (int k = 0; k < 2; k++) {
+        f = OGR_F_Create(OGR_L_GetLayerDefn(meta));
+        OGR_F_SetFieldString(f, 0, kv[k][0]);
+        OGR_F_SetFieldString(f, 1, kv[k][1]);
+        assert_int_equal(OGR_L_CreateFeature(meta, f), OGRERR_NONE);
+        OGR_F_Destroy(f);
+    }
+    OSRDestroySpatialReference(srs);
+    GDALClose(ds);
+}
+
+static int64_t sql_int(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+    int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* ctxprof snap's two ways of writing (a copy of a GeoPackage updated in
+ * place, and every layer rewritten feature by feature) give the same
+ * incidents (every column, geometry included), layers and metadata. */
+static void test_snap_gpkg_paths_equal(void **state)
+{
+    (void)state;
+    char in[64], fast[64], slow[64];
+    snprintf(in, sizeof in, "/tmp/ctxprof-snap-in-%ld.gpkg", (long)getpid());
+    snprintf(fast, sizeof fast, "/tmp/ctxprof-snap-fast-%ld.gpkg", (long)getpid());
+    snprintf(slow, sizeof slow, "/tmp/ctxprof-snap-slow-%ld.gpkg", (long)getpid());
+    make_snap_input(in);
+    /* The SQLite reader gives what the OGR reader gives, in EPSG:27700 and
+     * transformed to WGS 84. */
+    GDALDatasetH ids = GDALOpenEx(in, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
+    assert_non_null(ids);
+    OGRLayerH il = GDALDatasetGetLayerByName(ids, "incidents");
+    static const char *const crss[] = {"EPSG:27700", "EPSG:4326"};
+    for (int k = 0; k < 2; k++) {
+        ctxprof_incidents a, b;
+        int64_t *fids = NULL;
+        assert_int_equal(ctxprof_snap_read_incidents(ctx, &a, il, in, crss[k]), 0);
+        assert_int_equal(ctxprof_snap_read_incidents_gpkg(ctx, &b, il, in, crss[k], &fids), 0);
+        assert_int_equal(a.n, 7);
+        assert_int_equal(b.n, a.n);
+        assert_int_equal(fids[2], 4); /* fid 3 was deleted */
+        assert_memory_equal(a.x, b.x, a.n * sizeof *a.x);
+        assert_memory_equal(a.y, b.y, a.n * sizeof *a.y);
+        assert_memory_equal(a.cats, b.cats, a.n * sizeof *a.cats);
+        assert_memory_equal(a.flags, b.flags, a.n * sizeof *a.flags);
+        assert_memory_equal(a.pid, b.pid, a.n * sizeof *a.pid);
+        assert_memory_equal(a.when, b.when, a.n * sizeof *a.when);
+        assert_true(isnan(b.x[5]));                 /* the incident without a position */
+        assert_true(b.when[0].precision >= CTXPROF_PREC_MINUTE);
+        assert_true(b.cats[0] != 0 && b.cats[2] == 0 && b.pid[1][0]);
+        ctxprof_incidents_free(ctx, &a);
+        ctxprof_incidents_free(ctx, &b);
+        free(fids);
+    }
+    GDALClose(ids);
+
+    ctxprof_profile *p = NULL;
+    assert_int_equal(ctxprof_profile_load(ctx, &p, test_data("snap/snap.ini")), 0);
+    ctxprof_snap_options o = CTXPROF_SNAP_OPTIONS_INIT;
+    ctxprof_snap_summary sum;
+    for (int rewrite = 0; rewrite < 2; rewrite++) {
+        o.rewrite = rewrite;
+        if (ctxprof_snap_gpkg(ctx, &sum, p, &o, in, rewrite ? slow : fast, "test"))
+            fail_msg("%s", ctxprof_errmsg(ctx));
+        assert_int_equal(sum.n_incidents, 7);
+        assert_int_equal(sum.n_layers_copied, 1);
+        ctxprof_snap_summary_free(ctx, &sum);
+    }
+    ctxprof_profile_free(ctx, p);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(fast, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    char sql[4096];
+    snprintf(sql, sizeof sql, "ATTACH DATABASE '%s' AS s", slow);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    /* The same columns (order aside) and rows, fid aside (the rewrite
+     * numbers the features afresh). */
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM pragma_table_info('incidents')"), 14);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM pragma_table_info('incidents') WHERE name "
+                                 "NOT IN (SELECT name FROM s.pragma_table_info('incidents'))"),
+                     0);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM s.pragma_table_info('incidents')"), 14);
+    char cols[1024] = "";
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT name FROM pragma_table_info('incidents') "
+                                        "WHERE name <> 'fid'",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (*cols)
+            strcat(cols, ", ");
+        strcat(cols, "\"");
+        strcat(cols, (const char *)sqlite3_column_text(st, 0));
+        strcat(cols, "\"");
+    }
+    sqlite3_finalize(st);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM incidents"), 7);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM s.incidents"), 7);
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM (SELECT %s FROM incidents EXCEPT SELECT %s FROM s.incidents)",
+             cols, cols);
+    assert_int_equal(sql_int(db, sql), 0);
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM (SELECT %s FROM s.incidents EXCEPT SELECT %s FROM incidents)",
+             cols, cols);
+    assert_int_equal(sql_int(db, sql), 0);
+    /* The links are there and the stale ones are gone. */
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM incidents WHERE area_code = 'STALE'"), 0);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM incidents WHERE area_code = 'A1'"), 4);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM incidents WHERE school_id IS NOT NULL"),
+                     6);
+    /* The spatial index still holds every located incident. */
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM rtree_incidents_geom"), 6);
+    /* The same layers, with the same numbers of rows. */
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM (SELECT table_name FROM gpkg_contents "
+                                 "EXCEPT SELECT table_name FROM s.gpkg_contents)"),
+                     0);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM gpkg_contents"),
+                     sql_int(db, "SELECT count(*) FROM s.gpkg_contents"));
+    static const char *const tables[] = {"areas", "schools", "parks", "bus_segments",
+                                         "school_catchments", "temporal", "people_links"};
+    for (size_t k = 0; k < sizeof tables / sizeof *tables; k++) {
+        snprintf(sql, sizeof sql, "SELECT (SELECT count(*) FROM \"%s\") - "
+                 "(SELECT count(*) FROM s.\"%s\")", tables[k], tables[k]);
+        assert_int_equal(sql_int(db, sql), 0);
+    }
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM areas"), 2);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM (SELECT key FROM run_metadata EXCEPT "
+                                 "SELECT key FROM s.run_metadata)"),
+                     0);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM run_metadata WHERE key = 'run.kept'"), 1);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM run_metadata WHERE key = 'snap.old'"), 0);
+    assert_int_equal(sql_int(db, "SELECT feature_count FROM gpkg_ogr_contents "
+                                 "WHERE table_name = 'incidents'"),
+                     7);
+    sqlite3_close(db);
+    /* GDAL reads the fast output as a valid GeoPackage. */
+    GDALDatasetH ds = GDALOpenEx(fast, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
+    assert_non_null(ds);
+    OGRLayerH l = GDALDatasetGetLayerByName(ds, "incidents");
+    assert_non_null(l);
+    assert_int_equal(OGR_L_GetFeatureCount(l, TRUE), 7);
+    OGR_L_SetSpatialFilterRect(l, X0, Y0, X0 + 100, Y0 + 100);
+    assert_int_equal(OGR_L_GetFeatureCount(l, TRUE), 4);
+    GDALClose(ds);
+    unlink(in);
+    unlink(fast);
+    unlink(slow);
+}
+
+/* The point-in-polygon grid links every point as the tree alone does: the
+ * real 4,835 London LSOAs, 200,000 random points over their extent and
+ * every vertex of the first 500 (points on shared boundaries). */
+static void test_grid_equals_tree(void **state)
+{
+    (void)state;
+    const char *lsoa = test_data("snap/../../../../shared/data/real/boundaries/"
+                                 "london-2011-lsoa-gen20.shp");
+    if (access(lsoa, R_OK) != 0) {
+        print_message("real data not found (%s): skipped\n", lsoa);
+        skip();
+    }
+    char ini[1200], *abs = realpath(lsoa, NULL);
+    assert_non_null(abs);
+    snprintf(ini, sizeof ini, "[profile]\nname = grid\ncrs = EPSG:27700\n[contexts]\nareas = %s\n",
+             abs);
+    free(abs);
+    ctxprof_profile *p = NULL;
+    ctxprof_contexts *c = NULL;
+    assert_int_equal(ctxprof_profile_load(ctx, &p, temp_file(".ini", ini)), 0);
+    if (ctxprof_contexts_load(ctx, &c, p))
+        fail_msg("%s", ctxprof_errmsg(ctx));
+    const ctxprof_context_layer *l = &c->layer[CTXPROF_CTX_AREAS];
+    assert_int_equal(l->n, 4835);
+    GEOSContextHandle_t h = ctxprof_geos(ctx);
+    size_t n = 200000, cap = n + 200000;
+    ctxprof_incidents inc;
+    double *zero = calloc(cap, sizeof *zero);
+    make_incidents(&inc, cap, zero, zero); /* positions set below */
+    free(zero);
+    uint64_t seed = 42;
+    for (size_t i = 0; i < n; i++) {
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        inc.x[i] = 503000 + (double)(seed >> 11) / 9007199254740992.0 * 59000;
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        inc.y[i] = 155000 + (double)(seed >> 11) / 9007199254740992.0 * 47000;
+    }
+    for (size_t f = 0; f < 500 && n < cap; f++) {
+        GEOSGeometry *pts = GEOSGeom_extractUniquePoints_r(h, l->geom[f]);
+        int np = pts ? GEOSGetNumGeometries_r(h, pts) : 0;
+        for (int k = 0; k < np && n < cap; k++) {
+            const GEOSGeometry *pt = GEOSGetGeometryN_r(h, pts, k);
+            GEOSGeomGetX_r(h, pt, &inc.x[n]);
+            GEOSGeomGetY_r(h, pt, &inc.y[n]);
+            n++;
+        }
+        GEOSGeom_destroy_r(h, pts);
+    }
+    inc.n = n;
+    ctxprof_snap_options o = CTXPROF_SNAP_OPTIONS_INIT;
+    ctxprof_snap_result a, b;
+    assert_int_equal(ctxprof_snap_run(ctx, &a, c, &inc, &o), 0);
+    o.no_grid = 1;
+    assert_int_equal(ctxprof_snap_run(ctx, &b, c, &inc, &o), 0);
+    size_t linked = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (a.link[CTXPROF_CTX_AREAS][i] != b.link[CTXPROF_CTX_AREAS][i])
+            fail_msg("point %zu (%.17g, %.17g): grid %d, tree %d", i, inc.x[i], inc.y[i],
+                     a.link[CTXPROF_CTX_AREAS][i], b.link[CTXPROF_CTX_AREAS][i]);
+        linked += a.link[CTXPROF_CTX_AREAS][i] >= 0;
+    }
+    assert_true(n > 200000 + 10000);
+    assert_true(linked > n / 2 && linked < n);
+    ctxprof_snap_result_free(ctx, &a);
+    ctxprof_snap_result_free(ctx, &b);
+    inc.n = cap;
+    free_incidents(&inc);
+    ctxprof_contexts_free(ctx, c);
+    ctxprof_profile_free(ctx, p);
+}
+
+static int cancel_on_write(double complete, const char *msg, void *payload)
+{
+    (void)complete;
+    int *seen = payload;
+    if (msg && strcmp(msg, "writing incidents") == 0) {
+        (*seen)++;
+        return 0; /* cancel */
+    }
+    return 1;
+}
+
+/* The in-place update of a GeoPackage's incidents reports progress and
+ * stops when cancelled, leaving no output. */
+static void test_snap_gpkg_update_cancel(void **state)
+{
+    (void)state;
+    char in[64], out[64];
+    snprintf(in, sizeof in, "/tmp/ctxprof-snap-cin-%ld.gpkg", (long)getpid());
+    snprintf(out, sizeof out, "/tmp/ctxprof-snap-cout-%ld.gpkg", (long)getpid());
+    GDALAllRegister();
+    VSIUnlink(in);
+    GDALDatasetH ds = GDALCreate(GDALGetDriverByName("GPKG"), in, 0, 0, 0, GDT_Unknown, NULL);
+    assert_non_null(ds);
+    OGRSpatialReferenceH srs = OSRNewSpatialReference(NULL);
+    OSRImportFromEPSG(srs, 27700);
+    OGRLayerH l = GDALDatasetCreateLayer(ds, "incidents", srs, wkbPoint, NULL);
+    OSRDestroySpatialReference(srs);
+    assert_int_equal(GDALDatasetStartTransaction(ds, FALSE), OGRERR_NONE);
+    for (int i = 0; i < 10000; i++) {
+        OGRFeatureH f = OGR_F_Create(OGR_L_GetLayerDefn(l));
+        OGRGeometryH g = OGR_G_CreateGeometry(wkbPoint);
+        OGR_G_SetPoint_2D(g, 0, X0 + i % 200, Y0 + (i / 200) % 100);
+        OGR_F_SetGeometryDirectly(f, g);
+        assert_int_equal(OGR_L_CreateFeature(l, f), OGRERR_NONE);
+        OGR_F_Destroy(f);
+    }
+    assert_int_equal(GDALDatasetCommitTransaction(ds), OGRERR_NONE);
+    GDALClose(ds);
+    ctxprof_profile *p = NULL;
+    assert_int_equal(ctxprof_profile_load(ctx, &p, test_data("snap/snap.ini")), 0);
+    int seen = 0;
+    ctxprof_set_progress(ctx, cancel_on_write, &seen);
+    ctxprof_snap_summary sum;
+    int rc = ctxprof_snap_gpkg(ctx, &sum, p, NULL, in, out, "test");
+    ctxprof_set_progress(ctx, NULL, NULL);
+    assert_int_equal(rc, CTXPROF_E_CANCELLED);
+    assert_int_equal(seen, 1);
+    assert_int_equal(access(out, F_OK), -1);
+    /* and without a cancel it goes through */
+    assert_int_equal(ctxprof_snap_gpkg(ctx, &sum, p, NULL, in, out, "test"), 0);
+    assert_int_equal(sum.n_incidents, 10000);
+    ctxprof_snap_summary_free(ctx, &sum);
+    ctxprof_profile_free(ctx, p);
+    unlink(in);
+    unlink(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -478,6 +827,9 @@ int main(void)
         cmocka_unit_test(test_park_buffer_boundary), cmocka_unit_test(test_bowtie_repaired),
         cmocka_unit_test(test_voronoi_catchments),  cmocka_unit_test(test_bus_segments_merged),
         cmocka_unit_test(test_profiles_and_temporal), cmocka_unit_test(test_real_bus_sequences),
+        cmocka_unit_test(test_snap_gpkg_paths_equal),
+        cmocka_unit_test(test_grid_equals_tree),
+        cmocka_unit_test(test_snap_gpkg_update_cancel),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
