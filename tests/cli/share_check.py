@@ -68,6 +68,10 @@ def allowed_columns(layer):
         return ["layer", "column", "feature", "action", "reason"], [], []
     if layer in ("readme", "run_metadata"):
         return ["key", "value"], [], []
+    if layer == "layer_styles":  # QGIS's own style table: QML of the layers, no data
+        return ["id", "f_table_catalog", "f_table_schema", "f_table_name", "f_geometry_column",
+                "styleName", "styleQML", "styleSLD", "useAsDefault", "description", "owner",
+                "ui", "update_time"], [], []
     return None
 
 
@@ -285,7 +289,8 @@ def check_package(ctxprof, src_path, pkg_path, k, rnd, label):
                                 "temporal"}
     sds = ogr.Open(src_path)
     src_layers = {sds.GetLayer(i).GetName() for i in range(sds.GetLayerCount())}
-    check(set(names) == (shareable & src_layers) | {"disclosure_log", "readme", "run_metadata"},
+    check(set(names) == (shareable & src_layers) | {"disclosure_log", "readme", "run_metadata",
+                                                          "layer_styles"},
           f"{label}: layers {sorted(names)}")
     # geometry and columns
     for name in names:
@@ -439,7 +444,8 @@ def main():
     if p.returncode == 0:
         ds = ogr.Open(os.path.join(tmp, "sub.gpkg"))
         got = sorted(ds.GetLayer(i).GetName() for i in range(ds.GetLayerCount()))
-        check(got == ["areas", "disclosure_log", "readme", "run_metadata", "temporal"],
+        check(got == ["areas", "disclosure_log", "layer_styles", "readme", "run_metadata",
+                      "temporal"],
               f"--layers areas,temporal wrote {got}")
         # the suppression pattern does not depend on --layers
         full = sqlite3.connect(os.path.join(tmp, "share-5-0.gpkg"))

@@ -421,13 +421,13 @@ def main():
         layers = [ds.GetLayer(i).GetName() for i in range(ds.GetLayerCount())]
         ds = None
         check("run_metadata" in layers, "sample has no run_metadata")
-        check(not os.path.exists(os.path.join(out, "run_metadata.dbf")), "run_metadata exported")
+        for table in ("run_metadata", "layer_styles"):
+            check(not os.path.exists(os.path.join(out, table + ".dbf")), table + " exported")
+        layers = [name for name in layers if name not in ("run_metadata", "layer_styles")]
         for name in layers:
-            if name == "run_metadata":
-                continue
             split, groups = compare_layer(gpkg, name, out, stats)
             check(not split, f"sample layer {name} split into {groups}")
-        print(f"sample: {len(layers) - 1} layers, {stats['values']} values and "
+        print(f"sample: {len(layers)} layers, {stats['values']} values and "
               f"{stats['geometries']} geometries compared")
         # incidents.fields.csv: known names
         m = {r["gpkg_name"]: (r["shp_name"], r["type"]) for r in
