@@ -6,7 +6,7 @@ TYPE ?= Release
 JOBS ?= $(shell nproc)
 CTXPROF = $(BUILD)/src/ctxprof
 
-.PHONY: all deps deps-test build demo check test asan ubsan sanitize bench plugin sample clean
+.PHONY: all deps deps-test build demo check test asan ubsan sanitize bench plugin sample clean fuzz valgrind
 
 all: build
 
@@ -15,7 +15,7 @@ deps:
 
 # The tests also need QGIS (the plugin and QGIS comparison tests, label qgis).
 deps-test:
-	@.ci/install-deps qgis
+	@.ci/install-deps qgis fuzz
 
 build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(TYPE) >/dev/null
@@ -38,6 +38,12 @@ ubsan:
 	@$(MAKE) --no-print-directory check BUILD=build-ubsan TYPE=UBSAN
 sanitize: asan ubsan
 
+# The libFuzzer targets (clang), each for FUZZ_TIME seconds; see tests/fuzz/.
+FUZZ_TIME ?= 60
+fuzz:
+	@.ci/install-deps fuzz
+	@tests/fuzz/run-fuzz . build-fuzz $(FUZZ_TIME)
+
 bench: build
 	@.ci/install-deps qgis
 	@bench/run-all
@@ -50,4 +56,4 @@ sample:
 	/usr/bin/python3 gis-data/sample/generate.py
 
 clean:
-	rm -rf build build-asan build-ubsan out dist
+	rm -rf build build-asan build-ubsan build-fuzz out dist
