@@ -102,6 +102,59 @@ static int transcode(ctxprof_ctx *ctx, const char *path, char delim, int single,
     return 0;
 }
 
+/* A quoted value still open at the end of the file (a file cut short, or a
+ * stray quote) would make GDAL read every later row into that one value, and
+ * those rows would silently vanish. Quotes toggle as in GDAL's CSV parser
+ * (a doubled quote toggles twice). Returns 0, or an error naming the row
+ * (1 = first data row) and the field where the quote opened. */
+static int check_quotes(ctxprof_ctx *ctx, const char *path, char delim)
+{
+    VSILFILE *fp = VSIFOpenL(path, "rb");
+    if (!fp)
+        return 0; /* the open that follows reports it */
+    char buf[65536];
+    size_t got;
+    int quoted = 0;
+    long row = 0, open_row = 0;
+    int col = 0, open_col = 0;
+    while ((got = VSIFReadL(buf, 1, sizeof buf, fp)) > 0) {
+        for (size_t i = 0; i < got; i++) {
+            char c = buf[i];
+            if (c == '"') {
+                if (!quoted) {
+                    open_row = row;
+                    open_col = col;
+                }
+                quoted = !quoted;
+            } else if (!quoted && c == delim) {
+                col++;
+            } else if (!quoted && c == '\n') {
+                row++;
+                col = 0;
+            }
+        }
+    }
+    VSIFCloseL(fp);
+    if (!quoted)
+        return 0;
+    /* The field's name from the header, when the header itself is not at fault. */
+    char *name = NULL;
+    if (open_row > 0 && (fp = VSIFOpenL(path, "rb"))) {
+        char **hdr = CSVReadParseLine2L(fp, delim);
+        if (hdr && open_col < CSLCount(hdr))
+            name = CPLStrdup(hdr[open_col][0] ? hdr[open_col] : "(unnamed)");
+        CSLDestroy(hdr);
+        VSIFCloseL(fp);
+    }
+    char field[32];
+    snprintf(field, sizeof field, "column %d", open_col + 1);
+    int rc = ctxprof_error_at(ctx, CTXPROF_E_INPUT, path, open_row, name ? name : field,
+                              "a quoted value opens here and is not closed before the end of "
+                              "the file (is the file cut short?)");
+    CPLFree(name);
+    return rc;
+}
+
 int ctxprof_source_open(ctxprof_ctx *ctx, ctxprof_opened *o, const ctxprof_source *s)
 {
     int rc = 0;
@@ -119,6 +172,8 @@ int ctxprof_source_open(ctxprof_ctx *ctx, ctxprof_opened *o, const ctxprof_sourc
         VSIFCloseL(fp);
         if (s->delimiter)
             delim = s->delimiter;
+        if ((rc = check_quotes(ctx, path, delim ? delim : ',')))
+            return rc;
         const char *dot = strrchr(path, '.');
         int gdal_can = (delim == ',' || delim == ';' || delim == '\t' || delim == 0) &&
                        (strcasecmp(dot, ".csv") == 0 || strcasecmp(dot, ".tsv") == 0);
