@@ -169,16 +169,22 @@ int ctxprof_source_open(ctxprof_ctx *ctx, ctxprof_opened *o, const ctxprof_sourc
                                     s->name);
         const char *line = CPLReadLine2L(fp, 1 << 20, NULL);
         delim = line ? ctxprof_sniff_delimiter(line) : 0;
+        int given_in_header = line && s->delimiter && strchr(line, s->delimiter);
         VSIFCloseL(fp);
+        /* A delimiter the profile gives is the delimiter: GDAL would guess
+         * its own from the header, so a different one is split by us. */
+        char sniffed = delim;
         if (s->delimiter)
             delim = s->delimiter;
         if ((rc = check_quotes(ctx, path, delim ? delim : ',')))
             return rc;
         const char *dot = strrchr(path, '.');
         int gdal_can = (delim == ',' || delim == ';' || delim == '\t' || delim == 0) &&
+                       delim == sniffed &&
                        (strcasecmp(dot, ".csv") == 0 || strcasecmp(dot, ".tsv") == 0);
         if (!gdal_can || !delim) {
-            if ((rc = transcode(ctx, path, delim ? delim : ',', !delim, &o->mem_path)))
+            if ((rc = transcode(ctx, path, delim ? delim : ',',
+                                !delim || (s->delimiter && !given_in_header), &o->mem_path)))
                 return rc;
             path = o->mem_path;
         }
