@@ -1,6 +1,7 @@
 #include "load/open.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
@@ -105,10 +106,14 @@ static int transcode(ctxprof_ctx *ctx, const char *path, char delim, int single,
 /* A quoted value still open at the end of the file (a file cut short, or a
  * stray quote) would make GDAL read every later row into that one value, and
  * those rows would silently vanish. Quotes toggle as in GDAL's CSV parser
- * (a doubled quote toggles twice). Returns 0, or an error naming the row
- * (1 = first data row) and the field where the quote opened. */
+ * (a doubled quote toggles twice). A line longer than GDAL's CSV reader takes
+ * (OGR_CSV_MAX_LINE_SIZE) is found here too, before GDAL grows a buffer to
+ * that size. Returns 0, or an error naming the row (1 = first data row) and,
+ * for a quote, the field where it opened. */
 static int check_quotes(ctxprof_ctx *ctx, const char *path, char delim)
 {
+    long long max_line = atoll(CPLGetConfigOption("OGR_CSV_MAX_LINE_SIZE", "10000000"));
+    long long line_len = 0;
     VSILFILE *fp = VSIFOpenL(path, "rb");
     if (!fp)
         return 0; /* the open that follows reports it */
@@ -120,6 +125,15 @@ static int check_quotes(ctxprof_ctx *ctx, const char *path, char delim)
     while ((got = VSIFReadL(buf, 1, sizeof buf, fp)) > 0) {
         for (size_t i = 0; i < got; i++) {
             char c = buf[i];
+            line_len = c == '\n' ? 0 : line_len + 1;
+            if (max_line > 0 && line_len > max_line) {
+                VSIFCloseL(fp);
+                return ctxprof_error_at(ctx, CTXPROF_E_INPUT, path, row, NULL,
+                                        "a line longer than %lld bytes, more than GDAL reads "
+                                        "(OGR_CSV_MAX_LINE_SIZE); is this a delimited text "
+                                        "file?",
+                                        max_line);
+            }
             if (c == '"') {
                 if (!quoted) {
                     open_row = row;
