@@ -6,7 +6,7 @@ TYPE ?= Release
 JOBS ?= $(shell nproc)
 CTXPROF = $(BUILD)/src/ctxprof
 
-.PHONY: all deps deps-test build demo check test asan ubsan sanitize bench plugin sample clean
+.PHONY: all deps deps-test build demo check test asan ubsan sanitize bench plugin sample clean fuzz valgrind
 
 all: build
 
@@ -16,7 +16,7 @@ deps:
 # The tests also need QGIS (the plugin and QGIS comparison tests, label qgis)
 # and PostgreSQL 15 + PostGIS 3 (the PostGIS output test, label postgis).
 deps-test:
-	@.ci/install-deps qgis postgis
+	@.ci/install-deps qgis postgis fuzz
 
 build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(TYPE) >/dev/null
@@ -26,18 +26,34 @@ demo: build
 	@mkdir -p out
 	$(CTXPROF) run gis-data/sample/sample.ini -o out/sample-profile.gpkg
 
+CTEST_ARGS ?=
 test:
-	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
 
 check: deps-test build
 	@$(MAKE) --no-print-directory test BUILD=$(BUILD)
 
 # The test suite under the sanitizers, each in its own build folder.
+# The fuzz test is left out: its targets are built with ASAN and UBSAN anyway.
 asan:
-	@$(MAKE) --no-print-directory check BUILD=build-asan TYPE=ASAN
+	@$(MAKE) --no-print-directory check BUILD=build-asan TYPE=ASAN CTEST_ARGS="-LE fuzz"
 ubsan:
 	@$(MAKE) --no-print-directory check BUILD=build-ubsan TYPE=UBSAN
 sanitize: asan ubsan
+
+# The libFuzzer targets (clang), each for FUZZ_TIME seconds; see tests/fuzz/.
+FUZZ_TIME ?= 60
+fuzz:
+	@.ci/install-deps fuzz
+	@tests/fuzz/run-fuzz . build-fuzz $(FUZZ_TIME)
+
+# The sample run under valgrind (memcheck): definite leaks and memory errors
+# fail it. Several minutes, so not part of `make check`; see docs/security.md.
+valgrind: build
+	@command -v valgrind >/dev/null || .ci/install-deps valgrind
+	valgrind --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite \
+	  --error-exitcode=99 --num-callers=30 \
+	  $(CTXPROF) run gis-data/sample/sample.ini -o out/valgrind-sample.gpkg
 
 bench: build
 	@.ci/install-deps qgis postgis
@@ -51,4 +67,4 @@ sample:
 	/usr/bin/python3 gis-data/sample/generate.py
 
 clean:
-	rm -rf build build-asan build-ubsan out dist
+	rm -rf build build-asan build-ubsan build-fuzz out dist

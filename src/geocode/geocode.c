@@ -106,18 +106,21 @@ static int gb_lonlat_range(double lon, double lat)
     return lon >= -9 && lon <= 3 && lat >= 49 && lat <= 61;
 }
 
-/* Tries (a, b) as BNG or WGS84; returns 1 when it lands in the study area. */
+/* Tries (a, b) as BNG or WGS84, or in the source's own CRS when it declares
+ * one other than BNG (any_range: BNG's range does not apply to Web Mercator
+ * metres, say); returns 1 when it lands in the study area. */
 static int try_point(ctxprof_ctx *ctx, ctxprof_geocoder *gc, int wgs, double a, double b,
-                     OGRCoordinateTransformationH ct, double *x, double *y, int *valid)
+                     OGRCoordinateTransformationH ct, int any_range, double *x, double *y,
+                     int *valid)
 {
-    if (wgs ? !gb_lonlat_range(a, b) : !bng_range(a, b))
+    if (!any_range && (wgs ? !gb_lonlat_range(a, b) : !bng_range(a, b)))
         return 0;
-    *valid = 1;
     double z = 0;
     *x = a;
     *y = b;
-    if (!OCTTransform(ct, 1, x, y, &z))
+    if (!OCTTransform(ct, 1, x, y, &z) || !isfinite(*x) || !isfinite(*y))
         return 0;
+    *valid = 1;
     return ctxprof_geocoder_inside(ctx, gc, *x, *y);
 }
 
@@ -137,9 +140,12 @@ static int geocode_coords(ctxprof_ctx *ctx, ctxprof_geocoder *gc, const ctxprof_
         return 0;
     }
     OGRCoordinateTransformationH xy_ct = gc->bng_ct, own = NULL;
+    int own_range = 0;
     if (in->xy_srs && !declared_wgs) {
         own = OCTNewCoordinateTransformation(in->xy_srs, gc->target);
         xy_ct = own;
+        const char *code = OSRGetAuthorityCode(in->xy_srs, NULL);
+        own_range = own && !(code && strcmp(code, "27700") == 0);
     }
     /* As declared; swapped; in the other system; in the other system swapped. */
     struct {
@@ -153,7 +159,8 @@ static int geocode_coords(ctxprof_ctx *ctx, ctxprof_geocoder *gc, const ctxprof_
     for (int t = 0; t < 4 && !hit; t++) {
         double x, y;
         if (try_point(ctx, gc, tries[t].wgs, tries[t].a, tries[t].b,
-                      tries[t].wgs ? gc->wgs_ct : xy_ct, &x, &y, &valid)) {
+                      tries[t].wgs ? gc->wgs_ct : xy_ct, !tries[t].wgs && own_range, &x, &y,
+                      &valid)) {
             res->x = x;
             res->y = y;
             res->method = tries[t].wgs ? CTXPROF_GC_COORD_WGS84 : CTXPROF_GC_COORD_BNG;

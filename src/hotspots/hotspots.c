@@ -680,9 +680,20 @@ int ctxprof_study_area_read(ctxprof_ctx *ctx, OGRGeometryH *outg, const char *ur
     while ((f = OGR_L_GetNextFeature(lyr))) {
         OGRGeometryH gg = OGR_F_GetGeometryRef(f);
         if (gg) {
-            OGRGeometryH mp = OGR_G_ForceToMultiPolygon(OGR_G_Clone(gg));
+            /* A self-intersecting (bow-tie) polygon has no area as written:
+             * repaired as the load stage repairs it. */
+            OGRGeometryH c = OGR_G_Clone(gg);
+            if (!OGR_G_IsValid(c)) {
+                OGRGeometryH v = OGR_G_MakeValid(c);
+                if (v) {
+                    OGR_G_DestroyGeometry(c);
+                    c = v;
+                }
+            }
+            OGRGeometryH mp = OGR_G_ForceToMultiPolygon(c);
             for (int i = 0; i < OGR_G_GetGeometryCount(mp); i++)
-                OGR_G_AddGeometry(all, OGR_G_GetGeometryRef(mp, i));
+                if (wkbFlatten(OGR_G_GetGeometryType(OGR_G_GetGeometryRef(mp, i))) == wkbPolygon)
+                    OGR_G_AddGeometry(all, OGR_G_GetGeometryRef(mp, i));
             OGR_G_DestroyGeometry(mp);
         }
         OGR_F_Destroy(f);

@@ -18,6 +18,17 @@ int ctxprof_hotspots_stage(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_
     ctxprof_kde_options ko = CTXPROF_KDE_OPTIONS_INIT;
     double radius = ctxprof_profile_num(p, "hotspots", "radius_m");
     ko.radius = isnan(radius) ? 0 : radius; /* empty: the default rule */
+    /* Every incident at one place (or a single one) has no spread for the
+     * default bandwidth: the run's other layers still stand, so hotspots are
+     * left out with a warning rather than failing the whole run. */
+    if (!(ko.radius > 0) && !(ctxprof_kde_default_bandwidth(x, y, NULL, n) > 0)) {
+        ctxprof_log(ctx, CTXPROF_LOG_WARN,
+                    "hotspots skipped: the %zu incident(s) all lie at one place, so the default "
+                    "bandwidth is undefined; set [hotspots] radius_m",
+                    n);
+        return ctxprof_output_meta(ctx, out, "hotspots.skipped",
+                                   "all incidents at one place; no radius_m");
+    }
     ko.pixel = ctxprof_profile_num(p, "hotspots", "pixel_m");
     const char *kernel = ctxprof_profile_str(p, "hotspots", "kernel");
     int k = ctxprof_kernel_parse(kernel);

@@ -915,12 +915,18 @@ static int load_source(ctxprof_ctx *ctx, ctxprof_loader *ld, ctxprof_geocoder *g
          * reads them. They are counted here so that every row is accounted. */
         OGRFeatureH f;
         OGR_L_ResetReading(layer);
-        while ((f = OGR_L_GetNextFeature(layer))) {
+        while ((CPLErrorReset(), f = OGR_L_GetNextFeature(layer))) {
             if (!is_ctrl_z_row(f)) {
                 cnt->rows_read++;
                 cnt->linkage++;
             }
             OGR_F_Destroy(f);
+        }
+        if (CPLGetLastErrorType() >= CE_Failure) {
+            rc = ctxprof_error_at(ctx, CTXPROF_E_INPUT, s->path, (long)cnt->rows_read + 1, NULL,
+                                  "the row cannot be read, so neither it nor any later row was "
+                                  "loaded");
+            ctxprof_error_append_lib(ctx);
         }
         goto done;
     }
@@ -931,7 +937,10 @@ static int load_source(ctxprof_ctx *ctx, ctxprof_loader *ld, ctxprof_geocoder *g
     OGRFeatureH f;
     int64_t row = 0;
     char reason_buf[256], loc[512];
-    while ((f = OGR_L_GetNextFeature(layer))) {
+    /* A reader that fails mid-file (a line over GDAL's size limit, a file
+     * cut short) ends the loop like the end of the file would: the error
+     * state tells the two apart, so later rows are not silently lost. */
+    while ((CPLErrorReset(), f = OGR_L_GetNextFeature(layer))) {
         r.feat = f;
         r.recoded = 0;
         if (is_ctrl_z_row(f)) { /* DOS end-of-file marker, not a record */
@@ -1003,11 +1012,11 @@ static int load_source(ctxprof_ctx *ctx, ctxprof_loader *ld, ctxprof_geocoder *g
             cnt->flag_set[k] += (inc->flags[i] >> k) & 1;
     next:
         cnt->recoded += r.recoded;
+        if (total <= 0)
+            bytes_read += row_bytes(f);
         OGR_F_Destroy(f);
         if (rc)
             goto done;
-        if (total <= 0)
-            bytes_read += row_bytes(f);
         if ((row & 1023) == 0 &&
             (rc = ctxprof_progress(ctx,
                                    total > 0 ? (double)row / (double)total
@@ -1015,6 +1024,12 @@ static int load_source(ctxprof_ctx *ctx, ctxprof_loader *ld, ctxprof_geocoder *g
                                                     : 0,
                                    s->name)))
             goto done;
+    }
+    if (CPLGetLastErrorType() >= CE_Failure) {
+        rc = ctxprof_error_at(ctx, CTXPROF_E_INPUT, s->path, (long)row + 1, NULL,
+                              "the row cannot be read, so neither it nor any later row was "
+                              "loaded");
+        ctxprof_error_append_lib(ctx);
     }
 done:
     ctxprof_free(ctx, dups.keys);

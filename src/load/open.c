@@ -1,6 +1,7 @@
 #include "load/open.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
@@ -102,6 +103,72 @@ static int transcode(ctxprof_ctx *ctx, const char *path, char delim, int single,
     return 0;
 }
 
+/* A quoted value still open at the end of the file (a file cut short, or a
+ * stray quote) would make GDAL read every later row into that one value, and
+ * those rows would silently vanish. Quotes toggle as in GDAL's CSV parser
+ * (a doubled quote toggles twice). A line longer than GDAL's CSV reader takes
+ * (OGR_CSV_MAX_LINE_SIZE) is found here too, before GDAL grows a buffer to
+ * that size. Returns 0, or an error naming the row (1 = first data row) and,
+ * for a quote, the field where it opened. */
+static int check_quotes(ctxprof_ctx *ctx, const char *path, char delim)
+{
+    long long max_line = atoll(CPLGetConfigOption("OGR_CSV_MAX_LINE_SIZE", "10000000"));
+    long long line_len = 0;
+    VSILFILE *fp = VSIFOpenL(path, "rb");
+    if (!fp)
+        return 0; /* the open that follows reports it */
+    char buf[65536];
+    size_t got;
+    int quoted = 0;
+    long row = 0, open_row = 0;
+    int col = 0, open_col = 0;
+    while ((got = VSIFReadL(buf, 1, sizeof buf, fp)) > 0) {
+        for (size_t i = 0; i < got; i++) {
+            char c = buf[i];
+            line_len = c == '\n' ? 0 : line_len + 1;
+            if (max_line > 0 && line_len > max_line) {
+                VSIFCloseL(fp);
+                return ctxprof_error_at(ctx, CTXPROF_E_INPUT, path, row, NULL,
+                                        "a line longer than %lld bytes, more than GDAL reads "
+                                        "(OGR_CSV_MAX_LINE_SIZE); is this a delimited text "
+                                        "file?",
+                                        max_line);
+            }
+            if (c == '"') {
+                if (!quoted) {
+                    open_row = row;
+                    open_col = col;
+                }
+                quoted = !quoted;
+            } else if (!quoted && c == delim) {
+                col++;
+            } else if (!quoted && c == '\n') {
+                row++;
+                col = 0;
+            }
+        }
+    }
+    VSIFCloseL(fp);
+    if (!quoted)
+        return 0;
+    /* The field's name from the header, when the header itself is not at fault. */
+    char *name = NULL;
+    if (open_row > 0 && (fp = VSIFOpenL(path, "rb"))) {
+        char **hdr = CSVReadParseLine2L(fp, delim);
+        if (hdr && open_col < CSLCount(hdr))
+            name = CPLStrdup(hdr[open_col][0] ? hdr[open_col] : "(unnamed)");
+        CSLDestroy(hdr);
+        VSIFCloseL(fp);
+    }
+    char field[32];
+    snprintf(field, sizeof field, "column %d", open_col + 1);
+    int rc = ctxprof_error_at(ctx, CTXPROF_E_INPUT, path, open_row, name ? name : field,
+                              "a quoted value opens here and is not closed before the end of "
+                              "the file (is the file cut short?)");
+    CPLFree(name);
+    return rc;
+}
+
 int ctxprof_source_open(ctxprof_ctx *ctx, ctxprof_opened *o, const ctxprof_source *s)
 {
     int rc = 0;
@@ -116,14 +183,22 @@ int ctxprof_source_open(ctxprof_ctx *ctx, ctxprof_opened *o, const ctxprof_sourc
                                     s->name);
         const char *line = CPLReadLine2L(fp, 1 << 20, NULL);
         delim = line ? ctxprof_sniff_delimiter(line) : 0;
+        int given_in_header = line && s->delimiter && strchr(line, s->delimiter);
         VSIFCloseL(fp);
+        /* A delimiter the profile gives is the delimiter: GDAL would guess
+         * its own from the header, so a different one is split by us. */
+        char sniffed = delim;
         if (s->delimiter)
             delim = s->delimiter;
+        if ((rc = check_quotes(ctx, path, delim ? delim : ',')))
+            return rc;
         const char *dot = strrchr(path, '.');
         int gdal_can = (delim == ',' || delim == ';' || delim == '\t' || delim == 0) &&
+                       delim == sniffed &&
                        (strcasecmp(dot, ".csv") == 0 || strcasecmp(dot, ".tsv") == 0);
         if (!gdal_can || !delim) {
-            if ((rc = transcode(ctx, path, delim ? delim : ',', !delim, &o->mem_path)))
+            if ((rc = transcode(ctx, path, delim ? delim : ',',
+                                !delim || (s->delimiter && !given_in_header), &o->mem_path)))
                 return rc;
             path = o->mem_path;
         }

@@ -3,7 +3,9 @@
 #include "write/styles.h"
 
 #include <fcntl.h>
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +58,38 @@ static int mkdir_parents(ctxprof_ctx *ctx, const char *path)
 static int output_open(ctxprof_ctx *ctx, ctxprof_output **outp, const char *target,
                        const char *srs_def, const char *source, ctxprof_output_edit_fn edit,
                        void *arg);
+/* A run killed while writing (SIGKILL, power loss) leaves its temporary
+ * file, ".NAME.tmp-PID.gpkg" (and SQLite's -journal/-wal beside it), next to
+ * the target. The next run for the same target removes those whose process
+ * is gone; a live writer's file (another run of the same target) is kept. */
+static void remove_stale_tmp(ctxprof_ctx *ctx, const char *target)
+{
+    const char *slash = strrchr(target, '/');
+    char *dir = slash ? ctxprof_sprintf(ctx, "%.*s", (int)(slash - target), target)
+                      : ctxprof_strdup(ctx, ".");
+    char *prefix = ctxprof_sprintf(ctx, ".%s.tmp-", slash ? slash + 1 : target);
+    DIR *d = dir && prefix ? opendir(*dir ? dir : "/") : NULL;
+    struct dirent *e;
+    size_t n = prefix ? strlen(prefix) : 0;
+    while (d && (e = readdir(d))) {
+        if (strncmp(e->d_name, prefix, n) != 0)
+            continue;
+        char *end;
+        long pid = strtol(e->d_name + n, &end, 10);
+        if (pid <= 0 || end == e->d_name + n || strncmp(end, ".gpkg", 5) != 0 ||
+            pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue;
+        char *path = ctxprof_sprintf(ctx, "%s/%s", dir, e->d_name);
+        if (path && unlink(path) == 0)
+            ctxprof_log(ctx, CTXPROF_LOG_WARN,
+                        "removed %s, left by an interrupted run (process %ld)", path, pid);
+        ctxprof_free(ctx, path);
+    }
+    if (d)
+        closedir(d);
+    ctxprof_free(ctx, dir);
+    ctxprof_free(ctx, prefix);
+}
 
 int ctxprof_output_open(ctxprof_ctx *ctx, ctxprof_output **outp, const char *target,
                         const char *srs_def)
@@ -143,6 +177,7 @@ static int output_open(ctxprof_ctx *ctx, ctxprof_output **outp, const char *targ
     }
     if ((rc = mkdir_parents(ctx, target)))
         goto done;
+    remove_stale_tmp(ctx, target);
     out->srs = OSRNewSpatialReference(NULL);
     if (OSRSetFromUserInput(out->srs, srs_def) != OGRERR_NONE) {
         rc = ctxprof_error(ctx, CTXPROF_E_CRS, "profile CRS '%s' is not a known CRS", srs_def);
