@@ -412,6 +412,41 @@ void ctxprof_output_close(ctxprof_ctx *ctx, ctxprof_output *out)
     ctxprof_free(ctx, out);
 }
 
+/* One Float32 band written to path by drv with the creation options co:
+ * geotransform, the output's CRS, NoData; errors name display and name. */
+int ctxprof_output_write_band(ctxprof_ctx *ctx, ctxprof_output *out, const char *driver,
+                              char **co, const char *path, const char *display,
+                              const char *name, const float *data, int cols, int rows,
+                              const double gt[6], double nodata)
+{
+    GDALDriverH drv = GDALGetDriverByName(driver);
+    GDALDatasetH ds = drv ? GDALCreate(drv, path, cols, rows, 1, GDT_Float32, co) : NULL;
+    if (!ds) {
+        ctxprof_error(ctx, CTXPROF_E_IO, "%s: cannot create raster %s", display, name);
+        ctxprof_error_append_lib(ctx);
+        return CTXPROF_E_IO;
+    }
+    double g[6];
+    memcpy(g, gt, sizeof g);
+    GDALSetGeoTransform(ds, g);
+    char *wkt = NULL;
+    if (OSRExportToWkt(out->srs, &wkt) == OGRERR_NONE)
+        GDALSetProjection(ds, wkt);
+    CPLFree(wkt);
+    GDALRasterBandH band = GDALGetRasterBand(ds, 1);
+    GDALSetRasterNoDataValue(band, nodata);
+    CPLErrorReset();
+    CPLErr err = GDALRasterIO(band, GF_Write, 0, 0, cols, rows, (void *)data, cols, rows,
+                              GDT_Float32, 0, 0);
+    GDALClose(ds);
+    if (err != CE_None || CPLGetLastErrorType() >= CE_Failure) {
+        ctxprof_error(ctx, CTXPROF_E_IO, "%s: cannot write raster %s", display, name);
+        ctxprof_error_append_lib(ctx);
+        return CTXPROF_E_IO;
+    }
+    return 0;
+}
+
 /* A raster layer beside the vector layers: GDAL opens the same GeoPackage a
  * second time with APPEND_SUBDATASET (a raster table cannot be added through
  * the vector handle), after the open layer transaction is committed. */
@@ -424,36 +459,13 @@ int ctxprof_output_raster(ctxprof_ctx *ctx, ctxprof_output *out, const char *nam
         return rc;
     if (out->pg)
         return ctxprof_output_pg_raster(ctx, out->pg, out, name, data, cols, rows, gt, nodata);
-    GDALDriverH drv = GDALGetDriverByName("GPKG");
     char **co = CSLSetNameValue(NULL, "APPEND_SUBDATASET", "YES");
     co = CSLSetNameValue(co, "RASTER_TABLE", name);
     co = CSLSetNameValue(co, "TILE_FORMAT", "TIFF");
-    GDALDatasetH ds = drv ? GDALCreate(drv, out->tmp, cols, rows, 1, GDT_Float32, co) : NULL;
+    rc = ctxprof_output_write_band(ctx, out, "GPKG", co, out->tmp, out->target, name, data,
+                                   cols, rows, gt, nodata);
     CSLDestroy(co);
-    if (!ds) {
-        ctxprof_error(ctx, CTXPROF_E_DB, "%s: cannot create raster layer %s", out->target, name);
-        ctxprof_error_append_lib(ctx);
-        return CTXPROF_E_DB;
-    }
-    double g[6];
-    memcpy(g, gt, sizeof g);
-    GDALSetGeoTransform(ds, g);
-    char *wkt = NULL;
-    if (OSRExportToWkt(out->srs, &wkt) == OGRERR_NONE)
-        GDALSetProjection(ds, wkt);
-    CPLFree(wkt);
-    GDALRasterBandH band = GDALGetRasterBand(ds, 1);
-    GDALSetRasterNoDataValue(band, nodata);
-    CPLErr err = GDALRasterIO(band, GF_Write, 0, 0, cols, rows, (void *)data, cols, rows,
-                              GDT_Float32, 0, 0);
-    CPLErrorReset();
-    GDALClose(ds);
-    if (err != CE_None || CPLGetLastErrorType() >= CE_Failure) {
-        ctxprof_error(ctx, CTXPROF_E_DB, "%s: cannot write raster layer %s", out->target, name);
-        ctxprof_error_append_lib(ctx);
-        return CTXPROF_E_DB;
-    }
-    return 0;
+    return rc;
 }
 
 int ctxprof_output_copy_layer(ctxprof_ctx *ctx, ctxprof_output *out, OGRLayerH in)

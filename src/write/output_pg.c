@@ -608,36 +608,15 @@ int ctxprof_output_pg_raster(ctxprof_ctx *ctx, ctxprof_output_pg *pg, ctxprof_ou
         return CTXPROF_E_NOMEM;
     }
     pg->n_rasters++;
-    GDALDriverH drv = GDALGetDriverByName("GTiff");
     char **co = CSLSetNameValue(NULL, "COMPRESS", "DEFLATE");
     co = CSLSetNameValue(co, "PREDICTOR", "3");
     co = CSLSetNameValue(co, "TILED", "YES");
     VSIUnlink(r->tmp);
-    GDALDatasetH ds = drv ? GDALCreate(drv, r->tmp, cols, rows, 1, GDT_Float32, co) : NULL;
+    rc = ctxprof_output_write_band(ctx, out, "GTiff", co, r->tmp, r->final, name, data, cols,
+                                   rows, gt, nodata);
     CSLDestroy(co);
-    if (!ds) {
-        ctxprof_error(ctx, CTXPROF_E_IO, "%s: cannot create raster %s", r->final, name);
-        ctxprof_error_append_lib(ctx);
-        return CTXPROF_E_IO;
-    }
-    double g[6];
-    memcpy(g, gt, sizeof g);
-    GDALSetGeoTransform(ds, g);
-    char *wkt = NULL;
-    if (OSRExportToWkt(ctxprof_output_srs(out), &wkt) == OGRERR_NONE)
-        GDALSetProjection(ds, wkt);
-    CPLFree(wkt);
-    GDALRasterBandH band = GDALGetRasterBand(ds, 1);
-    GDALSetRasterNoDataValue(band, nodata);
-    CPLErrorReset();
-    CPLErr err = GDALRasterIO(band, GF_Write, 0, 0, cols, rows, (void *)data, cols, rows,
-                              GDT_Float32, 0, 0);
-    GDALClose(ds);
-    if (err != CE_None || CPLGetLastErrorType() >= CE_Failure) {
-        ctxprof_error(ctx, CTXPROF_E_IO, "%s: cannot write raster %s", r->final, name);
-        ctxprof_error_append_lib(ctx);
-        return CTXPROF_E_IO;
-    }
+    if (rc)
+        return rc;
     snprintf(key, sizeof key, "raster.%s.path", name);
     return ctxprof_output_meta(ctx, out, key, r->final);
 }

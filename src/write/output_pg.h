@@ -32,6 +32,14 @@ const char *ctxprof_output_pg_schema(const ctxprof_output_pg *pg);
 /* Layer creation options for GDAL's PostgreSQL driver (free with CSLDestroy). */
 char **ctxprof_output_pg_layer_options(const ctxprof_output_pg *pg, OGRwkbGeometryType geom);
 
+/* One Float32 band written to path by GDAL driver (creation options co),
+ * with the geotransform, the output's CRS and NoData (output.c; shared by
+ * the GeoPackage raster layers and the GeoTIFFs beside a database). */
+int ctxprof_output_write_band(ctxprof_ctx *ctx, ctxprof_output *out, const char *driver,
+                              char **co, const char *path, const char *display,
+                              const char *name, const float *data, int cols, int rows,
+                              const double gt[6], double nodata);
+
 /* Writes a Float32 GeoTIFF to a temporary file in the raster folder and
  * names its final path in run_metadata (raster.NAME.path). */
 int ctxprof_output_pg_raster(ctxprof_ctx *ctx, ctxprof_output_pg *pg, ctxprof_output *out,
