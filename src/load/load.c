@@ -1028,6 +1028,7 @@ static int load_source(ctxprof_ctx *ctx, ctxprof_loader *ld, ctxprof_geocoder *g
     int64_t total = fast ? -1 : OGR_L_GetFeatureCount(layer, FALSE);
     struct stat st;
     double file_bytes = stat(s->path, &st) == 0 ? (double)st.st_size : 0, bytes_read = 0;
+    cnt->fast_csv = fast;
     if (fast) {
         r.csv = &csv;
         r.nfields = OGR_FD_GetFieldCount(OGR_L_GetLayerDefn(layer));
