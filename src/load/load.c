@@ -20,6 +20,7 @@
 #include "geocode/gazetteer.h"
 #include "geocode/geocode.h"
 #include "load/codemap.h"
+#include "load/csv.h"
 #include "load/fields.h"
 #include "load/kinds.h"
 #include "load/open.h"
@@ -52,23 +53,46 @@ typedef struct {
     int flag_by_map[CTXPROF_MAX_COLS];
     uint32_t flag_cats[CTXPROF_MAX_COLS], flag_flags[CTXPROF_MAX_COLS];
     OGRSpatialReferenceH xy_srs;
+    int xy_is_bng; /* xy_srs is "EPSG:27700", the geocoder's own grid: its transform serves */
     OGRCoordinateTransformationH xy_ct, wgs_ct, geom_ct;
 } source_cols;
 
-/* One row being read: values converted to UTF-8. */
+/* One row being read, from OGR (feat) or from the fast CSV reader (csv):
+ * values converted to UTF-8. */
 typedef struct {
     OGRFeatureH feat;
+    ctxprof_csv *csv;     /* the fast path's reader, or NULL */
+    const char *used;     /* fast path: the columns read (OGR ignores the others) */
+    int nfields;          /* fast path: the header's columns */
     const char *encoding; /* NULL for UTF-8 */
     char *buf[4];         /* recoded strings, reused round-robin */
+    size_t cap[4];        /* their sizes */
     int nbuf;
     int recoded;          /* a value was not UTF-8 and was read as Windows-1252 */
 } row_reader;
 
+/* The raw cell, or NULL when unset. A column OGR was told to ignore is
+ * unset on both paths. */
+static const char *raw_cell(const row_reader *r, int col)
+{
+    if (r->csv)
+        return col >= 0 && col < r->nfields && r->used[col] ? ctxprof_csv_cell(r->csv, col)
+                                                             : NULL;
+    if (col < 0 || !OGR_F_IsFieldSetAndNotNull(r->feat, col))
+        return NULL;
+    return OGR_F_GetFieldAsString(r->feat, col);
+}
+
+static int field_count(const row_reader *r)
+{
+    return r->csv ? r->nfields : OGR_F_GetFieldCount(r->feat);
+}
+
 static const char *value(row_reader *r, int col)
 {
-    if (col < 0 || !OGR_F_IsFieldSetAndNotNull(r->feat, col))
+    const char *v = raw_cell(r, col);
+    if (!v)
         return "";
-    const char *v = OGR_F_GetFieldAsString(r->feat, col);
     const char *from = r->encoding;
     if (!from) {
         if (CPLIsUTF8(v, -1))
@@ -78,8 +102,21 @@ static const char *value(row_reader *r, int col)
         r->recoded = 1;
     }
     int slot = r->nbuf++ % 4;
+    if (strcasecmp(from, "CP1252") == 0 || strcasecmp(from, "WINDOWS-1252") == 0) {
+        /* A table, not an iconv per value; the same bytes as CPLRecode. */
+        size_t need = 3 * strlen(v) + 1;
+        if (need > r->cap[slot]) {
+            CPLFree(r->buf[slot]);
+            r->buf[slot] = CPLMalloc(need);
+            r->cap[slot] = need;
+        }
+        if (ctxprof_cp1252_to_utf8(v, r->buf[slot]) == 0)
+            return r->buf[slot];
+    }
+    char *recoded = CPLRecode(v, from, CPL_ENC_UTF8);
     CPLFree(r->buf[slot]);
-    r->buf[slot] = CPLRecode(v, from, CPL_ENC_UTF8);
+    r->buf[slot] = recoded;
+    r->cap[slot] = strlen(recoded) + 1;
     return r->buf[slot];
 }
 
@@ -90,9 +127,13 @@ static int is_blank(const char *s)
 
 static void row_reader_clear(row_reader *r)
 {
+    if (r->feat)
+        OGR_F_Destroy(r->feat);
+    r->feat = NULL;
     for (int i = 0; i < 4; i++) {
         CPLFree(r->buf[i]);
         r->buf[i] = NULL;
+        r->cap[i] = 0;
     }
 }
 
@@ -463,6 +504,8 @@ static int setup_columns(ctxprof_ctx *ctx, const ctxprof_loader *ld, uint32_t si
         const char *srs = ctxprof_source_field(s, "srs");
         if (!srs)
             srs = ctxprof_profile_str(ld->profile, "profile", "crs");
+        /* The geocoder makes a transform per row for any other CRS. */
+        c->xy_is_bng = strcasecmp(srs, "EPSG:27700") == 0;
         if (!(c->xy_srs = ctxprof_srs_new(srs)))
             return ctxprof_error(ctx, CTXPROF_E_CRS, "%s line %d: [source.%s] field.srs '%s' is unknown",
                                  ctxprof_profile_path(ld->profile), s->line, s->name, srs);
@@ -532,7 +575,9 @@ static int row_date(const ctxprof_loader *ld, const ctxprof_source *s, const sou
     if (c->col.date < 0)
         return 0;
     const char *reason;
-    OGRFieldType type = OGR_Fld_GetType(OGR_F_GetFieldDefnRef(r->feat, c->col.date));
+    /* The fast path reads plain CSV, every column a string. */
+    OGRFieldType type =
+        r->csv ? OFTString : OGR_Fld_GetType(OGR_F_GetFieldDefnRef(r->feat, c->col.date));
     if ((type == OFTDate || type == OFTDateTime) && OGR_F_IsFieldSetAndNotNull(r->feat, c->col.date)) {
         int y, mo, d, h, mi, tz;
         float sec;
@@ -622,6 +667,14 @@ static void row_location_text(const source_cols *c, row_reader *r, char *buf, si
         snprintf(buf + n, size - n, "%sroute %s", n ? ", " : "", route);
 }
 
+/* snprintf(buf, size, "%s", s) without the formatting machinery. */
+static void copy_str(char *buf, size_t size, const char *s)
+{
+    size_t n = strnlen(s, size - 1);
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+}
+
 static double number_or_nan(const char *s)
 {
     double v;
@@ -633,7 +686,7 @@ static double number_or_nan(const char *s)
 static int row_place(ctxprof_ctx *ctx, const source_cols *c,
                      row_reader *r, ctxprof_geo_result *res, int *has_location)
 {
-    OGRGeometryH g = OGR_F_GetGeometryRef(r->feat);
+    OGRGeometryH g = r->csv ? NULL : OGR_F_GetGeometryRef(r->feat);
     double gx = NAN, gy = NAN;
     *has_location = 0;
     if (g && !OGR_G_IsEmpty(g) && c->geom_ct) {
@@ -658,7 +711,7 @@ static int row_place(ctxprof_ctx *ctx, const source_cols *c,
         .y = c->col.y >= 0 ? number_or_nan(value(r, c->col.y)) : NAN,
         .lon = c->col.lon >= 0 ? number_or_nan(value(r, c->col.lon)) : NAN,
         .lat = c->col.lat >= 0 ? number_or_nan(value(r, c->col.lat)) : NAN,
-        .xy_srs = c->xy_srs,
+        .xy_srs = c->xy_is_bng ? NULL : c->xy_srs,
     };
     /* A geometry outside the study area: its coordinates go through the
      * cascade, which repairs swapped axes. */
@@ -675,11 +728,11 @@ static int row_place(ctxprof_ctx *ctx, const source_cols *c,
     }
     /* The geocoder keeps pointers: copy the texts, value() reuses buffers. */
     char pc[64], addr[512], loc[512], stop[256], route[32];
-    snprintf(pc, sizeof pc, "%s", value(r, c->col.postcode));
-    snprintf(addr, sizeof addr, "%s", value(r, c->col.address));
-    snprintf(loc, sizeof loc, "%s", value(r, c->col.location));
-    snprintf(stop, sizeof stop, "%s", value(r, c->col.stop));
-    snprintf(route, sizeof route, "%s", value(r, c->col.route));
+    copy_str(pc, sizeof pc, value(r, c->col.postcode));
+    copy_str(addr, sizeof addr, value(r, c->col.address));
+    copy_str(loc, sizeof loc, value(r, c->col.location));
+    copy_str(stop, sizeof stop, value(r, c->col.stop));
+    copy_str(route, sizeof route, value(r, c->col.route));
     in.postcode = pc;
     in.address = addr;
     in.location = loc;
@@ -691,17 +744,20 @@ static int row_place(ctxprof_ctx *ctx, const source_cols *c,
 }
 
 /* Approximate bytes of a CSV row: its cells and their separators. */
-static double row_bytes(OGRFeatureH f)
+static double row_bytes(const row_reader *r)
 {
     double n = 2;
-    for (int i = 0; i < OGR_F_GetFieldCount(f); i++)
-        n += 1 + (OGR_F_IsFieldSetAndNotNull(f, i) ? (double)strlen(OGR_F_GetFieldAsString(f, i)) : 0);
+    for (int i = 0; i < field_count(r); i++) {
+        const char *v = raw_cell(r, i);
+        n += 1 + (v ? (double)strlen(v) : 0);
+    }
     return n;
 }
 
 /* Columns the source does not use are not read (GDAL skips their strings).
- * Duplicates are then judged on the columns that matter. */
-static void ignore_unused(OGRLayerH layer, const source_cols *c)
+ * Duplicates are then judged on the columns that matter. Returns the
+ * columns used (CPLFree), for the fast path, which reads them alone. */
+static char *ignore_unused(OGRLayerH layer, const source_cols *c)
 {
     OGRFeatureDefnH defn = OGR_L_GetLayerDefn(layer);
     int n = OGR_FD_GetFieldCount(defn);
@@ -727,18 +783,17 @@ static void ignore_unused(OGRLayerH layer, const source_cols *c)
     if (ignored)
         OGR_L_SetIgnoredFields(layer, (const char **)ignored);
     CSLDestroy(ignored);
-    CPLFree(used);
+    return used;
 }
 
-static int is_ctrl_z_row(OGRFeatureH f)
+static int is_ctrl_z_row(const row_reader *r)
 {
-    int n = OGR_F_GetFieldCount(f);
-    if (n == 0 || !OGR_F_IsFieldSetAndNotNull(f, 0))
-        return 0;
-    if (strcmp(OGR_F_GetFieldAsString(f, 0), "\x1a") != 0)
+    int n = field_count(r);
+    const char *v = n ? raw_cell(r, 0) : NULL;
+    if (!v || strcmp(v, "\x1a") != 0)
         return 0;
     for (int i = 1; i < n; i++)
-        if (OGR_F_IsFieldSetAndNotNull(f, i) && *OGR_F_GetFieldAsString(f, i))
+        if ((v = raw_cell(r, i)) && *v)
             return 0;
     return 1;
 }
@@ -751,18 +806,17 @@ typedef struct {
     size_t cap, n;
 } dup_table;
 
-static uint64_t row_hash(OGRFeatureH f)
+static uint64_t row_hash(const row_reader *r)
 {
     uint64_t h = 1469598103934665603ULL;
-    for (int i = 0; i < OGR_F_GetFieldCount(f); i++) {
-        const unsigned char *v = (const unsigned char *)(OGR_F_IsFieldSetAndNotNull(f, i)
-                                                             ? OGR_F_GetFieldAsString(f, i)
-                                                             : "");
+    for (int i = 0; i < field_count(r); i++) {
+        const char *cell = raw_cell(r, i);
+        const unsigned char *v = (const unsigned char *)(cell ? cell : "");
         for (; *v; v++)
             h = (h ^ *v) * 1099511628211ULL;
         h = (h ^ 0x1f) * 1099511628211ULL; /* cell separator */
     }
-    OGRGeometryH g = OGR_F_GetGeometryRef(f);
+    OGRGeometryH g = r->csv ? NULL : OGR_F_GetGeometryRef(r->feat);
     if (g && wkbFlatten(OGR_G_GetGeometryType(g)) == wkbPoint) {
         double xy[2] = {OGR_G_GetX(g, 0), OGR_G_GetY(g, 0)};
         const unsigned char *b = (const unsigned char *)xy;
@@ -889,6 +943,76 @@ static int classify(ctxprof_ctx *ctx, const ctxprof_loader *ld, uint32_t si,
     return 0;
 }
 
+/* Whether source s, opened by OGR as src, can be read by the fast CSV
+ * reader with the same rows and cells: delimited text that GDAL's CSV
+ * driver opened as it is (not rewritten, no open options), without
+ * geometry or a .csvt, every column a string, and the reader's header the
+ * same as OGR's. Then r is open, past the header, and 1 is returned.
+ * CTXPROF_CSV_OGR=1 reads every source through OGR. */
+static int fast_csv(ctxprof_ctx *ctx, const ctxprof_source *s, const ctxprof_opened *src,
+                    ctxprof_csv *r)
+{
+    const char *force = getenv("CTXPROF_CSV_OGR");
+    if ((force && *force && strcmp(force, "0") != 0) || !src->delimiter || src->mem_path ||
+        (s->open_options && *s->open_options))
+        return 0;
+    GDALDriverH drv = GDALGetDatasetDriver(src->ds);
+    if (!drv || strcmp(GDALGetDriverShortName(drv), "CSV") != 0 ||
+        OGR_L_GetGeomType(src->layer) != wkbNone)
+        return 0;
+    OGRFeatureDefnH defn = OGR_L_GetLayerDefn(src->layer);
+    int n = OGR_FD_GetFieldCount(defn);
+    if (n < 2 || OGR_FD_GetGeomFieldCount(defn) != 0)
+        return 0;
+    for (int i = 0; i < n; i++)
+        if (OGR_Fld_GetType(OGR_FD_GetFieldDefn(defn, i)) != OFTString)
+            return 0;
+    const char *dot = strrchr(s->path, '.');
+    char csvt[4096];
+    if (!dot || snprintf(csvt, sizeof csvt, "%.*st", (int)(dot - s->path + 4), s->path) >=
+                    (int)sizeof csvt ||
+        access(csvt, F_OK) == 0)
+        return 0;
+    int rc = ctxprof_csv_open(ctx, r, s->path, src->delimiter);
+    if (rc) {
+        if (rc < 0)
+            ctxprof_error_clear(ctx); /* OGR reads it, and says what is wrong */
+        return 0;
+    }
+    int same = ctxprof_csv_next(ctx, r) == 1 && r->ncells == n;
+    for (int i = 0; same && i < n; i++)
+        same = strcmp(ctxprof_csv_cell(r, i), OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, i))) == 0;
+    if (!same) {
+        ctxprof_csv_close(ctx, r);
+        ctxprof_error_clear(ctx);
+        return 0;
+    }
+    return 1;
+}
+
+/* Reads the next row into r: 1, 0 at the end, or a negative error. */
+/* A reader that fails mid-file (a line over GDAL's size limit, a file cut
+ * short) ends like the end of the file would: the error state tells the two
+ * apart, so later rows are not silently lost. row is the next row's number. */
+static int next_row(ctxprof_ctx *ctx, row_reader *r, OGRLayerH layer, const char *path,
+                    int64_t row)
+{
+    if (r->csv)
+        return ctxprof_csv_next(ctx, r->csv);
+    if (r->feat)
+        OGR_F_Destroy(r->feat);
+    CPLErrorReset();
+    r->feat = OGR_L_GetNextFeature(layer);
+    if (!r->feat && CPLGetLastErrorType() >= CE_Failure) {
+        int rc = ctxprof_error_at(ctx, CTXPROF_E_INPUT, path, (long)row, NULL,
+                                  "the row cannot be read, so neither it nor any later row was "
+                                  "loaded");
+        ctxprof_error_append_lib(ctx);
+        return rc;
+    }
+    return r->feat != NULL;
+}
+
 static int load_source(ctxprof_ctx *ctx, ctxprof_loader *ld, ctxprof_geocoder *gc, uint32_t si,
                        ctxprof_incidents *inc, ctxprof_rejects *rej, ctxprof_source_counts *cnt)
 {
@@ -905,48 +1029,48 @@ static int load_source(ctxprof_ctx *ctx, ctxprof_loader *ld, ctxprof_geocoder *g
     if ((rc = ctxprof_source_open(ctx, &src, s)))
         return rc;
     OGRLayerH layer = src.layer;
+    ctxprof_csv csv;
+    int fast = fast_csv(ctx, s, &src, &csv);
+    ctxprof_log(ctx, CTXPROF_LOG_DEBUG, "source %s: read %s", s->name,
+                fast ? "by the fast CSV reader" : "through OGR");
+    char *used = NULL;
+    int got = 0;
     /* No counting pass over text files: their size and the bytes read so
      * far estimate progress (ctxprof_source_progress). */
-    int64_t total = OGR_L_GetFeatureCount(layer, FALSE);
+    int64_t total = fast ? -1 : OGR_L_GetFeatureCount(layer, FALSE);
     struct stat st;
     double file_bytes = stat(s->path, &st) == 0 ? (double)st.st_size : 0, bytes_read = 0;
+    cnt->fast_csv = fast;
+    if (fast) {
+        r.csv = &csv;
+        r.nfields = OGR_FD_GetFieldCount(OGR_L_GetLayerDefn(layer));
+    }
     if (ld->kinds[si]->linkage) {
         /* Association and crosswalk records link people; the people stage
          * reads them. They are counted here so that every row is accounted. */
-        OGRFeatureH f;
+        used = CPLMalloc((size_t)r.nfields + 1);
+        memset(used, 1, (size_t)r.nfields + 1);
+        r.used = used;
         OGR_L_ResetReading(layer);
-        while ((CPLErrorReset(), f = OGR_L_GetNextFeature(layer))) {
-            if (!is_ctrl_z_row(f)) {
+        while ((got = next_row(ctx, &r, layer, s->path, cnt->rows_read + 1)) > 0)
+            if (!is_ctrl_z_row(&r)) {
                 cnt->rows_read++;
                 cnt->linkage++;
             }
-            OGR_F_Destroy(f);
-        }
-        if (CPLGetLastErrorType() >= CE_Failure) {
-            rc = ctxprof_error_at(ctx, CTXPROF_E_INPUT, s->path, (long)cnt->rows_read + 1, NULL,
-                                  "the row cannot be read, so neither it nor any later row was "
-                                  "loaded");
-            ctxprof_error_append_lib(ctx);
-        }
+        rc = got;
         goto done;
     }
     if ((rc = setup_columns(ctx, ld, si, layer, &c)))
         goto done;
-    ignore_unused(layer, &c);
+    used = ignore_unused(layer, &c);
+    r.used = used;
     OGR_L_ResetReading(layer);
-    OGRFeatureH f;
     int64_t row = 0;
     char reason_buf[256], loc[512];
-    /* A reader that fails mid-file (a line over GDAL's size limit, a file
-     * cut short) ends the loop like the end of the file would: the error
-     * state tells the two apart, so later rows are not silently lost. */
-    while ((CPLErrorReset(), f = OGR_L_GetNextFeature(layer))) {
-        r.feat = f;
+    while ((got = next_row(ctx, &r, layer, s->path, row + 1)) > 0) {
         r.recoded = 0;
-        if (is_ctrl_z_row(f)) { /* DOS end-of-file marker, not a record */
-            OGR_F_Destroy(f);
+        if (is_ctrl_z_row(&r)) /* DOS end-of-file marker, not a record */
             continue;
-        }
         row++;
         cnt->rows_read++;
         const char *field = NULL;
@@ -955,7 +1079,7 @@ static int load_source(ctxprof_ctx *ctx, ctxprof_loader *ld, ctxprof_geocoder *g
          * exported twice. Without a reference (police.uk ASB, say) identical
          * rows can be separate events, so they are kept. */
         int64_t first = c.col.id >= 0 && !is_blank(value(&r, c.col.id))
-                            ? dup_check(ctx, &dups, row_hash(f), row)
+                            ? dup_check(ctx, &dups, row_hash(&r), row)
                             : 0;
         if (first < 0) {
             rc = CTXPROF_E_NOMEM;
@@ -1012,29 +1136,27 @@ static int load_source(ctxprof_ctx *ctx, ctxprof_loader *ld, ctxprof_geocoder *g
             cnt->flag_set[k] += (inc->flags[i] >> k) & 1;
     next:
         cnt->recoded += r.recoded;
-        if (total <= 0)
-            bytes_read += row_bytes(f);
-        OGR_F_Destroy(f);
         if (rc)
             goto done;
+        if (total <= 0 && !fast)
+            bytes_read += row_bytes(&r);
         if ((row & 1023) == 0 &&
             (rc = ctxprof_progress(ctx,
-                                   total > 0 ? (double)row / (double)total
+                                   fast ? fmin(0.99, ctxprof_csv_progress(&csv))
+                                   : total > 0 ? (double)row / (double)total
                                    : file_bytes > 0 ? fmin(0.99, bytes_read / file_bytes)
                                                     : 0,
                                    s->name)))
             goto done;
     }
-    if (CPLGetLastErrorType() >= CE_Failure) {
-        rc = ctxprof_error_at(ctx, CTXPROF_E_INPUT, s->path, (long)row + 1, NULL,
-                              "the row cannot be read, so neither it nor any later row was "
-                              "loaded");
-        ctxprof_error_append_lib(ctx);
-    }
+    rc = got;
 done:
     ctxprof_free(ctx, dups.keys);
     ctxprof_free(ctx, dups.rows);
     row_reader_clear(&r);
+    CPLFree(used);
+    if (fast)
+        ctxprof_csv_close(ctx, &csv);
     free_columns(&c);
     ctxprof_source_close(ctx, &src);
     return rc;

@@ -63,6 +63,7 @@ typedef struct {
     ctxprof_code_count *unmapped; /* distinct unmapped codes with counts */
     size_t n_unmapped, cap_unmapped;
     double seconds;
+    int fast_csv;               /* read by the loader's own CSV reader, not OGR */
 } ctxprof_source_counts;
 
 typedef struct ctxprof_loader ctxprof_loader;
