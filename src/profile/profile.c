@@ -110,6 +110,7 @@ typedef struct {
     int line;
     int section_line; /* line of the last [section] header */
     int rc;
+    char *long_value; /* the value of a line longer than inih's buffer */
 } parse_state;
 
 /* Profile errors say "FILE line N: ..." (line 0: "FILE: ..."). */
@@ -158,16 +159,57 @@ static int is_field_key(const char *key)
 
 /* inih calls the reader once per line, then the handler for that line, so
  * counting lines here gives the handler its line number. */
+/* A value is what follows the first '=' or ':', trimmed, less an inline
+ * comment (';' after a space), as inih reads it. */
+static char *long_line_value(ctxprof_ctx *ctx, const char *v)
+{
+    v += strspn(v, " \t");
+    size_t n = strcspn(v, "\r\n");
+    for (size_t i = 1; i < n; i++)
+        if (v[i] == ';' && (v[i - 1] == ' ' || v[i - 1] == '\t')) {
+            n = i;
+            break;
+        }
+    while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+        n--;
+    return ctxprof_sprintf(ctx, "%.*s", (int)n, v);
+}
+
+/* inih reads lines into a fixed buffer of num bytes (Debian's libinih: 200).
+ * A longer line (a long absolute path, a list of places) is read whole here:
+ * inih gets "key = \x01" and the handler takes the value from long_value. */
 static char *line_reader(char *str, int num, void *stream)
 {
     parse_state *st = stream;
-    char *r = fgets(str, num, st->fp);
-    if (r) {
-        st->line++;
-        if (r[strspn(r, " \t")] == '[')
-            st->section_line = st->line;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n = getline(&line, &cap, st->fp);
+    if (n < 0) {
+        free(line);
+        return NULL;
     }
-    return r;
+    st->line++;
+    if (line[strspn(line, " \t")] == '[')
+        st->section_line = st->line;
+    if (n < num) {
+        memcpy(str, line, (size_t)n + 1);
+    } else {
+        size_t key = strcspn(line, "=:");
+        ctxprof_free(st->ctx, st->long_value);
+        st->long_value = NULL;
+        if (line[key] && key + 6 < (size_t)num)
+            st->long_value = long_line_value(st->ctx, line + key + 1);
+        if (!st->long_value) {
+            if (!st->rc)
+                st->rc = perr(st->ctx, CTXPROF_E_CONFIG, st->p->file, st->line,
+                              "a line of %zd characters with no 'key = value' in its first %d",
+                              n, num - 6);
+            snprintf(str, (size_t)num, ";\n");
+        } else
+            snprintf(str, (size_t)num, "%.*s= \x01\n", (int)key, line);
+    }
+    free(line);
+    return str;
 }
 
 static char *resolve_path(ctxprof_ctx *ctx, const char *dir, const char *value)
@@ -244,6 +286,8 @@ static int handler(void *user, const char *section, const char *name, const char
         return 0;
     if (!name) /* a new section header (INI_CALL_HANDLER_ON_NEW_SECTION) */
         return 1;
+    if (value && strcmp(value, "\x01") == 0 && st->long_value)
+        value = st->long_value;
     if (!section_known(section)) {
         st->rc = perr(ctx, CTXPROF_E_CONFIG, st->p->file, st->line, "unknown section [%s]", section);
         return 0;
@@ -402,7 +446,7 @@ static int build_sources(ctxprof_ctx *ctx, ctxprof_profile *p)
 int ctxprof_profile_load(ctxprof_ctx *ctx, ctxprof_profile **out, const char *path)
 {
     int rc = 0;
-    parse_state st = {ctx, NULL, NULL, 0, 0, 0};
+    parse_state st = {ctx, NULL, NULL, 0, 0, 0, NULL};
     *out = NULL;
     ctxprof_profile *p = ctxprof_calloc(ctx, 1, sizeof *p);
     if (!p)
@@ -439,6 +483,7 @@ int ctxprof_profile_load(ctxprof_ctx *ctx, ctxprof_profile **out, const char *pa
 done:
     if (st.fp)
         fclose(st.fp);
+    ctxprof_free(ctx, st.long_value);
     if (rc) {
         ctxprof_profile_free(ctx, p);
         return rc;
@@ -451,7 +496,7 @@ int ctxprof_profile_from_settings(ctxprof_ctx *ctx, ctxprof_profile **out, const
                                   const char *const *settings, size_t n)
 {
     int rc = 0;
-    parse_state st = {ctx, NULL, NULL, 0, 0, 0};
+    parse_state st = {ctx, NULL, NULL, 0, 0, 0, NULL};
     *out = NULL;
     ctxprof_profile *p = ctxprof_calloc(ctx, 1, sizeof *p);
     if (!p)

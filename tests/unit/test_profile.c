@@ -4,6 +4,8 @@
 
 #include "profile/profile.h"
 
+#include <unistd.h>
+
 static ctxprof_ctx *ctx;
 
 static int setup(void **state)
@@ -94,6 +96,44 @@ static void test_errors_name_file_and_line(void **state)
     expect_error("profiles/missing.ini", CTXPROF_E_IO, "cannot open profile");
 }
 
+/* Lines longer than inih's 200-byte buffer (long absolute paths, lists of
+ * layers) are read whole: the value, less an inline comment, is exact. */
+static void test_long_lines(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/ctxprof-profile-XXXXXX", path[64], value[420], want[420];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/long.ini", dir);
+    memset(value, 'p', sizeof value);
+    memcpy(value, "/data/", 6);
+    value[400] = '\0';
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "[profile]\nname = Long\n[contexts]\nparks = %s   ; a comment\n"
+               "schools = short.gpkg\n",
+            value);
+    fclose(f);
+    ctxprof_profile *p = NULL;
+    assert_int_equal(ctxprof_profile_load(ctx, &p, path), 0);
+    snprintf(want, sizeof want, "%s", value);
+    assert_string_equal(ctxprof_profile_str(p, "contexts", "parks"), want);
+    snprintf(want, sizeof want, "%s/short.gpkg", dir);
+    assert_string_equal(ctxprof_profile_str(p, "contexts", "schools"), want);
+    ctxprof_profile_free(ctx, p);
+    /* A long line with no key = value in reach is an error on its line. */
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "[profile]\nname = Long\n%s\n", value);
+    fclose(f);
+    p = (ctxprof_profile *)1;
+    assert_int_equal(ctxprof_profile_load(ctx, &p, path), CTXPROF_E_CONFIG);
+    assert_null(p);
+    if (!strstr(ctxprof_errmsg(ctx), "line 3: a line of 401 characters"))
+        fail_msg("message '%s'", ctxprof_errmsg(ctx));
+    unlink(path);
+    rmdir(dir);
+}
+
 static void test_split_uri(void **state)
 {
     (void)state;
@@ -114,6 +154,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_good_profile),
         cmocka_unit_test(test_errors_name_file_and_line),
+        cmocka_unit_test(test_long_lines),
         cmocka_unit_test(test_split_uri),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
