@@ -441,6 +441,9 @@ typedef struct {
     size_t n;
     const ctxprof_extra_column *cols;
     size_t n_cols;
+    const ctxprof_contexts *c;       /* with temporal: its table is written too */
+    const ctxprof_snap_result *res;
+    int temporal;
 } update_arg;
 
 static int sql_fail(ctxprof_ctx *ctx, sqlite3 *db, const char *path, const char *what)
@@ -616,6 +619,8 @@ static int update_incidents(ctxprof_ctx *ctx, sqlite3 *db, void *argp)
             rc = sql_fail(ctx, db, a->path, "cannot put a trigger back");
             goto done;
         }
+    if (a->temporal && (rc = ctxprof_snap_write_temporal_sql(ctx, db, a->path, a->c, a->res)))
+        goto done;
     sqlite3_free(sql);
     sql = sqlite3_mprintf("UPDATE gpkg_contents SET last_change = "
                           "strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ', 'now') "
@@ -698,10 +703,12 @@ int ctxprof_snap_gpkg(ctxprof_ctx *ctx, ctxprof_snap_summary *sum, const ctxprof
                n_cols <= 8 * sizeof(unsigned);
     for (size_t i = 1; i < inc.n && copy; i++) /* the update looks fids up in order */
         copy = fids[i - 1] < fids[i];
+    /* The copy's temporal table is written with the incidents' update. */
+    int temporal_sql = copy && ctxprof_snap_has_temporal(sum->contexts);
     ctxprof_progress_push(ctx, 0.6, 0.95);
     if (copy) {
         update_arg ua = {OGR_L_GetName(incl), OGR_L_GetFIDColumn(incl), in, fids, inc.n,
-                         cols, n_cols};
+                         cols, n_cols, sum->contexts, &sum->result, temporal_sql};
         rc = ctxprof_output_open_copy(ctx, &out, out_path, crs, in, update_incidents, &ua);
     } else
         rc = ctxprof_output_open(ctx, &out, out_path, crs);
@@ -714,7 +721,7 @@ int ctxprof_snap_gpkg(ctxprof_ctx *ctx, ctxprof_snap_summary *sum, const ctxprof
         if (strcmp(name, "incidents") == 0)
             continue;
         if (strcmp(name, "run_metadata") == 0 || is_snap_layer(name)) {
-            if (copy) /* replaced below */
+            if (copy && !(temporal_sql && strcmp(name, "temporal") == 0)) /* replaced below */
                 rc = ctxprof_output_drop_layer(ctx, out, name);
             continue;
         }
@@ -741,7 +748,8 @@ int ctxprof_snap_gpkg(ctxprof_ctx *ctx, ctxprof_snap_summary *sum, const ctxprof
         if (rc)
             goto done;
     }
-    if ((rc = ctxprof_snap_write_layers(ctx, out, sum->contexts, &sum->result, &opts)))
+    if ((rc = ctxprof_snap_write_layers_ex(ctx, out, sum->contexts, &sum->result, &opts,
+                                           !temporal_sql)))
         goto done;
     GDALClose(ds);
     ds = NULL;
