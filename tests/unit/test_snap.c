@@ -853,6 +853,14 @@ static void test_snap_gpkg_update_cancel(void **state)
     assert_int_equal(rc, CTXPROF_E_CANCELLED);
     assert_int_equal(seen, 1);
     assert_int_equal(access(out, F_OK), -1);
+    /* nor the copy made on the second thread, nor the temporary output */
+    char left[128];
+    snprintf(left, sizeof left, "/tmp/.ctxprof-snap-cout-%ld.gpkg.copy-%ld.gpkg", (long)getpid(),
+             (long)getpid());
+    assert_int_equal(access(left, F_OK), -1);
+    snprintf(left, sizeof left, "/tmp/.ctxprof-snap-cout-%ld.gpkg.tmp-%ld.gpkg", (long)getpid(),
+             (long)getpid());
+    assert_int_equal(access(left, F_OK), -1);
     /* and without a cancel it goes through */
     assert_int_equal(ctxprof_snap_gpkg(ctx, &sum, p, NULL, in, out, "test"), 0);
     assert_int_equal(sum.n_incidents, 10000);
