@@ -407,22 +407,12 @@ void ctxprof_snap_result_free(ctxprof_ctx *ctx, ctxprof_snap_result *res)
     memset(res, 0, sizeof *res);
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* Incidents by pid, for interning. */
 typedef struct {
     const char *pid;
     size_t i;
 } pid_ref;
 
-static int cmp_pid(const void *a, const void *b)
-{
-    return strcmp(((const pid_ref *)a)->pid, ((const pid_ref *)b)->pid);
-}
 
 /* Sort helpers for ranks: a value with its feature index. */
 typedef struct {
@@ -458,7 +448,8 @@ static int rank_of(ctxprof_ctx *ctx, const double *v, size_t n, int64_t *rank)
 }
 
 static int profile_layer(ctxprof_ctx *ctx, ctxprof_snap_result *res, const ctxprof_contexts *c,
-                         const ctxprof_incidents *inc, const uint32_t *pid_id, int t)
+                         const ctxprof_incidents *inc, const uint32_t *pid_id, uint32_t n_pids,
+                         int t)
 {
     const ctxprof_context_layer *l = &c->layer[t];
     ctxprof_context_profile *p = &res->profile[t];
@@ -473,10 +464,6 @@ static int profile_layer(ctxprof_ctx *ctx, ctxprof_snap_result *res, const ctxpr
         !(p->rank = ctxprof_calloc(ctx, n, sizeof *p->rank)) ||
         !(p->rate_rank = ctxprof_calloc(ctx, n, sizeof *p->rate_rank)))
         return CTXPROF_E_NOMEM;
-    size_t n_keys = 0;
-    uint64_t *keys = ctxprof_malloc(ctx, (inc->n ? inc->n : 1) * sizeof *keys);
-    if (!keys)
-        return CTXPROF_E_NOMEM;
     for (size_t i = 0; i < inc->n; i++) {
         long f = link[i];
         if (f < 0)
@@ -486,14 +473,38 @@ static int profile_layer(ctxprof_ctx *ctx, ctxprof_snap_result *res, const ctxpr
             p->n_cat[(size_t)f * CTXPROF_N_CATEGORIES + k] += m & 1;
         for (uint32_t m = inc->flags[i], k = 0; m && k < CTXPROF_N_FLAGS; k++, m >>= 1)
             p->n_flag[(size_t)f * CTXPROF_N_FLAGS + k] += m & 1;
-        if (pid_id[i] != UINT32_MAX)
-            keys[n_keys++] = (uint64_t)f << 32 | pid_id[i];
     }
-    qsort(keys, n_keys, sizeof *keys, cmp_u64);
-    for (size_t k = 0; k < n_keys; k++)
-        if (k == 0 || keys[k] != keys[k - 1])
-            p->n_people[keys[k] >> 32]++;
-    ctxprof_free(ctx, keys);
+    /* Distinct people per feature: the incidents with a pid grouped by
+     * feature (a counting sort), each pid stamped with the last feature
+     * that counted it. */
+    size_t *start = ctxprof_calloc(ctx, n + 1, sizeof *start);
+    uint32_t *by_f = ctxprof_malloc(ctx, (inc->n ? inc->n : 1) * sizeof *by_f);
+    uint32_t *stamp = ctxprof_malloc(ctx, (n_pids ? n_pids : 1) * sizeof *stamp);
+    if (!start || !by_f || !stamp) {
+        ctxprof_free(ctx, start);
+        ctxprof_free(ctx, by_f);
+        ctxprof_free(ctx, stamp);
+        return CTXPROF_E_NOMEM;
+    }
+    for (size_t i = 0; i < inc->n; i++)
+        if (link[i] >= 0 && pid_id[i] != UINT32_MAX)
+            start[(size_t)link[i] + 1]++;
+    for (size_t f = 0; f < l->n; f++)
+        start[f + 1] += start[f];
+    for (size_t i = 0; i < inc->n; i++)
+        if (link[i] >= 0 && pid_id[i] != UINT32_MAX)
+            by_f[start[link[i]]++] = pid_id[i];
+    for (uint32_t k = 0; k < n_pids; k++)
+        stamp[k] = UINT32_MAX;
+    for (size_t f = 0, k = 0; f < l->n; f++) /* start[f] is now the end of f's run */
+        for (; k < start[f]; k++)
+            if (stamp[by_f[k]] != (uint32_t)f) {
+                stamp[by_f[k]] = (uint32_t)f;
+                p->n_people[f]++;
+            }
+    ctxprof_free(ctx, start);
+    ctxprof_free(ctx, by_f);
+    ctxprof_free(ctx, stamp);
     double *tot = ctxprof_malloc(ctx, n * sizeof *tot);
     if (!tot)
         return CTXPROF_E_NOMEM;
@@ -679,16 +690,36 @@ int ctxprof_snap_run(ctxprof_ctx *ctx, ctxprof_snap_result *res, const ctxprof_c
                       : -1;
         hour[i] = w && w->precision >= CTXPROF_PREC_MINUTE ? (int8_t)w->hour : -1;
     }
-    qsort(order, m, sizeof *order, cmp_pid);
+    /* Interned with an open-addressing hash table (slot: 1 + the first
+     * incident with that pid), numbered in order of first appearance. */
     uint32_t next = 0;
-    for (size_t k = 0; k < m; k++) {
-        if (k && strcmp(order[k].pid, order[k - 1].pid) != 0)
-            next++;
-        pid_id[order[k].i] = next;
+    size_t cap = 16;
+    while (cap < 2 * m)
+        cap *= 2;
+    size_t *slot = ctxprof_calloc(ctx, cap, sizeof *slot);
+    if (!slot) {
+        rc = CTXPROF_E_NOMEM;
+        goto done;
     }
+    for (size_t k = 0; k < m; k++) {
+        const char *s = order[k].pid;
+        uint64_t hsh = 1469598103934665603ull;
+        for (const unsigned char *u = (const unsigned char *)s; *u; u++)
+            hsh = (hsh ^ *u) * 1099511628211ull;
+        size_t j = (size_t)(hsh ^ (hsh >> 29)) & (cap - 1);
+        while (slot[j] && strcmp(inc->pid[slot[j] - 1], s) != 0)
+            j = (j + 1) & (cap - 1);
+        if (slot[j])
+            pid_id[order[k].i] = pid_id[slot[j] - 1];
+        else {
+            slot[j] = order[k].i + 1;
+            pid_id[order[k].i] = next++;
+        }
+    }
+    ctxprof_free(ctx, slot);
     for (int t = 0; t < CTXPROF_CTX_N && !rc; t++)
         if (c->layer[t].present)
-            rc = profile_layer(ctx, res, c, inc, pid_id, t);
+            rc = profile_layer(ctx, res, c, inc, pid_id, next, t);
     if (!rc)
         rc = temporal_table(ctx, res, c, inc, wday, hour);
     res->seconds_profile = now_s() - t2;

@@ -1,5 +1,7 @@
 /* `ctxprof snap`: the snap stage on an existing profile GeoPackage. */
 #include <math.h>
+#include <pthread.h>
+#include <unistd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -441,6 +443,9 @@ typedef struct {
     size_t n;
     const ctxprof_extra_column *cols;
     size_t n_cols;
+    const ctxprof_contexts *c;       /* with temporal: its table is written too */
+    const ctxprof_snap_result *res;
+    int temporal;
 } update_arg;
 
 static int sql_fail(ctxprof_ctx *ctx, sqlite3 *db, const char *path, const char *what)
@@ -616,6 +621,8 @@ static int update_incidents(ctxprof_ctx *ctx, sqlite3 *db, void *argp)
             rc = sql_fail(ctx, db, a->path, "cannot put a trigger back");
             goto done;
         }
+    if (a->temporal && (rc = ctxprof_snap_write_temporal_sql(ctx, db, a->path, a->c, a->res)))
+        goto done;
     sqlite3_free(sql);
     sql = sqlite3_mprintf("UPDATE gpkg_contents SET last_change = "
                           "strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ', 'now') "
@@ -635,10 +642,57 @@ done:
     return rc;
 }
 
+/* The copy of the input made on its own thread while the incidents are read
+ * and linked (ctxprof_output_copy_file), then renamed into the output. */
+typedef struct {
+    pthread_t thread;
+    int started, joined, rc;
+    char *src, *path;
+    char err[512];
+} early_copy;
+
+static void *early_copy_run(void *arg)
+{
+    early_copy *e = arg;
+    e->rc = ctxprof_output_copy_file(e->src, e->path, e->err, sizeof e->err);
+    return NULL;
+}
+
+static void early_copy_start(ctxprof_ctx *ctx, early_copy *e, const char *in, const char *out)
+{
+    memset(e, 0, sizeof *e);
+    const char *slash = strrchr(out, '/');
+    e->src = ctxprof_strdup(ctx, in);
+    e->path = slash ? ctxprof_sprintf(ctx, "%.*s/.%s.copy-%ld.gpkg", (int)(slash - out), out,
+                                      slash + 1, (long)getpid())
+                    : ctxprof_sprintf(ctx, ".%s.copy-%ld.gpkg", out, (long)getpid());
+    if (e->src && e->path && pthread_create(&e->thread, NULL, early_copy_run, e) == 0)
+        e->started = 1;
+}
+
+/* Waits for the copy: 0 when it is there to use. */
+static int early_copy_join(early_copy *e)
+{
+    if (e->started && !e->joined) {
+        pthread_join(e->thread, NULL);
+        e->joined = 1;
+    }
+    return e->started && e->rc == 0 ? 0 : -1;
+}
+
+static void early_copy_end(ctxprof_ctx *ctx, early_copy *e)
+{
+    if (early_copy_join(e) == 0)
+        unlink(e->path); /* not used (or already renamed: then absent) */
+    ctxprof_free(ctx, e->src);
+    ctxprof_free(ctx, e->path);
+}
+
 int ctxprof_snap_gpkg(ctxprof_ctx *ctx, ctxprof_snap_summary *sum, const ctxprof_profile *p,
                       const ctxprof_snap_options *given, const char *in, const char *out_path,
                       const char *arguments)
 {
+    early_copy ec = {0};
     int rc = 0;
     double t0 = now_s();
     GDALDatasetH ds = NULL;
@@ -659,6 +713,12 @@ int ctxprof_snap_gpkg(ctxprof_ctx *ctx, ctxprof_snap_summary *sum, const ctxprof
                               "no incidents layer: give a GeoPackage written by 'ctxprof run'");
         goto done;
     }
+    /* A GeoPackage input to a GeoPackage output is copied on a second
+     * thread meanwhile (used when the copy path is taken below). */
+    GDALDriverH in_drv = GDALGetDatasetDriver(ds);
+    if (!(given && given->rewrite) && in_drv &&
+        strcmp(GDALGetDriverShortName(in_drv), "GPKG") == 0 && !ctxprof_output_is_pg(out_path))
+        early_copy_start(ctx, &ec, in, out_path);
     ctxprof_progress_push(ctx, 0.0, 0.2);
     rc = (given && given->rewrite) || !gpkg_readable(ds, incl)
              ? read_incidents(ctx, &inc, incl, in, crs, &fids)
@@ -698,11 +758,16 @@ int ctxprof_snap_gpkg(ctxprof_ctx *ctx, ctxprof_snap_summary *sum, const ctxprof
                n_cols <= 8 * sizeof(unsigned);
     for (size_t i = 1; i < inc.n && copy; i++) /* the update looks fids up in order */
         copy = fids[i - 1] < fids[i];
+    /* The copy's temporal table is written with the incidents' update. */
+    int temporal_sql = copy && ctxprof_snap_has_temporal(sum->contexts);
     ctxprof_progress_push(ctx, 0.6, 0.95);
     if (copy) {
         update_arg ua = {OGR_L_GetName(incl), OGR_L_GetFIDColumn(incl), in, fids, inc.n,
-                         cols, n_cols};
-        rc = ctxprof_output_open_copy(ctx, &out, out_path, crs, in, update_incidents, &ua);
+                         cols, n_cols, sum->contexts, &sum->result, temporal_sql};
+        rc = early_copy_join(&ec) == 0
+                 ? ctxprof_output_open_copied(ctx, &out, out_path, crs, ec.path, update_incidents,
+                                              &ua)
+                 : ctxprof_output_open_copy(ctx, &out, out_path, crs, in, update_incidents, &ua);
     } else
         rc = ctxprof_output_open(ctx, &out, out_path, crs);
     ctxprof_progress_pop(ctx);
@@ -714,7 +779,7 @@ int ctxprof_snap_gpkg(ctxprof_ctx *ctx, ctxprof_snap_summary *sum, const ctxprof
         if (strcmp(name, "incidents") == 0)
             continue;
         if (strcmp(name, "run_metadata") == 0 || is_snap_layer(name)) {
-            if (copy) /* replaced below */
+            if (copy && !(temporal_sql && strcmp(name, "temporal") == 0)) /* replaced below */
                 rc = ctxprof_output_drop_layer(ctx, out, name);
             continue;
         }
@@ -741,7 +806,8 @@ int ctxprof_snap_gpkg(ctxprof_ctx *ctx, ctxprof_snap_summary *sum, const ctxprof
         if (rc)
             goto done;
     }
-    if ((rc = ctxprof_snap_write_layers(ctx, out, sum->contexts, &sum->result, &opts)))
+    if ((rc = ctxprof_snap_write_layers_ex(ctx, out, sum->contexts, &sum->result, &opts,
+                                           !temporal_sql)))
         goto done;
     GDALClose(ds);
     ds = NULL;
@@ -752,6 +818,7 @@ int ctxprof_snap_gpkg(ctxprof_ctx *ctx, ctxprof_snap_summary *sum, const ctxprof
         goto done;
     rc = ctxprof_progress(ctx, 1.0, "done");
 done:
+    early_copy_end(ctx, &ec);
     ctxprof_output_close(ctx, out);
     if (ds)
         GDALClose(ds);

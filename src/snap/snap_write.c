@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <sqlite3.h>
+
 #include "snap/contexts_internal.h"
 #include "snap/snap.h"
 
@@ -229,8 +231,116 @@ static int write_meta(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_conte
     return 0;
 }
 
+/* Whether the snap stage writes a temporal table: only with a context. */
+int ctxprof_snap_has_temporal(const ctxprof_contexts *c)
+{
+    for (int t = 0; t < CTXPROF_CTX_N; t++)
+        if (c->layer[t].present)
+            return 1;
+    return 0;
+}
+
+static int temporal_sql_fail(ctxprof_ctx *ctx, sqlite3 *db, const char *path, const char *what)
+{
+    return ctxprof_error(ctx, CTXPROF_E_DB, "%s: %s: %s", path, what, sqlite3_errmsg(db));
+}
+
+/* The temporal table written straight into a GeoPackage's SQLite database
+ * (inside the caller's transaction): the table, its gpkg_contents and
+ * gpkg_ogr_contents rows and its feature-count triggers exactly as GDAL's
+ * GPKG driver makes them for write_temporal, the rows by one prepared
+ * INSERT. An earlier temporal table is dropped first. */
+int ctxprof_snap_write_temporal_sql(ctxprof_ctx *ctx, sqlite3 *db, const char *path,
+                                    const ctxprof_contexts *c, const ctxprof_snap_result *res)
+{
+    int rc = 0;
+    sqlite3_stmt *st = NULL;
+    static const char *const meta[] = {"gpkg_contents", "gpkg_ogr_contents", "gpkg_extensions",
+                                       "gpkg_data_columns", "gpkg_metadata_reference"};
+    for (size_t k = 0; k < sizeof meta / sizeof *meta; k++) {
+        char *sql = sqlite3_mprintf(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND lower(name) = lower(%Q)",
+            meta[k]);
+        int have = 0;
+        if (sql && sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK)
+            have = sqlite3_step(st) == SQLITE_ROW;
+        sqlite3_finalize(st);
+        st = NULL;
+        sqlite3_free(sql);
+        if (!have)
+            continue;
+        sql = sqlite3_mprintf("DELETE FROM \"%w\" WHERE lower(table_name) = 'temporal'", meta[k]);
+        int ok = sql && sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK;
+        sqlite3_free(sql);
+        if (!ok)
+            return temporal_sql_fail(ctx, db, path, "cannot drop the earlier temporal table");
+    }
+    if (sqlite3_exec(db,
+                     "DROP TABLE IF EXISTS \"temporal\";"
+                     "CREATE TABLE \"temporal\" ( \"fid\" INTEGER PRIMARY KEY AUTOINCREMENT NOT "
+                     "NULL, \"context_type\" TEXT, \"context_id\" TEXT, \"weekday\" MEDIUMINT, "
+                     "\"hour\" MEDIUMINT, \"n\" INTEGER);",
+                     NULL, NULL, NULL) != SQLITE_OK)
+        return temporal_sql_fail(ctx, db, path, "cannot create the temporal table");
+    if (sqlite3_prepare_v2(db,
+                           "INSERT INTO \"temporal\" (\"context_type\", \"context_id\", "
+                           "\"weekday\", \"hour\", \"n\") VALUES (?, ?, ?, ?, ?)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return temporal_sql_fail(ctx, db, path, "cannot write the temporal table");
+    for (size_t i = 0; i < res->n_temporal; i++) {
+        const ctxprof_temporal_cell *tc = &res->temporal[i];
+        sqlite3_bind_text(st, 1, ctxprof_context_layer_names[tc->type], -1, SQLITE_STATIC);
+        const char *id = c->layer[tc->type].id[tc->feature];
+        if (id)
+            sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(st, 2);
+        sqlite3_bind_int(st, 3, tc->weekday);
+        if (tc->hour >= 0)
+            sqlite3_bind_int(st, 4, tc->hour);
+        else
+            sqlite3_bind_null(st, 4);
+        sqlite3_bind_int64(st, 5, tc->n);
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            rc = temporal_sql_fail(ctx, db, path, "cannot write the temporal table");
+            break;
+        }
+        sqlite3_reset(st);
+        if ((i & 65535) == 65535 &&
+            (rc = ctxprof_progress(ctx, (double)i / (double)res->n_temporal,
+                                   "writing the temporal table")))
+            break;
+    }
+    sqlite3_finalize(st);
+    if (rc)
+        return rc;
+    char *sql = sqlite3_mprintf(
+        "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, "
+        "last_change, srs_id) VALUES ('temporal', 'attributes', 'temporal', '', "
+        "strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ', 'now'), 0);"
+        "INSERT INTO gpkg_ogr_contents (table_name, feature_count) VALUES ('temporal', %lld);"
+        "CREATE TRIGGER \"trigger_insert_feature_count_temporal\" AFTER INSERT ON "
+        "\"temporal\" BEGIN UPDATE gpkg_ogr_contents SET feature_count = feature_count + 1 "
+        "WHERE lower(table_name) = lower('temporal'); END;"
+        "CREATE TRIGGER \"trigger_delete_feature_count_temporal\" AFTER DELETE ON "
+        "\"temporal\" BEGIN UPDATE gpkg_ogr_contents SET feature_count = feature_count - 1 "
+        "WHERE lower(table_name) = lower('temporal'); END;",
+        (long long)res->n_temporal);
+    if (!sql || sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        rc = temporal_sql_fail(ctx, db, path, "cannot register the temporal table");
+    sqlite3_free(sql);
+    return rc;
+}
+
 int ctxprof_snap_write_layers(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_contexts *c,
                               const ctxprof_snap_result *res, const ctxprof_snap_options *opts)
+{
+    return ctxprof_snap_write_layers_ex(ctx, out, c, res, opts, 1);
+}
+
+int ctxprof_snap_write_layers_ex(ctxprof_ctx *ctx, ctxprof_output *out,
+                                 const ctxprof_contexts *c, const ctxprof_snap_result *res,
+                                 const ctxprof_snap_options *opts, int temporal)
 {
     int rc = 0;
     ctxprof_snap_options def = CTXPROF_SNAP_OPTIONS_INIT;
@@ -243,7 +353,7 @@ int ctxprof_snap_write_layers(ctxprof_ctx *ctx, ctxprof_output *out, const ctxpr
             rc = write_layer(ctx, out, c, res, t);
         }
     /* Without any context there is nothing to tabulate. */
-    if (!rc && any)
+    if (!rc && any && temporal)
         rc = write_temporal(ctx, out, c, res);
     if (!rc)
         rc = write_meta(ctx, out, c, res, opts);

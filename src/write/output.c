@@ -57,7 +57,7 @@ static int mkdir_parents(ctxprof_ctx *ctx, const char *path)
  * it is a copy of source, edited by edit through SQLite and then opened. */
 static int output_open(ctxprof_ctx *ctx, ctxprof_output **outp, const char *target,
                        const char *srs_def, const char *source, ctxprof_output_edit_fn edit,
-                       void *arg);
+                       void *arg, int move);
 /* A run killed while writing (SIGKILL, power loss) leaves its temporary
  * file, ".NAME.tmp-PID.gpkg" (and SQLite's -journal/-wal beside it), next to
  * the target. The next run for the same target removes those whose process
@@ -94,14 +94,59 @@ static void remove_stale_tmp(ctxprof_ctx *ctx, const char *target)
 int ctxprof_output_open(ctxprof_ctx *ctx, ctxprof_output **outp, const char *target,
                         const char *srs_def)
 {
-    return output_open(ctx, outp, target, srs_def, NULL, NULL, NULL);
+    return output_open(ctx, outp, target, srs_def, NULL, NULL, NULL, 0);
 }
 
 int ctxprof_output_open_copy(ctxprof_ctx *ctx, ctxprof_output **outp, const char *target,
                              const char *srs_def, const char *source,
                              ctxprof_output_edit_fn edit, void *arg)
 {
-    return output_open(ctx, outp, target, srs_def, source, edit, arg);
+    return output_open(ctx, outp, target, srs_def, source, edit, arg, 0);
+}
+
+int ctxprof_output_open_copied(ctxprof_ctx *ctx, ctxprof_output **outp, const char *target,
+                               const char *srs_def, const char *copy,
+                               ctxprof_output_edit_fn edit, void *arg)
+{
+    return output_open(ctx, outp, target, srs_def, copy, edit, arg, 1);
+}
+
+int ctxprof_output_copy_file(const char *source, const char *path, char *err, size_t n_err)
+{
+    sqlite3 *src = NULL, *db = NULL;
+    sqlite3_backup *b = NULL;
+    int rc = 0;
+    /* Owner-only before the first byte of the copy is written. */
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0) {
+        snprintf(err, n_err, "cannot create %s: %s", path, strerror(errno));
+        return -1;
+    }
+    close(fd);
+    if (sqlite3_open_v2(source, &src, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
+            SQLITE_OK ||
+        sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+            SQLITE_OK ||
+        sqlite3_exec(db, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;", NULL, NULL, NULL) !=
+            SQLITE_OK ||
+        !(b = sqlite3_backup_init(db, "main", src, "main")) ||
+        sqlite3_backup_step(b, -1) != SQLITE_DONE) {
+        snprintf(err, n_err, "cannot copy %s: %s", source,
+                 db ? sqlite3_errmsg(db) : src ? sqlite3_errmsg(src) : "out of memory");
+        rc = -1;
+    }
+    if (b && sqlite3_backup_finish(b) != SQLITE_OK && !rc) {
+        snprintf(err, n_err, "cannot copy %s: %s", source, sqlite3_errmsg(db));
+        rc = -1;
+    }
+    sqlite3_close(src);
+    if (sqlite3_close(db) != SQLITE_OK && !rc) {
+        snprintf(err, n_err, "cannot close the copy %s", path);
+        rc = -1;
+    }
+    if (rc)
+        unlink(path);
+    return rc;
 }
 
 /* Copies the SQLite database from to the new file to with SQLite's backup
@@ -109,16 +154,26 @@ int ctxprof_output_open_copy(ctxprof_ctx *ctx, ctxprof_output **outp, const char
  * runs edit on the copy through the same connection: no journal and no
  * syncing, as it is a private temporary file (a failure deletes it). */
 static int copy_and_edit(ctxprof_ctx *ctx, const char *from, const char *to,
-                         const char *target, ctxprof_output_edit_fn edit, void *arg)
+                         const char *target, ctxprof_output_edit_fn edit, void *arg, int copied)
 {
     sqlite3 *src = NULL, *db = NULL;
     int rc = 0;
+    if (copied) { /* to is a copy already (ctxprof_output_copy_file) */
+        if (sqlite3_open_v2(to, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+            SQLITE_OK) {
+            rc = ctxprof_error(ctx, CTXPROF_E_IO, "%s: cannot open the copy %s: %s", target, to,
+                               db ? sqlite3_errmsg(db) : "out of memory");
+            goto done;
+        }
+        goto copied;
+    }
     if (sqlite3_open_v2(from, &src, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
         rc = ctxprof_error(ctx, CTXPROF_E_IO, "%s: cannot open: %s", from,
                            src ? sqlite3_errmsg(src) : "out of memory");
         goto done;
     }
-    if (sqlite3_open_v2(to, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK ||
+    if (sqlite3_open_v2(to, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK ||
         sqlite3_exec(db, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;", NULL, NULL, NULL) !=
             SQLITE_OK) {
         rc = ctxprof_error(ctx, CTXPROF_E_IO, "%s: cannot create %s: %s", target, to,
@@ -137,6 +192,7 @@ static int copy_and_edit(ctxprof_ctx *ctx, const char *from, const char *to,
                            sqlite3_errmsg(db));
         goto done;
     }
+copied:
     /* A copy of a WAL database is in WAL mode: back to no journal. */
     if (sqlite3_exec(db,
                      "PRAGMA journal_mode=DELETE; PRAGMA journal_mode=OFF; "
@@ -157,7 +213,7 @@ done:
 
 static int output_open(ctxprof_ctx *ctx, ctxprof_output **outp, const char *target,
                        const char *srs_def, const char *source, ctxprof_output_edit_fn edit,
-                       void *arg)
+                       void *arg, int move)
 {
     int rc = 0;
     *outp = NULL;
@@ -194,7 +250,16 @@ static int output_open(ctxprof_ctx *ctx, ctxprof_output **outp, const char *targ
      * layers (at close) much faster; a user's own setting wins. */
     if (!CPLGetConfigOption("OGR_SQLITE_CACHE", NULL))
         CPLSetConfigOption("OGR_SQLITE_CACHE", "256");
-    if (source) {
+    if (source && move) { /* a private copy made already: renamed into place */
+        if (rename(source, out->tmp) != 0) {
+            rc = ctxprof_error(ctx, CTXPROF_E_IO, "%s: cannot move %s to %s: %s", target, source,
+                               out->tmp, strerror(errno));
+            goto done;
+        }
+        if ((rc = copy_and_edit(ctx, NULL, out->tmp, target, edit, arg, 1)))
+            goto done;
+        out->ds = GDALOpenEx(out->tmp, GDAL_OF_VECTOR | GDAL_OF_UPDATE, NULL, NULL, NULL);
+    } else if (source) {
         /* Owner-only before the first byte of the copy is written. */
         int fd = open(out->tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         if (fd < 0) {
@@ -203,7 +268,7 @@ static int output_open(ctxprof_ctx *ctx, ctxprof_output **outp, const char *targ
             goto done;
         }
         close(fd);
-        if ((rc = copy_and_edit(ctx, source, out->tmp, target, edit, arg)))
+        if ((rc = copy_and_edit(ctx, source, out->tmp, target, edit, arg, 0)))
             goto done;
         out->ds = GDALOpenEx(out->tmp, GDAL_OF_VECTOR | GDAL_OF_UPDATE, NULL, NULL, NULL);
     } else

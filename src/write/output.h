@@ -36,6 +36,17 @@ typedef int (*ctxprof_output_edit_fn)(ctxprof_ctx *ctx, struct sqlite3 *db, void
 int ctxprof_output_open_copy(ctxprof_ctx *ctx, ctxprof_output **out, const char *target,
                              const char *srs_def, const char *source,
                              ctxprof_output_edit_fn edit, void *arg);
+/* Like open_copy, but copy is a private copy of the source GeoPackage made
+ * by ctxprof_output_copy_file in target's folder: it is renamed into place
+ * (not copied again), edited and opened. */
+int ctxprof_output_open_copied(ctxprof_ctx *ctx, ctxprof_output **out, const char *target,
+                               const char *srs_def, const char *copy,
+                               ctxprof_output_edit_fn edit, void *arg);
+/* Copies the GeoPackage source to path (owner-only from its first byte)
+ * with SQLite's backup API. Uses no context, so it may run on its own
+ * thread (snap copies while it reads and links); 0, or -1 with a message
+ * in err (the partial copy removed). */
+int ctxprof_output_copy_file(const char *source, const char *path, char *err, size_t n_err);
 /* Removes the layer or table name when the output has it. */
 int ctxprof_output_drop_layer(ctxprof_ctx *ctx, ctxprof_output *out, const char *name);
 /* Creates a layer (geom wkbNone for a table) inside one transaction per

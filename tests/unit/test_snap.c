@@ -530,6 +530,17 @@ static void make_snap_input(const char *path)
     f = OGR_F_Create(OGR_L_GetLayerDefn(stale));
     assert_int_equal(OGR_L_CreateFeature(stale, f), OGRERR_NONE);
     OGR_F_Destroy(f);
+    /* An earlier run's temporal table, with a column the new one lacks. */
+    OGRLayerH old_t = GDALDatasetCreateLayer(ds, "temporal", NULL, wkbNone, NULL);
+    fd = OGR_Fld_Create("stale", OFTString);
+    OGR_L_CreateField(old_t, fd, TRUE);
+    OGR_Fld_Destroy(fd);
+    for (int k = 0; k < 3; k++) {
+        f = OGR_F_Create(OGR_L_GetLayerDefn(old_t));
+        OGR_F_SetFieldString(f, 0, "old");
+        assert_int_equal(OGR_L_CreateFeature(old_t, f), OGRERR_NONE);
+        OGR_F_Destroy(f);
+    }
     OGRLayerH meta = GDALDatasetCreateLayer(ds, "run_metadata", NULL, wkbNone, NULL);
     for (int k = 0; k < 2; k++) {
         fd = OGR_Fld_Create(k ? "value" : "key", OFTString);
@@ -669,6 +680,37 @@ static void test_snap_gpkg_paths_equal(void **state)
         assert_int_equal(sql_int(db, sql), 0);
     }
     assert_int_equal(sql_int(db, "SELECT count(*) FROM areas"), 2);
+    /* The temporal table (written by SQL on the copy, through OGR on the
+     * rewrite): the same rows, fids, schema, triggers and feature count. */
+    assert_true(sql_int(db, "SELECT count(*) FROM temporal") > 0);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM (SELECT * FROM temporal EXCEPT "
+                                 "SELECT * FROM s.temporal)"),
+                     0);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM (SELECT * FROM s.temporal EXCEPT "
+                                 "SELECT * FROM temporal)"),
+                     0);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM (SELECT type, name, sql FROM "
+                                 "sqlite_master WHERE tbl_name = 'temporal' EXCEPT SELECT type, "
+                                 "name, sql FROM s.sqlite_master WHERE tbl_name = 'temporal')"),
+                     0);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM sqlite_master WHERE tbl_name = 'temporal'"),
+                     sql_int(db, "SELECT count(*) FROM s.sqlite_master "
+                                 "WHERE tbl_name = 'temporal'"));
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM (SELECT table_name, data_type, "
+                                 "identifier, description, srs_id FROM gpkg_contents EXCEPT "
+                                 "SELECT table_name, data_type, identifier, description, srs_id "
+                                 "FROM s.gpkg_contents)"),
+                     0);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM (SELECT * FROM gpkg_ogr_contents "
+                                 "EXCEPT SELECT * FROM s.gpkg_ogr_contents)"),
+                     0);
+    assert_int_equal(sql_int(db, "SELECT feature_count FROM gpkg_ogr_contents "
+                                 "WHERE table_name = 'temporal'"),
+                     sql_int(db, "SELECT count(*) FROM temporal"));
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM temporal WHERE context_type IS NULL OR "
+                                 "context_type NOT IN ('areas', 'schools', 'parks', "
+                                 "'bus_segments', 'school_catchments')"),
+                     0);
     assert_int_equal(sql_int(db, "SELECT count(*) FROM (SELECT key FROM run_metadata EXCEPT "
                                  "SELECT key FROM s.run_metadata)"),
                      0);
@@ -811,6 +853,14 @@ static void test_snap_gpkg_update_cancel(void **state)
     assert_int_equal(rc, CTXPROF_E_CANCELLED);
     assert_int_equal(seen, 1);
     assert_int_equal(access(out, F_OK), -1);
+    /* nor the copy made on the second thread, nor the temporary output */
+    char left[128];
+    snprintf(left, sizeof left, "/tmp/.ctxprof-snap-cout-%ld.gpkg.copy-%ld.gpkg", (long)getpid(),
+             (long)getpid());
+    assert_int_equal(access(left, F_OK), -1);
+    snprintf(left, sizeof left, "/tmp/.ctxprof-snap-cout-%ld.gpkg.tmp-%ld.gpkg", (long)getpid(),
+             (long)getpid());
+    assert_int_equal(access(left, F_OK), -1);
     /* and without a cancel it goes through */
     assert_int_equal(ctxprof_snap_gpkg(ctx, &sum, p, NULL, in, out, "test"), 0);
     assert_int_equal(sum.n_incidents, 10000);
