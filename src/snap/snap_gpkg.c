@@ -59,26 +59,38 @@ static int alloc_incidents(ctxprof_ctx *ctx, ctxprof_incidents *inc, size_t n)
                : CTXPROF_E_NOMEM;
 }
 
-/* Reads the incidents layer into plain arrays (profile CRS); with fids,
- * also each incident's feature id (*fids, inc->n of them, to free). */
-static int read_incidents(ctxprof_ctx *ctx, ctxprof_incidents *inc, OGRLayerH layer,
-                          const char *path, const char *crs, int64_t **fids)
+/* *ct from the incidents layer's CRS to the profile's, or NULL when they
+ * are the same (or the layer has none). */
+static int incidents_transform(ctxprof_ctx *ctx, OGRLayerH layer, const char *path,
+                               const char *crs, OGRCoordinateTransformationH *ct)
 {
     int rc = 0;
+    *ct = NULL;
     OGRSpatialReferenceH target = ctxprof_snap_srs(crs), src = NULL;
-    OGRCoordinateTransformationH ct = NULL;
     if (!target)
         return ctxprof_error(ctx, CTXPROF_E_CRS, "the profile CRS '%s' is unknown", crs);
     OGRSpatialReferenceH lsrs = OGR_L_GetSpatialRef(layer);
     if (lsrs) {
         src = OSRClone(lsrs);
         OSRSetAxisMappingStrategy(src, OAMS_TRADITIONAL_GIS_ORDER);
-        if (!OSRIsSame(src, target) && !(ct = OCTNewCoordinateTransformation(src, target))) {
+        if (!OSRIsSame(src, target) && !(*ct = OCTNewCoordinateTransformation(src, target)))
             rc = ctxprof_error_at(ctx, CTXPROF_E_CRS, path, 0, NULL,
                                   "cannot transform the incidents to %s", crs);
-            goto done;
-        }
+        OSRDestroySpatialReference(src);
     }
+    OSRDestroySpatialReference(target);
+    return rc;
+}
+
+/* Reads the incidents layer into plain arrays (profile CRS); with fids,
+ * also each incident's feature id (*fids, inc->n of them, to free). */
+static int read_incidents(ctxprof_ctx *ctx, ctxprof_incidents *inc, OGRLayerH layer,
+                          const char *path, const char *crs, int64_t **fids)
+{
+    OGRCoordinateTransformationH ct = NULL;
+    int rc = incidents_transform(ctx, layer, path, crs, &ct);
+    if (rc)
+        return rc;
     GIntBig count = OGR_L_GetFeatureCount(layer, TRUE);
     if ((rc = alloc_incidents(ctx, inc, count > 0 ? (size_t)count : 0)))
         goto done;
@@ -162,9 +174,6 @@ static int read_incidents(ctxprof_ctx *ctx, ctxprof_incidents *inc, OGRLayerH la
 done:
     if (ct)
         OCTDestroyCoordinateTransformation(ct);
-    if (src)
-        OSRDestroySpatialReference(src);
-    OSRDestroySpatialReference(target);
     return rc;
 }
 
@@ -219,22 +228,11 @@ int ctxprof_snap_read_incidents_gpkg(ctxprof_ctx *ctx, ctxprof_incidents *inc, O
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
     char *sql = NULL;
-    OGRSpatialReferenceH target = ctxprof_snap_srs(crs), src = NULL;
     OGRCoordinateTransformationH ct = NULL;
     if (fids)
         *fids = NULL;
-    if (!target)
-        return ctxprof_error(ctx, CTXPROF_E_CRS, "the profile CRS '%s' is unknown", crs);
-    OGRSpatialReferenceH lsrs = OGR_L_GetSpatialRef(layer);
-    if (lsrs) {
-        src = OSRClone(lsrs);
-        OSRSetAxisMappingStrategy(src, OAMS_TRADITIONAL_GIS_ORDER);
-        if (!OSRIsSame(src, target) && !(ct = OCTNewCoordinateTransformation(src, target))) {
-            rc = ctxprof_error_at(ctx, CTXPROF_E_CRS, path, 0, NULL,
-                                  "cannot transform the incidents to %s", crs);
-            goto done;
-        }
-    }
+    if ((rc = incidents_transform(ctx, layer, path, crs, &ct)))
+        return rc;
     OGRFeatureDefnH defn = OGR_L_GetLayerDefn(layer);
     static const char *const names[] = {"categories", "flags", "pid", "occurred_at"};
     sqlite3_str *q = sqlite3_str_new(NULL);
@@ -343,9 +341,6 @@ done:
     sqlite3_free(sql);
     if (ct)
         OCTDestroyCoordinateTransformation(ct);
-    if (src)
-        OSRDestroySpatialReference(src);
-    OSRDestroySpatialReference(target);
     return rc;
 }
 
