@@ -59,6 +59,30 @@ static int alloc_incidents(ctxprof_ctx *ctx, ctxprof_incidents *inc, size_t n)
                : CTXPROF_E_NOMEM;
 }
 
+/* Doubles the arrays of inc (and *fids), the new slots zeroed. */
+static int grow_incidents(ctxprof_ctx *ctx, ctxprof_incidents *inc, int64_t **fids)
+{
+    size_t nc = inc->cap * 2;
+    void *p;
+#define GROW(a)                                                                                \
+    if (!(p = ctxprof_realloc(ctx, inc->a, nc * sizeof *inc->a)))                              \
+        return CTXPROF_E_NOMEM;                                                                \
+    inc->a = p;
+    GROW(x) GROW(y) GROW(when) GROW(cats) GROW(flags) GROW(pid)
+#undef GROW
+    if (fids) {
+        if (!(p = ctxprof_realloc(ctx, *fids, nc * sizeof **fids)))
+            return CTXPROF_E_NOMEM;
+        *fids = p;
+    }
+    memset(inc->when + inc->cap, 0, (nc - inc->cap) * sizeof *inc->when);
+    memset(inc->pid + inc->cap, 0, (nc - inc->cap) * sizeof *inc->pid);
+    memset(inc->cats + inc->cap, 0, (nc - inc->cap) * sizeof *inc->cats);
+    memset(inc->flags + inc->cap, 0, (nc - inc->cap) * sizeof *inc->flags);
+    inc->cap = nc;
+    return 0;
+}
+
 /* *ct from the incidents layer's CRS to the profile's, or NULL when they
  * are the same (or the layer has none). */
 static int incidents_transform(ctxprof_ctx *ctx, OGRLayerH layer, const char *path,
@@ -108,31 +132,9 @@ static int read_incidents(ctxprof_ctx *ctx, ctxprof_incidents *inc, OGRLayerH la
     size_t i = 0;
     char bad[64];
     while ((f = OGR_L_GetNextFeature(layer))) {
-        if (i == inc->cap) { /* the count was an estimate */
-            size_t nc = inc->cap * 2;
-            void *p;
-#define GROW(a)                                                                                \
-    if (!(p = ctxprof_realloc(ctx, inc->a, nc * sizeof *inc->a))) {                            \
-        OGR_F_Destroy(f);                                                                      \
-        rc = CTXPROF_E_NOMEM;                                                                  \
-        goto done;                                                                             \
-    }                                                                                          \
-    inc->a = p;
-            GROW(x) GROW(y) GROW(when) GROW(cats) GROW(flags) GROW(pid)
-#undef GROW
-            if (fids) {
-                if (!(p = ctxprof_realloc(ctx, *fids, nc * sizeof **fids))) {
-                    OGR_F_Destroy(f);
-                    rc = CTXPROF_E_NOMEM;
-                    goto done;
-                }
-                *fids = p;
-            }
-            memset(inc->when + inc->cap, 0, (nc - inc->cap) * sizeof *inc->when);
-            memset(inc->pid + inc->cap, 0, (nc - inc->cap) * sizeof *inc->pid);
-            memset(inc->cats + inc->cap, 0, (nc - inc->cap) * sizeof *inc->cats);
-            memset(inc->flags + inc->cap, 0, (nc - inc->cap) * sizeof *inc->flags);
-            inc->cap = nc;
+        if (i == inc->cap && (rc = grow_incidents(ctx, inc, fids))) { /* count was an estimate */
+            OGR_F_Destroy(f);
+            goto done;
         }
         inc->x[i] = inc->y[i] = NAN;
         if (fids)
@@ -269,30 +271,8 @@ int ctxprof_snap_read_incidents_gpkg(ctxprof_ctx *ctx, ctxprof_incidents *inc, O
     char bad[64];
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (i == inc->cap) { /* the count was an estimate */
-            size_t nc = inc->cap * 2;
-            void *p;
-#define GROW(a)                                                                                \
-    if (!(p = ctxprof_realloc(ctx, inc->a, nc * sizeof *inc->a))) {                            \
-        rc = CTXPROF_E_NOMEM;                                                                  \
-        goto done;                                                                             \
-    }                                                                                          \
-    inc->a = p;
-            GROW(x) GROW(y) GROW(when) GROW(cats) GROW(flags) GROW(pid)
-#undef GROW
-            if (fids) {
-                if (!(p = ctxprof_realloc(ctx, *fids, nc * sizeof **fids))) {
-                    rc = CTXPROF_E_NOMEM;
-                    goto done;
-                }
-                *fids = p;
-            }
-            memset(inc->when + inc->cap, 0, (nc - inc->cap) * sizeof *inc->when);
-            memset(inc->pid + inc->cap, 0, (nc - inc->cap) * sizeof *inc->pid);
-            memset(inc->cats + inc->cap, 0, (nc - inc->cap) * sizeof *inc->cats);
-            memset(inc->flags + inc->cap, 0, (nc - inc->cap) * sizeof *inc->flags);
-            inc->cap = nc;
-        }
+        if (i == inc->cap && (rc = grow_incidents(ctx, inc, fids))) /* count was an estimate */
+            goto done;
         int64_t fid = sqlite3_column_int64(st, 0);
         if (fids)
             (*fids)[i] = fid;
