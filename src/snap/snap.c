@@ -1,11 +1,14 @@
 #include "snap/snap.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "load/date.h"
 #include "snap/contexts_internal.h"
@@ -386,6 +389,237 @@ static long link_nearest(query *q, double px, double py)
     return q->best;
 }
 
+/* One linking thread: its GEOS handle and, per layer, the shared tree and
+ * grid with prepared geometries of its own (a prepared geometry builds its
+ * indexes lazily on first use, so threads do not share them). */
+typedef struct {
+    GEOSContextHandle_t h;
+    layer_index x[CTXPROF_CTX_N];
+    GEOSGeometry **clone[CTXPROF_CTX_N]; /* what x[t].prep prepares (workers) */
+    int64_t n_no_position;
+    size_t bad; /* the incident whose point GEOS could not make */
+} linker;
+
+/* Links incidents i0..i1-1: 0, or CTXPROF_E_GEOM with lk->bad set. */
+static int link_range(linker *lk, ctxprof_snap_result *res, const ctxprof_incidents *inc,
+                      const ctxprof_snap_options *opts, size_t i0, size_t i1)
+{
+    GEOSContextHandle_t h = lk->h;
+    const layer_index *x = lk->x;
+    for (size_t i = i0; i < i1; i++) {
+        for (int t = 0; t < CTXPROF_CTX_N; t++)
+            res->link[t][i] = -1;
+        res->school_dist_m[i] = res->park_dist_m[i] = res->bus_dist_m[i] = NAN;
+        double px = inc->x[i], py = inc->y[i];
+        if (!isfinite(px) || !isfinite(py)) {
+            lk->n_no_position++;
+            continue;
+        }
+        /* the point, made when a tree is asked */
+        GEOSGeometry *pt = NULL;
+#define NEED_POINT()                                                                           \
+    if (!pt && !(pt = GEOSGeom_createPointFromXY_r(h, px, py))) {                              \
+        lk->bad = i;                                                                           \
+        return CTXPROF_E_GEOM;                                                                 \
+    }                                                                                          \
+    q.pt = pt;
+        query q = {h, NULL, NULL, -1, 0, 0};
+        long f;
+        static const int covers[] = {CTXPROF_CTX_CATCHMENTS, CTXPROF_CTX_AREAS};
+        for (int k = 0; k < 2; k++) {
+            int t = covers[k];
+            if (!(q.x = &x[t])->tree)
+                continue;
+            if (!grid_link(q.x, px, py, &f)) {
+                NEED_POINT()
+                f = link_covers(&q);
+            }
+            if (f >= 0)
+                res->link[t][i] = (int32_t)f;
+        }
+        if (x[CTXPROF_CTX_SCHOOLS].tree || x[CTXPROF_CTX_PARKS].tree ||
+            x[CTXPROF_CTX_BUS_SEGMENTS].tree) {
+            NEED_POINT()
+        }
+#undef NEED_POINT
+        if ((q.x = &x[CTXPROF_CTX_SCHOOLS])->tree && (f = link_nearest(&q, px, py)) >= 0) {
+            res->link[CTXPROF_CTX_SCHOOLS][i] = (int32_t)f;
+            res->school_dist_m[i] = q.best_d;
+        }
+        if ((q.x = &x[CTXPROF_CTX_PARKS])->tree &&
+            (f = link_within(&q, opts->park_buffer_m)) >= 0) {
+            res->link[CTXPROF_CTX_PARKS][i] = (int32_t)f;
+            res->park_dist_m[i] = q.best_d;
+        }
+        if ((q.x = &x[CTXPROF_CTX_BUS_SEGMENTS])->tree &&
+            (f = link_within(&q, opts->bus_max_dist_m)) >= 0) {
+            res->link[CTXPROF_CTX_BUS_SEGMENTS][i] = (int32_t)f;
+            res->bus_dist_m[i] = q.best_d;
+        }
+        if (pt)
+            GEOSGeom_destroy_r(h, pt);
+    }
+    return 0;
+}
+
+static void linker_free(linker *lk)
+{
+    for (int t = 0; t < CTXPROF_CTX_N; t++) {
+        const ctxprof_context_layer *l = lk->x[t].l;
+        for (size_t i = 0; l && lk->x[t].prep && i < l->n; i++)
+            if (lk->x[t].prep[i])
+                GEOSPreparedGeom_destroy_r(lk->h, lk->x[t].prep[i]);
+        for (size_t i = 0; l && lk->clone[t] && i < l->n; i++)
+            if (lk->clone[t][i])
+                GEOSGeom_destroy_r(lk->h, lk->clone[t][i]);
+        free(lk->x[t].prep);
+        free(lk->clone[t]);
+    }
+    if (lk->h)
+        GEOS_finish_r(lk->h);
+    memset(lk, 0, sizeof *lk);
+}
+
+/* A worker's linker: a handle of its own and, for every layer with a
+ * tree, prepared copies of the features (made on the worker's thread, as
+ * GEOS handles are per thread). -1 when it cannot be made. */
+static int linker_init(linker *lk, const layer_index *shared)
+{
+    memset(lk, 0, sizeof *lk);
+    if (!(lk->h = GEOS_init_r()))
+        return -1;
+    for (int t = 0; t < CTXPROF_CTX_N; t++) {
+        lk->x[t] = shared[t];
+        lk->x[t].prep = NULL;
+        const ctxprof_context_layer *l = shared[t].l;
+        if (!shared[t].tree)
+            continue;
+        if (!(lk->x[t].prep = calloc(l->n, sizeof *lk->x[t].prep)) ||
+            !(lk->clone[t] = calloc(l->n, sizeof *lk->clone[t])))
+            return -1;
+        for (size_t i = 0; i < l->n; i++)
+            if (!(lk->clone[t][i] = GEOSGeom_clone_r(lk->h, l->geom[i])) ||
+                !(lk->x[t].prep[i] = GEOSPrepare_r(lk->h, lk->clone[t][i])))
+                return -1;
+    }
+    return 0;
+}
+
+/* Work shared by the linking threads: chunks of incidents taken in turn. */
+enum { LINK_CHUNK = 16384 };
+typedef struct {
+    ctxprof_snap_result *res;
+    const ctxprof_incidents *inc;
+    const ctxprof_snap_options *opts;
+    const layer_index *x;
+    atomic_size_t next;   /* the next chunk's first incident */
+    atomic_size_t done;   /* incidents linked, for progress */
+    atomic_int stop;      /* set on a cancel or an error */
+} link_job;
+
+typedef struct {
+    link_job *j;
+    linker lk;
+    int rc; /* CTXPROF_E_GEOM (lk.bad), or -1: no linker */
+} link_worker;
+
+static void *link_worker_run(void *arg)
+{
+    link_worker *w = arg;
+    link_job *j = w->j;
+    if (linker_init(&w->lk, j->x) != 0) {
+        w->rc = -1; /* the other threads take its share */
+        return NULL;
+    }
+    while (!atomic_load(&j->stop)) {
+        size_t i0 = atomic_fetch_add(&j->next, LINK_CHUNK);
+        if (i0 >= j->inc->n)
+            break;
+        size_t i1 = i0 + LINK_CHUNK < j->inc->n ? i0 + LINK_CHUNK : j->inc->n;
+        if ((w->rc = link_range(&w->lk, j->res, j->inc, j->opts, i0, i1))) {
+            atomic_store(&j->stop, 1);
+            break;
+        }
+        atomic_fetch_add(&j->done, i1 - i0);
+    }
+    return NULL;
+}
+
+/* A query that makes the tree build itself: GEOS builds a tree on its
+ * first query, which threads must not race to do. */
+static void cb_none(void *item, void *userdata)
+{
+    (void)item;
+    (void)userdata;
+}
+
+/* Links every incident, on up to 8 threads for large inputs (each
+ * incident's links do not depend on the thread that makes them). */
+static int link_all(ctxprof_ctx *ctx, ctxprof_snap_result *res, const layer_index *x,
+                    const ctxprof_incidents *inc, const ctxprof_snap_options *opts)
+{
+    GEOSContextHandle_t h = ctxprof_geos(ctx);
+    size_t n = inc->n;
+    long nthreads = opts->threads > 0           ? opts->threads
+                    : n >= 4 * LINK_CHUNK ? sysconf(_SC_NPROCESSORS_ONLN)
+                                          : 1;
+    if (nthreads > 8)
+        nthreads = 8;
+    if (nthreads < 1)
+        nthreads = 1;
+    GEOSGeometry *probe = GEOSGeom_createPointFromXY_r(h, 0, 0);
+    if (!probe)
+        return ctxprof_error(ctx, CTXPROF_E_GEOM, "cannot make a point");
+    for (int t = 0; t < CTXPROF_CTX_N; t++)
+        if (x[t].tree)
+            GEOSSTRtree_query_r(h, x[t].tree, probe, cb_none, NULL);
+    GEOSGeom_destroy_r(h, probe);
+
+    link_job j = {res, inc, opts, x, 0, 0, 0};
+    link_worker w[8];
+    pthread_t th[8];
+    int started[8] = {0};
+    memset(w, 0, sizeof w);
+    for (long t = 1; t < nthreads; t++) {
+        w[t].j = &j;
+        started[t] = pthread_create(&th[t], NULL, link_worker_run, &w[t]) == 0;
+    }
+    /* The calling thread links too, and alone reports progress. */
+    linker main_lk = {0};
+    main_lk.h = h;
+    memcpy(main_lk.x, x, sizeof main_lk.x);
+    int rc = 0;
+    while (!atomic_load(&j.stop)) {
+        size_t i0 = atomic_fetch_add(&j.next, LINK_CHUNK);
+        if (i0 >= n)
+            break;
+        size_t i1 = i0 + LINK_CHUNK < n ? i0 + LINK_CHUNK : n;
+        if ((rc = link_range(&main_lk, res, inc, opts, i0, i1))) {
+            rc = ctxprof_error(ctx, CTXPROF_E_GEOM, "cannot make a point for incident %zu",
+                               main_lk.bad);
+            atomic_store(&j.stop, 1);
+            break;
+        }
+        size_t d = atomic_fetch_add(&j.done, i1 - i0) + (i1 - i0);
+        if ((rc = ctxprof_progress(ctx, (double)d / (double)n, "snapping"))) {
+            atomic_store(&j.stop, 1);
+            break;
+        }
+    }
+    res->n_no_position = main_lk.n_no_position;
+    for (long t = 1; t < nthreads; t++) {
+        if (!started[t])
+            continue;
+        pthread_join(th[t], NULL);
+        if (!rc && w[t].rc == CTXPROF_E_GEOM)
+            rc = ctxprof_error(ctx, CTXPROF_E_GEOM, "cannot make a point for incident %zu",
+                               w[t].lk.bad);
+        res->n_no_position += w[t].lk.n_no_position;
+        linker_free(&w[t].lk);
+    }
+    return rc;
+}
+
 void ctxprof_snap_result_free(ctxprof_ctx *ctx, ctxprof_snap_result *res)
 {
     for (int t = 0; t < CTXPROF_CTX_N; t++) {
@@ -605,63 +839,7 @@ int ctxprof_snap_run(ctxprof_ctx *ctx, ctxprof_snap_result *res, const ctxprof_c
     res->seconds_index = t1 - t0;
 
     ctxprof_progress_push(ctx, 0.05, 0.9);
-    for (size_t i = 0; i < n; i++) {
-        for (int t = 0; t < CTXPROF_CTX_N; t++)
-            res->link[t][i] = -1;
-        res->school_dist_m[i] = res->park_dist_m[i] = res->bus_dist_m[i] = NAN;
-        if ((i & 8191) == 0 && (rc = ctxprof_progress(ctx, (double)i / (double)n, "snapping")))
-            break;
-        double px = inc->x[i], py = inc->y[i];
-        if (!isfinite(px) || !isfinite(py)) {
-            res->n_no_position++;
-            continue;
-        }
-        /* the point, made when a tree is asked */
-        GEOSGeometry *pt = NULL;
-#define NEED_POINT()                                                                           \
-    if (!pt && !(pt = GEOSGeom_createPointFromXY_r(h, px, py))) {                              \
-        rc = ctxprof_error(ctx, CTXPROF_E_GEOM, "cannot make a point for incident %zu", i);    \
-        break;                                                                                 \
-    }                                                                                          \
-    q.pt = pt;
-        query q = {h, NULL, NULL, -1, 0, 0};
-        long f;
-        static const int covers[] = {CTXPROF_CTX_CATCHMENTS, CTXPROF_CTX_AREAS};
-        for (int k = 0; k < 2; k++) {
-            int t = covers[k];
-            if (!(q.x = &x[t])->tree)
-                continue;
-            if (!grid_link(q.x, px, py, &f)) {
-                NEED_POINT()
-                f = link_covers(&q);
-            }
-            if (f >= 0)
-                res->link[t][i] = (int32_t)f;
-        }
-        if (rc)
-            break;
-        if (x[CTXPROF_CTX_SCHOOLS].tree || x[CTXPROF_CTX_PARKS].tree ||
-            x[CTXPROF_CTX_BUS_SEGMENTS].tree) {
-            NEED_POINT()
-        }
-#undef NEED_POINT
-        if ((q.x = &x[CTXPROF_CTX_SCHOOLS])->tree && (f = link_nearest(&q, px, py)) >= 0) {
-            res->link[CTXPROF_CTX_SCHOOLS][i] = (int32_t)f;
-            res->school_dist_m[i] = q.best_d;
-        }
-        if ((q.x = &x[CTXPROF_CTX_PARKS])->tree &&
-            (f = link_within(&q, opts->park_buffer_m)) >= 0) {
-            res->link[CTXPROF_CTX_PARKS][i] = (int32_t)f;
-            res->park_dist_m[i] = q.best_d;
-        }
-        if ((q.x = &x[CTXPROF_CTX_BUS_SEGMENTS])->tree &&
-            (f = link_within(&q, opts->bus_max_dist_m)) >= 0) {
-            res->link[CTXPROF_CTX_BUS_SEGMENTS][i] = (int32_t)f;
-            res->bus_dist_m[i] = q.best_d;
-        }
-        if (pt)
-            GEOSGeom_destroy_r(h, pt);
-    }
+    rc = link_all(ctx, res, x, inc, opts);
     ctxprof_progress_pop(ctx);
     if (rc)
         goto done;

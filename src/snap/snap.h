@@ -40,9 +40,13 @@ typedef struct {
      * a cell no edge touches links as the cell's centre; others ask the
      * tree); 1 asks the tree for every point (same links; tests compare). */
     int no_grid;
+    /* Linking threads: 0 for one per processor (at most 8) when there are
+     * 65,536 incidents or more, else at most this many (1: the calling
+     * thread alone). The links do not depend on it (tests compare). */
+    int threads;
 } ctxprof_snap_options;
 
-#define CTXPROF_SNAP_OPTIONS_INIT {25.0, 30.0, 0, 0}
+#define CTXPROF_SNAP_OPTIONS_INIT {25.0, 30.0, 0, 0, 0}
 
 /* Fills o from the profile's [snap] section. */
 void ctxprof_snap_options_from_profile(ctxprof_snap_options *o, const ctxprof_profile *p);

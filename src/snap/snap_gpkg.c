@@ -434,6 +434,7 @@ typedef struct {
     ctxprof_ctx *ctx;
     size_t rows; /* rows updated, for progress */
     int rc;      /* a cancel from the progress callback */
+    int first;   /* the first column set: its lookup moves to the next row */
 } snap_value_state;
 
 /* ctxprof_snap_value(k, fid): column k of the incident with that fid. The
@@ -452,13 +453,13 @@ static void snap_value(sqlite3_context *sc, int argc, sqlite3_value **argv)
         return;
     }
     /* progress, and a cancel ends the update */
-    if (k == 0 && (++s->rows & 4095) == 0 &&
+    if (k == s->first && (++s->rows & 4095) == 0 &&
         (s->rc = ctxprof_progress(s->ctx, (double)s->rows / (double)(a->n ? a->n : 1),
                                   "writing incidents"))) {
         sqlite3_result_error(sc, "cancelled", -1);
         return;
     }
-    if (k == 0 && i < a->n && a->fids[i] == fid)
+    if (k == s->first && i < a->n && a->fids[i] == fid)
         s->next = i + 1;
     else if (i > 0 && a->fids[i - 1] == fid)
         i--;
@@ -476,7 +477,7 @@ static void snap_value(sqlite3_context *sc, int argc, sqlite3_value **argv)
             return;
         }
         i = lo;
-        if (k == 0)
+        if (k == s->first)
             s->next = i + 1;
     }
     const ctxprof_extra_column *e = &a->cols[k];
@@ -488,6 +489,15 @@ static void snap_value(sqlite3_context *sc, int argc, sqlite3_value **argv)
         sqlite3_result_double(sc, e->dbl[i]);
     else
         sqlite3_result_null(sc);
+}
+
+static int column_all_null(const ctxprof_extra_column *e, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((e->str && e->str[i]) || (e->i64 && e->i64[i] != INT64_MIN) ||
+            (e->dbl && !isnan(e->dbl[i])))
+            return 0;
+    return 1;
 }
 
 static int update_incidents(ctxprof_ctx *ctx, sqlite3 *db, void *argp)
@@ -572,8 +582,9 @@ static int update_incidents(ctxprof_ctx *ctx, sqlite3 *db, void *argp)
         sql = NULL;
     }
     /* One UPDATE over the whole table (in fid order); snap_value gives each
-     * row's value of column k from the arrays. */
-    snap_value_state sv = {a, 0, ctx, 0, 0};
+     * row's value of column k from the arrays. A column just added is null
+     * already: one with no value (its context is absent) is left out. */
+    snap_value_state sv = {a, 0, ctx, 0, 0, -1};
     if (sqlite3_create_function(db, "ctxprof_snap_value", 2, SQLITE_UTF8, &sv, snap_value, NULL,
                                 NULL) != SQLITE_OK) {
         rc = sql_fail(ctx, db, a->path, "cannot register a function");
@@ -581,11 +592,16 @@ static int update_incidents(ctxprof_ctx *ctx, sqlite3 *db, void *argp)
     }
     sqlite3_str *q = sqlite3_str_new(db);
     sqlite3_str_appendf(q, "UPDATE \"%w\" SET ", a->table);
+    int n_set = 0;
     for (size_t k = 0; k < a->n_cols; k++)
-        sqlite3_str_appendf(q, "%s\"%w\" = ctxprof_snap_value(%d, \"%w\")", k ? ", " : "",
-                            a->cols[k].name, (int)k, a->fid_col);
+        if ((have & (1u << k)) || !column_all_null(&a->cols[k], a->n)) {
+            if (sv.first < 0)
+                sv.first = (int)k;
+            sqlite3_str_appendf(q, "%s\"%w\" = ctxprof_snap_value(%d, \"%w\")",
+                                n_set++ ? ", " : "", a->cols[k].name, (int)k, a->fid_col);
+        }
     sql = sqlite3_str_finish(q);
-    if (!sql || sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+    if (!sql || (n_set && sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)) {
         rc = sv.rc ? sv.rc : sql_fail(ctx, db, a->path, "cannot update the incidents");
         goto done;
     }
@@ -596,16 +612,22 @@ static int update_incidents(ctxprof_ctx *ctx, sqlite3 *db, void *argp)
             rc = sql_fail(ctx, db, a->path, "cannot put a trigger back");
             goto done;
         }
-    if (a->temporal && (rc = ctxprof_snap_write_temporal_sql(ctx, db, a->path, a->c, a->res)))
-        goto done;
     sqlite3_free(sql);
     sql = sqlite3_mprintf("UPDATE gpkg_contents SET last_change = "
                           "strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ', 'now') "
                           "WHERE lower(table_name) = lower(%Q)",
                           a->table);
     if (!sql || sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK ||
-        sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
         rc = sql_fail(ctx, db, a->path, "cannot commit the incidents update");
+        goto done;
+    }
+    if (a->temporal) {
+        if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+            (rc = ctxprof_snap_write_temporal_sql(ctx, db, a->path, a->c, a->res)) ||
+            sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+            rc = rc ? rc : sql_fail(ctx, db, a->path, "cannot write the temporal table");
+    }
 done:
     sqlite3_finalize(st);
     sqlite3_free(sql);

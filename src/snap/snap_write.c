@@ -245,11 +245,62 @@ static int temporal_sql_fail(ctxprof_ctx *ctx, sqlite3 *db, const char *path, co
     return ctxprof_error(ctx, CTXPROF_E_DB, "%s: %s: %s", path, what, sqlite3_errmsg(db));
 }
 
+typedef struct {
+    ctxprof_ctx *ctx;
+    const ctxprof_contexts *c;
+    const ctxprof_snap_result *res;
+    int rc; /* a cancel from the progress callback */
+} temporal_state;
+
+/* ctxprof_temporal(k, i): column k (context_type, context_id, weekday,
+ * hour, n) of temporal cell i. */
+static void temporal_value(sqlite3_context *sc, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    temporal_state *s = sqlite3_user_data(sc);
+    int k = sqlite3_value_int(argv[0]);
+    sqlite3_int64 i = sqlite3_value_int64(argv[1]);
+    if (i < 0 || (size_t)i >= s->res->n_temporal) {
+        sqlite3_result_null(sc);
+        return;
+    }
+    const ctxprof_temporal_cell *tc = &s->res->temporal[i];
+    const char *id;
+    switch (k) {
+    case 0:
+        if ((i & 65535) == 65535 &&
+            (s->rc = ctxprof_progress(s->ctx, (double)i / (double)s->res->n_temporal,
+                                      "writing the temporal table"))) {
+            sqlite3_result_error(sc, "cancelled", -1);
+            return;
+        }
+        sqlite3_result_text(sc, ctxprof_context_layer_names[tc->type], -1, SQLITE_STATIC);
+        break;
+    case 1:
+        if ((id = s->c->layer[tc->type].id[tc->feature]))
+            sqlite3_result_text(sc, id, -1, SQLITE_STATIC);
+        else
+            sqlite3_result_null(sc);
+        break;
+    case 2:
+        sqlite3_result_int(sc, tc->weekday);
+        break;
+    case 3:
+        if (tc->hour >= 0)
+            sqlite3_result_int(sc, tc->hour);
+        else
+            sqlite3_result_null(sc);
+        break;
+    default:
+        sqlite3_result_int64(sc, tc->n);
+    }
+}
+
 /* The temporal table written straight into a GeoPackage's SQLite database
  * (inside the caller's transaction): the table, its gpkg_contents and
  * gpkg_ogr_contents rows and its feature-count triggers exactly as GDAL's
- * GPKG driver makes them for write_temporal, the rows by one prepared
- * INSERT. An earlier temporal table is dropped first. */
+ * GPKG driver makes them for write_temporal, the rows by one INSERT ...
+ * SELECT. An earlier temporal table is dropped first. */
 int ctxprof_snap_write_temporal_sql(ctxprof_ctx *ctx, sqlite3 *db, const char *path,
                                     const ctxprof_contexts *c, const ctxprof_snap_result *res)
 {
@@ -282,36 +333,22 @@ int ctxprof_snap_write_temporal_sql(ctxprof_ctx *ctx, sqlite3 *db, const char *p
                      "\"hour\" MEDIUMINT, \"n\" INTEGER);",
                      NULL, NULL, NULL) != SQLITE_OK)
         return temporal_sql_fail(ctx, db, path, "cannot create the temporal table");
-    if (sqlite3_prepare_v2(db,
-                           "INSERT INTO \"temporal\" (\"context_type\", \"context_id\", "
-                           "\"weekday\", \"hour\", \"n\") VALUES (?, ?, ?, ?, ?)",
-                           -1, &st, NULL) != SQLITE_OK)
-        return temporal_sql_fail(ctx, db, path, "cannot write the temporal table");
-    for (size_t i = 0; i < res->n_temporal; i++) {
-        const ctxprof_temporal_cell *tc = &res->temporal[i];
-        sqlite3_bind_text(st, 1, ctxprof_context_layer_names[tc->type], -1, SQLITE_STATIC);
-        const char *id = c->layer[tc->type].id[tc->feature];
-        if (id)
-            sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-        else
-            sqlite3_bind_null(st, 2);
-        sqlite3_bind_int(st, 3, tc->weekday);
-        if (tc->hour >= 0)
-            sqlite3_bind_int(st, 4, tc->hour);
-        else
-            sqlite3_bind_null(st, 4);
-        sqlite3_bind_int64(st, 5, tc->n);
-        if (sqlite3_step(st) != SQLITE_DONE) {
-            rc = temporal_sql_fail(ctx, db, path, "cannot write the temporal table");
-            break;
-        }
-        sqlite3_reset(st);
-        if ((i & 65535) == 65535 &&
-            (rc = ctxprof_progress(ctx, (double)i / (double)res->n_temporal,
-                                   "writing the temporal table")))
-            break;
-    }
-    sqlite3_finalize(st);
+    /* One INSERT ... SELECT over the cells: one statement, not one per row. */
+    temporal_state ts = {ctx, c, res, 0};
+    char *ins = sqlite3_mprintf(
+        "WITH RECURSIVE i(i) AS (SELECT 0 WHERE %lld > 0 UNION ALL SELECT i + 1 FROM i "
+        "WHERE i + 1 < %lld) INSERT INTO \"temporal\" (\"fid\", \"context_type\", "
+        "\"context_id\", \"weekday\", \"hour\", \"n\") SELECT i + 1, ctxprof_temporal(0, i), "
+        "ctxprof_temporal(1, i), ctxprof_temporal(2, i), ctxprof_temporal(3, i), "
+        "ctxprof_temporal(4, i) FROM i",
+        (long long)res->n_temporal, (long long)res->n_temporal);
+    if (!ins ||
+        sqlite3_create_function(db, "ctxprof_temporal", 2, SQLITE_UTF8, &ts, temporal_value,
+                                NULL, NULL) != SQLITE_OK ||
+        sqlite3_exec(db, ins, NULL, NULL, NULL) != SQLITE_OK)
+        rc = ts.rc ? ts.rc : temporal_sql_fail(ctx, db, path, "cannot write the temporal table");
+    sqlite3_free(ins);
+    sqlite3_create_function(db, "ctxprof_temporal", 2, SQLITE_UTF8, NULL, NULL, NULL, NULL);
     if (rc)
         return rc;
     char *sql = sqlite3_mprintf(

@@ -195,7 +195,7 @@ static int copy_and_edit(ctxprof_ctx *ctx, const char *from, const char *to,
 copied:
     /* A copy of a WAL database is in WAL mode: back to no journal. */
     if (sqlite3_exec(db,
-                     "PRAGMA journal_mode=DELETE; PRAGMA journal_mode=OFF; "
+                     "PRAGMA journal_mode=DELETE; PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; "
                      "PRAGMA cache_size=-262144;",
                      NULL, NULL, NULL) != SQLITE_OK) {
         rc = ctxprof_error(ctx, CTXPROF_E_DB, "%s: cannot set up the copy: %s", target,
@@ -215,7 +215,7 @@ static int output_open(ctxprof_ctx *ctx, ctxprof_output **outp, const char *targ
                        const char *srs_def, const char *source, ctxprof_output_edit_fn edit,
                        void *arg, int move)
 {
-    int rc = 0;
+    int rc = 0, sync_off = 0;
     *outp = NULL;
     if (ctxprof_output_is_pg(target))
         return ctxprof_output_open_pg(ctx, outp, target, srs_def, NULL);
@@ -250,6 +250,13 @@ static int output_open(ctxprof_ctx *ctx, ctxprof_output **outp, const char *targ
      * layers (at close) much faster; a user's own setting wins. */
     if (!CPLGetConfigOption("OGR_SQLITE_CACHE", NULL))
         CPLSetConfigOption("OGR_SQLITE_CACHE", "256");
+    /* The temporary file is private until finish: SQLite does not sync it
+     * at each commit, and finish syncs it once before moving it into place
+     * (a user's own OGR_SQLITE_SYNCHRONOUS wins). */
+    if (!CPLGetConfigOption("OGR_SQLITE_SYNCHRONOUS", NULL)) {
+        CPLSetThreadLocalConfigOption("OGR_SQLITE_SYNCHRONOUS", "OFF");
+        sync_off = 1;
+    }
     if (source && move) { /* a private copy made already: renamed into place */
         if (rename(source, out->tmp) != 0) {
             rc = ctxprof_error(ctx, CTXPROF_E_IO, "%s: cannot move %s to %s: %s", target, source,
@@ -286,6 +293,8 @@ static int output_open(ctxprof_ctx *ctx, ctxprof_output **outp, const char *targ
         goto done;
     }
 done:
+    if (sync_off)
+        CPLSetThreadLocalConfigOption("OGR_SQLITE_SYNCHRONOUS", NULL);
     if (rc) {
         ctxprof_output_close(ctx, out);
         return rc;
@@ -445,6 +454,17 @@ int ctxprof_output_finish(ctxprof_ctx *ctx, ctxprof_output *out)
             return ctxprof_error(ctx, CTXPROF_E_IO, "%s: cannot set the output's mode: %s",
                                  out->target, strerror(errno));
     }
+    /* Written without syncing (output_open): on disk before it replaces
+     * the earlier output. */
+    int fd = open(out->tmp, O_RDONLY);
+    if (fd < 0 || fsync(fd) != 0) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        return ctxprof_error(ctx, CTXPROF_E_IO, "%s: cannot write the output to disk: %s",
+                             out->target, strerror(e));
+    }
+    close(fd);
     if (rename(out->tmp, out->target) != 0)
         return ctxprof_error(ctx, CTXPROF_E_IO, "%s: cannot move the finished output into place: %s",
                              out->target, strerror(errno));

@@ -805,6 +805,65 @@ static void test_grid_equals_tree(void **state)
     ctxprof_profile_free(ctx, p);
 }
 
+/* Linking on several threads gives what one thread gives: every link,
+ * distance and profile, on 100,000 incidents over the fixture (some
+ * without a position), with more threads than chunks at the end. */
+static void test_threads_equal(void **state)
+{
+    (void)state;
+    ctxprof_contexts *c = load_fixture();
+    size_t n = 100000;
+    double *dx = malloc(n * sizeof *dx), *dy = malloc(n * sizeof *dy);
+    uint64_t seed = 7;
+    for (size_t i = 0; i < n; i++) {
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        dx[i] = -100 + (double)(seed >> 11) / 9007199254740992.0 * 400;
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        dy[i] = -100 + (double)(seed >> 11) / 9007199254740992.0 * 300;
+    }
+    ctxprof_incidents inc;
+    make_incidents(&inc, n, dx, dy);
+    for (size_t i = 0; i < n; i += 97)
+        inc.x[i] = NAN;
+    for (size_t i = 0; i < n; i++) {
+        inc.cats[i] = 1u << (i % 5);
+        snprintf(inc.pid[i], sizeof inc.pid[i], "%016zx", i % 5000);
+        inc.when[i] = (ctxprof_datetime){2025, 3, 1 + (int)(i % 28), (int)(i % 24), 0, 0,
+                                         CTXPROF_PREC_MINUTE};
+    }
+    ctxprof_snap_options o = CTXPROF_SNAP_OPTIONS_INIT;
+    ctxprof_snap_result one, many;
+    o.threads = 1;
+    assert_int_equal(ctxprof_snap_run(ctx, &one, c, &inc, &o), 0);
+    o.threads = 5;
+    assert_int_equal(ctxprof_snap_run(ctx, &many, c, &inc, &o), 0);
+    assert_int_equal(one.n_no_position, (n + 96) / 97);
+    assert_int_equal(many.n_no_position, one.n_no_position);
+    for (int t = 0; t < CTXPROF_CTX_N; t++) {
+        assert_memory_equal(one.link[t], many.link[t], n * sizeof *one.link[t]);
+        assert_int_equal(one.n_linked[t], many.n_linked[t]);
+        assert_true(one.n_linked[t] > 0);
+        const ctxprof_context_profile *a = &one.profile[t], *b = &many.profile[t];
+        assert_memory_equal(a->n_total, b->n_total, a->n * sizeof *a->n_total);
+        assert_memory_equal(a->n_people, b->n_people, a->n * sizeof *a->n_people);
+    }
+    assert_memory_equal(one.school_dist_m, many.school_dist_m, n * sizeof(double));
+    assert_memory_equal(one.park_dist_m, many.park_dist_m, n * sizeof(double));
+    assert_memory_equal(one.bus_dist_m, many.bus_dist_m, n * sizeof(double));
+    assert_int_equal(one.n_temporal, many.n_temporal);
+    for (size_t k = 0; k < one.n_temporal; k++) {
+        const ctxprof_temporal_cell *a = &one.temporal[k], *b = &many.temporal[k];
+        assert_true(a->type == b->type && a->feature == b->feature && a->weekday == b->weekday &&
+                    a->hour == b->hour && a->n == b->n);
+    }
+    ctxprof_snap_result_free(ctx, &one);
+    ctxprof_snap_result_free(ctx, &many);
+    free_incidents(&inc);
+    free(dx);
+    free(dy);
+    ctxprof_contexts_free(ctx, c);
+}
+
 static int cancel_on_write(double complete, const char *msg, void *payload)
 {
     (void)complete;
@@ -879,6 +938,7 @@ int main(void)
         cmocka_unit_test(test_profiles_and_temporal), cmocka_unit_test(test_real_bus_sequences),
         cmocka_unit_test(test_snap_gpkg_paths_equal),
         cmocka_unit_test(test_grid_equals_tree),
+        cmocka_unit_test(test_threads_equal),
         cmocka_unit_test(test_snap_gpkg_update_cancel),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
