@@ -407,8 +407,10 @@ static int link_range(linker *lk, ctxprof_snap_result *res, const ctxprof_incide
     GEOSContextHandle_t h = lk->h;
     const layer_index *x = lk->x;
     for (size_t i = i0; i < i1; i++) {
-        for (int t = 0; t < CTXPROF_CTX_N; t++)
+        for (int t = 0; t < CTXPROF_CTX_N; t++) {
             res->link[t][i] = -1;
+            res->col_str[t][i] = NULL;
+        }
         res->school_dist_m[i] = res->park_dist_m[i] = res->bus_dist_m[i] = NAN;
         double px = inc->x[i], py = inc->y[i];
         if (!isfinite(px) || !isfinite(py)) {
@@ -458,6 +460,9 @@ static int link_range(linker *lk, ctxprof_snap_result *res, const ctxprof_incide
         }
         if (pt)
             GEOSGeom_destroy_r(h, pt);
+        for (int t = 0; t < CTXPROF_CTX_N; t++)
+            if (res->link[t][i] >= 0)
+                res->col_str[t][i] = x[t].l->id[res->link[t][i]];
     }
     return 0;
 }
@@ -554,13 +559,16 @@ static void cb_none(void *item, void *userdata)
 }
 
 /* Links every incident, on up to 8 threads for large inputs (each
- * incident's links do not depend on the thread that makes them). */
+ * incident's links do not depend on the thread that makes them); with a
+ * feed, on the calling thread alone, in order, telling the feed. */
 static int link_all(ctxprof_ctx *ctx, ctxprof_snap_result *res, const layer_index *x,
-                    const ctxprof_incidents *inc, const ctxprof_snap_options *opts)
+                    const ctxprof_incidents *inc, const ctxprof_snap_options *opts,
+                    const ctxprof_snap_feed *feed)
 {
     GEOSContextHandle_t h = ctxprof_geos(ctx);
     size_t n = inc->n;
-    long nthreads = opts->threads > 0           ? opts->threads
+    long nthreads = feed                        ? 1
+                    : opts->threads > 0         ? opts->threads
                     : n >= 4 * LINK_CHUNK ? sysconf(_SC_NPROCESSORS_ONLN)
                                           : 1;
     if (nthreads > 8)
@@ -601,6 +609,8 @@ static int link_all(ctxprof_ctx *ctx, ctxprof_snap_result *res, const layer_inde
             break;
         }
         size_t d = atomic_fetch_add(&j.done, i1 - i0) + (i1 - i0);
+        if (feed) /* alone, in order: 0..i1-1 are linked */
+            feed->linked(feed->arg, i1);
         if ((rc = ctxprof_progress(ctx, (double)d / (double)n, "snapping"))) {
             atomic_store(&j.stop, 1);
             break;
@@ -797,17 +807,32 @@ static int temporal_table(ctxprof_ctx *ctx, ctxprof_snap_result *res, const ctxp
     return 0;
 }
 
-int ctxprof_snap_run(ctxprof_ctx *ctx, ctxprof_snap_result *res, const ctxprof_contexts *c,
-                     const ctxprof_incidents *inc, const ctxprof_snap_options *opts)
+int ctxprof_snap_result_init(ctxprof_ctx *ctx, ctxprof_snap_result *res, size_t n)
+{
+    memset(res, 0, sizeof *res);
+    res->n = n;
+    size_t m = n ? n : 1;
+    int ok = 1;
+    for (int t = 0; t < CTXPROF_CTX_N; t++)
+        ok = ok && (res->link[t] = ctxprof_malloc(ctx, m * sizeof *res->link[t])) &&
+             (res->col_str[t] = ctxprof_malloc(ctx, m * sizeof *res->col_str[t]));
+    ok = ok && (res->school_dist_m = ctxprof_malloc(ctx, m * sizeof(double))) &&
+         (res->park_dist_m = ctxprof_malloc(ctx, m * sizeof(double))) &&
+         (res->bus_dist_m = ctxprof_malloc(ctx, m * sizeof(double)));
+    if (ok)
+        return 0;
+    ctxprof_snap_result_free(ctx, res);
+    return CTXPROF_E_NOMEM;
+}
+
+int ctxprof_snap_link(ctxprof_ctx *ctx, ctxprof_snap_result *res, const ctxprof_contexts *c,
+                      const ctxprof_incidents *inc, const ctxprof_snap_options *opts,
+                      const ctxprof_snap_feed *feed)
 {
     int rc = 0;
     GEOSContextHandle_t h = ctxprof_geos(ctx);
     layer_index x[CTXPROF_CTX_N];
-    uint32_t *pid_id = NULL;
-    pid_ref *order = NULL;
-    int8_t *wday = NULL, *hour = NULL;
     memset(x, 0, sizeof x);
-    memset(res, 0, sizeof *res);
     ctxprof_snap_options def = CTXPROF_SNAP_OPTIONS_INIT;
     if (!opts)
         opts = &def;
@@ -815,17 +840,12 @@ int ctxprof_snap_run(ctxprof_ctx *ctx, ctxprof_snap_result *res, const ctxprof_c
         return ctxprof_error(ctx, CTXPROF_E_CONFIG,
                              "[snap] park_buffer_m and bus_max_dist_m must be 0 or more");
     size_t n = inc->n;
-    res->n = n;
+    if (!res->link[0] && (rc = ctxprof_snap_result_init(ctx, res, n)))
+        return rc;
+    if (res->n != n)
+        return ctxprof_error(ctx, CTXPROF_E_INTERNAL, "snap: %zu incidents, arrays for %zu", n,
+                             res->n);
     double t0 = now_s();
-    for (int t = 0; t < CTXPROF_CTX_N; t++)
-        if (!(res->link[t] = ctxprof_malloc(ctx, (n ? n : 1) * sizeof *res->link[t])))
-            return CTXPROF_E_NOMEM;
-    if (!(res->school_dist_m = ctxprof_malloc(ctx, (n ? n : 1) * sizeof(double))) ||
-        !(res->park_dist_m = ctxprof_malloc(ctx, (n ? n : 1) * sizeof(double))) ||
-        !(res->bus_dist_m = ctxprof_malloc(ctx, (n ? n : 1) * sizeof(double)))) {
-        rc = CTXPROF_E_NOMEM;
-        goto done;
-    }
     ctxprof_progress_push(ctx, 0.0, 0.05);
     double reach[CTXPROF_CTX_N] = {0};
     reach[CTXPROF_CTX_PARKS] = opts->park_buffer_m;
@@ -838,17 +858,30 @@ int ctxprof_snap_run(ctxprof_ctx *ctx, ctxprof_snap_result *res, const ctxprof_c
     double t1 = now_s();
     res->seconds_index = t1 - t0;
 
-    ctxprof_progress_push(ctx, 0.05, 0.9);
-    rc = link_all(ctx, res, x, inc, opts);
+    ctxprof_progress_push(ctx, 0.05, 1.0);
+    rc = link_all(ctx, res, x, inc, opts, feed);
     ctxprof_progress_pop(ctx);
     if (rc)
         goto done;
     for (int t = 0; t < CTXPROF_CTX_N; t++)
         for (size_t i = 0; i < n; i++)
             res->n_linked[t] += res->link[t][i] >= 0;
-    double t2 = now_s();
-    res->seconds_snap = t2 - t1;
+    res->seconds_snap = now_s() - t1;
+done:
+    for (int t = 0; t < CTXPROF_CTX_N; t++)
+        index_free(h, ctx, &x[t]);
+    return rc;
+}
 
+int ctxprof_snap_profile(ctxprof_ctx *ctx, ctxprof_snap_result *res, const ctxprof_contexts *c,
+                         const ctxprof_incidents *inc)
+{
+    int rc = 0;
+    uint32_t *pid_id = NULL;
+    pid_ref *order = NULL;
+    int8_t *wday = NULL, *hour = NULL;
+    size_t n = inc->n;
+    double t2 = now_s();
     /* People: pids interned to small integers (UINT32_MAX for none). */
     if (!(pid_id = ctxprof_malloc(ctx, (n ? n : 1) * sizeof *pid_id)) ||
         !(order = ctxprof_malloc(ctx, (n ? n : 1) * sizeof *order)) ||
@@ -901,15 +934,25 @@ int ctxprof_snap_run(ctxprof_ctx *ctx, ctxprof_snap_result *res, const ctxprof_c
     if (!rc)
         rc = temporal_table(ctx, res, c, inc, wday, hour);
     res->seconds_profile = now_s() - t2;
-    if (!rc)
-        rc = ctxprof_progress(ctx, 1.0, "snapped");
 done:
-    for (int t = 0; t < CTXPROF_CTX_N; t++)
-        index_free(h, ctx, &x[t]);
     ctxprof_free(ctx, pid_id);
     ctxprof_free(ctx, order);
     ctxprof_free(ctx, wday);
     ctxprof_free(ctx, hour);
+    return rc;
+}
+
+int ctxprof_snap_run(ctxprof_ctx *ctx, ctxprof_snap_result *res, const ctxprof_contexts *c,
+                     const ctxprof_incidents *inc, const ctxprof_snap_options *opts)
+{
+    memset(res, 0, sizeof *res);
+    ctxprof_progress_push(ctx, 0.0, 0.9);
+    int rc = ctxprof_snap_link(ctx, res, c, inc, opts, NULL);
+    ctxprof_progress_pop(ctx);
+    if (!rc)
+        rc = ctxprof_snap_profile(ctx, res, c, inc);
+    if (!rc)
+        rc = ctxprof_progress(ctx, 1.0, "snapped");
     if (rc)
         ctxprof_snap_result_free(ctx, res);
     return rc;
@@ -920,27 +963,22 @@ int ctxprof_snap_columns(ctxprof_ctx *ctx, ctxprof_snap_result *res, const ctxpr
 {
     static const char *const id_cols[CTXPROF_CTX_N] = {"catchment_id", "school_id", "park_id",
                                                        "bus_segment_id", "area_code"};
-    for (int t = 0; t < CTXPROF_CTX_N; t++) {
-        if (!res->col_str[t] &&
-            !(res->col_str[t] = ctxprof_malloc(ctx, (res->n ? res->n : 1) * sizeof(char *))))
-            return CTXPROF_E_NOMEM;
-        for (size_t i = 0; i < res->n; i++) {
-            int32_t f = res->link[t][i];
-            res->col_str[t][i] = f >= 0 ? c->layer[t].id[f] : NULL;
-        }
-    }
+    if (!res->link[0] && ctxprof_snap_result_init(ctx, res, 0))
+        return CTXPROF_E_NOMEM;
     size_t k = 0;
     ctxprof_extra_column *e = res->columns;
-#define STR(t) (e[k++] = (ctxprof_extra_column){id_cols[t], res->col_str[t], NULL, NULL})
-#define DBL(name, a) (e[k++] = (ctxprof_extra_column){name, NULL, NULL, a})
+#define NONE(t) (!c->layer[t].present)
+#define STR(t) (e[k++] = (ctxprof_extra_column){id_cols[t], res->col_str[t], NULL, NULL, NONE(t)})
+#define DBL(name, a, t) (e[k++] = (ctxprof_extra_column){name, NULL, NULL, a, NONE(t)})
     STR(CTXPROF_CTX_CATCHMENTS);
     STR(CTXPROF_CTX_SCHOOLS);
-    DBL("school_dist_m", res->school_dist_m);
+    DBL("school_dist_m", res->school_dist_m, CTXPROF_CTX_SCHOOLS);
     STR(CTXPROF_CTX_PARKS);
-    DBL("park_dist_m", res->park_dist_m);
+    DBL("park_dist_m", res->park_dist_m, CTXPROF_CTX_PARKS);
     STR(CTXPROF_CTX_BUS_SEGMENTS);
-    DBL("bus_segment_dist_m", res->bus_dist_m);
+    DBL("bus_segment_dist_m", res->bus_dist_m, CTXPROF_CTX_BUS_SEGMENTS);
     STR(CTXPROF_CTX_AREAS);
+#undef NONE
 #undef STR
 #undef DBL
     res->n_columns = k;

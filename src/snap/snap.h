@@ -84,24 +84,51 @@ typedef struct {
     int64_t n_no_position;           /* incidents without coordinates */
     double seconds_index, seconds_snap, seconds_profile;
 
-    /* The per-incident columns for ctxprof_write_incidents (filled by
-     * ctxprof_snap_columns; they point into this result and the contexts). */
+    /* The per-incident id columns for ctxprof_write_incidents (filled by
+     * ctxprof_snap_link; they point into the contexts). */
     const char **col_str[CTXPROF_CTX_N];
     ctxprof_extra_column columns[8];
     size_t n_columns;
 } ctxprof_snap_result;
 
 /* Links the n incidents of inc to the contexts c and profiles every
- * context. Reports progress; cancellable. On success *res owns its arrays
- * (free with ctxprof_snap_result_free). */
+ * context: ctxprof_snap_link, then ctxprof_snap_profile. Reports progress;
+ * cancellable. On success *res owns its arrays (free with
+ * ctxprof_snap_result_free); on failure they are freed. */
 int ctxprof_snap_run(ctxprof_ctx *ctx, ctxprof_snap_result *res, const ctxprof_contexts *c,
                      const ctxprof_incidents *inc, const ctxprof_snap_options *opts);
 void ctxprof_snap_result_free(ctxprof_ctx *ctx, ctxprof_snap_result *res);
 
+/* The per-incident arrays of res (links, distances, id columns) for n
+ * incidents, not yet filled. */
+int ctxprof_snap_result_init(ctxprof_ctx *ctx, ctxprof_snap_result *res, size_t n);
+
+/* Tells a consumer on another thread how far linking has come: linked(arg,
+ * upto) once incidents 0..upto-1 all have their links and columns. */
+typedef struct {
+    void (*linked)(void *arg, size_t upto);
+    void *arg;
+} ctxprof_snap_feed;
+
+/* The links of every incident of inc (res zeroed, or from
+ * ctxprof_snap_result_init for inc->n). With a feed, the calling thread
+ * links alone and in order, telling the feed after each chunk; without,
+ * threads as opts->threads says. On failure res keeps its arrays (free
+ * them with ctxprof_snap_result_free once no other thread reads them). */
+int ctxprof_snap_link(ctxprof_ctx *ctx, ctxprof_snap_result *res, const ctxprof_contexts *c,
+                      const ctxprof_incidents *inc, const ctxprof_snap_options *opts,
+                      const ctxprof_snap_feed *feed);
+/* The profile of every context present and the temporal table, from the
+ * links of ctxprof_snap_link. No progress is reported, so it may run on a
+ * thread of its own (with its own context). */
+int ctxprof_snap_profile(ctxprof_ctx *ctx, ctxprof_snap_result *res, const ctxprof_contexts *c,
+                         const ctxprof_incidents *inc);
+
 /* The per-incident columns (catchment_id, school_id, school_dist_m, park_id,
  * park_dist_m, bus_segment_id, bus_segment_dist_m, area_code) for
- * ctxprof_write_incidents. The array and the strings belong to res and c:
- * keep both alive until the incidents are written. */
+ * ctxprof_write_incidents, filled by ctxprof_snap_link (they may be
+ * described before). The array and the strings belong to res and c: keep
+ * both alive until the incidents are written. */
 int ctxprof_snap_columns(ctxprof_ctx *ctx, ctxprof_snap_result *res, const ctxprof_contexts *c,
                          const ctxprof_extra_column **cols, size_t *n_cols);
 

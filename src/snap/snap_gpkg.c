@@ -1,6 +1,7 @@
 /* `ctxprof snap`: the snap stage on an existing profile GeoPackage. */
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <unistd.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -223,47 +224,66 @@ static void gpkg_point(const unsigned char *b, int n, double *x, double *y)
     *y = py;
 }
 
-int ctxprof_snap_read_incidents_gpkg(ctxprof_ctx *ctx, ctxprof_incidents *inc, OGRLayerH layer,
-                                     const char *path, const char *crs, int64_t **fids)
+/* One fid range of the SQLite reader, read on the calling thread (ctx the
+ * caller's) or on a worker (read_gpkg_part_run: ctx its own, made and freed
+ * there as contexts are per thread, its log kept in log and its error in
+ * err). */
+typedef struct {
+    ctxprof_ctx *ctx;
+    const char *path;
+    char *sql;
+    OGRCoordinateTransformationH ct;
+    size_t count; /* rows expected: progress and the first allocation */
+    int progress; /* report progress (the calling thread) */
+    ctxprof_incidents inc;
+    int64_t *fids;
+    int rc;
+    char err[512];
+    struct log_line {
+        ctxprof_log_level level;
+        char *msg;
+    } *log;
+    size_t n_log, cap_log;
+    pthread_t thread;
+} gpkg_part;
+
+static void part_log(ctxprof_log_level level, const char *msg, void *payload)
 {
-    int rc = 0;
+    gpkg_part *pt = payload;
+    char *m = strdup(msg);
+    if (!m)
+        return;
+    if (pt->n_log == pt->cap_log) {
+        size_t cap = pt->cap_log ? 2 * pt->cap_log : 16;
+        void *q = realloc(pt->log, cap * sizeof *pt->log);
+        if (!q) {
+            free(m);
+            return;
+        }
+        pt->log = q;
+        pt->cap_log = cap;
+    }
+    pt->log[pt->n_log++] = (struct log_line){level, m};
+}
+
+static int read_gpkg_part(gpkg_part *pt)
+{
+    ctxprof_ctx *ctx = pt->ctx;
+    ctxprof_incidents *inc = &pt->inc;
+    const char *path = pt->path;
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
-    char *sql = NULL;
-    OGRCoordinateTransformationH ct = NULL;
-    if (fids)
-        *fids = NULL;
-    if ((rc = incidents_transform(ctx, layer, path, crs, &ct)))
-        return rc;
-    OGRFeatureDefnH defn = OGR_L_GetLayerDefn(layer);
-    static const char *const names[] = {"categories", "flags", "pid", "occurred_at"};
-    sqlite3_str *q = sqlite3_str_new(NULL);
-    sqlite3_str_appendf(q, "SELECT \"%w\", \"%w\"", OGR_L_GetFIDColumn(layer),
-                        OGR_L_GetGeometryColumn(layer));
-    for (int k = 0; k < 4; k++) {
-        int fi = OGR_FD_GetFieldIndex(defn, names[k]);
-        if (fi >= 0)
-            sqlite3_str_appendf(q, ", \"%w\"",
-                                OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, fi)));
-        else
-            sqlite3_str_appendf(q, ", NULL");
-    }
-    sqlite3_str_appendf(q, " FROM \"%w\" ORDER BY 1", OGR_L_GetName(layer));
-    sql = sqlite3_str_finish(q);
-    if (!sql) {
-        rc = CTXPROF_E_NOMEM;
-        goto done;
-    }
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+    int rc = 0;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
+            SQLITE_OK ||
+        sqlite3_prepare_v2(db, pt->sql, -1, &st, NULL) != SQLITE_OK) {
         rc = ctxprof_error_at(ctx, CTXPROF_E_IO, path, 0, NULL, "cannot read the incidents: %s",
                               db ? sqlite3_errmsg(db) : "out of memory");
         goto done;
     }
-    GIntBig count = OGR_L_GetFeatureCount(layer, TRUE);
-    if ((rc = alloc_incidents(ctx, inc, count > 0 ? (size_t)count : 0)))
+    if ((rc = alloc_incidents(ctx, inc, pt->count)))
         goto done;
-    if (fids && !(*fids = ctxprof_malloc(ctx, inc->cap * sizeof **fids))) {
+    if (!(pt->fids = ctxprof_malloc(ctx, inc->cap * sizeof *pt->fids))) {
         rc = CTXPROF_E_NOMEM;
         goto done;
     }
@@ -271,14 +291,13 @@ int ctxprof_snap_read_incidents_gpkg(ctxprof_ctx *ctx, ctxprof_incidents *inc, O
     char bad[64];
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (i == inc->cap && (rc = grow_incidents(ctx, inc, fids))) /* count was an estimate */
+        if (i == inc->cap && (rc = grow_incidents(ctx, inc, &pt->fids))) /* an estimate */
             goto done;
         int64_t fid = sqlite3_column_int64(st, 0);
-        if (fids)
-            (*fids)[i] = fid;
+        pt->fids[i] = fid;
         double x, y;
         gpkg_point(sqlite3_column_blob(st, 1), sqlite3_column_bytes(st, 1), &x, &y);
-        if (!isnan(x) && ct && !OCTTransform(ct, 1, &x, &y, NULL))
+        if (!isnan(x) && pt->ct && !OCTTransform(pt->ct, 1, &x, &y, NULL))
             x = y = NAN;
         inc->x[i] = x;
         inc->y[i] = y;
@@ -304,8 +323,9 @@ int ctxprof_snap_read_incidents_gpkg(ctxprof_ctx *ctx, ctxprof_incidents *inc, O
                 memset(&inc->when[i], 0, sizeof inc->when[i]);
         }
         i++;
-        if ((i & 65535) == 0 &&
-            (rc = ctxprof_progress(ctx, count > 0 ? (double)i / (double)count : 0.5,
+        if (pt->progress && (i & 65535) == 0 &&
+            (rc = ctxprof_progress(ctx, pt->count ? fmin(1.0, (double)i / (double)pt->count)
+                                                  : 0.5,
                                    "reading incidents")))
             goto done;
     }
@@ -318,9 +338,146 @@ int ctxprof_snap_read_incidents_gpkg(ctxprof_ctx *ctx, ctxprof_incidents *inc, O
 done:
     sqlite3_finalize(st);
     sqlite3_close(db);
-    sqlite3_free(sql);
-    if (ct)
-        OCTDestroyCoordinateTransformation(ct);
+    return pt->rc = rc;
+}
+
+static void *read_gpkg_part_run(void *arg)
+{
+    gpkg_part *pt = arg;
+    if (!(pt->ctx = ctxprof_ctx_new())) {
+        pt->rc = CTXPROF_E_NOMEM;
+        snprintf(pt->err, sizeof pt->err, "out of memory");
+        return NULL;
+    }
+    ctxprof_set_log(pt->ctx, part_log, pt, CTXPROF_LOG_DEBUG);
+    if (read_gpkg_part(pt))
+        snprintf(pt->err, sizeof pt->err, "%s", ctxprof_errmsg(pt->ctx));
+    ctxprof_ctx_free(pt->ctx);
+    pt->ctx = NULL;
+    return NULL;
+}
+
+/* Appends the incidents (and fids) of b to a. */
+static int append_part(ctxprof_ctx *ctx, gpkg_part *a, const gpkg_part *b)
+{
+    ctxprof_incidents *x = &a->inc;
+    const ctxprof_incidents *y = &b->inc;
+    while (x->cap < x->n + y->n)
+        if (grow_incidents(ctx, x, &a->fids))
+            return CTXPROF_E_NOMEM;
+#define APPEND(f) memcpy(x->f + x->n, y->f, y->n * sizeof *x->f);
+    APPEND(x) APPEND(y) APPEND(when) APPEND(cats) APPEND(flags) APPEND(pid)
+#undef APPEND
+    memcpy(a->fids + x->n, b->fids, y->n * sizeof *a->fids);
+    x->n += y->n;
+    return 0;
+}
+
+int ctxprof_snap_read_incidents_gpkg(ctxprof_ctx *ctx, ctxprof_incidents *inc, OGRLayerH layer,
+                                     const char *path, const char *crs, int64_t **fids)
+{
+    int rc = 0;
+    gpkg_part part[2];
+    memset(part, 0, sizeof part);
+    int n_parts = 1, started = 0;
+    if (fids)
+        *fids = NULL;
+    memset(inc, 0, sizeof *inc);
+    OGRFeatureDefnH defn = OGR_L_GetLayerDefn(layer);
+    static const char *const names[] = {"categories", "flags", "pid", "occurred_at"};
+    const char *fidcol = OGR_L_GetFIDColumn(layer), *table = OGR_L_GetName(layer);
+    sqlite3_str *q = sqlite3_str_new(NULL);
+    sqlite3_str_appendf(q, "SELECT \"%w\", \"%w\"", fidcol, OGR_L_GetGeometryColumn(layer));
+    for (int k = 0; k < 4; k++) {
+        int fi = OGR_FD_GetFieldIndex(defn, names[k]);
+        if (fi >= 0)
+            sqlite3_str_appendf(q, ", \"%w\"",
+                                OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, fi)));
+        else
+            sqlite3_str_appendf(q, ", NULL");
+    }
+    sqlite3_str_appendf(q, " FROM \"%w\"", table);
+    char *select = sqlite3_str_finish(q);
+    GIntBig count = OGR_L_GetFeatureCount(layer, TRUE);
+    /* Two fid ranges on two threads for a large layer (the fids of a
+     * GeoPackage table are its integer primary key, so a range is cheap). */
+    sqlite3_int64 lo = 0, hi = -1;
+    if (select && count >= 200000 && sysconf(_SC_NPROCESSORS_ONLN) >= 2) {
+        sqlite3 *db = NULL;
+        sqlite3_stmt *st = NULL;
+        char *mm = sqlite3_mprintf("SELECT min(\"%w\"), max(\"%w\") FROM \"%w\"", fidcol, fidcol,
+                                   table);
+        if (mm && sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+            sqlite3_prepare_v2(db, mm, -1, &st, NULL) == SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_INTEGER) {
+            lo = sqlite3_column_int64(st, 0);
+            hi = sqlite3_column_int64(st, 1);
+        }
+        sqlite3_finalize(st);
+        sqlite3_close(db);
+        sqlite3_free(mm);
+        if (hi > lo)
+            n_parts = 2;
+    }
+    sqlite3_int64 mid = lo + (hi - lo) / 2 + 1;
+    for (int k = 0; k < n_parts && !rc; k++) {
+        gpkg_part *pt = &part[k];
+        pt->path = path;
+        pt->count = count > 0 ? (size_t)count / (size_t)n_parts : 0;
+        pt->progress = k == 0;
+        pt->ctx = k == 0 ? ctx : NULL;
+        if (!select) {
+            rc = CTXPROF_E_NOMEM;
+            break;
+        }
+        pt->sql = n_parts == 1 ? sqlite3_mprintf("%s ORDER BY 1", select)
+                  : k == 0     ? sqlite3_mprintf("%s WHERE \"%w\" < %lld ORDER BY 1", select,
+                                                 fidcol, (long long)mid)
+                               : sqlite3_mprintf("%s WHERE \"%w\" >= %lld ORDER BY 1", select,
+                                                 fidcol, (long long)mid);
+        if (!pt->sql)
+            rc = CTXPROF_E_NOMEM;
+        else
+            rc = incidents_transform(ctx, layer, path, crs, &pt->ct);
+    }
+    if (!rc && n_parts == 2 && pthread_create(&part[1].thread, NULL, read_gpkg_part_run,
+                                              &part[1]) == 0)
+        started = 1;
+    if (!rc)
+        rc = read_gpkg_part(&part[0]);
+    if (n_parts == 2) {
+        if (started)
+            pthread_join(part[1].thread, NULL);
+        else if (!rc)
+            read_gpkg_part_run(&part[1]);
+        /* what the second range logged, after the first's */
+        for (size_t m = 0; m < part[1].n_log; m++)
+            ctxprof_log(ctx, part[1].log[m].level, "%s", part[1].log[m].msg);
+        if (!rc && part[1].rc)
+            rc = ctxprof_error(ctx, part[1].rc, "%s", part[1].err);
+        if (!rc)
+            rc = append_part(ctx, &part[0], &part[1]);
+    }
+    if (!rc) {
+        *inc = part[0].inc;
+        memset(&part[0].inc, 0, sizeof part[0].inc);
+        if (fids) {
+            *fids = part[0].fids;
+            part[0].fids = NULL;
+        }
+    }
+    for (int k = 0; k < 2; k++) {
+        gpkg_part *pt = &part[k];
+        ctxprof_incidents_free(ctx, &pt->inc);
+        ctxprof_free(ctx, pt->fids);
+        sqlite3_free(pt->sql);
+        if (pt->ct)
+            OCTDestroyCoordinateTransformation(pt->ct);
+        for (size_t m = 0; m < pt->n_log; m++)
+            free(pt->log[m].msg);
+        free(pt->log);
+    }
+    sqlite3_free(select);
     return rc;
 }
 
@@ -408,20 +565,36 @@ static int write_incidents(ctxprof_ctx *ctx, ctxprof_output *out, OGRLayerH in,
 }
 
 /* The fast path for a GeoPackage input: the output starts as a copy of it
- * (ctxprof_output_open_copy) and the snap columns are set in place with one
- * UPDATE per incident, so the incidents, their spatial index and every other
- * layer are not rewritten feature by feature. Gives the same incidents as
- * write_incidents (tests/unit/test_snap.c: test_snap_gpkg_paths_equal). */
+ * and the snap columns are set in place with one UPDATE, so the incidents,
+ * their spatial index and every other layer are not rewritten feature by
+ * feature. Both run on a second thread (the updater) while this one reads,
+ * links and profiles: the copy is made while the incidents are read and
+ * linked (ctxprof_output_copy_file), and the UPDATE sets each row as soon as
+ * linking has reached it. The copy is then renamed into the output
+ * (ctxprof_output_open_copied), which gets the temporal table by SQL and the
+ * rest through GDAL. Gives the same incidents as write_incidents
+ * (tests/unit/test_snap.c: test_snap_gpkg_paths_equal). */
 typedef struct {
-    const char *table, *fid_col, *path;
+    pthread_t thread;
+    int started, joined;
+    char *src, *path; /* the input, and its copy beside the output */
+    int copy_failed; /* the copy could not be made (err says why) */
+    int rc;          /* the update's (err says why) */
+    char err[512];
+    /* The update, described by updater_go (or run on the calling thread by
+     * update_incidents when there is no second thread). */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    atomic_int state; /* 0 waiting for go, 1 go, -1 stop */
+    atomic_size_t linked; /* incidents 0..linked-1 have their columns */
+    atomic_size_t rows;   /* rows updated, for progress */
+    int done;             /* the thread has finished (under mu) */
+    const char *table, *fid_col, *in;
     const int64_t *fids;
     size_t n;
     const ctxprof_extra_column *cols;
     size_t n_cols;
-    const ctxprof_contexts *c;       /* with temporal: its table is written too */
-    const ctxprof_snap_result *res;
-    int temporal;
-} update_arg;
+} updater;
 
 static int sql_fail(ctxprof_ctx *ctx, sqlite3 *db, const char *path, const char *what)
 {
@@ -429,13 +602,23 @@ static int sql_fail(ctxprof_ctx *ctx, sqlite3 *db, const char *path, const char 
 }
 
 typedef struct {
-    const update_arg *a;
+    updater *u;
     size_t next; /* the row after the last one looked up */
-    ctxprof_ctx *ctx;
-    size_t rows; /* rows updated, for progress */
-    int rc;      /* a cancel from the progress callback */
     int first;   /* the first column set: its lookup moves to the next row */
 } snap_value_state;
+
+/* Waits until incident i has its columns: 0, or -1 when told to stop. */
+static int updater_wait(updater *u, size_t i)
+{
+    if (i < atomic_load(&u->linked))
+        return 0;
+    pthread_mutex_lock(&u->mu);
+    while (i >= atomic_load(&u->linked) && u->state >= 0)
+        pthread_cond_wait(&u->cv, &u->mu);
+    int stop = u->state < 0;
+    pthread_mutex_unlock(&u->mu);
+    return stop ? -1 : 0;
+}
 
 /* ctxprof_snap_value(k, fid): column k of the incident with that fid. The
  * update visits the rows in fid order, as they were read: the next index is
@@ -444,35 +627,28 @@ static void snap_value(sqlite3_context *sc, int argc, sqlite3_value **argv)
 {
     (void)argc;
     snap_value_state *s = sqlite3_user_data(sc);
-    const update_arg *a = s->a;
+    const updater *u = s->u;
     int k = sqlite3_value_int(argv[0]);
     int64_t fid = sqlite3_value_int64(argv[1]);
     size_t i = s->next;
-    if (k < 0 || (size_t)k >= a->n_cols) {
+    if (k < 0 || (size_t)k >= u->n_cols) {
         sqlite3_result_null(sc);
         return;
     }
-    /* progress, and a cancel ends the update */
-    if (k == s->first && (++s->rows & 4095) == 0 &&
-        (s->rc = ctxprof_progress(s->ctx, (double)s->rows / (double)(a->n ? a->n : 1),
-                                  "writing incidents"))) {
-        sqlite3_result_error(sc, "cancelled", -1);
-        return;
-    }
-    if (k == s->first && i < a->n && a->fids[i] == fid)
+    if (k == s->first && i < u->n && u->fids[i] == fid)
         s->next = i + 1;
-    else if (i > 0 && a->fids[i - 1] == fid)
+    else if (i > 0 && u->fids[i - 1] == fid)
         i--;
     else {
-        size_t lo = 0, hi = a->n;
+        size_t lo = 0, hi = u->n;
         while (lo < hi) {
             size_t mid = lo + (hi - lo) / 2;
-            if (a->fids[mid] < fid)
+            if (u->fids[mid] < fid)
                 lo = mid + 1;
             else
                 hi = mid;
         }
-        if (lo >= a->n || a->fids[lo] != fid) {
+        if (lo >= u->n || u->fids[lo] != fid) {
             sqlite3_result_null(sc);
             return;
         }
@@ -480,7 +656,14 @@ static void snap_value(sqlite3_context *sc, int argc, sqlite3_value **argv)
         if (k == s->first)
             s->next = i + 1;
     }
-    const ctxprof_extra_column *e = &a->cols[k];
+    if (k == s->first) {
+        if (updater_wait(s->u, i)) {
+            sqlite3_result_error(sc, "cancelled", -1);
+            return;
+        }
+        atomic_fetch_add(&s->u->rows, 1);
+    }
+    const ctxprof_extra_column *e = &u->cols[k];
     if (e->str && e->str[i])
         sqlite3_result_text(sc, e->str[i], -1, SQLITE_STATIC);
     else if (e->i64 && e->i64[i] != INT64_MIN)
@@ -491,34 +674,27 @@ static void snap_value(sqlite3_context *sc, int argc, sqlite3_value **argv)
         sqlite3_result_null(sc);
 }
 
-static int column_all_null(const ctxprof_extra_column *e, size_t n)
+/* Sets the snap columns of every incident of the copy db in one UPDATE (the
+ * columns added first where missing) and commits. Rows not linked yet are
+ * waited for (updater_wait). */
+static int update_incidents(ctxprof_ctx *ctx, sqlite3 *db, updater *u)
 {
-    for (size_t i = 0; i < n; i++)
-        if ((e->str && e->str[i]) || (e->i64 && e->i64[i] != INT64_MIN) ||
-            (e->dbl && !isnan(e->dbl[i])))
-            return 0;
-    return 1;
-}
-
-static int update_incidents(ctxprof_ctx *ctx, sqlite3 *db, void *argp)
-{
-    const update_arg *a = argp;
     int rc = 0;
     sqlite3_stmt *st = NULL;
-    char *sql = sqlite3_mprintf("PRAGMA table_info(\"%w\")", a->table);
+    char *sql = sqlite3_mprintf("PRAGMA table_info(\"%w\")", u->table);
     unsigned have = 0; /* bit k: column k exists already */
     struct {
         char *name, *def;
     } *trig = NULL;
     size_t n_trig = 0, cap_trig = 0;
     if (!sql || sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        rc = sql_fail(ctx, db, a->path, "cannot read the incidents' columns");
+        rc = sql_fail(ctx, db, u->in, "cannot read the incidents' columns");
         goto done;
     }
     while (sqlite3_step(st) == SQLITE_ROW) {
         const char *name = (const char *)sqlite3_column_text(st, 1);
-        for (size_t k = 0; k < a->n_cols && name; k++)
-            if (strcasecmp(name, a->cols[k].name) == 0)
+        for (size_t k = 0; k < u->n_cols && name; k++)
+            if (strcasecmp(name, u->cols[k].name) == 0)
                 have |= 1u << k;
     }
     sqlite3_finalize(st);
@@ -526,7 +702,7 @@ static int update_incidents(ctxprof_ctx *ctx, sqlite3 *db, void *argp)
     sqlite3_free(sql);
     sql = NULL;
     if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
-        rc = sql_fail(ctx, db, a->path, "cannot start a transaction");
+        rc = sql_fail(ctx, db, u->in, "cannot start a transaction");
         goto done;
     }
     /* The table's triggers (the spatial index's and the feature count's)
@@ -535,9 +711,9 @@ static int update_incidents(ctxprof_ctx *ctx, sqlite3 *db, void *argp)
      * so would not fire them, and put back as they were. */
     sql = sqlite3_mprintf("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND "
                           "lower(tbl_name) = lower(%Q) AND sql IS NOT NULL",
-                          a->table);
+                          u->table);
     if (!sql || sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        rc = sql_fail(ctx, db, a->path, "cannot read the incidents' triggers");
+        rc = sql_fail(ctx, db, u->in, "cannot read the incidents' triggers");
         goto done;
     }
     while (sqlite3_step(st) == SQLITE_ROW && !rc) {
@@ -562,20 +738,20 @@ static int update_incidents(ctxprof_ctx *ctx, sqlite3 *db, void *argp)
     for (size_t t = 0; t < n_trig; t++) {
         sql = sqlite3_mprintf("DROP TRIGGER \"%w\"", trig[t].name);
         if (!sql || sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) {
-            rc = sql_fail(ctx, db, a->path, "cannot set a trigger aside");
+            rc = sql_fail(ctx, db, u->in, "cannot set a trigger aside");
             goto done;
         }
         sqlite3_free(sql);
         sql = NULL;
     }
-    for (size_t k = 0; k < a->n_cols; k++) {
+    for (size_t k = 0; k < u->n_cols; k++) {
         if (have & (1u << k))
             continue;
-        const ctxprof_extra_column *e = &a->cols[k];
-        sql = sqlite3_mprintf("ALTER TABLE \"%w\" ADD COLUMN \"%w\" %s", a->table, e->name,
+        const ctxprof_extra_column *e = &u->cols[k];
+        sql = sqlite3_mprintf("ALTER TABLE \"%w\" ADD COLUMN \"%w\" %s", u->table, e->name,
                               e->str ? "TEXT" : e->i64 ? "INTEGER" : "REAL");
         if (!sql || sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) {
-            rc = sql_fail(ctx, db, a->path, "cannot add a snap column to the incidents");
+            rc = sql_fail(ctx, db, u->in, "cannot add a snap column to the incidents");
             goto done;
         }
         sqlite3_free(sql);
@@ -583,51 +759,42 @@ static int update_incidents(ctxprof_ctx *ctx, sqlite3 *db, void *argp)
     }
     /* One UPDATE over the whole table (in fid order); snap_value gives each
      * row's value of column k from the arrays. A column just added is null
-     * already: one with no value (its context is absent) is left out. */
-    snap_value_state sv = {a, 0, ctx, 0, 0, -1};
+     * already: one that stays null (its context is absent) is left out. */
+    snap_value_state sv = {u, 0, -1};
     if (sqlite3_create_function(db, "ctxprof_snap_value", 2, SQLITE_UTF8, &sv, snap_value, NULL,
                                 NULL) != SQLITE_OK) {
-        rc = sql_fail(ctx, db, a->path, "cannot register a function");
+        rc = sql_fail(ctx, db, u->in, "cannot register a function");
         goto done;
     }
     sqlite3_str *q = sqlite3_str_new(db);
-    sqlite3_str_appendf(q, "UPDATE \"%w\" SET ", a->table);
+    sqlite3_str_appendf(q, "UPDATE \"%w\" SET ", u->table);
     int n_set = 0;
-    for (size_t k = 0; k < a->n_cols; k++)
-        if ((have & (1u << k)) || !column_all_null(&a->cols[k], a->n)) {
+    for (size_t k = 0; k < u->n_cols; k++)
+        if ((have & (1u << k)) || !u->cols[k].all_null) {
             if (sv.first < 0)
                 sv.first = (int)k;
             sqlite3_str_appendf(q, "%s\"%w\" = ctxprof_snap_value(%d, \"%w\")",
-                                n_set++ ? ", " : "", a->cols[k].name, (int)k, a->fid_col);
+                                n_set++ ? ", " : "", u->cols[k].name, (int)k, u->fid_col);
         }
     sql = sqlite3_str_finish(q);
     if (!sql || (n_set && sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)) {
-        rc = sv.rc ? sv.rc : sql_fail(ctx, db, a->path, "cannot update the incidents");
+        rc = u->state < 0 ? CTXPROF_E_CANCELLED
+                          : sql_fail(ctx, db, u->in, "cannot update the incidents");
         goto done;
     }
-    sqlite3_finalize(st);
-    st = NULL;
     for (size_t t = 0; t < n_trig; t++)
         if (sqlite3_exec(db, trig[t].def, NULL, NULL, NULL) != SQLITE_OK) {
-            rc = sql_fail(ctx, db, a->path, "cannot put a trigger back");
+            rc = sql_fail(ctx, db, u->in, "cannot put a trigger back");
             goto done;
         }
     sqlite3_free(sql);
     sql = sqlite3_mprintf("UPDATE gpkg_contents SET last_change = "
                           "strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ', 'now') "
                           "WHERE lower(table_name) = lower(%Q)",
-                          a->table);
+                          u->table);
     if (!sql || sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK ||
-        sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        rc = sql_fail(ctx, db, a->path, "cannot commit the incidents update");
-        goto done;
-    }
-    if (a->temporal) {
-        if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
-            (rc = ctxprof_snap_write_temporal_sql(ctx, db, a->path, a->c, a->res)) ||
-            sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-            rc = rc ? rc : sql_fail(ctx, db, a->path, "cannot write the temporal table");
-    }
+        sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        rc = sql_fail(ctx, db, u->in, "cannot commit the incidents update");
 done:
     sqlite3_finalize(st);
     sqlite3_free(sql);
@@ -639,57 +806,191 @@ done:
     return rc;
 }
 
-/* The copy of the input made on its own thread while the incidents are read
- * and linked (ctxprof_output_copy_file), then renamed into the output. */
-typedef struct {
-    pthread_t thread;
-    int started, joined, rc;
-    char *src, *path;
-    char err[512];
-} early_copy;
-
-static void *early_copy_run(void *arg)
+static void *updater_run(void *arg)
 {
-    early_copy *e = arg;
-    e->rc = ctxprof_output_copy_file(e->src, e->path, e->err, sizeof e->err);
+    updater *u = arg;
+    u->copy_failed = ctxprof_output_copy_file(u->src, u->path, u->err, sizeof u->err) != 0;
+    pthread_mutex_lock(&u->mu);
+    while (!u->copy_failed && u->state == 0)
+        pthread_cond_wait(&u->cv, &u->mu);
+    int go = !u->copy_failed && u->state > 0;
+    pthread_mutex_unlock(&u->mu);
+    if (go) {
+        sqlite3 *db = NULL;
+        ctxprof_ctx *ctx = ctxprof_ctx_new(); /* contexts are per thread */
+        if (!ctx)
+            u->rc = CTXPROF_E_NOMEM;
+        else if (sqlite3_open_v2(u->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                                 NULL) != SQLITE_OK ||
+                 sqlite3_exec(db, ctxprof_output_copy_pragmas, NULL, NULL, NULL) != SQLITE_OK)
+            u->rc = sql_fail(ctx, db, u->path, "cannot open the copy");
+        else
+            u->rc = update_incidents(ctx, db, u);
+        if (sqlite3_close(db) != SQLITE_OK && !u->rc)
+            u->rc = ctxprof_error(ctx, CTXPROF_E_DB, "%s: cannot close the copy", u->path);
+        if (!u->rc) /* nearly every page changed: to disk while the rest is written */
+            ctxprof_output_writeback(u->path);
+        snprintf(u->err, sizeof u->err, "%s", ctx ? ctxprof_errmsg(ctx) : "out of memory");
+        ctxprof_ctx_free(ctx);
+    }
+    pthread_mutex_lock(&u->mu);
+    u->done = 1;
+    pthread_cond_broadcast(&u->cv);
+    pthread_mutex_unlock(&u->mu);
     return NULL;
 }
 
-static void early_copy_start(ctxprof_ctx *ctx, early_copy *e, const char *in, const char *out)
+/* Starts the copy of in beside out on the updater's thread (when it cannot
+ * start, the calling thread copies later). */
+static void updater_start(ctxprof_ctx *ctx, updater *u, const char *in, const char *out)
 {
-    memset(e, 0, sizeof *e);
+    memset(u, 0, sizeof *u);
+    pthread_mutex_init(&u->mu, NULL);
+    pthread_cond_init(&u->cv, NULL);
+    atomic_init(&u->linked, 0);
+    atomic_init(&u->rows, 0);
+    atomic_init(&u->state, 0);
     const char *slash = strrchr(out, '/');
-    e->src = ctxprof_strdup(ctx, in);
-    e->path = slash ? ctxprof_sprintf(ctx, "%.*s/.%s.copy-%ld.gpkg", (int)(slash - out), out,
+    u->src = ctxprof_strdup(ctx, in);
+    u->path = slash ? ctxprof_sprintf(ctx, "%.*s/.%s.copy-%ld.gpkg", (int)(slash - out), out,
                                       slash + 1, (long)getpid())
                     : ctxprof_sprintf(ctx, ".%s.copy-%ld.gpkg", out, (long)getpid());
-    if (e->src && e->path && pthread_create(&e->thread, NULL, early_copy_run, e) == 0)
-        e->started = 1;
+    if (u->src && u->path && pthread_create(&u->thread, NULL, updater_run, u) == 0)
+        u->started = 1;
 }
 
-/* Waits for the copy: 0 when it is there to use. */
-static int early_copy_join(early_copy *e)
+/* Tells the updater to go (1) or stop (-1). */
+static void updater_tell(updater *u, int state)
 {
-    if (e->started && !e->joined) {
-        pthread_join(e->thread, NULL);
-        e->joined = 1;
+    pthread_mutex_lock(&u->mu);
+    if (u->state >= 0)
+        u->state = state;
+    pthread_cond_broadcast(&u->cv);
+    pthread_mutex_unlock(&u->mu);
+}
+
+/* ctxprof_snap_feed: incidents 0..upto-1 have their columns. */
+static void updater_linked(void *arg, size_t upto)
+{
+    updater *u = arg;
+    atomic_store(&u->linked, upto);
+    pthread_mutex_lock(&u->mu);
+    pthread_cond_broadcast(&u->cv);
+    pthread_mutex_unlock(&u->mu);
+}
+
+/* Waits for the updater's thread, reporting the update's progress (a
+ * cancel stops it). 0 when the copy was made and updated, 1 when there is
+ * no copy (the calling thread copies and updates), or the error. */
+static int updater_join(ctxprof_ctx *ctx, updater *u)
+{
+    if (!u->started)
+        return 1;
+    int rc = 0;
+    if (!u->joined) {
+        int told = u->state > 0;
+        for (;;) {
+            if (told && (rc = ctxprof_progress(ctx, (double)atomic_load(&u->rows) /
+                                                         (double)(u->n ? u->n : 1),
+                                               "writing incidents"))) {
+                updater_tell(u, -1);
+                told = 0;
+            }
+            pthread_mutex_lock(&u->mu);
+            if (!u->done) {
+                struct timespec until;
+                clock_gettime(CLOCK_REALTIME, &until);
+                until.tv_nsec += 100000000; /* 0.1 s */
+                if (until.tv_nsec >= 1000000000) {
+                    until.tv_sec++;
+                    until.tv_nsec -= 1000000000;
+                }
+                pthread_cond_timedwait(&u->cv, &u->mu, &until);
+            }
+            int done = u->done;
+            pthread_mutex_unlock(&u->mu);
+            if (done)
+                break;
+        }
+        pthread_join(u->thread, NULL);
+        u->joined = 1;
+        if (rc)
+            return rc;
+        if (u->rc)
+            return ctxprof_error(ctx, u->rc, "%s", u->err);
     }
-    return e->started && e->rc == 0 ? 0 : -1;
+    if (u->copy_failed) {
+        ctxprof_log(ctx, CTXPROF_LOG_DEBUG, "the copy on a second thread failed (%s): copying again",
+                    u->err);
+        return 1;
+    }
+    return 0;
 }
 
-static void early_copy_end(ctxprof_ctx *ctx, early_copy *e)
+/* Stops the updater if it still runs and removes its copy when unused. */
+static void updater_end(ctxprof_ctx *ctx, updater *u)
 {
-    if (early_copy_join(e) == 0)
-        unlink(e->path); /* not used (or already renamed: then absent) */
-    ctxprof_free(ctx, e->src);
-    ctxprof_free(ctx, e->path);
+    if (u->started && !u->joined) {
+        updater_tell(u, -1);
+        pthread_join(u->thread, NULL);
+        u->joined = 1;
+    }
+    if (u->started) {
+        unlink(u->path); /* not used (or already renamed: then absent) */
+        pthread_mutex_destroy(&u->mu);
+        pthread_cond_destroy(&u->cv);
+    }
+    ctxprof_free(ctx, u->src);
+    ctxprof_free(ctx, u->path);
+}
+
+/* The profile on a thread of its own (with its own context) while this one
+ * waits for the update. */
+typedef struct {
+    ctxprof_snap_result *res;
+    const ctxprof_contexts *c;
+    const ctxprof_incidents *inc;
+    int rc;
+    char err[512];
+} profile_job;
+
+static void *profile_run(void *arg)
+{
+    profile_job *j = arg;
+    ctxprof_ctx *ctx = ctxprof_ctx_new(); /* contexts are per thread */
+    j->rc = ctx ? ctxprof_snap_profile(ctx, j->res, j->c, j->inc) : CTXPROF_E_NOMEM;
+    snprintf(j->err, sizeof j->err, "%s", ctx ? ctxprof_errmsg(ctx) : "out of memory");
+    ctxprof_ctx_free(ctx);
+    return NULL;
+}
+
+/* What the copy gets through SQLite once it is the output: the update when
+ * the updater did not make it, and the temporal table. */
+typedef struct {
+    updater *u; /* NULL: updated already */
+    const ctxprof_contexts *c;
+    const ctxprof_snap_result *res;
+    int temporal;
+} copy_edit;
+
+static int edit_copy(ctxprof_ctx *ctx, sqlite3 *db, void *arg)
+{
+    copy_edit *e = arg;
+    int rc = e->u ? update_incidents(ctx, db, e->u) : 0;
+    if (!rc && e->temporal &&
+        (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+         (rc = ctxprof_snap_write_temporal_sql(ctx, db, e->u ? e->u->in : "output", e->c,
+                                               e->res)) ||
+         sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK))
+        rc = rc ? rc : sql_fail(ctx, db, "output", "cannot write the temporal table");
+    return rc;
 }
 
 int ctxprof_snap_gpkg(ctxprof_ctx *ctx, ctxprof_snap_summary *sum, const ctxprof_profile *p,
                       const ctxprof_snap_options *given, const char *in, const char *out_path,
                       const char *arguments)
 {
-    early_copy ec = {0};
+    updater up = {0};
     int rc = 0;
     double t0 = now_s();
     GDALDatasetH ds = NULL;
@@ -710,61 +1011,89 @@ int ctxprof_snap_gpkg(ctxprof_ctx *ctx, ctxprof_snap_summary *sum, const ctxprof
                               "no incidents layer: give a GeoPackage written by 'ctxprof run'");
         goto done;
     }
-    /* A GeoPackage input to a GeoPackage output is copied on a second
-     * thread meanwhile (used when the copy path is taken below). */
+    /* A GeoPackage whose incidents SQLite reads as OGR would, to a
+     * GeoPackage output: copied and updated in place, on a second thread. */
     GDALDriverH in_drv = GDALGetDatasetDriver(ds);
-    if (!(given && given->rewrite) && in_drv &&
-        strcmp(GDALGetDriverShortName(in_drv), "GPKG") == 0 && !ctxprof_output_is_pg(out_path))
-        early_copy_start(ctx, &ec, in, out_path);
-    ctxprof_progress_push(ctx, 0.0, 0.2);
-    rc = (given && given->rewrite) || !gpkg_readable(ds, incl)
-             ? read_incidents(ctx, &inc, incl, in, crs, &fids)
-             : ctxprof_snap_read_incidents_gpkg(ctx, &inc, incl, in, crs, &fids);
-    ctxprof_progress_pop(ctx);
-    if (rc)
-        goto done;
-    sum->n_incidents = (int64_t)inc.n;
-    double t1 = now_s();
-    sum->seconds_read = t1 - t0;
-
-    ctxprof_progress_push(ctx, 0.2, 0.3);
+    int copy = !(given && given->rewrite) && in_drv &&
+               strcmp(GDALGetDriverShortName(in_drv), "GPKG") == 0 && gpkg_readable(ds, incl) &&
+               !ctxprof_output_is_pg(out_path);
+    if (copy)
+        updater_start(ctx, &up, in, out_path);
+    /* The contexts first: the update can start once the incidents are read. */
+    ctxprof_progress_push(ctx, 0.0, 0.1);
     rc = ctxprof_contexts_load(ctx, &sum->contexts, p);
     ctxprof_progress_pop(ctx);
     if (rc)
         goto done;
-    sum->seconds_contexts = now_s() - t1;
+    double t1 = now_s();
+    sum->seconds_contexts = t1 - t0;
+    ctxprof_progress_push(ctx, 0.1, 0.3);
+    rc = copy ? ctxprof_snap_read_incidents_gpkg(ctx, &inc, incl, in, crs, &fids)
+              : read_incidents(ctx, &inc, incl, in, crs, NULL);
+    ctxprof_progress_pop(ctx);
+    if (rc)
+        goto done;
+    sum->n_incidents = (int64_t)inc.n;
+    sum->seconds_read = now_s() - t1;
     ctxprof_snap_options opts = CTXPROF_SNAP_OPTIONS_INIT;
     if (given)
         opts = *given;
     else
         ctxprof_snap_options_from_profile(&opts, p);
+    const ctxprof_extra_column *cols;
+    size_t n_cols;
+    if ((rc = ctxprof_snap_result_init(ctx, &sum->result, inc.n)) ||
+        (rc = ctxprof_snap_columns(ctx, &sum->result, sum->contexts, &cols, &n_cols)))
+        goto done;
+    if (copy) {
+        up.table = OGR_L_GetName(incl);
+        up.fid_col = OGR_L_GetFIDColumn(incl);
+        up.in = in;
+        up.fids = fids;
+        up.n = inc.n;
+        up.cols = cols;
+        up.n_cols = n_cols;
+        if (n_cols > 8 * sizeof(unsigned)) {
+            rc = ctxprof_error(ctx, CTXPROF_E_INTERNAL, "snap: %zu columns", n_cols);
+            goto done;
+        }
+        updater_tell(&up, 1);
+    }
+    ctxprof_snap_feed feed = {updater_linked, &up};
     ctxprof_progress_push(ctx, 0.3, 0.6);
-    rc = ctxprof_snap_run(ctx, &sum->result, sum->contexts, &inc, &opts);
+    rc = ctxprof_snap_link(ctx, &sum->result, sum->contexts, &inc, &opts,
+                           copy && up.started ? &feed : NULL);
     ctxprof_progress_pop(ctx);
     if (rc)
         goto done;
-
-    double t2 = now_s();
-    const ctxprof_extra_column *cols;
-    size_t n_cols;
-    if ((rc = ctxprof_snap_columns(ctx, &sum->result, sum->contexts, &cols, &n_cols)))
+    double t2 = now_s(); /* writing: the rest of the update, then the output */
+    /* The profile on a third thread while this one reports the update. */
+    profile_job pj = {&sum->result, sum->contexts, &inc, 0, ""};
+    pthread_t pt;
+    int pt_started = 0;
+    if (copy && up.started)
+        pt_started = pthread_create(&pt, NULL, profile_run, &pj) == 0;
+    ctxprof_progress_push(ctx, 0.6, 0.8);
+    int urc = copy ? updater_join(ctx, &up) : 1;
+    ctxprof_progress_pop(ctx);
+    if (pt_started) {
+        pthread_join(pt, NULL);
+        if (pj.rc)
+            pj.rc = ctxprof_error(ctx, pj.rc, "%s", pj.err);
+    } else
+        pj.rc = ctxprof_snap_profile(ctx, &sum->result, sum->contexts, &inc);
+    if ((rc = urc < 0 ? urc : pj.rc))
         goto done;
-    GDALDriverH drv = GDALGetDatasetDriver(ds);
-    int copy = !opts.rewrite && drv && strcmp(GDALGetDriverShortName(drv), "GPKG") == 0 &&
-               OGR_L_GetFIDColumn(incl) && *OGR_L_GetFIDColumn(incl) &&
-               n_cols <= 8 * sizeof(unsigned);
-    for (size_t i = 1; i < inc.n && copy; i++) /* the update looks fids up in order */
-        copy = fids[i - 1] < fids[i];
-    /* The copy's temporal table is written with the incidents' update. */
+
+    /* The copy's temporal table is written by SQL too. */
     int temporal_sql = copy && ctxprof_snap_has_temporal(sum->contexts);
-    ctxprof_progress_push(ctx, 0.6, 0.95);
+    ctxprof_progress_push(ctx, 0.8, 0.95);
     if (copy) {
-        update_arg ua = {OGR_L_GetName(incl), OGR_L_GetFIDColumn(incl), in, fids, inc.n,
-                         cols, n_cols, sum->contexts, &sum->result, temporal_sql};
-        rc = early_copy_join(&ec) == 0
-                 ? ctxprof_output_open_copied(ctx, &out, out_path, crs, ec.path, update_incidents,
-                                              &ua)
-                 : ctxprof_output_open_copy(ctx, &out, out_path, crs, in, update_incidents, &ua);
+        copy_edit ce = {urc == 0 ? NULL : &up, sum->contexts, &sum->result, temporal_sql};
+        atomic_store(&up.linked, inc.n); /* this thread updates: nothing to wait for */
+        rc = urc == 0 ? ctxprof_output_open_copied(ctx, &out, out_path, crs, up.path, edit_copy,
+                                                   &ce)
+                      : ctxprof_output_open_copy(ctx, &out, out_path, crs, in, edit_copy, &ce);
     } else
         rc = ctxprof_output_open(ctx, &out, out_path, crs);
     ctxprof_progress_pop(ctx);
@@ -815,7 +1144,7 @@ int ctxprof_snap_gpkg(ctxprof_ctx *ctx, ctxprof_snap_summary *sum, const ctxprof
         goto done;
     rc = ctxprof_progress(ctx, 1.0, "done");
 done:
-    early_copy_end(ctx, &ec);
+    updater_end(ctx, &up);
     ctxprof_output_close(ctx, out);
     if (ds)
         GDALClose(ds);

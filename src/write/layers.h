@@ -9,12 +9,14 @@
 
 /* A column that a stage adds to the incidents layer: one value per
  * incident, in one of three arrays (the others NULL). Nulls: a NULL string,
- * INT64_MIN, NaN. */
+ * INT64_MIN, NaN. all_null: every value is null (known before they are
+ * filled in: e.g. links to a context layer the profile does not have). */
 typedef struct {
     const char *name;
     const char *const *str;
     const int64_t *i64;
     const double *dbl;
+    int all_null;
 } ctxprof_extra_column;
 
 /* `incidents` (Point): one feature per incident, with the stages' extra

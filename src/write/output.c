@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* sync_file_range */
 #include "write/output.h"
 #include "write/output_pg.h"
 #include "write/styles.h"
@@ -149,6 +150,24 @@ int ctxprof_output_copy_file(const char *source, const char *path, char *err, si
     return rc;
 }
 
+void ctxprof_output_writeback(const char *path)
+{
+#ifdef SYNC_FILE_RANGE_WRITE
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return;
+    sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+    close(fd);
+#else
+    (void)path;
+#endif
+}
+
+/* A copy of a WAL database is in WAL mode: back to no journal. */
+const char ctxprof_output_copy_pragmas[] =
+    "PRAGMA journal_mode=DELETE; PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; "
+    "PRAGMA cache_size=-262144;";
+
 /* Copies the SQLite database from to the new file to with SQLite's backup
  * API (right also while another program holds from open in WAL mode), then
  * runs edit on the copy through the same connection: no journal and no
@@ -193,11 +212,7 @@ static int copy_and_edit(ctxprof_ctx *ctx, const char *from, const char *to,
         goto done;
     }
 copied:
-    /* A copy of a WAL database is in WAL mode: back to no journal. */
-    if (sqlite3_exec(db,
-                     "PRAGMA journal_mode=DELETE; PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; "
-                     "PRAGMA cache_size=-262144;",
-                     NULL, NULL, NULL) != SQLITE_OK) {
+    if (sqlite3_exec(db, ctxprof_output_copy_pragmas, NULL, NULL, NULL) != SQLITE_OK) {
         rc = ctxprof_error(ctx, CTXPROF_E_DB, "%s: cannot set up the copy: %s", target,
                            sqlite3_errmsg(db));
         goto done;
