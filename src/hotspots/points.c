@@ -14,6 +14,9 @@
 #include <gdal.h>
 #include <ogr_api.h>
 #include <ogr_srs_api.h>
+#include <sqlite3.h>
+
+#include "core/gpkg.h"
 
 void ctxprof_points_free(ctxprof_points *pts)
 {
@@ -67,12 +70,13 @@ static int add_point(ctxprof_ctx *ctx, ctxprof_points *p, double x, double y, do
 }
 
 
-/* Parallel reading of a GeoPackage layer: FID ranges read on their own
- * dataset handles (GDAL handles are not shared between threads), then joined
- * in FID order, the order a sequential read gives. Points only, no weights,
- * no filter, no transformation. */
+/* Parallel reading of a GeoPackage layer: FID ranges read straight
+ * through SQLite on their own connections, then joined in FID order, the
+ * order a sequential read gives. Points only, no weights, no filter, no
+ * transformation; a geometry that is not a plain point (or a blob GDAL must
+ * read) sends the caller back to the sequential reader. */
 typedef struct {
-    const char *path, *layer, *fidcol;
+    const char *path, *layer, *fidcol, *geomcol;
     long long lo, hi; /* [lo, hi) */
     double *x, *y;
     size_t n, cap;
@@ -83,59 +87,57 @@ typedef struct {
 static void *read_part_run(void *arg)
 {
     read_part *rp = arg;
-    GDALDatasetH ds = GDALOpenEx(rp->path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
-    OGRLayerH lyr = ds ? GDALDatasetGetLayerByName(ds, rp->layer) : NULL;
-    char filter[256];
-    snprintf(filter, sizeof filter, "\"%s\" >= %lld AND \"%s\" < %lld", rp->fidcol, rp->lo,
-             rp->fidcol, rp->hi);
-    if (!lyr || OGR_L_SetAttributeFilter(lyr, filter) != OGRERR_NONE) {
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    char *sql = sqlite3_mprintf("SELECT \"%w\" FROM \"%w\" WHERE \"%w\" >= %lld AND \"%w\" < "
+                                "%lld ORDER BY \"%w\"",
+                                rp->geomcol, rp->layer, rp->fidcol, rp->lo, rp->fidcol, rp->hi,
+                                rp->fidcol);
+    if (!sql ||
+        sqlite3_open_v2(rp->path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
+            SQLITE_OK ||
+        sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
         rp->failed = 1;
         goto done;
     }
-    OGRFeatureDefnH defn = OGR_L_GetLayerDefn(lyr);
-    char **ignored = NULL;
-    for (int i = 0; i < OGR_FD_GetFieldCount(defn); i++)
-        ignored = CSLAddString(ignored, OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, i)));
-    OGR_L_SetIgnoredFields(lyr, (const char **)ignored);
-    CSLDestroy(ignored);
-    OGRFeatureH f;
-    while ((f = OGR_L_GetNextFeature(lyr))) {
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         rp->features++;
-        OGRGeometryH g = OGR_F_GetGeometryRef(f);
-        if (!g || OGR_G_IsEmpty(g) || wkbFlatten(OGR_G_GetGeometryType(g)) != wkbPoint) {
-            /* Anything but a plain point: the sequential reader decides. */
-            if (g && !OGR_G_IsEmpty(g))
-                rp->failed = 1;
-            else
-                rp->no_geometry++;
-            OGR_F_Destroy(f);
-            if (rp->failed)
-                break;
+        double x, y;
+        int r = ctxprof_gpkg_point(sqlite3_column_blob(st, 0), sqlite3_column_bytes(st, 0), &x,
+                                   &y);
+        if (r < 0) { /* anything but a plain point: the sequential reader decides */
+            rp->failed = 1;
+            break;
+        }
+        if (r == 0) {
+            rp->no_geometry++;
             continue;
         }
         if (rp->n == rp->cap) {
             size_t cap = rp->cap ? rp->cap * 2 : 65536;
-            double *x = realloc(rp->x, cap * sizeof *x);
-            if (x)
-                rp->x = x;
-            double *y = realloc(rp->y, cap * sizeof *y);
-            if (y)
-                rp->y = y;
-            if (!x || !y) {
+            double *nx = realloc(rp->x, cap * sizeof *nx);
+            if (nx)
+                rp->x = nx;
+            double *ny = realloc(rp->y, cap * sizeof *ny);
+            if (ny)
+                rp->y = ny;
+            if (!nx || !ny) {
                 rp->failed = 1;
-                OGR_F_Destroy(f);
                 break;
             }
             rp->cap = cap;
         }
-        rp->x[rp->n] = OGR_G_GetX(g, 0);
-        rp->y[rp->n] = OGR_G_GetY(g, 0);
+        rp->x[rp->n] = x;
+        rp->y[rp->n] = y;
         rp->n++;
-        OGR_F_Destroy(f);
     }
+    if (step != SQLITE_DONE && step != SQLITE_ROW)
+        rp->failed = 1;
 done:
-    if (ds)
-        GDALClose(ds);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    sqlite3_free(sql);
     return NULL;
 }
 
@@ -145,7 +147,9 @@ static int read_gpkg_parallel(ctxprof_ctx *ctx, ctxprof_points *pts, GDALDataset
 {
     const char *fidcol = OGR_L_GetFIDColumn(layer);
     long nthreads = sysconf(_SC_NPROCESSORS_ONLN);
-    if (!fidcol || !*fidcol || nthreads < 2 || OGR_L_GetFeatureCount(layer, FALSE) < 200000)
+    const char *geomcol = OGR_L_GetGeometryColumn(layer);
+    if (!fidcol || !*fidcol || !geomcol || !*geomcol || nthreads < 2 ||
+        OGR_L_GetFeatureCount(layer, FALSE) < 200000)
         return 1;
     if (nthreads > 8)
         nthreads = 8;
@@ -171,6 +175,7 @@ static int read_gpkg_parallel(ctxprof_ctx *ctx, ctxprof_points *pts, GDALDataset
         parts[t].path = path;
         parts[t].layer = OGR_L_GetName(layer);
         parts[t].fidcol = fidcol;
+        parts[t].geomcol = geomcol;
         parts[t].lo = lo + t * span;
         parts[t].hi = t == nthreads - 1 ? hi + 1 : lo + (t + 1) * span;
         if (t && pthread_create(&th[t], NULL, read_part_run, &parts[t]) == 0)

@@ -12,6 +12,7 @@
 #include <gdal.h>
 #include <sqlite3.h>
 
+#include "core/gpkg.h"
 #include "load/date.h"
 #include "snap/contexts_internal.h"
 #include "snap/snap.h"
@@ -107,10 +108,9 @@ static int incidents_transform(ctxprof_ctx *ctx, OGRLayerH layer, const char *pa
     return rc;
 }
 
-/* Reads the incidents layer into plain arrays (profile CRS); with fids,
- * also each incident's feature id (*fids, inc->n of them, to free). */
+/* Reads the incidents layer into plain arrays (profile CRS). */
 static int read_incidents(ctxprof_ctx *ctx, ctxprof_incidents *inc, OGRLayerH layer,
-                          const char *path, const char *crs, int64_t **fids)
+                          const char *path, const char *crs)
 {
     OGRCoordinateTransformationH ct = NULL;
     int rc = incidents_transform(ctx, layer, path, crs, &ct);
@@ -119,10 +119,6 @@ static int read_incidents(ctxprof_ctx *ctx, ctxprof_incidents *inc, OGRLayerH la
     GIntBig count = OGR_L_GetFeatureCount(layer, TRUE);
     if ((rc = alloc_incidents(ctx, inc, count > 0 ? (size_t)count : 0)))
         goto done;
-    if (fids && !(*fids = ctxprof_malloc(ctx, inc->cap * sizeof **fids))) {
-        rc = CTXPROF_E_NOMEM;
-        goto done;
-    }
     OGRFeatureDefnH defn = OGR_L_GetLayerDefn(layer);
     int f_cats = OGR_FD_GetFieldIndex(defn, "categories");
     int f_flags = OGR_FD_GetFieldIndex(defn, "flags");
@@ -133,13 +129,11 @@ static int read_incidents(ctxprof_ctx *ctx, ctxprof_incidents *inc, OGRLayerH la
     size_t i = 0;
     char bad[64];
     while ((f = OGR_L_GetNextFeature(layer))) {
-        if (i == inc->cap && (rc = grow_incidents(ctx, inc, fids))) { /* count was an estimate */
+        if (i == inc->cap && (rc = grow_incidents(ctx, inc, NULL))) { /* count was an estimate */
             OGR_F_Destroy(f);
             goto done;
         }
         inc->x[i] = inc->y[i] = NAN;
-        if (fids)
-            (*fids)[i] = OGR_F_GetFID(f);
         OGRGeometryH g = OGR_F_GetGeometryRef(f);
         if (g && !OGR_G_IsEmpty(g) && wkbFlatten(OGR_G_GetGeometryType(g)) == wkbPoint) {
             double x = OGR_G_GetX(g, 0), y = OGR_G_GetY(g, 0);
@@ -183,47 +177,8 @@ done:
 int ctxprof_snap_read_incidents(ctxprof_ctx *ctx, ctxprof_incidents *inc, OGRLayerH layer,
                                 const char *path, const char *crs)
 {
-    return read_incidents(ctx, inc, layer, path, crs, NULL);
+    return read_incidents(ctx, inc, layer, path, crs);
 }
-/* A GeoPackage point's x and y, NaN for an empty or other geometry (as the
- * OGR reader: wkbFlatten(type) == wkbPoint and not empty). */
-static void gpkg_point(const unsigned char *b, int n, double *x, double *y)
-{
-    *x = *y = NAN;
-    if (!b || n < 8 || b[0] != 'G' || b[1] != 'P' || (b[3] & 0x10)) /* empty flag */
-        return;
-    static const int env_len[8] = {0, 32, 48, 48, 64, -1, -1, -1};
-    int env = env_len[(b[3] >> 1) & 7];
-    if (env < 0 || (b[3] & 0x20)) /* unknown envelope, or extended geometry */
-        return;
-    const unsigned char *w = b + 8 + env;
-    if (n < 8 + env + 21 || w[0] > 1)
-        return;
-    uint32_t t;
-    memcpy(&t, w + 1, 4);
-    int le = w[0] == 1;
-    uint16_t one = 1;
-    int host_le = *(unsigned char *)&one == 1;
-    if (le != host_le)
-        t = __builtin_bswap32(t);
-    /* Point, Point Z/M/ZM (ISO and the old 0x80000000 / 0x40000000 flags) */
-    if (!(t == 1 || t == 1001 || t == 2001 || t == 3001 || (t & 0x3fffffffu) == 1))
-        return;
-    uint64_t u[2];
-    memcpy(u, w + 5, 16);
-    if (le != host_le) {
-        u[0] = __builtin_bswap64(u[0]);
-        u[1] = __builtin_bswap64(u[1]);
-    }
-    double px, py;
-    memcpy(&px, &u[0], 8);
-    memcpy(&py, &u[1], 8);
-    if (isnan(px) && isnan(py)) /* an empty point written without the flag */
-        return;
-    *x = px;
-    *y = py;
-}
-
 /* One fid range of the SQLite reader, read on the calling thread (ctx the
  * caller's) or on a worker (read_gpkg_part_run: ctx its own, made and freed
  * there as contexts are per thread, its log kept in log and its error in
@@ -296,7 +251,10 @@ static int read_gpkg_part(gpkg_part *pt)
         int64_t fid = sqlite3_column_int64(st, 0);
         pt->fids[i] = fid;
         double x, y;
-        gpkg_point(sqlite3_column_blob(st, 1), sqlite3_column_bytes(st, 1), &x, &y);
+        /* as the OGR reader: a position only for a non-empty point */
+        if (ctxprof_gpkg_point(sqlite3_column_blob(st, 1), sqlite3_column_bytes(st, 1), &x, &y) <
+            1)
+            x = y = NAN;
         if (!isnan(x) && pt->ct && !OCTTransform(pt->ct, 1, &x, &y, NULL))
             x = y = NAN;
         inc->x[i] = x;
@@ -1029,7 +987,7 @@ int ctxprof_snap_gpkg(ctxprof_ctx *ctx, ctxprof_snap_summary *sum, const ctxprof
     sum->seconds_contexts = t1 - t0;
     ctxprof_progress_push(ctx, 0.1, 0.3);
     rc = copy ? ctxprof_snap_read_incidents_gpkg(ctx, &inc, incl, in, crs, &fids)
-              : read_incidents(ctx, &inc, incl, in, crs, NULL);
+              : read_incidents(ctx, &inc, incl, in, crs);
     ctxprof_progress_pop(ctx);
     if (rc)
         goto done;

@@ -2,10 +2,14 @@
  * small hand-made surfaces and grids. */
 #include "test_util.h"
 
+#include <gdal.h>
 #include <ogr_api.h>
+#include <ogr_srs_api.h>
+#include <unistd.h>
 
 #include "core/context.h"
 #include "hotspots/hotspots.h"
+#include "hotspots/points.h"
 
 /* 10 x 10 cells of 10 m over (0..100, 0..100): density 1, a 2x2 block of 5
  * (cells rows 2-3, cols 2-3) and one cell of 4 (row 7, col 7). */
@@ -203,6 +207,77 @@ static void test_evaluate_pai_rri(void **state)
     ctxprof_ctx_free(ctx);
 }
 
+/* A large GeoPackage of points is read on two threads straight through
+ * SQLite: the same points, in the same order, and the same accounting as
+ * the sequential OGR reader (which a filter forces), with NULL and empty
+ * geometries and a gap in the fids; a multipoint sends it back to OGR. */
+static void compare_readers(ctxprof_ctx *ctx, const char *path)
+{
+    ctxprof_points par = {0}, seq = {0};
+    ctxprof_points_options o = CTXPROF_POINTS_OPTIONS_INIT;
+    assert_int_equal(ctxprof_points_read(ctx, &par, path, &o), 0);
+    o.where = "1 = 1";
+    assert_int_equal(ctxprof_points_read(ctx, &seq, path, &o), 0);
+    assert_int_equal(par.n, seq.n);
+    assert_int_equal(par.features, seq.features);
+    assert_int_equal(par.no_geometry, seq.no_geometry);
+    assert_memory_equal(par.x, seq.x, par.n * sizeof *par.x);
+    assert_memory_equal(par.y, seq.y, par.n * sizeof *par.y);
+    ctxprof_points_free(&par);
+    ctxprof_points_free(&seq);
+}
+
+static void test_points_gpkg_parallel(void **state)
+{
+    (void)state;
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/ctxprof-points-%ld.gpkg", (long)getpid());
+    GDALAllRegister();
+    VSIUnlink(path);
+    GDALDatasetH ds = GDALCreate(GDALGetDriverByName("GPKG"), path, 0, 0, 0, GDT_Unknown, NULL);
+    assert_non_null(ds);
+    OGRSpatialReferenceH srs = OSRNewSpatialReference(NULL);
+    OSRImportFromEPSG(srs, 27700);
+    OGRLayerH l = GDALDatasetCreateLayer(ds, "points", srs, wkbPoint, NULL);
+    OSRDestroySpatialReference(srs);
+    assert_int_equal(GDALDatasetStartTransaction(ds, FALSE), OGRERR_NONE);
+    for (int i = 0; i < 210000; i++) {
+        OGRFeatureH f = OGR_F_Create(OGR_L_GetLayerDefn(l));
+        if (i % 1000 != 7) { /* every thousandth without a geometry */
+            OGRGeometryH g = OGR_G_CreateGeometry(wkbPoint);
+            if (i % 1001 != 3) /* and another an empty point */
+                OGR_G_SetPoint_2D(g, 0, 530000 + (i * 7919) % 20000 + 0.25,
+                                  180000 + (i * 104729) % 15000 + 0.5);
+            OGR_F_SetGeometryDirectly(f, g);
+        }
+        assert_int_equal(OGR_L_CreateFeature(l, f), OGRERR_NONE);
+        OGR_F_Destroy(f);
+    }
+    for (GIntBig fid = 100000; fid < 100500; fid++) /* a gap across the middle */
+        assert_int_equal(OGR_L_DeleteFeature(l, fid), OGRERR_NONE);
+    assert_int_equal(GDALDatasetCommitTransaction(ds), OGRERR_NONE);
+    GDALClose(ds);
+    ctxprof_ctx *ctx = ctxprof_ctx_new();
+    compare_readers(ctx, path);
+
+    ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_UPDATE, NULL, NULL, NULL);
+    l = GDALDatasetGetLayer(ds, 0);
+    OGRFeatureH f = OGR_F_Create(OGR_L_GetLayerDefn(l));
+    OGRGeometryH mp = OGR_G_CreateGeometry(wkbMultiPoint);
+    for (int k = 0; k < 2; k++) {
+        OGRGeometryH g = OGR_G_CreateGeometry(wkbPoint);
+        OGR_G_SetPoint_2D(g, 0, 531000 + k, 181000 + k);
+        OGR_G_AddGeometryDirectly(mp, g);
+    }
+    OGR_F_SetGeometryDirectly(f, mp);
+    assert_int_equal(OGR_L_CreateFeature(l, f), OGRERR_NONE);
+    OGR_F_Destroy(f);
+    GDALClose(ds);
+    compare_readers(ctx, path);
+    ctxprof_ctx_free(ctx);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -210,6 +285,7 @@ int main(void)
         cmocka_unit_test(test_bh_threshold),
         cmocka_unit_test(test_gistar_exact),
         cmocka_unit_test(test_evaluate_pai_rri),
+        cmocka_unit_test(test_points_gpkg_parallel),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
