@@ -1,5 +1,6 @@
 /* `ctxprof snap`: the snap stage on an existing profile GeoPackage. */
 #include <math.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <unistd.h>
@@ -534,7 +535,7 @@ static int write_incidents(ctxprof_ctx *ctx, ctxprof_output *out, OGRLayerH in,
  * (tests/unit/test_snap.c: test_snap_gpkg_paths_equal). */
 typedef struct {
     pthread_t thread;
-    int started, joined;
+    int started;
     char *src, *path; /* the input, and its copy beside the output */
     int copy_failed; /* the copy could not be made (err says why) */
     int rc;          /* the update's (err says why) */
@@ -566,7 +567,7 @@ typedef struct {
 } snap_value_state;
 
 /* Waits until incident i has its columns: 0, or -1 when told to stop. */
-static int updater_wait(updater *u, size_t i)
+static int updater_wait_row(updater *u, size_t i)
 {
     if (i < atomic_load(&u->linked))
         return 0;
@@ -615,7 +616,7 @@ static void snap_value(sqlite3_context *sc, int argc, sqlite3_value **argv)
             s->next = i + 1;
     }
     if (k == s->first) {
-        if (updater_wait(s->u, i)) {
+        if (updater_wait_row(s->u, i)) {
             sqlite3_result_error(sc, "cancelled", -1);
             return;
         }
@@ -634,7 +635,7 @@ static void snap_value(sqlite3_context *sc, int argc, sqlite3_value **argv)
 
 /* Sets the snap columns of every incident of the copy db in one UPDATE (the
  * columns added first where missing) and commits. Rows not linked yet are
- * waited for (updater_wait). */
+ * waited for (updater_wait_row). */
 static int update_incidents(ctxprof_ctx *ctx, sqlite3 *db, updater *u)
 {
     int rc = 0;
@@ -786,15 +787,21 @@ static void *updater_run(void *arg)
             u->rc = update_incidents(ctx, db, u);
         if (sqlite3_close(db) != SQLITE_OK && !u->rc)
             u->rc = ctxprof_error(ctx, CTXPROF_E_DB, "%s: cannot close the copy", u->path);
-        if (!u->rc) /* nearly every page changed: to disk while the rest is written */
-            ctxprof_output_writeback(u->path);
         snprintf(u->err, sizeof u->err, "%s", ctx ? ctxprof_errmsg(ctx) : "out of memory");
         ctxprof_ctx_free(ctx);
     }
+    /* Nearly every page changed: sent to disk while the calling thread
+     * writes the rest (it may rename the copy meanwhile; starting the
+     * writeback can take a while). */
+    int fd = go && !u->rc ? open(u->path, O_RDONLY) : -1;
     pthread_mutex_lock(&u->mu);
     u->done = 1;
     pthread_cond_broadcast(&u->cv);
     pthread_mutex_unlock(&u->mu);
+    if (fd >= 0) {
+        ctxprof_output_writeback(fd);
+        close(fd);
+    }
     return NULL;
 }
 
@@ -837,46 +844,42 @@ static void updater_linked(void *arg, size_t upto)
     pthread_mutex_unlock(&u->mu);
 }
 
-/* Waits for the updater's thread, reporting the update's progress (a
- * cancel stops it). 0 when the copy was made and updated, 1 when there is
- * no copy (the calling thread copies and updates), or the error. */
-static int updater_join(ctxprof_ctx *ctx, updater *u)
+/* Waits until the updater is done with the copy, reporting the update's
+ * progress (a cancel stops it); its thread may still be sending the copy to
+ * disk (updater_end joins it). 0 when the copy was made and updated, 1 when
+ * there is no copy (the calling thread copies and updates), or the error. */
+static int updater_wait(ctxprof_ctx *ctx, updater *u)
 {
     if (!u->started)
         return 1;
-    int rc = 0;
-    if (!u->joined) {
-        int told = u->state > 0;
-        for (;;) {
-            if (told && (rc = ctxprof_progress(ctx, (double)atomic_load(&u->rows) /
-                                                         (double)(u->n ? u->n : 1),
-                                               "writing incidents"))) {
-                updater_tell(u, -1);
-                told = 0;
-            }
-            pthread_mutex_lock(&u->mu);
-            if (!u->done) {
-                struct timespec until;
-                clock_gettime(CLOCK_REALTIME, &until);
-                until.tv_nsec += 100000000; /* 0.1 s */
-                if (until.tv_nsec >= 1000000000) {
-                    until.tv_sec++;
-                    until.tv_nsec -= 1000000000;
-                }
-                pthread_cond_timedwait(&u->cv, &u->mu, &until);
-            }
-            int done = u->done;
-            pthread_mutex_unlock(&u->mu);
-            if (done)
-                break;
+    int rc = 0, told = u->state > 0;
+    for (;;) {
+        if (told && (rc = ctxprof_progress(ctx, (double)atomic_load(&u->rows) /
+                                                     (double)(u->n ? u->n : 1),
+                                           "writing incidents"))) {
+            updater_tell(u, -1);
+            told = 0;
         }
-        pthread_join(u->thread, NULL);
-        u->joined = 1;
-        if (rc)
-            return rc;
-        if (u->rc)
-            return ctxprof_error(ctx, u->rc, "%s", u->err);
+        pthread_mutex_lock(&u->mu);
+        if (!u->done) {
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_nsec += 100000000; /* 0.1 s */
+            if (until.tv_nsec >= 1000000000) {
+                until.tv_sec++;
+                until.tv_nsec -= 1000000000;
+            }
+            pthread_cond_timedwait(&u->cv, &u->mu, &until);
+        }
+        int done = u->done;
+        pthread_mutex_unlock(&u->mu);
+        if (done)
+            break;
     }
+    if (rc)
+        return rc;
+    if (u->rc)
+        return ctxprof_error(ctx, u->rc, "%s", u->err);
     if (u->copy_failed) {
         ctxprof_log(ctx, CTXPROF_LOG_DEBUG, "the copy on a second thread failed (%s): copying again",
                     u->err);
@@ -888,12 +891,9 @@ static int updater_join(ctxprof_ctx *ctx, updater *u)
 /* Stops the updater if it still runs and removes its copy when unused. */
 static void updater_end(ctxprof_ctx *ctx, updater *u)
 {
-    if (u->started && !u->joined) {
+    if (u->started) {
         updater_tell(u, -1);
         pthread_join(u->thread, NULL);
-        u->joined = 1;
-    }
-    if (u->started) {
         unlink(u->path); /* not used (or already renamed: then absent) */
         pthread_mutex_destroy(&u->mu);
         pthread_cond_destroy(&u->cv);
@@ -1032,7 +1032,7 @@ int ctxprof_snap_gpkg(ctxprof_ctx *ctx, ctxprof_snap_summary *sum, const ctxprof
     if (copy && up.started)
         pt_started = pthread_create(&pt, NULL, profile_run, &pj) == 0;
     ctxprof_progress_push(ctx, 0.6, 0.8);
-    int urc = copy ? updater_join(ctx, &up) : 1;
+    int urc = copy ? updater_wait(ctx, &up) : 1;
     ctxprof_progress_pop(ctx);
     if (pt_started) {
         pthread_join(pt, NULL);

@@ -245,6 +245,9 @@ static int temporal_sql_fail(ctxprof_ctx *ctx, sqlite3 *db, const char *path, co
     return ctxprof_error(ctx, CTXPROF_E_DB, "%s: %s: %s", path, what, sqlite3_errmsg(db));
 }
 
+/* The temporal cells as a table SQLite reads (an eponymous virtual table,
+ * ctxprof_temporal_cells: context_type, context_id, weekday, hour, n; rowid
+ * = cell + 1), so one INSERT ... SELECT writes them all. */
 typedef struct {
     ctxprof_ctx *ctx;
     const ctxprof_contexts *c;
@@ -252,28 +255,101 @@ typedef struct {
     int rc; /* a cancel from the progress callback */
 } temporal_state;
 
-/* ctxprof_temporal(k, i): column k (context_type, context_id, weekday,
- * hour, n) of temporal cell i. */
-static void temporal_value(sqlite3_context *sc, int argc, sqlite3_value **argv)
+typedef struct {
+    sqlite3_vtab base;
+    temporal_state *s;
+} cells_vtab;
+
+typedef struct {
+    sqlite3_vtab_cursor base;
+    size_t i;
+} cells_cursor;
+
+static int cells_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
+                         sqlite3_vtab **out, char **err)
 {
     (void)argc;
-    temporal_state *s = sqlite3_user_data(sc);
-    int k = sqlite3_value_int(argv[0]);
-    sqlite3_int64 i = sqlite3_value_int64(argv[1]);
-    if (i < 0 || (size_t)i >= s->res->n_temporal) {
-        sqlite3_result_null(sc);
-        return;
-    }
-    const ctxprof_temporal_cell *tc = &s->res->temporal[i];
+    (void)argv;
+    (void)err;
+    int rc = sqlite3_declare_vtab(db, "CREATE TABLE x(context_type TEXT, context_id TEXT, "
+                                      "weekday INTEGER, hour INTEGER, n INTEGER)");
+    if (rc != SQLITE_OK)
+        return rc;
+    cells_vtab *v = sqlite3_malloc(sizeof *v);
+    if (!v)
+        return SQLITE_NOMEM;
+    memset(v, 0, sizeof *v);
+    v->s = aux;
+    *out = &v->base;
+    return SQLITE_OK;
+}
+
+static int cells_disconnect(sqlite3_vtab *v)
+{
+    sqlite3_free(v);
+    return SQLITE_OK;
+}
+
+static int cells_best_index(sqlite3_vtab *v, sqlite3_index_info *info)
+{
+    const temporal_state *s = ((cells_vtab *)v)->s;
+    info->estimatedCost = (double)s->res->n_temporal + 1;
+    info->estimatedRows = (sqlite3_int64)s->res->n_temporal;
+    return SQLITE_OK;
+}
+
+static int cells_open(sqlite3_vtab *v, sqlite3_vtab_cursor **out)
+{
+    (void)v;
+    cells_cursor *c = sqlite3_malloc(sizeof *c);
+    if (!c)
+        return SQLITE_NOMEM;
+    memset(c, 0, sizeof *c);
+    *out = &c->base;
+    return SQLITE_OK;
+}
+
+static int cells_close(sqlite3_vtab_cursor *c)
+{
+    sqlite3_free(c);
+    return SQLITE_OK;
+}
+
+static int cells_filter(sqlite3_vtab_cursor *c, int idx, const char *idx_str, int argc,
+                        sqlite3_value **argv)
+{
+    (void)idx;
+    (void)idx_str;
+    (void)argc;
+    (void)argv;
+    ((cells_cursor *)c)->i = 0;
+    return SQLITE_OK;
+}
+
+static int cells_next(sqlite3_vtab_cursor *cur)
+{
+    cells_cursor *c = (cells_cursor *)cur;
+    temporal_state *s = ((cells_vtab *)cur->pVtab)->s;
+    if ((++c->i & 65535) == 0 &&
+        (s->rc = ctxprof_progress(s->ctx, (double)c->i / (double)s->res->n_temporal,
+                                  "writing the temporal table")))
+        return SQLITE_ABORT;
+    return SQLITE_OK;
+}
+
+static int cells_eof(sqlite3_vtab_cursor *cur)
+{
+    const temporal_state *s = ((cells_vtab *)cur->pVtab)->s;
+    return ((cells_cursor *)cur)->i >= s->res->n_temporal;
+}
+
+static int cells_column(sqlite3_vtab_cursor *cur, sqlite3_context *sc, int k)
+{
+    const temporal_state *s = ((cells_vtab *)cur->pVtab)->s;
+    const ctxprof_temporal_cell *tc = &s->res->temporal[((cells_cursor *)cur)->i];
     const char *id;
     switch (k) {
     case 0:
-        if ((i & 65535) == 65535 &&
-            (s->rc = ctxprof_progress(s->ctx, (double)i / (double)s->res->n_temporal,
-                                      "writing the temporal table"))) {
-            sqlite3_result_error(sc, "cancelled", -1);
-            return;
-        }
         sqlite3_result_text(sc, ctxprof_context_layer_names[tc->type], -1, SQLITE_STATIC);
         break;
     case 1:
@@ -294,7 +370,27 @@ static void temporal_value(sqlite3_context *sc, int argc, sqlite3_value **argv)
     default:
         sqlite3_result_int64(sc, tc->n);
     }
+    return SQLITE_OK;
 }
+
+static int cells_rowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *rowid)
+{
+    *rowid = (sqlite3_int64)((cells_cursor *)cur)->i + 1;
+    return SQLITE_OK;
+}
+
+static sqlite3_module cells_module = {
+    .xConnect = cells_connect,
+    .xBestIndex = cells_best_index,
+    .xDisconnect = cells_disconnect,
+    .xOpen = cells_open,
+    .xClose = cells_close,
+    .xFilter = cells_filter,
+    .xNext = cells_next,
+    .xEof = cells_eof,
+    .xColumn = cells_column,
+    .xRowid = cells_rowid,
+};
 
 /* The temporal table written straight into a GeoPackage's SQLite database
  * (inside the caller's transaction): the table, its gpkg_contents and
@@ -335,20 +431,15 @@ int ctxprof_snap_write_temporal_sql(ctxprof_ctx *ctx, sqlite3 *db, const char *p
         return temporal_sql_fail(ctx, db, path, "cannot create the temporal table");
     /* One INSERT ... SELECT over the cells: one statement, not one per row. */
     temporal_state ts = {ctx, c, res, 0};
-    char *ins = sqlite3_mprintf(
-        "WITH RECURSIVE i(i) AS (SELECT 0 WHERE %lld > 0 UNION ALL SELECT i + 1 FROM i "
-        "WHERE i + 1 < %lld) INSERT INTO \"temporal\" (\"fid\", \"context_type\", "
-        "\"context_id\", \"weekday\", \"hour\", \"n\") SELECT i + 1, ctxprof_temporal(0, i), "
-        "ctxprof_temporal(1, i), ctxprof_temporal(2, i), ctxprof_temporal(3, i), "
-        "ctxprof_temporal(4, i) FROM i",
-        (long long)res->n_temporal, (long long)res->n_temporal);
-    if (!ins ||
-        sqlite3_create_function(db, "ctxprof_temporal", 2, SQLITE_UTF8, &ts, temporal_value,
-                                NULL, NULL) != SQLITE_OK ||
-        sqlite3_exec(db, ins, NULL, NULL, NULL) != SQLITE_OK)
+    if (sqlite3_create_module(db, "ctxprof_temporal_cells", &cells_module, &ts) != SQLITE_OK ||
+        sqlite3_exec(db,
+                     "INSERT INTO \"temporal\" (\"fid\", \"context_type\", \"context_id\", "
+                     "\"weekday\", \"hour\", \"n\") SELECT rowid, context_type, context_id, "
+                     "weekday, hour, n FROM ctxprof_temporal_cells",
+                     NULL, NULL, NULL) != SQLITE_OK)
         rc = ts.rc ? ts.rc : temporal_sql_fail(ctx, db, path, "cannot write the temporal table");
-    sqlite3_free(ins);
-    sqlite3_create_function(db, "ctxprof_temporal", 2, SQLITE_UTF8, NULL, NULL, NULL, NULL);
+    /* the module points at ts: gone with it */
+    sqlite3_create_module(db, "ctxprof_temporal_cells", NULL, NULL);
     if (rc)
         return rc;
     char *sql = sqlite3_mprintf(

@@ -150,16 +150,12 @@ int ctxprof_output_copy_file(const char *source, const char *path, char *err, si
     return rc;
 }
 
-void ctxprof_output_writeback(const char *path)
+void ctxprof_output_writeback(int fd)
 {
 #ifdef SYNC_FILE_RANGE_WRITE
-    int fd = open(path, O_RDONLY);
-    if (fd < 0)
-        return;
     sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-    close(fd);
 #else
-    (void)path;
+    (void)fd;
 #endif
 }
 

@@ -42,10 +42,10 @@ int ctxprof_output_open_copy(ctxprof_ctx *ctx, ctxprof_output **out, const char 
 int ctxprof_output_open_copied(ctxprof_ctx *ctx, ctxprof_output **out, const char *target,
                                const char *srs_def, const char *copy,
                                ctxprof_output_edit_fn edit, void *arg);
-/* Starts writing the changed pages of the file path to disk without
+/* Starts writing the changed pages of the open file fd to disk without
  * waiting for them (finish, which syncs the output before moving it into
  * place, then has less to wait for). Uses no context: any thread. */
-void ctxprof_output_writeback(const char *path);
+void ctxprof_output_writeback(int fd);
 /* The settings of a copy's SQLite connection for editing it (no journal,
  * no syncing: the file is private until finish; a large page cache). */
 extern const char ctxprof_output_copy_pragmas[];
