@@ -157,7 +157,8 @@ int cmd_snap(int argc, char **argv)
         goto done;
     }
     cli_progress_end();
-    print_summary(p, &sum, &o, in, output, a.json);
+    if (a.json || !a.quiet)
+        print_summary(p, &sum, &o, in, output, a.json);
 done:
     free(args);
     ctxprof_snap_summary_free(ctx, &sum);
