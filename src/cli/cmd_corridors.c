@@ -99,7 +99,8 @@ int cmd_corridors(int argc, char **argv)
         goto done;
     }
     cli_progress_end();
-    print_summary(&sum, in, output, a.json);
+    if (a.json || !a.quiet)
+        print_summary(&sum, in, output, a.json);
 done:
     free(args);
     ctxprof_corridors_summary_free(ctx, &sum);

@@ -137,7 +137,8 @@ int cmd_export(int argc, char **argv)
         rc = cli_fail(ctx);
     else {
         cli_progress_end();
-        print_summary(&sum, in, dir, a.json);
+        if (a.json || !a.quiet)
+            print_summary(&sum, in, dir, a.json);
     }
     ctxprof_shp_summary_free(ctx, &sum);
     ctxprof_ctx_free(ctx);

@@ -190,7 +190,8 @@ int cmd_run(int argc, char **argv)
         goto done;
     }
     cli_progress_end();
-    print_summary(p, &sum, sum.output, a.json);
+    if (a.json || !a.quiet)
+        print_summary(p, &sum, sum.output, a.json);
 done:
     free(args);
     ctxprof_run_summary_free(ctx, &sum);
