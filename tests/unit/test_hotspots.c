@@ -246,8 +246,8 @@ static void test_points_gpkg_parallel(void **state)
         if (i % 1000 != 7) { /* every thousandth without a geometry */
             OGRGeometryH g = OGR_G_CreateGeometry(wkbPoint);
             if (i % 1001 != 3) /* and another an empty point */
-                OGR_G_SetPoint_2D(g, 0, 530000 + (i * 7919) % 20000 + 0.25,
-                                  180000 + (i * 104729) % 15000 + 0.5);
+                OGR_G_SetPoint_2D(g, 0, 530000 + (i * 7919LL) % 20000 + 0.25,
+                                  180000 + (i * 104729LL) % 15000 + 0.5);
             OGR_F_SetGeometryDirectly(f, g);
         }
         assert_int_equal(OGR_L_CreateFeature(l, f), OGRERR_NONE);
