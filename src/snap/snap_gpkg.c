@@ -615,13 +615,14 @@ static void snap_value(sqlite3_context *sc, int argc, sqlite3_value **argv)
         if (k == s->first)
             s->next = i + 1;
     }
-    if (k == s->first) {
-        if (updater_wait_row(s->u, i)) {
-            sqlite3_result_error(sc, "cancelled", -1);
-            return;
-        }
-        atomic_fetch_add(&s->u->rows, 1);
+    /* Every column waits: SQLite computes them in the table's column
+     * order, which need not be k's (a column may be there already). */
+    if (updater_wait_row(s->u, i)) {
+        sqlite3_result_error(sc, "cancelled", -1);
+        return;
     }
+    if (k == s->first)
+        atomic_fetch_add(&s->u->rows, 1);
     const ctxprof_extra_column *e = &u->cols[k];
     if (e->str && e->str[i])
         sqlite3_result_text(sc, e->str[i], -1, SQLITE_STATIC);
