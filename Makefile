@@ -6,7 +6,7 @@ TYPE ?= Release
 JOBS ?= $(shell nproc)
 CTXPROF = $(BUILD)/src/ctxprof
 
-.PHONY: all deps deps-test build demo check test asan ubsan sanitize bench plugin sample clean fuzz valgrind
+.PHONY: all deps deps-test build demo check test asan ubsan tsan sanitize bench plugin sample clean fuzz valgrind
 
 all: build
 
@@ -39,7 +39,12 @@ asan:
 	@$(MAKE) --no-print-directory check BUILD=build-asan TYPE=ASAN CTEST_ARGS="-LE fuzz"
 ubsan:
 	@$(MAKE) --no-print-directory check BUILD=build-ubsan TYPE=UBSAN
-sanitize: asan ubsan
+# The unit tests (threaded linking, reading, updating, kernel density)
+# under ThreadSanitizer; GDAL's own lock order is left out (tests/tsan.supp).
+tsan:
+	@TSAN_OPTIONS="halt_on_error=1 allocator_may_return_null=1 suppressions=$(CURDIR)/tests/tsan.supp" \
+	  $(MAKE) --no-print-directory check BUILD=build-tsan TYPE=TSAN CTEST_ARGS="-L unit"
+sanitize: asan ubsan tsan
 
 # The libFuzzer targets (clang), each for FUZZ_TIME seconds; see tests/fuzz/.
 FUZZ_TIME ?= 60

@@ -1,5 +1,6 @@
 #include "core/context.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,10 @@ static void gdal_message(CPLErr cls, CPLErrorNum num, const char *msg)
     }
 }
 
+/* GDAL's drivers, registered once for the process: GDALAllRegister is not
+ * safe to run on two threads at once (contexts are made on each thread). */
+static void register_gdal(void) { GDALAllRegister(); }
+
 ctxprof_ctx *ctxprof_ctx_new(void)
 {
     ctxprof_ctx *ctx = calloc(1, sizeof *ctx);
@@ -69,7 +74,8 @@ ctxprof_ctx *ctxprof_ctx_new(void)
     ctx->log_fn = default_log;
     ctx->log_min = CTXPROF_LOG_WARN;
     ctx->range_end[0] = 1.0;
-    GDALAllRegister();
+    static pthread_once_t gdal_once = PTHREAD_ONCE_INIT;
+    pthread_once(&gdal_once, register_gdal);
     CPLPushErrorHandlerEx(gdal_message, ctx);
     return ctx;
 }
