@@ -247,3 +247,44 @@ void ctxprof_source_close(ctxprof_ctx *ctx, ctxprof_opened *o)
     }
     memset(o, 0, sizeof *o);
 }
+
+int ctxprof_source_fast_csv(ctxprof_ctx *ctx, const ctxprof_source *s, const ctxprof_opened *src,
+                            ctxprof_csv *r)
+{
+    const char *force = getenv("CTXPROF_CSV_OGR");
+    if ((force && *force && strcmp(force, "0") != 0) || !src->delimiter || src->mem_path ||
+        (s->open_options && *s->open_options))
+        return 0;
+    GDALDriverH drv = GDALGetDatasetDriver(src->ds);
+    if (!drv || strcmp(GDALGetDriverShortName(drv), "CSV") != 0 ||
+        OGR_L_GetGeomType(src->layer) != wkbNone)
+        return 0;
+    OGRFeatureDefnH defn = OGR_L_GetLayerDefn(src->layer);
+    int n = OGR_FD_GetFieldCount(defn);
+    if (n < 2 || OGR_FD_GetGeomFieldCount(defn) != 0)
+        return 0;
+    for (int i = 0; i < n; i++)
+        if (OGR_Fld_GetType(OGR_FD_GetFieldDefn(defn, i)) != OFTString)
+            return 0;
+    const char *dot = strrchr(s->path, '.');
+    char csvt[4096];
+    if (!dot || snprintf(csvt, sizeof csvt, "%.*st", (int)(dot - s->path + 4), s->path) >=
+                    (int)sizeof csvt ||
+        access(csvt, F_OK) == 0)
+        return 0;
+    int rc = ctxprof_csv_open(ctx, r, s->path, src->delimiter);
+    if (rc) {
+        if (rc < 0)
+            ctxprof_error_clear(ctx); /* OGR reads it, and says what is wrong */
+        return 0;
+    }
+    int same = ctxprof_csv_next(ctx, r) == 1 && r->ncells == n;
+    for (int i = 0; same && i < n; i++)
+        same = strcmp(ctxprof_csv_cell(r, i), OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, i))) == 0;
+    if (!same) {
+        ctxprof_csv_close(ctx, r);
+        ctxprof_error_clear(ctx);
+        return 0;
+    }
+    return 1;
+}

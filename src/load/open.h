@@ -8,6 +8,7 @@
 #include <gdal.h>
 
 #include "core/context.h"
+#include "load/csv.h"
 #include "profile/profile.h"
 
 typedef struct {
@@ -20,6 +21,15 @@ typedef struct {
 /* Opens source s; errors name the file. Close with ctxprof_source_close. */
 int ctxprof_source_open(ctxprof_ctx *ctx, ctxprof_opened *o, const ctxprof_source *s);
 void ctxprof_source_close(ctxprof_ctx *ctx, ctxprof_opened *o);
+
+/* Whether source s, opened as src, can be read by the fast CSV
+ * reader with the same rows and cells: delimited text that GDAL's CSV
+ * driver opened as it is (not rewritten, no open options), without
+ * geometry or a .csvt, every column a string, and the reader's header the
+ * same as OGR's. Then r is open, past the header, and 1 is returned.
+ * CTXPROF_CSV_OGR=1 reads every source through OGR. */
+int ctxprof_source_fast_csv(ctxprof_ctx *ctx, const ctxprof_source *s, const ctxprof_opened *src,
+                            ctxprof_csv *r);
 
 /* The most frequent of , ; TAB | outside quotes in line (0 if none). */
 char ctxprof_sniff_delimiter(const char *line);

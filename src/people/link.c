@@ -36,6 +36,7 @@ typedef struct {
 /* A row's value as UTF-8 (Windows-1252 or the source's encoding recoded). */
 typedef struct {
     OGRFeatureH feat;
+    const ctxprof_csv *csv; /* the record instead, when read by the fast reader */
     const char *encoding;
     char *buf[8];
     int nbuf;
@@ -43,9 +44,14 @@ typedef struct {
 
 static const char *cell(cells *r, int col)
 {
-    if (col < 0 || !OGR_F_IsFieldSetAndNotNull(r->feat, col))
+    const char *v;
+    if (r->csv) {
+        if (!(v = ctxprof_csv_cell(r->csv, col)))
+            return "";
+    } else if (col < 0 || !OGR_F_IsFieldSetAndNotNull(r->feat, col))
         return "";
-    const char *v = OGR_F_GetFieldAsString(r->feat, col);
+    else
+        v = OGR_F_GetFieldAsString(r->feat, col);
     const char *from = r->encoding;
     if (!from) {
         if (CPLIsUTF8(v, -1))
@@ -457,10 +463,28 @@ static int read_source(ctxprof_ctx *ctx, ctxprof_people_result *res, const ctxpr
     }
     if (what == 2 && (a.forename < 0 || a.surname < 0 || a.dob < 0) && c.school < 0)
         goto done; /* no names and no school: nothing to read */
-    OGR_L_ResetReading(o.layer);
-    OGRFeatureH f;
+    /* Plain delimited text through the loader's fast reader (the same rows
+     * and cells as OGR's), anything else through OGR. */
+    ctxprof_csv csv;
+    int fast = ctxprof_source_fast_csv(ctx, s, &o, &csv);
+    if (fast)
+        r.csv = &csv;
+    else
+        OGR_L_ResetReading(o.layer);
+    OGRFeatureH f = NULL;
     identity id_a, id_b;
-    while ((f = OGR_L_GetNextFeature(o.layer))) {
+    for (;;) {
+        if (f)
+            OGR_F_Destroy(f);
+        f = NULL;
+        if (fast) {
+            int got = ctxprof_csv_next(ctx, &csv);
+            if (got <= 0) {
+                rc = got;
+                break;
+            }
+        } else if (!(f = OGR_L_GetNextFeature(o.layer)))
+            break;
         r.feat = f;
         ctxprof_pid pa, pb, pn;
         int by_name;
@@ -473,10 +497,8 @@ static int read_source(ctxprof_ctx *ctx, ctxprof_people_result *res, const ctxpr
             if (row_person(ps, &r, &id_only, pa, NULL, &by_name) &&
                 row_person(ps, &r, &names_only, pn, NULL, &by_name) && by_name &&
                 strcmp(pa, pn) != 0 && ctxprof_strmap_get(&xw->index, pa) < 0) {
-                if ((rc = xw_add(ctx, xw, pa, pn))) {
-                    OGR_F_Destroy(f);
+                if ((rc = xw_add(ctx, xw, pa, pn)))
                     break;
-                }
                 res->crosswalk_ids++;
             }
         } else if (what == 1) {
@@ -491,24 +513,18 @@ static int read_source(ctxprof_ctx *ctx, ctxprof_people_result *res, const ctxpr
             if (hb && (m = pid_map_get(xw, pb)))
                 memcpy(pb, m, sizeof pb);
             if ((a_named && (rc = identity_add(ctx, ids, &id_a))) ||
-                (b_named && (rc = identity_add(ctx, ids, &id_b)))) {
-                OGR_F_Destroy(f);
+                (b_named && (rc = identity_add(ctx, ids, &id_b))))
                 break;
-            }
             if (ha && hb && strcmp(pa, pb) != 0) {
                 res->association_pairs++;
-                if ((rc = ctxprof_people_add_pair(ctx, res, pa, pb))) {
-                    OGR_F_Destroy(f);
+                if ((rc = ctxprof_people_add_pair(ctx, res, pa, pb)))
                     break;
-                }
             }
         } else if (row_person(ps, &r, &a, pa, &id_a, &by_name)) {
             if (c.school >= 0 &&
                 (rc = attendance_add(ctx, res, pa, cell(&r, c.school),
-                                     record_day(cell(&r, c.date), s->date_format), src_index))) {
-                OGR_F_Destroy(f);
+                                     record_day(cell(&r, c.date), s->date_format), src_index)))
                 break;
-            }
             if (by_name) {
                 /* A row naming both a system id and a name + dob links the two,
                  * as a crosswalk row does (a row whose dob is missing then
@@ -528,13 +544,14 @@ static int read_source(ctxprof_ctx *ctx, ctxprof_people_result *res, const ctxpr
                 memcpy(id_a.pid, pa, sizeof id_a.pid);
                 rc = identity_add(ctx, nodob, &id_a);
             }
-            if (rc) {
-                OGR_F_Destroy(f);
+            if (rc)
                 break;
-            }
         }
-        OGR_F_Destroy(f);
     }
+    if (f)
+        OGR_F_Destroy(f);
+    if (fast)
+        ctxprof_csv_close(ctx, &csv);
     sodium_memzero(&id_a, sizeof id_a);
     sodium_memzero(&id_b, sizeof id_b);
 done:

@@ -1,13 +1,15 @@
 /* Every source of the sample loaded twice: through the loader's own CSV
  * reader and, with CTXPROF_CSV_OGR=1, through GDAL's OGR CSV driver. The
  * incidents, rejects and per-source counts (the data_quality table) must be
- * the same, value for value. */
+ * the same, value for value; and so must the people linking, which reads
+ * the sources again for names, dates of birth and schools. */
 #include "test_util.h"
 
 #include <gdal.h>
 
 #include "core/context.h"
 #include "load/load.h"
+#include "people/people.h"
 #include "profile/profile.h"
 
 typedef struct {
@@ -18,6 +20,7 @@ typedef struct {
     ctxprof_rejects rej;
     ctxprof_source_counts *cnt;
     size_t ns;
+    ctxprof_people_result people;
 } loaded;
 
 static void load(loaded *l, const char *ogr)
@@ -31,7 +34,8 @@ static void load(loaded *l, const char *ogr)
         fail_msg("%s", ctxprof_errmsg(l->ctx));
     l->ns = ctxprof_profile_n_sources(l->p);
     l->cnt = calloc(l->ns, sizeof *l->cnt);
-    if (ctxprof_loader_run(l->ctx, l->ld, &l->inc, &l->rej, l->cnt))
+    if (ctxprof_loader_run(l->ctx, l->ld, &l->inc, &l->rej, l->cnt) ||
+        ctxprof_people_link(l->ctx, &l->people, l->p, ctxprof_loader_pseudonym(l->ld), &l->inc))
         fail_msg("%s", ctxprof_errmsg(l->ctx));
     unsetenv("CTXPROF_CSV_OGR");
 }
@@ -41,6 +45,7 @@ static void unload(loaded *l)
     for (size_t i = 0; i < l->ns; i++)
         ctxprof_source_counts_clear(l->ctx, &l->cnt[i]);
     free(l->cnt);
+    ctxprof_people_result_free(l->ctx, &l->people);
     ctxprof_incidents_free(l->ctx, &l->inc);
     ctxprof_rejects_free(l->ctx, &l->rej);
     ctxprof_loader_free(l->ctx, l->ld);
@@ -103,6 +108,33 @@ static void test_same_both_ways(void **state)
             fail_msg("reject %zu (source %u row %lld: %s) differs from OGR's (row %lld: %s)", i,
                      fast.rej.source[i], (long long)fast.rej.row[i], fast.rej.reason[i],
                      (long long)ogr.rej.row[i], ogr.rej.reason[i]);
+    /* The people linking: the same links, pairs, possible matches and
+     * school records (the incidents' pids, linked, were compared above). */
+    const ctxprof_people_result *a = &fast.people, *b = &ogr.people;
+    assert_true(a->crosswalk_rows > 0 && a->association_rows > 0 && a->n_attendance > 0);
+    assert_int_equal(a->crosswalk_rows, b->crosswalk_rows);
+    assert_int_equal(a->crosswalk_ids, b->crosswalk_ids);
+    assert_int_equal(a->source_ids, b->source_ids);
+    assert_int_equal(a->links_made, b->links_made);
+    assert_int_equal(a->ids_linked, b->ids_linked);
+    assert_int_equal(a->association_rows, b->association_rows);
+    assert_int_equal(a->association_pairs, b->association_pairs);
+    assert_int_equal(a->n_pairs, b->n_pairs);
+    assert_memory_equal(a->pair_a, b->pair_a, a->n_pairs * sizeof *a->pair_a);
+    assert_memory_equal(a->pair_b, b->pair_b, a->n_pairs * sizeof *a->pair_b);
+    assert_int_equal(a->n_matches, b->n_matches);
+    for (size_t k = 0; k < a->n_matches; k++) {
+        assert_string_equal(a->matches[k].a, b->matches[k].a);
+        assert_string_equal(a->matches[k].b, b->matches[k].b);
+        assert_string_equal(a->matches[k].reason, b->matches[k].reason);
+    }
+    assert_int_equal(a->n_attendance, b->n_attendance);
+    for (size_t k = 0; k < a->n_attendance; k++) {
+        assert_string_equal(a->attendance[k].pid, b->attendance[k].pid);
+        assert_string_equal(a->attendance[k].school, b->attendance[k].school);
+        assert_true(a->attendance[k].day == b->attendance[k].day &&
+                    a->attendance[k].source == b->attendance[k].source);
+    }
     unload(&fast);
     unload(&ogr);
 }
