@@ -29,7 +29,8 @@ void ctxprof_points_free(ctxprof_points *pts)
     memset(pts, 0, sizeof *pts);
 }
 
-static int grow(ctxprof_ctx *ctx, ctxprof_points *p, int weighted)
+/* Room for one more point: 0, or -1 when memory is out (any thread). */
+static int grow_arrays(ctxprof_points *p, int weighted)
 {
     if (p->n < p->cap)
         return 0;
@@ -44,9 +45,16 @@ static int grow(ctxprof_ctx *ctx, ctxprof_points *p, int weighted)
     if (w)
         p->w = w;
     if (!x || !y || (weighted && !w))
-        return ctxprof_error(ctx, CTXPROF_E_NOMEM, "out of memory reading points");
+        return -1;
     p->cap = cap;
     return 0;
+}
+
+static int grow(ctxprof_ctx *ctx, ctxprof_points *p, int weighted)
+{
+    return grow_arrays(p, weighted)
+               ? ctxprof_error(ctx, CTXPROF_E_NOMEM, "out of memory reading points")
+               : 0;
 }
 
 static int ends_with(const char *s, const char *suffix)
@@ -78,9 +86,7 @@ static int add_point(ctxprof_ctx *ctx, ctxprof_points *p, double x, double y, do
 typedef struct {
     const char *path, *layer, *fidcol, *geomcol;
     long long lo, hi; /* [lo, hi) */
-    double *x, *y;
-    size_t n, cap;
-    long long features, no_geometry;
+    ctxprof_points pts;
     int failed;
 } read_part;
 
@@ -102,7 +108,7 @@ static void *read_part_run(void *arg)
     }
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        rp->features++;
+        rp->pts.features++;
         double x, y;
         int r = ctxprof_gpkg_point(sqlite3_column_blob(st, 0), sqlite3_column_bytes(st, 0), &x,
                                    &y);
@@ -111,26 +117,15 @@ static void *read_part_run(void *arg)
             break;
         }
         if (r == 0) {
-            rp->no_geometry++;
+            rp->pts.no_geometry++;
             continue;
         }
-        if (rp->n == rp->cap) {
-            size_t cap = rp->cap ? rp->cap * 2 : 65536;
-            double *nx = realloc(rp->x, cap * sizeof *nx);
-            if (nx)
-                rp->x = nx;
-            double *ny = realloc(rp->y, cap * sizeof *ny);
-            if (ny)
-                rp->y = ny;
-            if (!nx || !ny) {
-                rp->failed = 1;
-                break;
-            }
-            rp->cap = cap;
+        if (grow_arrays(&rp->pts, 0)) {
+            rp->failed = 1;
+            break;
         }
-        rp->x[rp->n] = x;
-        rp->y[rp->n] = y;
-        rp->n++;
+        rp->pts.x[rp->pts.n] = x;
+        rp->pts.y[rp->pts.n++] = y;
     }
     if (step != SQLITE_DONE && step != SQLITE_ROW)
         rp->failed = 1;
@@ -191,15 +186,14 @@ static int read_gpkg_parallel(ctxprof_ctx *ctx, ctxprof_points *pts, GDALDataset
         failed |= parts[t].failed;
     }
     for (long t = 0; t < nthreads && !failed && !rc; t++) {
-        for (size_t i = 0; i < parts[t].n && !rc; i++)
-            rc = add_point(ctx, pts, parts[t].x[i], parts[t].y[i], 1.0, 0);
-        pts->features += parts[t].features;
-        pts->no_geometry += parts[t].no_geometry;
+        const ctxprof_points *q = &parts[t].pts;
+        for (size_t i = 0; i < q->n && !rc; i++)
+            rc = add_point(ctx, pts, q->x[i], q->y[i], 1.0, 0);
+        pts->features += q->features;
+        pts->no_geometry += q->no_geometry;
     }
-    for (long t = 0; t < nthreads; t++) {
-        free(parts[t].x);
-        free(parts[t].y);
-    }
+    for (long t = 0; t < nthreads; t++)
+        ctxprof_points_free(&parts[t].pts);
     if (rc)
         return rc;
     return failed ? 1 : 0;

@@ -26,6 +26,8 @@ int ctxprof_snap_cmp_str(const void *a, const void *b);
 #include "snap/snap.h"
 typedef struct sqlite3 sqlite3;
 int ctxprof_snap_has_temporal(const ctxprof_contexts *c);
+/* A database error naming path, what failed and SQLite's message. */
+int ctxprof_snap_sql_fail(ctxprof_ctx *ctx, sqlite3 *db, const char *path, const char *what);
 int ctxprof_snap_write_temporal_sql(ctxprof_ctx *ctx, sqlite3 *db, const char *path,
                                     const ctxprof_contexts *c, const ctxprof_snap_result *res);
 int ctxprof_snap_write_layers_ex(ctxprof_ctx *ctx, ctxprof_output *out,

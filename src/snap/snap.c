@@ -961,10 +961,9 @@ int ctxprof_snap_run(ctxprof_ctx *ctx, ctxprof_snap_result *res, const ctxprof_c
 int ctxprof_snap_columns(ctxprof_ctx *ctx, ctxprof_snap_result *res, const ctxprof_contexts *c,
                          const ctxprof_extra_column **cols, size_t *n_cols)
 {
+    (void)ctx;
     static const char *const id_cols[CTXPROF_CTX_N] = {"catchment_id", "school_id", "park_id",
                                                        "bus_segment_id", "area_code"};
-    if (!res->link[0] && ctxprof_snap_result_init(ctx, res, 0))
-        return CTXPROF_E_NOMEM;
     size_t k = 0;
     ctxprof_extra_column *e = res->columns;
 #define NONE(t) (!c->layer[t].present)

@@ -127,8 +127,9 @@ int ctxprof_snap_profile(ctxprof_ctx *ctx, ctxprof_snap_result *res, const ctxpr
 /* The per-incident columns (catchment_id, school_id, school_dist_m, park_id,
  * park_dist_m, bus_segment_id, bus_segment_dist_m, area_code) for
  * ctxprof_write_incidents, filled by ctxprof_snap_link (they may be
- * described before). The array and the strings belong to res and c: keep
- * both alive until the incidents are written. */
+ * described before, once ctxprof_snap_result_init has made the arrays). The
+ * array and the strings belong to res and c: keep both alive until the
+ * incidents are written. */
 int ctxprof_snap_columns(ctxprof_ctx *ctx, ctxprof_snap_result *res, const ctxprof_contexts *c,
                          const ctxprof_extra_column **cols, size_t *n_cols);
 

@@ -109,6 +109,40 @@ static int incidents_transform(ctxprof_ctx *ctx, OGRLayerH layer, const char *pa
     return rc;
 }
 
+/* The incident fields both readers take, by name, and setting field k of
+ * incident i from its text (unknown names are warned about with the fid). */
+static const char *const row_fields[4] = {"categories", "flags", "pid", "occurred_at"};
+
+static void set_field(ctxprof_ctx *ctx, ctxprof_incidents *inc, size_t i, int k, const char *v,
+                      const char *path, long long fid)
+{
+    char bad[64];
+    const char *reason;
+    size_t len;
+    switch (k) {
+    case 0:
+        if (ctxprof_taxonomy_parse(v, ctxprof_category_names, CTXPROF_N_CATEGORIES,
+                                   &inc->cats[i], bad, sizeof bad))
+            ctxprof_log(ctx, CTXPROF_LOG_WARN, "%s incidents fid %lld: unknown category '%s'",
+                        path, fid, bad);
+        break;
+    case 1:
+        if (ctxprof_taxonomy_parse(v, ctxprof_flag_names, CTXPROF_N_FLAGS, &inc->flags[i], bad,
+                                   sizeof bad))
+            ctxprof_log(ctx, CTXPROF_LOG_WARN, "%s incidents fid %lld: unknown flag '%s'", path,
+                        fid, bad);
+        break;
+    case 2: /* cut to the pid's length */
+        len = strnlen(v, sizeof inc->pid[i] - 1);
+        memcpy(inc->pid[i], v, len);
+        inc->pid[i][len] = '\0';
+        break;
+    default:
+        if (ctxprof_date_parse(v, CTXPROF_YMD, &inc->when[i], &reason))
+            memset(&inc->when[i], 0, sizeof inc->when[i]);
+    }
+}
+
 /* Reads the incidents layer into plain arrays (profile CRS). */
 static int read_incidents(ctxprof_ctx *ctx, ctxprof_incidents *inc, OGRLayerH layer,
                           const char *path, const char *crs)
@@ -121,14 +155,12 @@ static int read_incidents(ctxprof_ctx *ctx, ctxprof_incidents *inc, OGRLayerH la
     if ((rc = alloc_incidents(ctx, inc, count > 0 ? (size_t)count : 0)))
         goto done;
     OGRFeatureDefnH defn = OGR_L_GetLayerDefn(layer);
-    int f_cats = OGR_FD_GetFieldIndex(defn, "categories");
-    int f_flags = OGR_FD_GetFieldIndex(defn, "flags");
-    int f_pid = OGR_FD_GetFieldIndex(defn, "pid");
-    int f_when = OGR_FD_GetFieldIndex(defn, "occurred_at");
+    int fi[4];
+    for (int k = 0; k < 4; k++)
+        fi[k] = OGR_FD_GetFieldIndex(defn, row_fields[k]);
     OGR_L_ResetReading(layer);
     OGRFeatureH f;
     size_t i = 0;
-    char bad[64];
     while ((f = OGR_L_GetNextFeature(layer))) {
         if (i == inc->cap && (rc = grow_incidents(ctx, inc, NULL))) { /* count was an estimate */
             OGR_F_Destroy(f);
@@ -143,24 +175,10 @@ static int read_incidents(ctxprof_ctx *ctx, ctxprof_incidents *inc, OGRLayerH la
                 inc->y[i] = y;
             }
         }
-        if (f_cats >= 0 && OGR_F_IsFieldSetAndNotNull(f, f_cats) &&
-            ctxprof_taxonomy_parse(OGR_F_GetFieldAsString(f, f_cats), ctxprof_category_names,
-                                   CTXPROF_N_CATEGORIES, &inc->cats[i], bad, sizeof bad))
-            ctxprof_log(ctx, CTXPROF_LOG_WARN, "%s incidents fid %lld: unknown category '%s'",
-                        path, (long long)OGR_F_GetFID(f), bad);
-        if (f_flags >= 0 && OGR_F_IsFieldSetAndNotNull(f, f_flags) &&
-            ctxprof_taxonomy_parse(OGR_F_GetFieldAsString(f, f_flags), ctxprof_flag_names,
-                                   CTXPROF_N_FLAGS, &inc->flags[i], bad, sizeof bad))
-            ctxprof_log(ctx, CTXPROF_LOG_WARN, "%s incidents fid %lld: unknown flag '%s'", path,
-                        (long long)OGR_F_GetFID(f), bad);
-        if (f_pid >= 0 && OGR_F_IsFieldSetAndNotNull(f, f_pid))
-            snprintf(inc->pid[i], sizeof inc->pid[i], "%s", OGR_F_GetFieldAsString(f, f_pid));
-        if (f_when >= 0 && OGR_F_IsFieldSetAndNotNull(f, f_when)) {
-            const char *reason;
-            if (ctxprof_date_parse(OGR_F_GetFieldAsString(f, f_when), CTXPROF_YMD,
-                                   &inc->when[i], &reason))
-                memset(&inc->when[i], 0, sizeof inc->when[i]);
-        }
+        for (int k = 0; k < 4; k++) /* one at a time: OGR may reuse its string */
+            if (fi[k] >= 0 && OGR_F_IsFieldSetAndNotNull(f, fi[k]))
+                set_field(ctx, inc, i, k, OGR_F_GetFieldAsString(f, fi[k]), path,
+                          (long long)OGR_F_GetFID(f));
         OGR_F_Destroy(f);
         i++;
         if ((i & 65535) == 0 &&
@@ -244,7 +262,6 @@ static int read_gpkg_part(gpkg_part *pt)
         goto done;
     }
     size_t i = 0;
-    char bad[64];
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         if (i == inc->cap && (rc = grow_incidents(ctx, inc, &pt->fids))) /* an estimate */
@@ -260,26 +277,10 @@ static int read_gpkg_part(gpkg_part *pt)
             x = y = NAN;
         inc->x[i] = x;
         inc->y[i] = y;
-        const char *v;
-        if ((v = (const char *)sqlite3_column_text(st, 2)) &&
-            ctxprof_taxonomy_parse(v, ctxprof_category_names, CTXPROF_N_CATEGORIES, &inc->cats[i],
-                                   bad, sizeof bad))
-            ctxprof_log(ctx, CTXPROF_LOG_WARN, "%s incidents fid %lld: unknown category '%s'",
-                        path, (long long)fid, bad);
-        if ((v = (const char *)sqlite3_column_text(st, 3)) &&
-            ctxprof_taxonomy_parse(v, ctxprof_flag_names, CTXPROF_N_FLAGS, &inc->flags[i], bad,
-                                   sizeof bad))
-            ctxprof_log(ctx, CTXPROF_LOG_WARN, "%s incidents fid %lld: unknown flag '%s'", path,
-                        (long long)fid, bad);
-        if ((v = (const char *)sqlite3_column_text(st, 4))) { /* as snprintf "%s" */
-            size_t len = strnlen(v, sizeof inc->pid[i] - 1);
-            memcpy(inc->pid[i], v, len);
-            inc->pid[i][len] = '\0';
-        }
-        if ((v = (const char *)sqlite3_column_text(st, 5))) {
-            const char *reason;
-            if (ctxprof_date_parse(v, CTXPROF_YMD, &inc->when[i], &reason))
-                memset(&inc->when[i], 0, sizeof inc->when[i]);
+        for (int k = 0; k < 4; k++) {
+            const char *v = (const char *)sqlite3_column_text(st, 2 + k);
+            if (v)
+                set_field(ctx, inc, i, k, v, path, (long long)fid);
         }
         i++;
         if (pt->progress && (i & 65535) == 0 &&
@@ -343,12 +344,11 @@ int ctxprof_snap_read_incidents_gpkg(ctxprof_ctx *ctx, ctxprof_incidents *inc, O
         *fids = NULL;
     memset(inc, 0, sizeof *inc);
     OGRFeatureDefnH defn = OGR_L_GetLayerDefn(layer);
-    static const char *const names[] = {"categories", "flags", "pid", "occurred_at"};
     const char *fidcol = OGR_L_GetFIDColumn(layer), *table = OGR_L_GetName(layer);
     sqlite3_str *q = sqlite3_str_new(NULL);
     sqlite3_str_appendf(q, "SELECT \"%w\", \"%w\"", fidcol, OGR_L_GetGeometryColumn(layer));
     for (int k = 0; k < 4; k++) {
-        int fi = OGR_FD_GetFieldIndex(defn, names[k]);
+        int fi = OGR_FD_GetFieldIndex(defn, row_fields[k]);
         if (fi >= 0)
             sqlite3_str_appendf(q, ", \"%w\"",
                                 OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, fi)));
@@ -451,9 +451,8 @@ static int gpkg_readable(GDALDatasetH ds, OGRLayerH layer)
         !*OGR_L_GetGeometryColumn(layer))
         return 0;
     OGRFeatureDefnH defn = OGR_L_GetLayerDefn(layer);
-    static const char *const names[] = {"categories", "flags", "pid", "occurred_at"};
     for (int k = 0; k < 4; k++) {
-        int fi = OGR_FD_GetFieldIndex(defn, names[k]);
+        int fi = OGR_FD_GetFieldIndex(defn, row_fields[k]);
         if (fi >= 0 && OGR_Fld_GetType(OGR_FD_GetFieldDefn(defn, fi)) != OFTString)
             return 0;
     }
@@ -555,11 +554,6 @@ typedef struct {
     size_t n_cols;
 } updater;
 
-static int sql_fail(ctxprof_ctx *ctx, sqlite3 *db, const char *path, const char *what)
-{
-    return ctxprof_error(ctx, CTXPROF_E_DB, "%s: %s: %s", path, what, sqlite3_errmsg(db));
-}
-
 typedef struct {
     updater *u;
     size_t next; /* the row after the last one looked up */
@@ -648,7 +642,7 @@ static int update_incidents(ctxprof_ctx *ctx, sqlite3 *db, updater *u)
     } *trig = NULL;
     size_t n_trig = 0, cap_trig = 0;
     if (!sql || sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        rc = sql_fail(ctx, db, u->in, "cannot read the incidents' columns");
+        rc = ctxprof_snap_sql_fail(ctx, db, u->in, "cannot read the incidents' columns");
         goto done;
     }
     while (sqlite3_step(st) == SQLITE_ROW) {
@@ -662,7 +656,7 @@ static int update_incidents(ctxprof_ctx *ctx, sqlite3 *db, updater *u)
     sqlite3_free(sql);
     sql = NULL;
     if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
-        rc = sql_fail(ctx, db, u->in, "cannot start a transaction");
+        rc = ctxprof_snap_sql_fail(ctx, db, u->in, "cannot start a transaction");
         goto done;
     }
     /* The table's triggers (the spatial index's and the feature count's)
@@ -673,7 +667,7 @@ static int update_incidents(ctxprof_ctx *ctx, sqlite3 *db, updater *u)
                           "lower(tbl_name) = lower(%Q) AND sql IS NOT NULL",
                           u->table);
     if (!sql || sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        rc = sql_fail(ctx, db, u->in, "cannot read the incidents' triggers");
+        rc = ctxprof_snap_sql_fail(ctx, db, u->in, "cannot read the incidents' triggers");
         goto done;
     }
     while (sqlite3_step(st) == SQLITE_ROW && !rc) {
@@ -698,7 +692,7 @@ static int update_incidents(ctxprof_ctx *ctx, sqlite3 *db, updater *u)
     for (size_t t = 0; t < n_trig; t++) {
         sql = sqlite3_mprintf("DROP TRIGGER \"%w\"", trig[t].name);
         if (!sql || sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) {
-            rc = sql_fail(ctx, db, u->in, "cannot set a trigger aside");
+            rc = ctxprof_snap_sql_fail(ctx, db, u->in, "cannot set a trigger aside");
             goto done;
         }
         sqlite3_free(sql);
@@ -711,7 +705,7 @@ static int update_incidents(ctxprof_ctx *ctx, sqlite3 *db, updater *u)
         sql = sqlite3_mprintf("ALTER TABLE \"%w\" ADD COLUMN \"%w\" %s", u->table, e->name,
                               e->str ? "TEXT" : e->i64 ? "INTEGER" : "REAL");
         if (!sql || sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) {
-            rc = sql_fail(ctx, db, u->in, "cannot add a snap column to the incidents");
+            rc = ctxprof_snap_sql_fail(ctx, db, u->in, "cannot add a snap column to the incidents");
             goto done;
         }
         sqlite3_free(sql);
@@ -723,7 +717,7 @@ static int update_incidents(ctxprof_ctx *ctx, sqlite3 *db, updater *u)
     snap_value_state sv = {u, 0, -1};
     if (sqlite3_create_function(db, "ctxprof_snap_value", 2, SQLITE_UTF8, &sv, snap_value, NULL,
                                 NULL) != SQLITE_OK) {
-        rc = sql_fail(ctx, db, u->in, "cannot register a function");
+        rc = ctxprof_snap_sql_fail(ctx, db, u->in, "cannot register a function");
         goto done;
     }
     sqlite3_str *q = sqlite3_str_new(db);
@@ -739,12 +733,12 @@ static int update_incidents(ctxprof_ctx *ctx, sqlite3 *db, updater *u)
     sql = sqlite3_str_finish(q);
     if (!sql || (n_set && sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)) {
         rc = u->state < 0 ? CTXPROF_E_CANCELLED
-                          : sql_fail(ctx, db, u->in, "cannot update the incidents");
+                          : ctxprof_snap_sql_fail(ctx, db, u->in, "cannot update the incidents");
         goto done;
     }
     for (size_t t = 0; t < n_trig; t++)
         if (sqlite3_exec(db, trig[t].def, NULL, NULL, NULL) != SQLITE_OK) {
-            rc = sql_fail(ctx, db, u->in, "cannot put a trigger back");
+            rc = ctxprof_snap_sql_fail(ctx, db, u->in, "cannot put a trigger back");
             goto done;
         }
     sqlite3_free(sql);
@@ -754,7 +748,7 @@ static int update_incidents(ctxprof_ctx *ctx, sqlite3 *db, updater *u)
                           u->table);
     if (!sql || sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK ||
         sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-        rc = sql_fail(ctx, db, u->in, "cannot commit the incidents update");
+        rc = ctxprof_snap_sql_fail(ctx, db, u->in, "cannot commit the incidents update");
 done:
     sqlite3_finalize(st);
     sqlite3_free(sql);
@@ -783,7 +777,7 @@ static void *updater_run(void *arg)
         else if (sqlite3_open_v2(u->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
                                  NULL) != SQLITE_OK ||
                  sqlite3_exec(db, ctxprof_output_copy_pragmas, NULL, NULL, NULL) != SQLITE_OK)
-            u->rc = sql_fail(ctx, db, u->path, "cannot open the copy");
+            u->rc = ctxprof_snap_sql_fail(ctx, db, u->path, "cannot open the copy");
         else
             u->rc = update_incidents(ctx, db, u);
         if (sqlite3_close(db) != SQLITE_OK && !u->rc)
@@ -882,8 +876,8 @@ static int updater_wait(ctxprof_ctx *ctx, updater *u)
     if (u->rc)
         return ctxprof_error(ctx, u->rc, "%s", u->err);
     if (u->copy_failed) {
-        ctxprof_log(ctx, CTXPROF_LOG_DEBUG, "the copy on a second thread failed (%s): copying again",
-                    u->err);
+        ctxprof_log(ctx, CTXPROF_LOG_DEBUG,
+                    "the copy on a second thread failed (%s): copying again", u->err);
         return 1;
     }
     return 0;
@@ -927,6 +921,7 @@ static void *profile_run(void *arg)
  * the updater did not make it, and the temporal table. */
 typedef struct {
     updater *u; /* NULL: updated already */
+    const char *path; /* the output, for messages */
     const ctxprof_contexts *c;
     const ctxprof_snap_result *res;
     int temporal;
@@ -938,10 +933,9 @@ static int edit_copy(ctxprof_ctx *ctx, sqlite3 *db, void *arg)
     int rc = e->u ? update_incidents(ctx, db, e->u) : 0;
     if (!rc && e->temporal &&
         (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
-         (rc = ctxprof_snap_write_temporal_sql(ctx, db, e->u ? e->u->in : "output", e->c,
-                                               e->res)) ||
+         (rc = ctxprof_snap_write_temporal_sql(ctx, db, e->path, e->c, e->res)) ||
          sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK))
-        rc = rc ? rc : sql_fail(ctx, db, "output", "cannot write the temporal table");
+        rc = rc ? rc : ctxprof_snap_sql_fail(ctx, db, e->path, "cannot write the temporal table");
     return rc;
 }
 
@@ -1048,7 +1042,8 @@ int ctxprof_snap_gpkg(ctxprof_ctx *ctx, ctxprof_snap_summary *sum, const ctxprof
     int temporal_sql = copy && ctxprof_snap_has_temporal(sum->contexts);
     ctxprof_progress_push(ctx, 0.8, 0.95);
     if (copy) {
-        copy_edit ce = {urc == 0 ? NULL : &up, sum->contexts, &sum->result, temporal_sql};
+        copy_edit ce = {urc == 0 ? NULL : &up, out_path, sum->contexts, &sum->result,
+                        temporal_sql};
         atomic_store(&up.linked, inc.n); /* this thread updates: nothing to wait for */
         rc = urc == 0 ? ctxprof_output_open_copied(ctx, &out, out_path, crs, up.path, edit_copy,
                                                    &ce)

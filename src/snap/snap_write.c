@@ -240,7 +240,7 @@ int ctxprof_snap_has_temporal(const ctxprof_contexts *c)
     return 0;
 }
 
-static int temporal_sql_fail(ctxprof_ctx *ctx, sqlite3 *db, const char *path, const char *what)
+int ctxprof_snap_sql_fail(ctxprof_ctx *ctx, sqlite3 *db, const char *path, const char *what)
 {
     return ctxprof_error(ctx, CTXPROF_E_DB, "%s: %s: %s", path, what, sqlite3_errmsg(db));
 }
@@ -420,7 +420,7 @@ int ctxprof_snap_write_temporal_sql(ctxprof_ctx *ctx, sqlite3 *db, const char *p
         int ok = sql && sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK;
         sqlite3_free(sql);
         if (!ok)
-            return temporal_sql_fail(ctx, db, path, "cannot drop the earlier temporal table");
+            return ctxprof_snap_sql_fail(ctx, db, path, "cannot drop the earlier temporal table");
     }
     if (sqlite3_exec(db,
                      "DROP TABLE IF EXISTS \"temporal\";"
@@ -428,7 +428,7 @@ int ctxprof_snap_write_temporal_sql(ctxprof_ctx *ctx, sqlite3 *db, const char *p
                      "NULL, \"context_type\" TEXT, \"context_id\" TEXT, \"weekday\" MEDIUMINT, "
                      "\"hour\" MEDIUMINT, \"n\" INTEGER);",
                      NULL, NULL, NULL) != SQLITE_OK)
-        return temporal_sql_fail(ctx, db, path, "cannot create the temporal table");
+        return ctxprof_snap_sql_fail(ctx, db, path, "cannot create the temporal table");
     /* One INSERT ... SELECT over the cells: one statement, not one per row. */
     temporal_state ts = {ctx, c, res, 0};
     if (sqlite3_create_module(db, "ctxprof_temporal_cells", &cells_module, &ts) != SQLITE_OK ||
@@ -437,7 +437,8 @@ int ctxprof_snap_write_temporal_sql(ctxprof_ctx *ctx, sqlite3 *db, const char *p
                      "\"weekday\", \"hour\", \"n\") SELECT rowid, context_type, context_id, "
                      "weekday, hour, n FROM ctxprof_temporal_cells",
                      NULL, NULL, NULL) != SQLITE_OK)
-        rc = ts.rc ? ts.rc : temporal_sql_fail(ctx, db, path, "cannot write the temporal table");
+        rc = ts.rc ? ts.rc
+                   : ctxprof_snap_sql_fail(ctx, db, path, "cannot write the temporal table");
     /* the module points at ts: gone with it */
     sqlite3_create_module(db, "ctxprof_temporal_cells", NULL, NULL);
     if (rc)
@@ -455,7 +456,7 @@ int ctxprof_snap_write_temporal_sql(ctxprof_ctx *ctx, sqlite3 *db, const char *p
         "WHERE lower(table_name) = lower('temporal'); END;",
         (long long)res->n_temporal);
     if (!sql || sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
-        rc = temporal_sql_fail(ctx, db, path, "cannot register the temporal table");
+        rc = ctxprof_snap_sql_fail(ctx, db, path, "cannot register the temporal table");
     sqlite3_free(sql);
     return rc;
 }
