@@ -134,7 +134,7 @@ int cmd_evaluate(int argc, char **argv)
         goto fail;
     }
     const char *sa = cli_get(&a, cmd, "study-area");
-    if (sa && (rc = ctxprof_study_area_read(ctx, &study, sa, tr.srs_wkt)))
+    if (sa && (rc = ctxprof_hotspots_study_area(ctx, &study, sa, tr.srs_wkt)))
         goto fail;
     if (auto_pai) {
         double c5 = 0.05;

@@ -82,7 +82,7 @@ int cmd_hotspots(int argc, char **argv)
         ctxprof_error_at(ctx, CTXPROF_E_INPUT, input, 0, NULL, "no points");
         goto fail;
     }
-    if (sa && (rc = ctxprof_study_area_read(ctx, &study, sa, pts.srs_wkt)))
+    if (sa && (rc = ctxprof_hotspots_study_area(ctx, &study, sa, pts.srs_wkt)))
         goto fail;
     ho.study_area = go.study_area = study;
     ctxprof_progress_push(ctx, 0.0, 0.7);

@@ -15,6 +15,8 @@ const cli_option cmd_snap_options[] = {
                             "(default: [snap] park_buffer_m)"},
     {"bus-max-dist", 0, "M", "Largest distance in metres from an incident to its bus segment "
                              "(default: [snap] bus_max_dist_m)"},
+    {"reach", 0, "KIND=M,...", "Reach in metres of any context kind that links within one "
+                               "(parks, bus_segments, places_of_concern; default: [snap])"},
     CLI_COMMON_OPTIONS,
     {NULL, 0, NULL, NULL},
 };
@@ -29,6 +31,37 @@ static int parse_metres(const char *opt, const char *v, double *out)
         return CLI_USAGE;
     }
     *out = d;
+    return 0;
+}
+
+/* --reach parks=25,places_of_concern=60 (a kind's key, layer or reach key). */
+static int parse_reaches(const char *list, double *given)
+{
+    char buf[256];
+    for (const char *s = list; *s;) {
+        size_t n = strcspn(s, ",");
+        snprintf(buf, sizeof buf, "%.*s", (int)(n < sizeof buf ? n : sizeof buf - 1), s);
+        char *eq = strchr(buf, '=');
+        int t = -1;
+        if (eq) {
+            *eq = '\0';
+            t = ctxprof_context_type_find(buf);
+            for (size_t k = 0; t < 0 && k < ctxprof_n_context_types; k++)
+                if (ctxprof_context_types[k].reach_key &&
+                    strcmp(buf, ctxprof_context_types[k].reach_key) == 0)
+                    t = (int)k;
+        }
+        if (t < 0 || !ctxprof_context_types[t].reach_key) {
+            cli_error("snap: --reach '%s': expected KIND=METRES with KIND one of the kinds that "
+                      "link within a reach (parks, bus_segments, places_of_concern)",
+                      buf);
+            return CLI_USAGE;
+        }
+        if (parse_metres("reach", eq + 1, &given[t]))
+            return CLI_USAGE;
+        s += n;
+        s += *s == ',';
+    }
     return 0;
 }
 
@@ -48,18 +81,20 @@ static void print_summary(const ctxprof_profile *p, const ctxprof_snap_summary *
         printf(", \"incidents\": %lld, \"no_position\": %lld, \"layers_copied\": %lld",
                (long long)s->n_incidents, (long long)r->n_no_position,
                (long long)s->n_layers_copied);
-        printf(", \"park_buffer_m\": %g, \"bus_max_dist_m\": %g", o->park_buffer_m,
-               o->bus_max_dist_m);
+        for (size_t t = 0; t < ctxprof_n_context_types; t++)
+            if (ctxprof_context_types[t].reach_key)
+                printf(", \"%s\": %g", ctxprof_context_types[t].reach_key,
+                       ctxprof_snap_reach(o, (int)t));
         printf(", \"catchments_derived\": %s, \"contexts\": {",
                c->catchments_derived ? "true" : "false");
         int first = 1;
-        for (int t = 0; t < CTXPROF_CTX_N; t++) {
+        for (size_t t = 0; t < ctxprof_n_context_types; t++) {
             const ctxprof_context_layer *l = &c->layer[t];
             if (!l->present)
                 continue;
             printf("%s\"%s\": {\"features\": %zu, \"linked\": %lld, \"repaired\": %ld, "
                    "\"skipped\": %ld, \"source\": ",
-                   first ? "" : ", ", ctxprof_context_layer_names[t], l->n,
+                   first ? "" : ", ", ctxprof_context_types[t].layer, l->n,
                    (long long)r->n_linked[t], l->n_repaired, l->n_skipped);
             cli_json_string(stdout, l->source);
             printf("}");
@@ -87,17 +122,24 @@ static void print_summary(const ctxprof_profile *p, const ctxprof_snap_summary *
            ctxprof_profile_str(p, "profile", "name"), ctxprof_profile_path(p), in,
            (long long)s->n_incidents, out);
     printf("%-18s %9s %10s %7s  %s\n", "context", "features", "incidents", "share", "source");
-    for (int t = 0; t < CTXPROF_CTX_N; t++) {
+    for (size_t t = 0; t < ctxprof_n_context_types; t++) {
         const ctxprof_context_layer *l = &c->layer[t];
         if (!l->present)
             continue;
         double share = s->n_incidents ? 100.0 * (double)r->n_linked[t] / (double)s->n_incidents
                                       : 0.0;
-        printf("%-18s %9zu %10lld %6.1f%%  %s\n", ctxprof_context_layer_names[t], l->n,
+        printf("%-18s %9zu %10lld %6.1f%%  %s\n", ctxprof_context_types[t].layer, l->n,
                (long long)r->n_linked[t], share, l->source);
     }
-    printf("\nParks count incidents within %g m; bus segments within %g m.\n", o->park_buffer_m,
-           o->bus_max_dist_m);
+    const char *sep = "\n";
+    for (size_t t = 0; t < ctxprof_n_context_types; t++)
+        if (ctxprof_context_types[t].reach_key && c->layer[t].present) {
+            printf("%s%s count incidents within %g m", sep, ctxprof_context_types[t].title,
+                   ctxprof_snap_reach(o, (int)t));
+            sep = "; ";
+        }
+    if (*sep == ';')
+        printf(".\n");
     if (r->n_no_position)
         printf("%lld incidents have no position and link to nothing.\n",
                (long long)r->n_no_position);
@@ -128,11 +170,19 @@ int cmd_snap(int argc, char **argv)
         return CLI_USAGE;
     }
     const char *pb = cli_get(&a, cmd, "park-buffer"), *bd = cli_get(&a, cmd, "bus-max-dist");
+    const char *reach = cli_get(&a, cmd, "reach");
     ctxprof_snap_options o = CTXPROF_SNAP_OPTIONS_INIT;
-    double park = 0, bus = 0;
-    if ((pb && parse_metres("park-buffer", pb, &park)) ||
-        (bd && parse_metres("bus-max-dist", bd, &bus)))
+    double *given = calloc(ctxprof_n_context_types, sizeof *given);
+    if (!given)
+        return CLI_FAIL;
+    for (size_t t = 0; t < ctxprof_n_context_types; t++)
+        given[t] = NAN;
+    if ((pb && parse_metres("park-buffer", pb, &given[CTXPROF_CTX_PARKS])) ||
+        (bd && parse_metres("bus-max-dist", bd, &given[CTXPROF_CTX_BUS_SEGMENTS])) ||
+        (reach && parse_reaches(reach, given))) {
+        free(given);
         return CLI_USAGE;
+    }
     const char *in = a.positional[0];
     const char *output = cli_get(&a, cmd, "output");
     if (!output)
@@ -147,12 +197,13 @@ int cmd_snap(int argc, char **argv)
         rc = cli_fail(ctx);
         goto done;
     }
-    ctxprof_snap_options_from_profile(&o, p);
-    if (pb)
-        o.park_buffer_m = park;
-    if (bd)
-        o.bus_max_dist_m = bus;
-    if ((rc = ctxprof_snap_gpkg(ctx, &sum, p, &o, in, output, args ? args : "snap"))) {
+    o = ctxprof_profile_snap_options(p);
+    for (size_t t = 0; t < ctxprof_n_context_types; t++)
+        if (isnan(given[t]))
+            given[t] = ctxprof_snap_reach(&o, (int)t);
+    o.reach_m = given;
+    if ((rc = ctxprof_snap_gpkg(ctx, &sum, ctxprof_profile_contexts_options(p), &o, in, output,
+                                args ? args : "snap", ctxprof_profile_path(p)))) {
         rc = cli_fail(ctx);
         goto done;
     }
@@ -161,6 +212,7 @@ int cmd_snap(int argc, char **argv)
         print_summary(p, &sum, &o, in, output, a.json);
 done:
     free(args);
+    free(given);
     ctxprof_snap_summary_free(ctx, &sum);
     ctxprof_profile_free(ctx, p);
     ctxprof_ctx_free(ctx);

@@ -10,6 +10,7 @@
 #include <gdal.h>
 #include <ogr_api.h>
 
+#include "profile/profile.h"
 #include "corridors/corridors_internal.h"
 #include "load/date.h"
 #include "snap/contexts_internal.h"

@@ -7,6 +7,7 @@
 #include <gdal.h>
 #include <ogr_api.h>
 
+#include "profile/profile.h"
 #include "corridors/corridors.h"
 #include "snap/snap.h"
 #include "load/date.h"
@@ -166,7 +167,7 @@ int ctxprof_corridors_gpkg(ctxprof_ctx *ctx, ctxprof_corridors_summary *sum,
     sum->n_incidents = (int64_t)inc.n;
     double t1 = now_s();
     sum->seconds_read = t1 - t0;
-    if ((rc = ctxprof_contexts_load(ctx, &contexts, p)))
+    if ((rc = ctxprof_contexts_load(ctx, &contexts, ctxprof_profile_contexts_options(p))))
         goto done;
     sum->seconds_contexts = now_s() - t1;
     ctxprof_progress_push(ctx, 0.1, 0.8);

@@ -6,6 +6,7 @@
 
 #include <igraph/igraph.h>
 
+#include "profile/profile.h"
 #include "corridors/corridors_internal.h"
 
 struct ctxprof_network {

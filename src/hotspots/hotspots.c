@@ -1,5 +1,7 @@
 #include "hotspots/hotspots.h"
 
+#include "core/polygons.h"
+
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -651,89 +653,26 @@ int ctxprof_write_hotspots(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_
     return 0;
 }
 
-int ctxprof_study_area_read(ctxprof_ctx *ctx, OGRGeometryH *outg, const char *uri,
-                            const char *srs_wkt)
+int ctxprof_hotspots_study_area(ctxprof_ctx *ctx, OGRGeometryH *outg, const char *uri,
+                                const char *srs_wkt)
 {
-    int rc = 0;
-    char *path = NULL, *lname = NULL;
-    GDALDatasetH ds = NULL;
-    OGRGeometryH all = NULL;
-    OGRSpatialReferenceH target = NULL;
-    OGRCoordinateTransformationH ct = NULL;
+    GEOSContextHandle_t h = ctxprof_geos(ctx);
+    GEOSGeometry *g = NULL;
     *outg = NULL;
-    if ((rc = ctxprof_split_uri(ctx, uri, &path, &lname)))
-        goto done;
-    ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
-    if (!ds) {
-        rc = ctxprof_error_at(ctx, CTXPROF_E_IO, path, 0, NULL, "cannot open the study area");
-        ctxprof_error_append_lib(ctx);
-        goto done;
+    int rc = ctxprof_study_area_read(ctx, &g, uri, srs_wkt);
+    if (rc)
+        return rc;
+    size_t n = 0;
+    GEOSWKBWriter *w = GEOSWKBWriter_create_r(h);
+    unsigned char *wkb = w ? GEOSWKBWriter_write_r(h, w, g, &n) : NULL;
+    if (!wkb || OGR_G_CreateFromWkb(wkb, NULL, outg, (int)n) != OGRERR_NONE) {
+        *outg = NULL;
+        rc = ctxprof_error(ctx, CTXPROF_E_GEOM, "%s: cannot convert the study area", uri);
     }
-    OGRLayerH lyr = lname ? GDALDatasetGetLayerByName(ds, lname) : GDALDatasetGetLayer(ds, 0);
-    if (!lyr) {
-        rc = ctxprof_error_at(ctx, CTXPROF_E_INPUT, path, 0, NULL, "no layer '%s'",
-                              lname ? lname : "(first)");
-        goto done;
-    }
-    all = OGR_G_CreateGeometry(wkbMultiPolygon);
-    OGRFeatureH f;
-    while ((f = OGR_L_GetNextFeature(lyr))) {
-        OGRGeometryH gg = OGR_F_GetGeometryRef(f);
-        if (gg) {
-            /* A self-intersecting (bow-tie) polygon has no area as written:
-             * repaired as the load stage repairs it. */
-            OGRGeometryH c = OGR_G_Clone(gg);
-            if (!OGR_G_IsValid(c)) {
-                OGRGeometryH v = OGR_G_MakeValid(c);
-                if (v) {
-                    OGR_G_DestroyGeometry(c);
-                    c = v;
-                }
-            }
-            OGRGeometryH mp = OGR_G_ForceToMultiPolygon(c);
-            for (int i = 0; i < OGR_G_GetGeometryCount(mp); i++)
-                if (wkbFlatten(OGR_G_GetGeometryType(OGR_G_GetGeometryRef(mp, i))) == wkbPolygon)
-                    OGR_G_AddGeometry(all, OGR_G_GetGeometryRef(mp, i));
-            OGR_G_DestroyGeometry(mp);
-        }
-        OGR_F_Destroy(f);
-    }
-    if (OGR_G_GetGeometryCount(all) == 0) {
-        rc = ctxprof_error_at(ctx, CTXPROF_E_INPUT, path, 0, NULL, "the study area has no polygons");
-        goto done;
-    }
-    OGRSpatialReferenceH lsrs = OGR_L_GetSpatialRef(lyr);
-    if (srs_wkt && lsrs) {
-        target = OSRNewSpatialReference(srs_wkt);
-        OSRSetAxisMappingStrategy(target, OAMS_TRADITIONAL_GIS_ORDER);
-        if (!OSRIsSame(lsrs, target)) {
-            ct = OCTNewCoordinateTransformation(lsrs, target);
-            if (!ct || OGR_G_Transform(all, ct) != OGRERR_NONE) {
-                rc = ctxprof_error_at(ctx, CTXPROF_E_CRS, path, 0, NULL,
-                                      "cannot transform the study area to the points' CRS");
-                goto done;
-            }
-        }
-    }
-    /* Adjacent parts (areas that tile the study area) are unioned so that
-     * the area is counted once. */
-    OGRGeometryH u = OGR_G_UnionCascaded(all);
-    if (u) {
-        OGR_G_DestroyGeometry(all);
-        all = u;
-    }
-    *outg = all;
-    all = NULL;
-done:
-    if (all)
-        OGR_G_DestroyGeometry(all);
-    if (ct)
-        OCTDestroyCoordinateTransformation(ct);
-    if (target)
-        OSRDestroySpatialReference(target);
-    if (ds)
-        GDALClose(ds);
-    ctxprof_free(ctx, path);
-    ctxprof_free(ctx, lname);
+    if (wkb)
+        GEOSFree_r(h, wkb);
+    if (w)
+        GEOSWKBWriter_destroy_r(h, w);
+    GEOSGeom_destroy_r(h, g);
     return rc;
 }

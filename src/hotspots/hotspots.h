@@ -91,9 +91,10 @@ int ctxprof_hotspots_evaluate(ctxprof_ctx *ctx, ctxprof_eval *out, const double 
 int ctxprof_write_hotspots(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_raster *d,
                            const ctxprof_hotspots *h, const ctxprof_gistar *g);
 
-/* Reads a study area polygon layer ("file.gpkg|layername=x") into one
- * geometry in the CRS srs_wkt (owned: OGR_G_DestroyGeometry). */
-int ctxprof_study_area_read(ctxprof_ctx *ctx, OGRGeometryH *out, const char *uri,
-                            const char *srs_wkt);
+/* The study area ("file.gpkg|layername=x") as ctxprof_study_area_read
+ * (core/polygons.h) reads it for every stage, in the CRS srs_wkt, as one
+ * OGR geometry (owned: OGR_G_DestroyGeometry). */
+int ctxprof_hotspots_study_area(ctxprof_ctx *ctx, OGRGeometryH *out, const char *uri,
+                                const char *srs_wkt);
 
 #endif

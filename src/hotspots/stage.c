@@ -6,6 +6,7 @@
 #include <cpl_conv.h>
 #include <ogr_srs_api.h>
 
+#include "profile/profile.h"
 #include "hotspots/hotspots.h"
 #include "hotspots/stage.h"
 
@@ -48,7 +49,7 @@ int ctxprof_hotspots_stage(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_
     OSRExportToWkt(ctxprof_output_srs(out), &wkt);
     const char *sa = ctxprof_profile_str(p, "profile", "study_area");
     if (sa)
-        rc = ctxprof_study_area_read(ctx, &study, sa, wkt);
+        rc = ctxprof_hotspots_study_area(ctx, &study, sa, wkt);
     ho.study_area = go.study_area = study;
     ctxprof_raster d = {0};
     ctxprof_hotspots h = {0};

@@ -5,7 +5,7 @@
 #include <stddef.h>
 
 #include "core/context.h"
-#include "profile/profile.h"
+typedef struct ctxprof_profile ctxprof_profile; /* profile/profile.h: until this stage takes typed options */
 #include "write/output.h"
 
 /* Density surface (hotspot_density), hotspot polygons (hotspots) and Gi*

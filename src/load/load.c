@@ -1,3 +1,5 @@
+#include "core/polygons.h"
+#include "profile/profile.h"
 #include "load/load.h"
 
 #include <math.h>
@@ -243,101 +245,14 @@ static int parse_day(ctxprof_ctx *ctx, const char *file, const char *key, const 
     return 0;
 }
 
-static int load_study_area(ctxprof_ctx *ctx, ctxprof_loader *ld, const char *uri)
+/* The study area as every stage reads it (core/polygons.h), prepared. */
+static int load_study_area(ctxprof_ctx *ctx, ctxprof_loader *ld, const char *uri, const char *crs)
 {
-    int rc = 0;
-    char *path = NULL, *layer_name = NULL;
-    GDALDatasetH ds = NULL;
-    OGRGeometryH all = NULL;
-    OGRCoordinateTransformationH ct = NULL;
-    unsigned char *wkb = NULL;
-    if ((rc = ctxprof_split_uri(ctx, uri, &path, &layer_name)))
-        goto done;
-    ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
-    if (!ds) {
-        rc = ctxprof_error_at(ctx, CTXPROF_E_IO, path, 0, NULL, "cannot open the study area");
-        ctxprof_error_append_lib(ctx);
-        goto done;
-    }
-    OGRLayerH layer = layer_name ? GDALDatasetGetLayerByName(ds, layer_name)
-                                 : GDALDatasetGetLayer(ds, 0);
-    if (!layer) {
-        rc = ctxprof_error_at(ctx, CTXPROF_E_INPUT, path, 0, NULL, "no layer '%s'",
-                              layer_name ? layer_name : "(first)");
-        goto done;
-    }
-    OGRSpatialReferenceH lsrs = OGR_L_GetSpatialRef(layer);
-    if (!lsrs) {
-        rc = ctxprof_error_at(ctx, CTXPROF_E_CRS, path, 0, NULL,
-                              "the study area layer has no CRS");
-        goto done;
-    }
-    ct = OCTNewCoordinateTransformation(lsrs, ld->target);
-    /* Adjacent polygons in one MultiPolygon are invalid, so the parts go
-     * into a collection and are unioned. */
-    all = OGR_G_CreateGeometry(wkbGeometryCollection);
-    OGRFeatureH f;
-    while ((f = OGR_L_GetNextFeature(layer))) {
-        OGRGeometryH g = OGR_F_GetGeometryRef(f);
-        if (g) {
-            OGRGeometryH gc = OGR_G_ForceToMultiPolygon(OGR_G_Clone(g));
-            for (int i = 0; i < OGR_G_GetGeometryCount(gc); i++)
-                OGR_G_AddGeometry(all, OGR_G_GetGeometryRef(gc, i));
-            OGR_G_DestroyGeometry(gc);
-        }
-        OGR_F_Destroy(f);
-    }
-    if (OGR_G_GetGeometryCount(all) == 0) {
-        rc = ctxprof_error_at(ctx, CTXPROF_E_INPUT, path, 0, NULL,
-                              "the study area layer has no polygons");
-        goto done;
-    }
-    if (!ct || OGR_G_Transform(all, ct) != OGRERR_NONE) {
-        rc = ctxprof_error_at(ctx, CTXPROF_E_CRS, path, 0, NULL,
-                              "cannot transform the study area to the profile CRS");
-        goto done;
-    }
-    size_t n = (size_t)OGR_G_WkbSize(all);
-    wkb = ctxprof_malloc(ctx, n);
-    if (!wkb) {
-        rc = CTXPROF_E_NOMEM;
-        goto done;
-    }
-    OGR_G_ExportToWkb(all, wkbNDR, wkb);
-    GEOSContextHandle_t h = ctxprof_geos(ctx);
-    GEOSGeometry *parts = GEOSGeomFromWKB_buf_r(h, wkb, n);
-    int repaired = 0;
-    for (int i = 0; parts && i < GEOSGetNumGeometries_r(h, parts); i++)
-        repaired |= GEOSisValid_r(h, GEOSGetGeometryN_r(h, parts, i)) != 1;
-    if (repaired) {
-        GEOSMakeValidParams *mp = GEOSMakeValidParams_create_r(h);
-        GEOSMakeValidParams_setMethod_r(h, mp, GEOS_MAKE_VALID_STRUCTURE);
-        GEOSMakeValidParams_setKeepCollapsed_r(h, mp, 0);
-        GEOSGeometry *v = GEOSMakeValidWithParams_r(h, parts, mp);
-        GEOSMakeValidParams_destroy_r(h, mp);
-        GEOSGeom_destroy_r(h, parts);
-        parts = v;
-        ctxprof_log(ctx, CTXPROF_LOG_WARN,
-                    "%s: invalid study area polygons were repaired (make-valid)", path);
-    }
-    ld->study_area = parts ? GEOSUnaryUnion_r(h, parts) : NULL;
-    if (parts)
-        GEOSGeom_destroy_r(h, parts);
-    if (!ld->study_area || !(ld->study_prep = GEOSPrepare_r(h, ld->study_area))) {
-        rc = ctxprof_error_at(ctx, CTXPROF_E_GEOM, path, 0, NULL,
-                              "cannot build the study area geometry");
+    int rc = ctxprof_study_area_read(ctx, &ld->study_area, uri, crs);
+    if (!rc && !(ld->study_prep = GEOSPrepare_r(ctxprof_geos(ctx), ld->study_area))) {
+        rc = ctxprof_error(ctx, CTXPROF_E_GEOM, "%s: cannot prepare the study area", uri);
         ctxprof_error_append_lib(ctx);
     }
-done:
-    ctxprof_free(ctx, wkb);
-    if (all)
-        OGR_G_DestroyGeometry(all);
-    if (ct)
-        OCTDestroyCoordinateTransformation(ct);
-    if (ds)
-        GDALClose(ds);
-    ctxprof_free(ctx, path);
-    ctxprof_free(ctx, layer_name);
     return rc;
 }
 
@@ -362,7 +277,7 @@ int ctxprof_loader_new(ctxprof_ctx *ctx, ctxprof_loader **out, const ctxprof_pro
         goto done;
     }
     const char *study = ctxprof_profile_str(p, "profile", "study_area");
-    if (study && (rc = load_study_area(ctx, ld, study)))
+    if (study && (rc = load_study_area(ctx, ld, study, crs)))
         goto done;
     if ((rc = parse_day(ctx, file, "period_start",
                         ctxprof_profile_str(p, "profile", "period_start"), &ld->period_start)) ||

@@ -14,7 +14,7 @@
 #include "geocode/geocode.h"
 #include "load/date.h"
 #include "people/pseudonym.h"
-#include "profile/profile.h"
+typedef struct ctxprof_profile ctxprof_profile; /* profile/profile.h */
 
 
 typedef struct {

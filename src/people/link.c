@@ -1,6 +1,7 @@
 /* Linking people across sources: crosswalk rewriting, association pairs and
  * possible matches. Identity values (names, dates of birth, system ids) are
  * read here, compared in memory, wiped, and never leave this file. */
+#include "profile/profile.h"
 #include "people/people.h"
 
 #include <ctype.h>

@@ -1,4 +1,5 @@
 /* People: overlap across the silos, peer groups (igraph), and their layers. */
+#include "profile/profile.h"
 #include "people/people.h"
 
 #include <math.h>

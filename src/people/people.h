@@ -28,7 +28,7 @@
 #include "core/context.h"
 #include "load/load.h"
 #include "people/pseudonym.h"
-#include "profile/profile.h"
+typedef struct ctxprof_profile ctxprof_profile; /* profile/profile.h: until this stage takes typed options */
 #include "snap/contexts.h"
 #include "snap/snap.h"
 #include "write/output.h"

@@ -1,5 +1,6 @@
 /* The people layers: overlap, possible_matches, peer_groups,
  * peer_group_members, peer_group_contexts. Only pids leave the stage. */
+#include "profile/profile.h"
 #include "people/people.h"
 
 #include <math.h>
@@ -171,7 +172,7 @@ static int write_contexts(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_p
             continue;
         OGR_F_SetFID(f, OGRNullFID);
         OGR_F_SetFieldInteger(f, 0, g->id);
-        OGR_F_SetFieldString(f, 1, ctxprof_context_layer_names[l->type]);
+        OGR_F_SetFieldString(f, 1, ctxprof_context_types[l->type].layer);
         OGR_F_SetFieldString(f, 2, cl->id[l->feature]);
         /* No context name: the id joins to the context layer, and a school's
          * name may hold a word that is also someone's name. */

@@ -1,3 +1,4 @@
+#include "profile/profile.h"
 #include "people/pseudonym.h"
 
 #include <ctype.h>

@@ -5,6 +5,7 @@
  * incidents, marked `nearest`, so that the two are never confused. The
  * catchments, parks and bus segments are where the group's incidents
  * happen. */
+#include "profile/profile.h"
 #include "people/people_internal.h"
 
 #include <ctype.h>
@@ -150,6 +151,8 @@ int ctxprof_people_group_contexts(ctxprof_ctx *ctx, ctxprof_people_result *res,
     }
 
     /* Incidents: per member and per group; the contexts where they happen. */
+    /* (places of concern are left to the people issue: counted by group
+     * with the overlap inside each context) */
     static const int where[] = {CTXPROF_CTX_CATCHMENTS, CTXPROF_CTX_PARKS, CTXPROF_CTX_BUS_SEGMENTS};
     int have_links = snap && inc && snap->n == inc->n;
     for (size_t i = 0; inc && i < inc->n && !rc; i++) {

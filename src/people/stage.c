@@ -1,6 +1,7 @@
 /* The people stage from a profile: what `ctxprof people`, `ctxprof overlap`
  * and `ctxprof peers` run (`ctxprof run` calls the steps itself, between
  * its other stages). */
+#include "profile/profile.h"
 #include "people/people.h"
 
 #include <string.h>
@@ -31,7 +32,7 @@ int ctxprof_people_stage(ctxprof_ctx *ctx, ctxprof_people_result *res, const ctx
         output = ctxprof_profile_str(p, "profile", "output");
     if (!(counts = ctxprof_calloc(ctx, ns ? ns : 1, sizeof *counts)))
         return CTXPROF_E_NOMEM;
-    ctxprof_snap_options_from_profile(&so, p);
+    so = ctxprof_profile_snap_options(p);
     ctxprof_people_options_from_profile(&po, p);
     if ((rc = ctxprof_loader_new(ctx, &ld, p)) ||
         (rc = ctxprof_output_open(ctx, &out, output, ctxprof_profile_str(p, "profile", "crs"))))
@@ -46,7 +47,7 @@ int ctxprof_people_stage(ctxprof_ctx *ctx, ctxprof_people_result *res, const ctx
     ctxprof_progress_push(ctx, 0.7, 0.9);
     if (what & CTXPROF_PEOPLE_GROUPS) {
         /* The groups' schools and places come from each incident's contexts. */
-        rc = ctxprof_contexts_load(ctx, &contexts, p);
+        rc = ctxprof_contexts_load(ctx, &contexts, ctxprof_profile_contexts_options(p));
         if (!rc)
             rc = ctxprof_snap_run(ctx, &snap, contexts, &inc, &so);
         if (!rc)

@@ -9,8 +9,11 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <pthread.h>
 
-typedef enum { T_STR, T_PATH, T_NUM, T_LIST } key_type;
+#include "snap/contexts.h"
+
+typedef enum { T_STR, T_PATH, T_NUM, T_LIST, T_CONTEXT_TYPES, T_REACHES } key_type;
 
 typedef struct {
     const char *section; /* "source" stands for every [source.NAME] */
@@ -22,7 +25,7 @@ typedef struct {
 
 /* The whole profile schema. docs/profile.md is generated from this table
  * (ctxprof help profile), so the two cannot drift apart. */
-static const schema_key SCHEMA[] = {
+static const schema_key BASE[] = {
     {"profile", "name", T_STR, NULL, "Profile name, shown in the summary and run_metadata (required)."},
     {"profile", "crs", T_STR, "EPSG:27700", "Projected metric CRS all work is done in."},
     {"profile", "study_area", T_PATH, NULL, "Polygon layer of the study area; points outside it are rejected."},
@@ -39,16 +42,14 @@ static const schema_key SCHEMA[] = {
     {"gazetteer", "streets_licence", T_STR, NULL, "Licence line of the street sources."},
     {"gazetteer", "places_licence", T_STR, NULL, "Licence line of the place sources."},
     {"gazetteer", "gazetteer", T_PATH, NULL, "A gazetteer GeoPackage built with `ctxprof gazetteer build` (instead of the sources above)."},
-    {"contexts", "areas", T_PATH, NULL, "Area polygons (LSOA or ward)."},
-    {"contexts", "schools", T_PATH, NULL, "School points or site polygons (phase, pupils where known)."},
-    {"contexts", "catchments", T_PATH, NULL, "School catchment polygons; derived from schools when absent."},
-    {"contexts", "parks", T_PATH, NULL, "Parks and other public space polygons."},
+    /* one row per context type (the registry, snap/registry.c), then
+     * id_field.KEY and name_field.KEY per type */
+    {"contexts", NULL, T_CONTEXT_TYPES, NULL, NULL},
     {"contexts", "bus_sequences", T_PATH, NULL, "TfL-style bus stop sequences CSV."},
-    {"contexts", "bus_segments", T_PATH, NULL, "Bus route segment lines (instead of bus_sequences)."},
     {"contexts", "roads", T_PATH, NULL, "Road lines for the corridor network."},
-    {"contexts", "id_fields", T_LIST, NULL, "Id column per context layer when not found by name, e.g. areas=LSOA11CD, parks=ListEntry."},
-    {"snap", "park_buffer_m", T_NUM, "25", "An incident within this distance of a park counts for it."},
-    {"snap", "bus_max_dist_m", T_NUM, "30", "Maximum distance from an incident to its bus segment."},
+    {"contexts", "id_fields", T_LIST, NULL, "Id column per context layer when not found by name, e.g. areas=LSOA11CD, parks=ListEntry (or id_field.KEY)."},
+    /* the reach of every context type that links within one */
+    {"snap", NULL, T_REACHES, NULL, NULL},
     {"people", "min_group_size", T_NUM, "4", "Connected components of associated people this large or larger are peer groups."},
     {"people", "community_min_size", T_NUM, "20", "Components larger than this are split into Louvain communities."},
     {"people", "resolution", T_NUM, "1", "Louvain resolution (higher: smaller communities)."},
@@ -79,7 +80,60 @@ static const schema_key SCHEMA[] = {
     {"source", "date_format", T_STR, "dmy", "dmy, ymd, excel or month: how the date field is written."},
     {"source", "code_map", T_PATH, NULL, "CSV code,categories,flags mapping this source's codes."},
 };
-#define N_SCHEMA (sizeof SCHEMA / sizeof SCHEMA[0])
+#define N_BASE (sizeof BASE / sizeof BASE[0])
+
+/* The schema: BASE with the context types' rows in place of the markers,
+ * built once (the registry is only known at run time). */
+static schema_key *SCHEMA;
+static size_t N_SCHEMA;
+static pthread_once_t schema_once = PTHREAD_ONCE_INIT;
+
+static char *key_name(const char *prefix, const char *key)
+{
+    size_t n = strlen(prefix) + strlen(key) + 1;
+    char *s = malloc(n);
+    if (s)
+        snprintf(s, n, "%s%s", prefix, key);
+    return s;
+}
+
+static void schema_build(void)
+{
+    size_t nt = ctxprof_n_context_types;
+    schema_key *k = calloc(N_BASE + 3 * nt + nt, sizeof *k);
+    if (!k)
+        return;
+    size_t n = 0;
+    for (size_t i = 0; i < N_BASE; i++) {
+        if (BASE[i].type == T_CONTEXT_TYPES) {
+            for (size_t t = 0; t < nt; t++) {
+                const ctxprof_context_type_def *d = &ctxprof_context_types[t];
+                k[n++] = (schema_key){"contexts", d->key, T_PATH, NULL, d->help};
+            }
+            for (size_t t = 0; t < nt; t++) {
+                const ctxprof_context_type_def *d = &ctxprof_context_types[t];
+                k[n++] = (schema_key){"contexts", key_name("id_field.", d->key), T_STR, NULL,
+                                      "Id column of this context layer (else found by name)."};
+                k[n++] = (schema_key){"contexts", key_name("name_field.", d->key), T_STR, NULL,
+                                      "Name column of this context layer (else found by name)."};
+                if (!k[n - 2].key || !k[n - 1].key)
+                    return;
+            }
+        } else if (BASE[i].type == T_REACHES) {
+            for (size_t t = 0; t < nt; t++) {
+                const ctxprof_context_type_def *d = &ctxprof_context_types[t];
+                if (d->reach_key)
+                    k[n++] = (schema_key){"snap", d->reach_key, T_NUM, d->reach_default,
+                                          d->reach_help};
+            }
+        } else
+            k[n++] = BASE[i];
+    }
+    SCHEMA = k;
+    N_SCHEMA = n;
+}
+
+static void schema_init(void) { pthread_once(&schema_once, schema_build); }
 
 /* field.<key> names a source column. */
 static const char *FIELD_KEYS[] = {
@@ -101,6 +155,12 @@ struct ctxprof_profile {
     size_t n_entries, cap_entries;
     ctxprof_source *sources;
     size_t n_sources, cap_sources;
+    /* The stages' typed options, built once the profile is read; the
+     * per-type arrays hold ctxprof_n_context_types entries. */
+    ctxprof_contexts_options contexts;
+    const char **ctx_uri, **ctx_id, **ctx_name;
+    char **ctx_id_owned; /* id_fields entries copied out */
+    double *reach_m;
 };
 
 typedef struct {
@@ -130,6 +190,7 @@ static int perr(ctxprof_ctx *ctx, int code, const char *file, int line, const ch
 
 static const schema_key *schema_find(const char *section, const char *key)
 {
+    schema_init();
     const char *s = strncmp(section, "source.", 7) == 0 ? "source" : section;
     for (size_t i = 0; i < N_SCHEMA; i++)
         if (strcmp(SCHEMA[i].section, s) == 0 && strcmp(SCHEMA[i].key, key) == 0)
@@ -139,6 +200,7 @@ static const schema_key *schema_find(const char *section, const char *key)
 
 static int section_known(const char *section)
 {
+    schema_init();
     if (strncmp(section, "source.", 7) == 0)
         return section[7] != '\0';
     for (size_t i = 0; i < N_SCHEMA; i++)
@@ -325,29 +387,6 @@ static int handler(void *user, const char *section, const char *name, const char
     return 1;
 }
 
-int ctxprof_split_uri(ctxprof_ctx *ctx, const char *uri, char **path, char **layer)
-{
-    *path = NULL;
-    *layer = NULL;
-    if (!uri)
-        return 0;
-    const char *bar = strstr(uri, "|layername=");
-    if (!bar) {
-        *path = ctxprof_strdup(ctx, uri);
-        return *path ? 0 : CTXPROF_E_NOMEM;
-    }
-    *path = ctxprof_malloc(ctx, (size_t)(bar - uri) + 1);
-    *layer = ctxprof_strdup(ctx, bar + strlen("|layername="));
-    if (!*path || !*layer) {
-        ctxprof_free(ctx, *path);
-        ctxprof_free(ctx, *layer);
-        *path = *layer = NULL;
-        return CTXPROF_E_NOMEM;
-    }
-    memcpy(*path, uri, (size_t)(bar - uri));
-    (*path)[bar - uri] = '\0';
-    return 0;
-}
 
 static const char *entry_get(const ctxprof_profile *p, const char *section, const char *key,
                              int *line)
@@ -443,6 +482,84 @@ static int build_sources(ctxprof_ctx *ctx, ctxprof_profile *p)
     return 0;
 }
 
+static const char *profile_str(const ctxprof_profile *p, const char *section, const char *key);
+
+/* The id_fields entry for key ("areas=LSOA11CD, parks:ListEntry"), or NULL. */
+static char *id_fields_entry(ctxprof_ctx *ctx, const char *list, const char *key)
+{
+    size_t klen = strlen(key);
+    for (const char *s = list; s && *s;) {
+        while (*s == ' ' || *s == ',')
+            s++;
+        const char *end = strchr(s, ',');
+        if (!end)
+            end = s + strlen(s);
+        if ((size_t)(end - s) > klen && strncasecmp(s, key, klen) == 0 &&
+            (s[klen] == '=' || s[klen] == ':')) {
+            const char *v = s + klen + 1;
+            while (*v == ' ')
+                v++;
+            size_t n = (size_t)(end - v);
+            while (n && v[n - 1] == ' ')
+                n--;
+            return ctxprof_sprintf(ctx, "%.*s", (int)n, v);
+        }
+        s = end;
+    }
+    return NULL;
+}
+
+/* The typed options of the stages, from the entries (checked already). */
+static int build_options(ctxprof_ctx *ctx, ctxprof_profile *p)
+{
+    size_t nt = ctxprof_n_context_types;
+    char key[128];
+    if (!(p->ctx_uri = ctxprof_calloc(ctx, nt, sizeof *p->ctx_uri)) ||
+        !(p->ctx_id = ctxprof_calloc(ctx, nt, sizeof *p->ctx_id)) ||
+        !(p->ctx_name = ctxprof_calloc(ctx, nt, sizeof *p->ctx_name)) ||
+        !(p->ctx_id_owned = ctxprof_calloc(ctx, nt, sizeof *p->ctx_id_owned)) ||
+        !(p->reach_m = ctxprof_calloc(ctx, nt, sizeof *p->reach_m)))
+        return CTXPROF_E_NOMEM;
+    const char *list = profile_str(p, "contexts", "id_fields");
+    for (size_t t = 0; t < nt; t++) {
+        const ctxprof_context_type_def *d = &ctxprof_context_types[t];
+        p->ctx_uri[t] = profile_str(p, "contexts", d->key);
+        snprintf(key, sizeof key, "id_field.%s", d->key);
+        p->ctx_id[t] = profile_str(p, "contexts", key);
+        if (list && (p->ctx_id_owned[t] = id_fields_entry(ctx, list, d->key))) {
+            if (p->ctx_id[t] && strcmp(p->ctx_id[t], p->ctx_id_owned[t]) != 0)
+                return perr(ctx, CTXPROF_E_CONFIG, p->file, 0,
+                            "[contexts] id_field.%s = %s and id_fields %s=%s disagree", d->key,
+                            p->ctx_id[t], d->key, p->ctx_id_owned[t]);
+            p->ctx_id[t] = p->ctx_id_owned[t];
+        }
+        snprintf(key, sizeof key, "name_field.%s", d->key);
+        p->ctx_name[t] = profile_str(p, "contexts", key);
+        p->reach_m[t] = d->reach_key ? strtod(profile_str(p, "snap", d->reach_key), NULL) : NAN;
+    }
+    ctxprof_contexts_options co = CTXPROF_CONTEXTS_OPTIONS_INIT;
+    co.crs = profile_str(p, "profile", "crs");
+    co.study_area = profile_str(p, "profile", "study_area");
+    co.uri = p->ctx_uri;
+    co.id_field = p->ctx_id;
+    co.name_field = p->ctx_name;
+    co.bus_sequences = profile_str(p, "contexts", "bus_sequences");
+    p->contexts = co;
+    return 0;
+}
+
+const ctxprof_contexts_options *ctxprof_profile_contexts_options(const ctxprof_profile *p)
+{
+    return &p->contexts;
+}
+
+ctxprof_snap_options ctxprof_profile_snap_options(const ctxprof_profile *p)
+{
+    ctxprof_snap_options o = CTXPROF_SNAP_OPTIONS_INIT;
+    o.reach_m = p->reach_m;
+    return o;
+}
+
 int ctxprof_profile_load(ctxprof_ctx *ctx, ctxprof_profile **out, const char *path)
 {
     int rc = 0;
@@ -479,7 +596,8 @@ int ctxprof_profile_load(ctxprof_ctx *ctx, ctxprof_profile **out, const char *pa
         rc = perr(ctx, CTXPROF_E_CONFIG, path, 0, "[profile] name is required");
         goto done;
     }
-    rc = build_sources(ctx, p);
+    if (!(rc = build_sources(ctx, p)))
+        rc = build_options(ctx, p);
 done:
     if (st.fp)
         fclose(st.fp);
@@ -517,7 +635,8 @@ int ctxprof_profile_from_settings(ctxprof_ctx *ctx, ctxprof_profile **out, const
         rc = perr(ctx, CTXPROF_E_CONFIG, origin, 0, "[profile] name is required");
         goto done;
     }
-    rc = build_sources(ctx, p);
+    if (!(rc = build_sources(ctx, p)))
+        rc = build_options(ctx, p);
 done:
     if (rc) {
         ctxprof_profile_free(ctx, p);
@@ -552,6 +671,13 @@ void ctxprof_profile_free(ctxprof_ctx *ctx, ctxprof_profile *p)
         ctxprof_free(ctx, s->date_format);
         ctxprof_free(ctx, s->code_map);
     }
+    for (size_t t = 0; p->ctx_id_owned && t < ctxprof_n_context_types; t++)
+        ctxprof_free(ctx, p->ctx_id_owned[t]);
+    ctxprof_free(ctx, p->ctx_id_owned);
+    ctxprof_free(ctx, p->ctx_uri);
+    ctxprof_free(ctx, p->ctx_id);
+    ctxprof_free(ctx, p->ctx_name);
+    ctxprof_free(ctx, p->reach_m);
     ctxprof_free(ctx, p->sources);
     ctxprof_free(ctx, p->entries);
     ctxprof_free(ctx, p->file);
@@ -560,6 +686,11 @@ void ctxprof_profile_free(ctxprof_ctx *ctx, ctxprof_profile *p)
 }
 
 const char *ctxprof_profile_path(const ctxprof_profile *p) { return p->file; }
+
+static const char *profile_str(const ctxprof_profile *p, const char *section, const char *key)
+{
+    return ctxprof_profile_str(p, section, key);
+}
 
 const char *ctxprof_profile_str(const ctxprof_profile *p, const char *section, const char *key)
 {
@@ -606,6 +737,7 @@ void ctxprof_profile_schema_markdown(void *file)
     FILE *f = file;
     static const char *types[] = {"text", "path", "number", "list"};
     const char *last = "";
+    schema_init();
     for (size_t i = 0; i < N_SCHEMA; i++) {
         const schema_key *k = &SCHEMA[i];
         if (strcmp(k->section, last) != 0) {

@@ -11,6 +11,9 @@
 #include <stddef.h>
 
 #include "core/context.h"
+#include "core/uri.h"
+#include "snap/contexts.h"
+#include "snap/snap.h"
 
 typedef struct {
     char *key;   /* e.g. "date" for field.date */
@@ -57,15 +60,16 @@ const ctxprof_source *ctxprof_profile_source(const ctxprof_profile *p, size_t i)
 /* The column mapped to field.<key> in src, or NULL. */
 const char *ctxprof_source_field(const ctxprof_source *src, const char *key);
 
-/* Splits "file.gpkg|layername=x" into a path and a layer name (either may be
- * NULL); both strings are allocated through the context. */
-int ctxprof_split_uri(ctxprof_ctx *ctx, const char *uri, char **path, char **layer);
-
 /* Every (section, key, value) as written, after resolution, in file order;
  * for run_metadata. */
 size_t ctxprof_profile_n_entries(const ctxprof_profile *p);
 void ctxprof_profile_entry(const ctxprof_profile *p, size_t i, const char **section,
                            const char **key, const char **value);
+
+/* The stages' typed options, built and checked when the profile is read;
+ * they point into p (keep it alive while they are used). */
+const ctxprof_contexts_options *ctxprof_profile_contexts_options(const ctxprof_profile *p);
+ctxprof_snap_options ctxprof_profile_snap_options(const ctxprof_profile *p);
 
 /* Writes the schema (sections, keys, types, defaults, help) as Markdown. */
 void ctxprof_profile_schema_markdown(void *file);

@@ -265,9 +265,9 @@ int ctxprof_run_with(ctxprof_ctx *ctx, ctxprof_run_summary *sum, const ctxprof_p
     /* Snap: each incident's contexts, and each context's profile. The extra
      * columns point into contexts and snap: both live until written. Then
      * the peer groups, which use the links. */
-    ctxprof_snap_options_from_profile(&so, p);
+    so = ctxprof_profile_snap_options(p);
     ctxprof_progress_push(ctx, 0.7, 0.8);
-    rc = ctxprof_contexts_load(ctx, &contexts, p);
+    rc = ctxprof_contexts_load(ctx, &contexts, ctxprof_profile_contexts_options(p));
     if (!rc)
         rc = ctxprof_snap_run(ctx, &snap, contexts, &inc, &so);
     if (!rc)

@@ -11,25 +11,9 @@
 #include <ogr_api.h>
 #include <ogr_srs_api.h>
 
+#include "core/polygons.h"
+#include "core/uri.h"
 #include "snap/contexts_internal.h"
-
-const char *const ctxprof_context_layer_names[CTXPROF_CTX_N] = {
-    "school_catchments", "schools", "parks", "bus_segments", "areas",
-};
-
-/* The [contexts] key of each layer, for messages and id_fields. */
-static const char *const profile_keys[CTXPROF_CTX_N] = {
-    "catchments", "schools", "parks", "bus_segments", "areas",
-};
-
-/* Id columns looked for, in order, case-insensitively. */
-static const char *const id_names[CTXPROF_CTX_N][8] = {
-    {"catchment_id", "id", NULL},
-    {"school_id", "urn", "id", NULL},
-    {"park_id", "ListEntry", "osm_id", "id", NULL},
-    {"bus_segment_id", "segment_id", "id", NULL},
-    {"area_code", "LSOA11CD", "LSOA21CD", "lsoa_code", "ward_code", "code", "id", NULL},
-};
 
 /* Output columns a copied source column must not collide with (GeoPackage
  * column names are case-insensitive). */
@@ -79,7 +63,9 @@ int ctxprof_contexts_new(ctxprof_ctx *ctx, ctxprof_contexts **out, const char *c
     *out = ctxprof_calloc(ctx, 1, sizeof **out);
     if (!*out)
         return CTXPROF_E_NOMEM;
-    if (!((*out)->crs = ctxprof_strdup(ctx, crs ? crs : "EPSG:27700"))) {
+    if (!((*out)->crs = ctxprof_strdup(ctx, crs ? crs : "EPSG:27700")) ||
+        !((*out)->layer = ctxprof_calloc(ctx, ctxprof_n_context_types, sizeof *(*out)->layer))) {
+        ctxprof_free(ctx, (*out)->crs);
         ctxprof_free(ctx, *out);
         *out = NULL;
         return CTXPROF_E_NOMEM;
@@ -119,8 +105,9 @@ void ctxprof_contexts_free(ctxprof_ctx *ctx, ctxprof_contexts *c)
 {
     if (!c)
         return;
-    for (int t = 0; t < CTXPROF_CTX_N; t++)
+    for (size_t t = 0; c->layer && t < ctxprof_n_context_types; t++)
         ctxprof_context_layer_clear(ctx, &c->layer[t]);
+    ctxprof_free(ctx, c->layer);
     if (c->study_area)
         GEOSGeom_destroy_r(ctxprof_geos(ctx), c->study_area);
     ctxprof_free(ctx, c->crs);
@@ -164,16 +151,24 @@ long ctxprof_context_find(const ctxprof_context_layer *l, const char *id)
 
 /* The index of the column to use as id: forced, known names, then ONS-style
  * ...CD or a name ending in _id/_code. -1: use the FID. */
-static int find_id_field(OGRFeatureDefnH defn, ctxprof_context_type type, const char *forced)
+static int find_field(OGRFeatureDefnH defn, const char *const *names)
+{
+    int n = OGR_FD_GetFieldCount(defn);
+    for (int k = 0; names && names[k]; k++)
+        for (int i = 0; i < n; i++)
+            if (strcasecmp(OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, i)), names[k]) == 0)
+                return i;
+    return -1;
+}
+
+static int find_id_field(OGRFeatureDefnH defn, int type, const char *forced)
 {
     int n = OGR_FD_GetFieldCount(defn);
     if (forced)
         return OGR_FD_GetFieldIndex(defn, forced);
-    for (int k = 0; id_names[type][k]; k++)
-        for (int i = 0; i < n; i++)
-            if (strcasecmp(OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, i)), id_names[type][k]) ==
-                0)
-                return i;
+    int k = find_field(defn, ctxprof_context_types[type].id_candidates);
+    if (k >= 0)
+        return k;
     for (int i = 0; i < n; i++) {
         const char *f = OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, i));
         size_t len = strlen(f);
@@ -185,12 +180,14 @@ static int find_id_field(OGRFeatureDefnH defn, ctxprof_context_type type, const 
     return -1;
 }
 
-static int find_name_field(OGRFeatureDefnH defn, int id_field)
+static int find_name_field(OGRFeatureDefnH defn, int type, int id_field, const char *forced)
 {
     int n = OGR_FD_GetFieldCount(defn);
-    for (int i = 0; i < n; i++)
-        if (strcasecmp(OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, i)), "name") == 0)
-            return i;
+    if (forced)
+        return OGR_FD_GetFieldIndex(defn, forced);
+    int k = find_field(defn, ctxprof_context_types[type].name_candidates);
+    if (k >= 0 && k != id_field)
+        return k;
     for (int i = 0; i < n; i++) {
         const char *f = OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, i));
         size_t len = strlen(f);
@@ -213,70 +210,11 @@ static int find_pupils_field(OGRFeatureDefnH defn)
     return -1;
 }
 
-/* The id_fields entry for type ("areas=LSOA11CD, parks:ListEntry"), copied
- * into buf, or NULL. */
-static const char *forced_id(const ctxprof_profile *p, ctxprof_context_type type, char *buf,
-                             size_t size)
-{
-    const char *list = p ? ctxprof_profile_str(p, "contexts", "id_fields") : NULL;
-    if (!list)
-        return NULL;
-    const char *key = profile_keys[type];
-    size_t klen = strlen(key);
-    for (const char *s = list; *s;) {
-        while (*s == ' ' || *s == ',')
-            s++;
-        const char *end = strchr(s, ',');
-        if (!end)
-            end = s + strlen(s);
-        if ((size_t)(end - s) > klen && strncasecmp(s, key, klen) == 0 &&
-            (s[klen] == '=' || s[klen] == ':')) {
-            const char *v = s + klen + 1;
-            while (*v == ' ')
-                v++;
-            size_t n = (size_t)(end - v);
-            while (n && v[n - 1] == ' ')
-                n--;
-            snprintf(buf, size, "%.*s", (int)n, v);
-            return buf;
-        }
-        s = end;
-    }
-    return NULL;
-}
-
 /* A short label for messages: "parks (northbrook.gpkg|layername=parks)". */
-static const char *label(const ctxprof_context_layer *l, ctxprof_context_type t, char *buf,
-                         size_t size)
+static const char *label(const char *uri, int t, char *buf, size_t size)
 {
-    snprintf(buf, size, "%s (%s)", ctxprof_context_layer_names[t], l->source ? l->source : "?");
+    snprintf(buf, size, "%s (%s)", ctxprof_context_types[t].layer, uri);
     return buf;
-}
-
-/* Repairs g when it is invalid; warns naming the feature. Returns the
- * (possibly new) geometry, or NULL on failure (g is destroyed either way
- * when replaced). */
-static GEOSGeometry *repair(ctxprof_ctx *ctx, GEOSGeometry *g, const char *what,
-                            const char *fid_text, const char *name, long *n_repaired)
-{
-    GEOSContextHandle_t h = ctxprof_geos(ctx);
-    if (GEOSisValid_r(h, g) == 1)
-        return g;
-    char *reason = GEOSisValidReason_r(h, g);
-    GEOSMakeValidParams *mp = GEOSMakeValidParams_create_r(h);
-    GEOSMakeValidParams_setMethod_r(h, mp, GEOS_MAKE_VALID_STRUCTURE);
-    GEOSMakeValidParams_setKeepCollapsed_r(h, mp, 0);
-    GEOSGeometry *v = GEOSMakeValidWithParams_r(h, g, mp);
-    GEOSMakeValidParams_destroy_r(h, mp);
-    ctxprof_log(ctx, CTXPROF_LOG_WARN,
-                "%s: feature %s%s%s%s is invalid (%s) and was repaired with make-valid", what,
-                fid_text, name ? " '" : "", name ? name : "", name ? "'" : "",
-                reason ? reason : "invalid");
-    if (reason)
-        GEOSFree_r(h, reason);
-    GEOSGeom_destroy_r(h, g);
-    (*n_repaired)++;
-    return v;
 }
 
 static int geom_dim(GEOSContextHandle_t h, const GEOSGeometry *g)
@@ -304,8 +242,8 @@ static int geom_dim(GEOSContextHandle_t h, const GEOSGeometry *g)
     }
 }
 
-int ctxprof_contexts_read_layer(ctxprof_ctx *ctx, ctxprof_contexts *c, ctxprof_context_type type,
-                                const char *uri, const char *id_field)
+int ctxprof_contexts_read_layer(ctxprof_ctx *ctx, ctxprof_contexts *c, int type, const char *uri,
+                                const char *id_field, const char *name_field, int append)
 {
     int rc = 0;
     char *path = NULL, *lname = NULL, lbl[1200], fidbuf[64];
@@ -317,18 +255,24 @@ int ctxprof_contexts_read_layer(ctxprof_ctx *ctx, ctxprof_contexts *c, ctxprof_c
     size_t cap = 0;
     GEOSContextHandle_t h = ctxprof_geos(ctx);
     ctxprof_context_layer *l = &c->layer[type];
-    ctxprof_context_layer_clear(ctx, l);
+    append = append && l->present;
+    if (!append)
+        ctxprof_context_layer_clear(ctx, l);
+    cap = l->n;
     if ((rc = ctxprof_split_uri(ctx, uri, &path, &lname)))
         goto done;
-    if (!(l->source = ctxprof_strdup(ctx, uri))) {
+    char *srcs = append ? ctxprof_sprintf(ctx, "%s,%s", l->source, uri) : ctxprof_strdup(ctx, uri);
+    if (!srcs) {
         rc = CTXPROF_E_NOMEM;
         goto done;
     }
-    label(l, type, lbl, sizeof lbl);
+    ctxprof_free(ctx, l->source);
+    l->source = srcs;
+    label(uri, type, lbl, sizeof lbl);
     ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
     if (!ds) {
         rc = ctxprof_error_at(ctx, CTXPROF_E_IO, path, 0, NULL, "cannot open the %s layer",
-                              ctxprof_context_layer_names[type]);
+                              ctxprof_context_types[type].layer);
         ctxprof_error_append_lib(ctx);
         goto done;
     }
@@ -342,7 +286,7 @@ int ctxprof_contexts_read_layer(ctxprof_ctx *ctx, ctxprof_contexts *c, ctxprof_c
     if (!lsrs) {
         rc = ctxprof_error_at(ctx, CTXPROF_E_CRS, path, 0, NULL,
                               "the %s layer has no CRS: give it a .prj or a CRS",
-                              ctxprof_context_layer_names[type]);
+                              ctxprof_context_types[type].layer);
         goto done;
     }
     if (!(target = ctxprof_snap_srs(c->crs))) {
@@ -355,7 +299,7 @@ int ctxprof_contexts_read_layer(ctxprof_ctx *ctx, ctxprof_contexts *c, ctxprof_c
         OSRDestroySpatialReference(src);
         rc = ctxprof_error_at(ctx, CTXPROF_E_CRS, path, 0, NULL,
                               "cannot transform the %s layer to %s",
-                              ctxprof_context_layer_names[type], c->crs);
+                              ctxprof_context_types[type].layer, c->crs);
         goto done;
     }
     OSRDestroySpatialReference(src);
@@ -365,30 +309,50 @@ int ctxprof_contexts_read_layer(ctxprof_ctx *ctx, ctxprof_contexts *c, ctxprof_c
     if (id_field && idf < 0) {
         rc = ctxprof_error_at(ctx, CTXPROF_E_INPUT, path, 0, id_field,
                               "the %s layer has no column '%s' (id_fields)",
-                              ctxprof_context_layer_names[type], id_field);
+                              ctxprof_context_types[type].layer, id_field);
         goto done;
     }
-    int namef = find_name_field(defn, idf);
-    int pupf = type == CTXPROF_CTX_SCHOOLS ? find_pupils_field(defn) : -1;
-    if (idf >= 0 && !(l->id_field = ctxprof_strdup(
-                          ctx, OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, idf))))) {
-        rc = CTXPROF_E_NOMEM;
+    int namef = find_name_field(defn, type, idf, name_field);
+    if (name_field && namef < 0) {
+        rc = ctxprof_error_at(ctx, CTXPROF_E_INPUT, path, 0, name_field,
+                              "the %s layer has no column '%s' (name_field.%s)",
+                              ctxprof_context_types[type].layer, name_field,
+                              ctxprof_context_types[type].key);
         goto done;
     }
-    if (namef >= 0 && !(l->name_field = ctxprof_strdup(
-                            ctx, OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, namef))))) {
-        rc = CTXPROF_E_NOMEM;
-        goto done;
-    }
-    /* Every other column is copied to the output layer. */
+    int pupf = ctxprof_context_types[type].measure == CTXPROF_MEASURE_PUPILS
+                   ? find_pupils_field(defn)
+                   : -1;
     int nf = OGR_FD_GetFieldCount(defn);
-    l->attrs = ctxprof_calloc(ctx, (size_t)nf + 1, sizeof *l->attrs);
-    attr_src = ctxprof_calloc(ctx, (size_t)nf + 1, sizeof *attr_src);
-    if (!l->attrs || !attr_src) {
+    if (!append && idf >= 0 &&
+        !(l->id_field = ctxprof_strdup(ctx, OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, idf))))) {
         rc = CTXPROF_E_NOMEM;
         goto done;
     }
-    for (int i = 0; i < nf; i++) {
+    if (!append && namef >= 0 &&
+        !(l->name_field =
+              ctxprof_strdup(ctx, OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, namef))))) {
+        rc = CTXPROF_E_NOMEM;
+        goto done;
+    }
+    attr_src = ctxprof_calloc(ctx, (size_t)nf + l->n_attrs + 1, sizeof *attr_src);
+    if (!attr_src) {
+        rc = CTXPROF_E_NOMEM;
+        goto done;
+    }
+    /* A layer added to a kind's earlier ones fills the columns they have
+     * (by name; NULL where it has none). */
+    for (size_t a = 0; append && a < l->n_attrs; a++) {
+        attr_src[a] = OGR_FD_GetFieldIndex(defn, l->attrs[a].name);
+        if (attr_src[a] == idf || attr_src[a] == namef)
+            attr_src[a] = -1;
+    }
+    /* Every other column of the first layer is copied to the output layer. */
+    if (!append && !(l->attrs = ctxprof_calloc(ctx, (size_t)nf + 1, sizeof *l->attrs))) {
+        rc = CTXPROF_E_NOMEM;
+        goto done;
+    }
+    for (int i = 0; i < nf && !append; i++) {
         OGRFieldDefnH fd = OGR_FD_GetFieldDefn(defn, i);
         const char *fname = OGR_Fld_GetNameRef(fd);
         if (i == idf || i == namef || ctxprof_snap_reserved_column(fname))
@@ -405,10 +369,9 @@ int ctxprof_contexts_read_layer(ctxprof_ctx *ctx, ctxprof_contexts *c, ctxprof_c
         }
         attr_src[l->n_attrs++] = i;
     }
-    l->measure_kind = type == CTXPROF_CTX_SCHOOLS        ? CTXPROF_MEASURE_PUPILS
-                      : type == CTXPROF_CTX_BUS_SEGMENTS ? CTXPROF_MEASURE_KM
-                                                         : CTXPROF_MEASURE_HECTARES;
-    l->geom_dim = -1;
+    l->measure_kind = ctxprof_context_types[type].measure;
+    if (!append)
+        l->geom_dim = -1;
     OGR_L_ResetReading(layer);
     while ((f = OGR_L_GetNextFeature(layer))) {
         GIntBig fid = OGR_F_GetFID(f);
@@ -432,7 +395,7 @@ int ctxprof_contexts_read_layer(ctxprof_ctx *ctx, ctxprof_contexts *c, ctxprof_c
             OGR_G_DestroyGeometry(lin);
             rc = ctxprof_error_at(ctx, CTXPROF_E_CRS, path, (long)fid, NULL,
                                   "cannot transform feature %s of the %s layer to %s", fidbuf,
-                                  ctxprof_context_layer_names[type], c->crs);
+                                  ctxprof_context_types[type].layer, c->crs);
             goto done;
         }
         GEOSGeometry *gg = ctxprof_snap_geos_from_ogr(ctx, lin);
@@ -450,10 +413,10 @@ int ctxprof_contexts_read_layer(ctxprof_ctx *ctx, ctxprof_contexts *c, ctxprof_c
                      OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, idf)),
                      OGR_F_GetFieldAsString(f, idf));
         }
-        if (!(gg = repair(ctx, gg, what, fidbuf, nm, &l->n_repaired))) {
+        if (!(gg = ctxprof_geom_repair(ctx, gg, what, fidbuf, nm, &l->n_repaired))) {
             rc = ctxprof_error_at(ctx, CTXPROF_E_GEOM, path, (long)fid, NULL,
                                   "make-valid failed on feature %lld of the %s layer",
-                                  (long long)fid, ctxprof_context_layer_names[type]);
+                                  (long long)fid, ctxprof_context_types[type].layer);
             ctxprof_error_append_lib(ctx);
             goto done;
         }
@@ -476,7 +439,7 @@ int ctxprof_contexts_read_layer(ctxprof_ctx *ctx, ctxprof_contexts *c, ctxprof_c
         if (nm)
             l->name[i] = ctxprof_strdup(ctx, nm);
         for (size_t a = 0; a < l->n_attrs; a++)
-            if (OGR_F_IsFieldSetAndNotNull(f, attr_src[a]) &&
+            if (attr_src[a] >= 0 && OGR_F_IsFieldSetAndNotNull(f, attr_src[a]) &&
                 !(l->attrs[a].value[i] =
                       ctxprof_strdup(ctx, OGR_F_GetFieldAsString(f, attr_src[a])))) {
                 rc = CTXPROF_E_NOMEM;
@@ -499,7 +462,7 @@ int ctxprof_contexts_read_layer(ctxprof_ctx *ctx, ctxprof_contexts *c, ctxprof_c
             double len = 0;
             if (GEOSLength_r(h, gg, &len))
                 m = len / 1000.0;
-        } else {
+        } else if (l->measure_kind == CTXPROF_MEASURE_HECTARES) {
             double area = 0;
             if (GEOSArea_r(h, gg, &area))
                 m = area / 10000.0;
@@ -510,12 +473,10 @@ int ctxprof_contexts_read_layer(ctxprof_ctx *ctx, ctxprof_contexts *c, ctxprof_c
     }
     if (l->n == 0)
         ctxprof_log(ctx, CTXPROF_LOG_WARN, "%s: the layer has no features with a geometry", lbl);
-    if ((type == CTXPROF_CTX_AREAS || type == CTXPROF_CTX_CATCHMENTS ||
-         type == CTXPROF_CTX_PARKS) &&
-        l->n && l->geom_dim != 2) {
+    if (ctxprof_context_types[type].polygons_only && l->n && l->geom_dim != 2) {
         rc = ctxprof_error_at(ctx, CTXPROF_E_INPUT, path, 0, NULL,
                               "the %s layer has no polygons: [contexts] %s needs polygons",
-                              ctxprof_context_layer_names[type], profile_keys[type]);
+                              ctxprof_context_types[type].layer, ctxprof_context_types[type].key);
         goto done;
     }
     /* Duplicate ids make the incidents' links ambiguous: say so. */
@@ -538,8 +499,8 @@ int ctxprof_contexts_read_layer(ctxprof_ctx *ctx, ctxprof_contexts *c, ctxprof_c
         if (dups)
             ctxprof_log(ctx, CTXPROF_LOG_WARN,
                         "%s: %ld features repeat an id already used (e.g. '%s'); "
-                        "set [contexts] id_fields to a unique column",
-                        lbl, dups, example);
+                        "set [contexts] id_field.%s to a unique column",
+                        lbl, dups, example, ctxprof_context_types[type].key);
         ctxprof_free(ctx, sorted);
     }
     l->present = 1;
@@ -567,56 +528,64 @@ int ctxprof_snap_cmp_str(const void *a, const void *b)
 
 int ctxprof_contexts_read_study_area(ctxprof_ctx *ctx, ctxprof_contexts *c, const char *uri)
 {
-    /* Read as an areas-like layer, then union. */
-    ctxprof_context_layer saved = c->layer[CTXPROF_CTX_AREAS];
-    memset(&c->layer[CTXPROF_CTX_AREAS], 0, sizeof saved);
-    GEOSContextHandle_t h = ctxprof_geos(ctx);
-    int rc = ctxprof_contexts_read_layer(ctx, c, CTXPROF_CTX_AREAS, uri, NULL);
-    ctxprof_context_layer *l = &c->layer[CTXPROF_CTX_AREAS];
-    if (!rc) {
-        GEOSGeometry *coll = GEOSGeom_createCollection_r(h, GEOS_GEOMETRYCOLLECTION, l->geom,
-                                                         (unsigned)l->n);
-        if (coll) {
-            for (size_t i = 0; i < l->n; i++)
-                l->geom[i] = NULL; /* now owned by coll */
-            GEOSGeometry *u = GEOSUnaryUnion_r(h, coll);
-            GEOSGeom_destroy_r(h, coll);
-            if (c->study_area)
-                GEOSGeom_destroy_r(h, c->study_area);
-            c->study_area = u;
-        }
-        if (!c->study_area) {
-            rc = ctxprof_error(ctx, CTXPROF_E_GEOM, "%s: cannot union the study area", uri);
-            ctxprof_error_append_lib(ctx);
-        }
+    GEOSGeometry *g = NULL;
+    int rc = ctxprof_study_area_read(ctx, &g, uri, c->crs);
+    if (rc)
+        return rc;
+    if (c->study_area)
+        GEOSGeom_destroy_r(ctxprof_geos(ctx), c->study_area);
+    c->study_area = g;
+    return 0;
+}
+
+/* Reads each layer of a comma-separated list into one kind. */
+static int read_layers(ctxprof_ctx *ctx, ctxprof_contexts *c, int t, const char *list,
+                       const char *id_field, const char *name_field)
+{
+    int rc = 0;
+    const char *p = list;
+    while (!rc && *p) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        size_t n = strcspn(p, ",");
+        while (n && p[n - 1] == ' ')
+            n--;
+        if (!n)
+            break;
+        char *uri = ctxprof_sprintf(ctx, "%.*s", (int)n, p);
+        rc = uri ? ctxprof_contexts_read_layer(ctx, c, t, uri, id_field, name_field, 1)
+                 : CTXPROF_E_NOMEM;
+        ctxprof_free(ctx, uri);
+        p += strcspn(p, ",");
     }
-    ctxprof_context_layer_clear(ctx, l);
-    c->layer[CTXPROF_CTX_AREAS] = saved;
     return rc;
 }
 
-int ctxprof_contexts_load(ctxprof_ctx *ctx, ctxprof_contexts **out, const ctxprof_profile *p)
+int ctxprof_contexts_load(ctxprof_ctx *ctx, ctxprof_contexts **out,
+                          const ctxprof_contexts_options *o)
 {
     int rc;
     ctxprof_contexts *c = NULL;
-    char idbuf[256];
     *out = NULL;
-    if ((rc = ctxprof_contexts_new(ctx, &c, ctxprof_profile_str(p, "profile", "crs"))))
+    if (!o || o->version != CTXPROF_CONTEXTS_OPTIONS_VERSION)
+        return ctxprof_error(ctx, CTXPROF_E_INTERNAL, "contexts: options of another version");
+    if ((rc = ctxprof_contexts_new(ctx, &c, o->crs)))
         return rc;
     ctxprof_progress_push(ctx, 0.0, 1.0);
-    const char *study = ctxprof_profile_str(p, "profile", "study_area");
-    if (study && (rc = ctxprof_contexts_read_study_area(ctx, c, study)))
+    if (o->study_area && (rc = ctxprof_contexts_read_study_area(ctx, c, o->study_area)))
         goto done;
-    for (int t = 0; t < CTXPROF_CTX_N; t++) {
-        const char *uri = ctxprof_profile_str(p, "contexts", profile_keys[t]);
-        if (uri && (rc = ctxprof_contexts_read_layer(ctx, c, (ctxprof_context_type)t, uri,
-                                                      forced_id(p, (ctxprof_context_type)t, idbuf,
-                                                                sizeof idbuf))))
-            goto done;
-        if ((rc = ctxprof_progress(ctx, 0.1 + 0.1 * t, "loading contexts")))
+    for (size_t t = 0; t < ctxprof_n_context_types; t++) {
+        const char *uri = o->uri ? o->uri[t] : NULL;
+        const char *idf = o->id_field ? o->id_field[t] : NULL;
+        const char *nmf = o->name_field ? o->name_field[t] : NULL;
+        if (uri && ctxprof_context_types[t].many_layers)
+            rc = read_layers(ctx, c, (int)t, uri, idf, nmf);
+        else if (uri)
+            rc = ctxprof_contexts_read_layer(ctx, c, (int)t, uri, idf, nmf, 0);
+        if (rc || (rc = ctxprof_progress(ctx, 0.1 + 0.1 * (double)t, "loading contexts")))
             goto done;
     }
-    const char *seq = ctxprof_profile_str(p, "contexts", "bus_sequences");
+    const char *seq = o->bus_sequences;
     if (seq && !c->layer[CTXPROF_CTX_BUS_SEGMENTS].present) {
         if ((rc = ctxprof_contexts_build_bus(ctx, c, seq)))
             goto done;

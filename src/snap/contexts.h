@@ -18,27 +18,66 @@
 #include <stdint.h>
 
 #include "core/context.h"
-#include "profile/profile.h"
 
+/* How a context's size for its rate is measured. */
+typedef enum {
+    CTXPROF_MEASURE_HECTARES = 0, /* polygon area / 10,000 m2 */
+    CTXPROF_MEASURE_KM,           /* line length / 1,000 m */
+    CTXPROF_MEASURE_PUPILS,       /* the school's pupils (NaN when unknown) */
+    CTXPROF_MEASURE_NONE          /* no rate */
+} ctxprof_measure;
+
+/* How an incident links to a feature of the layer. */
+typedef enum {
+    CTXPROF_LINK_COVERS = 0, /* the polygon that covers the point; first in layer order */
+    CTXPROF_LINK_NEAREST,    /* the nearest feature at any distance; ties: first */
+    CTXPROF_LINK_WITHIN      /* the nearest within the type's reach (<=; 0 inside a polygon) */
+} ctxprof_link_rule;
+
+/* One kind of context: everything the pipeline needs to know about it. The
+ * table ctxprof_context_types (registry.c) is the only list of kinds: the
+ * profile schema, snap, the output layers, run_metadata, the summaries,
+ * share packages, styles, the plugin (`ctxprof help contexts --json`) and
+ * docs/contexts.md all read it. Adding a kind is a row there, a style in
+ * styles/ and a section in the docs. */
+typedef struct {
+    const char *key;        /* [contexts] key; also id_field.KEY, name_field.KEY, id_fields */
+    const char *layer;      /* output layer */
+    const char *title;      /* for people: "School catchments" */
+    const char *help;       /* the [contexts] key's help text */
+    ctxprof_link_rule link;
+    const char *reach_key;  /* LINK_WITHIN: the [snap] key of the reach in metres */
+    const char *reach_default;
+    const char *reach_help;
+    const char *id_column;  /* the incidents column of the linked feature's id */
+    const char *dist_column; /* the incidents column of the distance (NULL: none) */
+    ctxprof_measure measure;
+    int polygons_only;      /* 1: the layer must hold polygons */
+    int many_layers;        /* 1: the key takes a comma-separated list of layers */
+    const char *const *id_candidates;   /* id columns looked for, in order (NULL-ended) */
+    const char *const *name_candidates; /* name columns looked for before the generic rule */
+    const char *const *share_keep;      /* descriptive columns share packages keep (NULL-ended) */
+} ctxprof_context_type_def;
+
+/* Named kinds, the indexes of their rows in ctxprof_context_types. Code that
+ * needs a particular kind (corridors need schools) names it; everything else
+ * loops over the table. */
 typedef enum {
     CTXPROF_CTX_CATCHMENTS = 0,
     CTXPROF_CTX_SCHOOLS,
     CTXPROF_CTX_PARKS,
     CTXPROF_CTX_BUS_SEGMENTS,
     CTXPROF_CTX_AREAS,
-    CTXPROF_CTX_N
+    CTXPROF_CTX_PLACES
 } ctxprof_context_type;
 
-/* Output layer names, in ctxprof_context_type order: school_catchments,
- * schools, parks, bus_segments, areas. */
-extern const char *const ctxprof_context_layer_names[CTXPROF_CTX_N];
-
-/* How a context's size for its rate is measured. */
-typedef enum {
-    CTXPROF_MEASURE_HECTARES = 0, /* polygon area / 10,000 m2 */
-    CTXPROF_MEASURE_KM,           /* line length / 1,000 m */
-    CTXPROF_MEASURE_PUPILS        /* the school's pupils (NaN when unknown) */
-} ctxprof_measure;
+extern const ctxprof_context_type_def ctxprof_context_types[];
+/* Rows in ctxprof_context_types. */
+extern const size_t ctxprof_n_context_types;
+/* The row whose key or output layer is name, or -1. */
+int ctxprof_context_type_find(const char *name);
+/* Writes the registry as JSON (for the plugin and the docs). */
+void ctxprof_context_types_json(void *file);
 
 typedef struct {
     char *name;
@@ -81,7 +120,7 @@ typedef struct {
 } ctxprof_bus_counts;
 
 typedef struct {
-    ctxprof_context_layer layer[CTXPROF_CTX_N];
+    ctxprof_context_layer *layer; /* ctxprof_n_context_types, in registry order */
     GEOSGeometry *study_area; /* union of the study area, or NULL */
     int catchments_derived;   /* 1 when catchments are Voronoi cells of the schools */
     int bus_from_sequences;   /* 1 when bus segments were built from stop sequences */
@@ -89,21 +128,38 @@ typedef struct {
     char *crs;                /* the profile CRS definition */
 } ctxprof_contexts;
 
-/* Loads every context layer the profile's [contexts] section names, in the
- * profile CRS. Layers not given are left absent (present = 0), except
- * catchments, derived from schools when schools are given. On success *out
- * owns everything (free with ctxprof_contexts_free). */
-int ctxprof_contexts_load(ctxprof_ctx *ctx, ctxprof_contexts **out, const ctxprof_profile *p);
+/* What ctxprof_contexts_load reads. The per-type arrays have
+ * ctxprof_n_context_types entries in registry order (or are NULL). */
+typedef struct {
+    unsigned int version;
+    const char *crs;                /* the profile CRS (NULL: EPSG:27700) */
+    const char *study_area;         /* polygon layer uri, or NULL */
+    const char *const *uri;         /* the [contexts] value per type (a list for many_layers) */
+    const char *const *id_field;    /* forced id column per type, or NULL: found by name */
+    const char *const *name_field;  /* forced name column per type, or NULL */
+    const char *bus_sequences;      /* TfL stop sequences (when no bus segment layer) */
+} ctxprof_contexts_options;
+#define CTXPROF_CONTEXTS_OPTIONS_VERSION 1
+#define CTXPROF_CONTEXTS_OPTIONS_INIT {CTXPROF_CONTEXTS_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL}
+
+/* Loads every context layer o names, in its CRS. Layers not given are left
+ * absent (present = 0), except catchments, derived from schools when
+ * schools are given. On success *out owns everything (free with
+ * ctxprof_contexts_free). */
+int ctxprof_contexts_load(ctxprof_ctx *ctx, ctxprof_contexts **out,
+                          const ctxprof_contexts_options *o);
 void ctxprof_contexts_free(ctxprof_ctx *ctx, ctxprof_contexts *c);
 
 /* An empty set of contexts in CRS crs (for tests and callers that build
  * layers themselves). */
 int ctxprof_contexts_new(ctxprof_ctx *ctx, ctxprof_contexts **out, const char *crs);
 
-/* Reads one context layer from uri ("file|layername=x") into c->layer[type].
- * id_field forces the id column (NULL: found by name, see docs/contexts.md). */
-int ctxprof_contexts_read_layer(ctxprof_ctx *ctx, ctxprof_contexts *c, ctxprof_context_type type,
-                                const char *uri, const char *id_field);
+/* Reads one context layer from uri ("file|layername=x") into c->layer[type];
+ * with append, adds its features to those already there (a many_layers
+ * type). id_field and name_field force the columns (NULL: found by name,
+ * see docs/contexts.md). */
+int ctxprof_contexts_read_layer(ctxprof_ctx *ctx, ctxprof_contexts *c, int type, const char *uri,
+                                const char *id_field, const char *name_field, int append);
 
 /* Reads the study area polygons from uri and unions them into c->study_area. */
 int ctxprof_contexts_read_study_area(ctxprof_ctx *ctx, ctxprof_contexts *c, const char *uri);

@@ -20,10 +20,14 @@ static double now_s(void)
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-void ctxprof_snap_options_from_profile(ctxprof_snap_options *o, const ctxprof_profile *p)
+double ctxprof_snap_reach(const ctxprof_snap_options *o, int type)
 {
-    o->park_buffer_m = ctxprof_profile_num(p, "snap", "park_buffer_m");
-    o->bus_max_dist_m = ctxprof_profile_num(p, "snap", "bus_max_dist_m");
+    const ctxprof_context_type_def *d = &ctxprof_context_types[type];
+    if (d->link != CTXPROF_LINK_WITHIN)
+        return 0;
+    if (o && o->reach_m && !isnan(o->reach_m[type]))
+        return o->reach_m[type];
+    return strtod(d->reach_default, NULL);
 }
 
 /* The index of one context layer: a tree whose items are feature index + 1
@@ -279,7 +283,7 @@ static int index_build(ctxprof_ctx *ctx, layer_index *x, const ctxprof_context_l
     for (size_t i = 0; i < l->n; i++) {
         if (!(x->prep[i] = GEOSPrepare_r(h, l->geom[i])))
             return ctxprof_error(ctx, CTXPROF_E_GEOM, "%s: cannot prepare feature %s",
-                                 ctxprof_context_layer_names[type], l->id[i]);
+                                 ctxprof_context_types[type].layer, l->id[i]);
         double x0, y0, x1, y1;
         if (!GEOSGeom_getXMin_r(h, l->geom[i], &x0) || !GEOSGeom_getYMin_r(h, l->geom[i], &y0) ||
             !GEOSGeom_getXMax_r(h, l->geom[i], &x1) || !GEOSGeom_getYMax_r(h, l->geom[i], &y1))
@@ -292,7 +296,7 @@ static int index_build(ctxprof_ctx *ctx, layer_index *x, const ctxprof_context_l
         GEOSSTRtree_insert_r(h, x->tree, env, (void *)(uintptr_t)(i + 1));
         GEOSGeom_destroy_r(h, env);
     }
-    if ((type == CTXPROF_CTX_CATCHMENTS || type == CTXPROF_CTX_AREAS) && !no_grid)
+    if (ctxprof_context_types[type].link == CTXPROF_LINK_COVERS && !no_grid)
         return grid_build_layer(ctx, x);
     return 0;
 }
@@ -394,24 +398,28 @@ static long link_nearest(query *q, double px, double py)
  * indexes lazily on first use, so threads do not share them). */
 typedef struct {
     GEOSContextHandle_t h;
-    layer_index x[CTXPROF_CTX_N];
-    GEOSGeometry **clone[CTXPROF_CTX_N]; /* what x[t].prep prepares (workers) */
+    layer_index *x;          /* one per context type */
+    GEOSGeometry ***clone;   /* what x[t].prep prepares (workers; per type) */
     int64_t n_no_position;
     size_t bad; /* the incident whose point GEOS could not make */
 } linker;
 
-/* Links incidents i0..i1-1: 0, or CTXPROF_E_GEOM with lk->bad set. */
+/* Links incidents i0..i1-1: 0, or CTXPROF_E_GEOM with lk->bad set. Each
+ * kind links by its registry rule; covers kinds first, as they answer from
+ * the grid without making a point. */
 static int link_range(linker *lk, ctxprof_snap_result *res, const ctxprof_incidents *inc,
                       const ctxprof_snap_options *opts, size_t i0, size_t i1)
 {
     GEOSContextHandle_t h = lk->h;
     const layer_index *x = lk->x;
+    const size_t nt = ctxprof_n_context_types;
     for (size_t i = i0; i < i1; i++) {
-        for (int t = 0; t < CTXPROF_CTX_N; t++) {
+        for (size_t t = 0; t < nt; t++) {
             res->link[t][i] = -1;
             res->col_str[t][i] = NULL;
+            if (res->dist[t])
+                res->dist[t][i] = NAN;
         }
-        res->school_dist_m[i] = res->park_dist_m[i] = res->bus_dist_m[i] = NAN;
         double px = inc->x[i], py = inc->y[i];
         if (!isfinite(px) || !isfinite(py)) {
             lk->n_no_position++;
@@ -419,57 +427,45 @@ static int link_range(linker *lk, ctxprof_snap_result *res, const ctxprof_incide
         }
         /* the point, made when a tree is asked */
         GEOSGeometry *pt = NULL;
-#define NEED_POINT()                                                                           \
-    if (!pt && !(pt = GEOSGeom_createPointFromXY_r(h, px, py))) {                              \
-        lk->bad = i;                                                                           \
-        return CTXPROF_E_GEOM;                                                                 \
-    }                                                                                          \
-    q.pt = pt;
         query q = {h, NULL, NULL, -1, 0, 0};
-        long f;
-        static const int covers[] = {CTXPROF_CTX_CATCHMENTS, CTXPROF_CTX_AREAS};
-        for (int k = 0; k < 2; k++) {
-            int t = covers[k];
-            if (!(q.x = &x[t])->tree)
-                continue;
-            if (!grid_link(q.x, px, py, &f)) {
-                NEED_POINT()
-                f = link_covers(&q);
-            }
-            if (f >= 0)
+        for (int pass = 0; pass < 2; pass++)
+            for (size_t t = 0; t < nt; t++) {
+                ctxprof_link_rule rule = ctxprof_context_types[t].link;
+                if ((pass == 0) != (rule == CTXPROF_LINK_COVERS) || !(q.x = &x[t])->tree)
+                    continue;
+                long f;
+                if (rule == CTXPROF_LINK_COVERS && grid_link(q.x, px, py, &f)) {
+                    if (f >= 0)
+                        res->link[t][i] = (int32_t)f;
+                    continue;
+                }
+                if (!pt && !(pt = GEOSGeom_createPointFromXY_r(h, px, py))) {
+                    lk->bad = i;
+                    return CTXPROF_E_GEOM;
+                }
+                q.pt = pt;
+                f = rule == CTXPROF_LINK_COVERS    ? link_covers(&q)
+                    : rule == CTXPROF_LINK_NEAREST ? link_nearest(&q, px, py)
+                                                   : link_within(&q, x[t].reach);
+                if (f < 0)
+                    continue;
                 res->link[t][i] = (int32_t)f;
-        }
-        if (x[CTXPROF_CTX_SCHOOLS].tree || x[CTXPROF_CTX_PARKS].tree ||
-            x[CTXPROF_CTX_BUS_SEGMENTS].tree) {
-            NEED_POINT()
-        }
-#undef NEED_POINT
-        if ((q.x = &x[CTXPROF_CTX_SCHOOLS])->tree && (f = link_nearest(&q, px, py)) >= 0) {
-            res->link[CTXPROF_CTX_SCHOOLS][i] = (int32_t)f;
-            res->school_dist_m[i] = q.best_d;
-        }
-        if ((q.x = &x[CTXPROF_CTX_PARKS])->tree &&
-            (f = link_within(&q, opts->park_buffer_m)) >= 0) {
-            res->link[CTXPROF_CTX_PARKS][i] = (int32_t)f;
-            res->park_dist_m[i] = q.best_d;
-        }
-        if ((q.x = &x[CTXPROF_CTX_BUS_SEGMENTS])->tree &&
-            (f = link_within(&q, opts->bus_max_dist_m)) >= 0) {
-            res->link[CTXPROF_CTX_BUS_SEGMENTS][i] = (int32_t)f;
-            res->bus_dist_m[i] = q.best_d;
-        }
+                if (res->dist[t])
+                    res->dist[t][i] = q.best_d;
+            }
         if (pt)
             GEOSGeom_destroy_r(h, pt);
-        for (int t = 0; t < CTXPROF_CTX_N; t++)
+        for (size_t t = 0; t < nt; t++)
             if (res->link[t][i] >= 0)
                 res->col_str[t][i] = x[t].l->id[res->link[t][i]];
     }
+    (void)opts;
     return 0;
 }
 
 static void linker_free(linker *lk)
 {
-    for (int t = 0; t < CTXPROF_CTX_N; t++) {
+    for (size_t t = 0; lk->x && t < ctxprof_n_context_types; t++) {
         const ctxprof_context_layer *l = lk->x[t].l;
         for (size_t i = 0; l && lk->x[t].prep && i < l->n; i++)
             if (lk->x[t].prep[i])
@@ -478,8 +474,10 @@ static void linker_free(linker *lk)
             if (lk->clone[t][i])
                 GEOSGeom_destroy_r(lk->h, lk->clone[t][i]);
         free(lk->x[t].prep);
-        free(lk->clone[t]);
+        free(lk->clone ? lk->clone[t] : NULL);
     }
+    free(lk->x);
+    free(lk->clone);
     if (lk->h)
         GEOS_finish_r(lk->h);
     memset(lk, 0, sizeof *lk);
@@ -491,9 +489,11 @@ static void linker_free(linker *lk)
 static int linker_init(linker *lk, const layer_index *shared)
 {
     memset(lk, 0, sizeof *lk);
-    if (!(lk->h = GEOS_init_r()))
+    if (!(lk->h = GEOS_init_r()) ||
+        !(lk->x = calloc(ctxprof_n_context_types, sizeof *lk->x)) ||
+        !(lk->clone = calloc(ctxprof_n_context_types, sizeof *lk->clone)))
         return -1;
-    for (int t = 0; t < CTXPROF_CTX_N; t++) {
+    for (size_t t = 0; t < ctxprof_n_context_types; t++) {
         lk->x[t] = shared[t];
         lk->x[t].prep = NULL;
         const ctxprof_context_layer *l = shared[t].l;
@@ -578,7 +578,7 @@ static int link_all(ctxprof_ctx *ctx, ctxprof_snap_result *res, const layer_inde
     GEOSGeometry *probe = GEOSGeom_createPointFromXY_r(h, 0, 0);
     if (!probe)
         return ctxprof_error(ctx, CTXPROF_E_GEOM, "cannot make a point");
-    for (int t = 0; t < CTXPROF_CTX_N; t++)
+    for (size_t t = 0; t < ctxprof_n_context_types; t++)
         if (x[t].tree)
             GEOSSTRtree_query_r(h, x[t].tree, probe, cb_none, NULL);
     GEOSGeom_destroy_r(h, probe);
@@ -595,7 +595,7 @@ static int link_all(ctxprof_ctx *ctx, ctxprof_snap_result *res, const layer_inde
     /* The calling thread links too, and alone reports progress. */
     linker main_lk = {0};
     main_lk.h = h;
-    memcpy(main_lk.x, x, sizeof main_lk.x);
+    main_lk.x = (layer_index *)x; /* read only: link_range does not write it */
     int rc = 0;
     while (!atomic_load(&j.stop)) {
         size_t i0 = atomic_fetch_add(&j.next, LINK_CHUNK);
@@ -632,8 +632,15 @@ static int link_all(ctxprof_ctx *ctx, ctxprof_snap_result *res, const layer_inde
 
 void ctxprof_snap_result_free(ctxprof_ctx *ctx, ctxprof_snap_result *res)
 {
-    for (int t = 0; t < CTXPROF_CTX_N; t++) {
-        ctxprof_free(ctx, res->link[t]);
+    for (size_t t = 0; t < ctxprof_n_context_types; t++) {
+        if (res->link)
+            ctxprof_free(ctx, res->link[t]);
+        if (res->dist)
+            ctxprof_free(ctx, res->dist[t]);
+        if (res->col_str)
+            ctxprof_free(ctx, res->col_str[t]);
+        if (!res->profile)
+            continue;
         ctxprof_context_profile *p = &res->profile[t];
         ctxprof_free(ctx, p->n_total);
         ctxprof_free(ctx, p->n_cat);
@@ -642,11 +649,13 @@ void ctxprof_snap_result_free(ctxprof_ctx *ctx, ctxprof_snap_result *res)
         ctxprof_free(ctx, p->rate);
         ctxprof_free(ctx, p->rank);
         ctxprof_free(ctx, p->rate_rank);
-        ctxprof_free(ctx, res->col_str[t]);
     }
-    ctxprof_free(ctx, res->school_dist_m);
-    ctxprof_free(ctx, res->park_dist_m);
-    ctxprof_free(ctx, res->bus_dist_m);
+    ctxprof_free(ctx, res->link);
+    ctxprof_free(ctx, res->dist);
+    ctxprof_free(ctx, res->col_str);
+    ctxprof_free(ctx, res->profile);
+    ctxprof_free(ctx, res->n_linked);
+    ctxprof_free(ctx, res->columns);
     ctxprof_free(ctx, res->temporal);
     memset(res, 0, sizeof *res);
 }
@@ -769,7 +778,7 @@ static int temporal_table(ctxprof_ctx *ctx, ctxprof_snap_result *res, const ctxp
                           const ctxprof_incidents *inc, const int8_t *wday, const int8_t *hour)
 {
     enum { CELLS = 7 * 25 };
-    for (int t = 0; t < CTXPROF_CTX_N; t++) {
+    for (size_t t = 0; t < ctxprof_n_context_types; t++) {
         const ctxprof_context_layer *l = &c->layer[t];
         if (!l->present || !l->n)
             continue;
@@ -809,16 +818,21 @@ static int temporal_table(ctxprof_ctx *ctx, ctxprof_snap_result *res, const ctxp
 
 int ctxprof_snap_result_init(ctxprof_ctx *ctx, ctxprof_snap_result *res, size_t n)
 {
+    const size_t nt = ctxprof_n_context_types;
     memset(res, 0, sizeof *res);
     res->n = n;
     size_t m = n ? n : 1;
-    int ok = 1;
-    for (int t = 0; t < CTXPROF_CTX_N; t++)
-        ok = ok && (res->link[t] = ctxprof_malloc(ctx, m * sizeof *res->link[t])) &&
-             (res->col_str[t] = ctxprof_malloc(ctx, m * sizeof *res->col_str[t]));
-    ok = ok && (res->school_dist_m = ctxprof_malloc(ctx, m * sizeof(double))) &&
-         (res->park_dist_m = ctxprof_malloc(ctx, m * sizeof(double))) &&
-         (res->bus_dist_m = ctxprof_malloc(ctx, m * sizeof(double)));
+    int ok = (res->link = ctxprof_calloc(ctx, nt, sizeof *res->link)) &&
+             (res->dist = ctxprof_calloc(ctx, nt, sizeof *res->dist)) &&
+             (res->col_str = ctxprof_calloc(ctx, nt, sizeof *res->col_str)) &&
+             (res->profile = ctxprof_calloc(ctx, nt, sizeof *res->profile)) &&
+             (res->n_linked = ctxprof_calloc(ctx, nt, sizeof *res->n_linked)) &&
+             (res->columns = ctxprof_calloc(ctx, 2 * nt, sizeof *res->columns));
+    for (size_t t = 0; ok && t < nt; t++)
+        ok = (res->link[t] = ctxprof_calloc(ctx, m, sizeof *res->link[t])) &&
+             (res->col_str[t] = ctxprof_calloc(ctx, m, sizeof *res->col_str[t])) &&
+             (!ctxprof_context_types[t].dist_column ||
+              (res->dist[t] = ctxprof_calloc(ctx, m, sizeof *res->dist[t])));
     if (ok)
         return 0;
     ctxprof_snap_result_free(ctx, res);
@@ -831,27 +845,27 @@ int ctxprof_snap_link(ctxprof_ctx *ctx, ctxprof_snap_result *res, const ctxprof_
 {
     int rc = 0;
     GEOSContextHandle_t h = ctxprof_geos(ctx);
-    layer_index x[CTXPROF_CTX_N];
-    memset(x, 0, sizeof x);
     ctxprof_snap_options def = CTXPROF_SNAP_OPTIONS_INIT;
     if (!opts)
         opts = &def;
-    if (!(opts->park_buffer_m >= 0) || !(opts->bus_max_dist_m >= 0))
-        return ctxprof_error(ctx, CTXPROF_E_CONFIG,
-                             "[snap] park_buffer_m and bus_max_dist_m must be 0 or more");
+    for (size_t t = 0; t < ctxprof_n_context_types; t++)
+        if (!(ctxprof_snap_reach(opts, (int)t) >= 0))
+            return ctxprof_error(ctx, CTXPROF_E_CONFIG, "[snap] %s must be 0 or more",
+                                 ctxprof_context_types[t].reach_key);
     size_t n = inc->n;
-    if (!res->link[0] && (rc = ctxprof_snap_result_init(ctx, res, n)))
+    if (!res->link && (rc = ctxprof_snap_result_init(ctx, res, n)))
         return rc;
+    layer_index *x = ctxprof_calloc(ctx, ctxprof_n_context_types, sizeof *x);
+    if (!x)
+        return CTXPROF_E_NOMEM;
     if (res->n != n)
         return ctxprof_error(ctx, CTXPROF_E_INTERNAL, "snap: %zu incidents, arrays for %zu", n,
                              res->n);
     double t0 = now_s();
     ctxprof_progress_push(ctx, 0.0, 0.05);
-    double reach[CTXPROF_CTX_N] = {0};
-    reach[CTXPROF_CTX_PARKS] = opts->park_buffer_m;
-    reach[CTXPROF_CTX_BUS_SEGMENTS] = opts->bus_max_dist_m;
-    for (int t = 0; t < CTXPROF_CTX_N && !rc; t++)
-        rc = index_build(ctx, &x[t], &c->layer[t], t, reach[t], opts->no_grid);
+    for (size_t t = 0; t < ctxprof_n_context_types && !rc; t++)
+        rc = index_build(ctx, &x[t], &c->layer[t], (int)t, ctxprof_snap_reach(opts, (int)t),
+                         opts->no_grid);
     ctxprof_progress_pop(ctx);
     if (rc)
         goto done;
@@ -863,13 +877,14 @@ int ctxprof_snap_link(ctxprof_ctx *ctx, ctxprof_snap_result *res, const ctxprof_
     ctxprof_progress_pop(ctx);
     if (rc)
         goto done;
-    for (int t = 0; t < CTXPROF_CTX_N; t++)
+    for (size_t t = 0; t < ctxprof_n_context_types; t++)
         for (size_t i = 0; i < n; i++)
             res->n_linked[t] += res->link[t][i] >= 0;
     res->seconds_snap = now_s() - t1;
 done:
-    for (int t = 0; t < CTXPROF_CTX_N; t++)
+    for (size_t t = 0; t < ctxprof_n_context_types; t++)
         index_free(h, ctx, &x[t]);
+    ctxprof_free(ctx, x);
     return rc;
 }
 
@@ -928,9 +943,9 @@ int ctxprof_snap_profile(ctxprof_ctx *ctx, ctxprof_snap_result *res, const ctxpr
         }
     }
     ctxprof_free(ctx, slot);
-    for (int t = 0; t < CTXPROF_CTX_N && !rc; t++)
+    for (size_t t = 0; t < ctxprof_n_context_types && !rc; t++)
         if (c->layer[t].present)
-            rc = profile_layer(ctx, res, c, inc, pid_id, next, t);
+            rc = profile_layer(ctx, res, c, inc, pid_id, next, (int)t);
     if (!rc)
         rc = temporal_table(ctx, res, c, inc, wday, hour);
     res->seconds_profile = now_s() - t2;
@@ -962,24 +977,15 @@ int ctxprof_snap_columns(ctxprof_ctx *ctx, ctxprof_snap_result *res, const ctxpr
                          const ctxprof_extra_column **cols, size_t *n_cols)
 {
     (void)ctx;
-    static const char *const id_cols[CTXPROF_CTX_N] = {"catchment_id", "school_id", "park_id",
-                                                       "bus_segment_id", "area_code"};
     size_t k = 0;
     ctxprof_extra_column *e = res->columns;
-#define NONE(t) (!c->layer[t].present)
-#define STR(t) (e[k++] = (ctxprof_extra_column){id_cols[t], res->col_str[t], NULL, NULL, NONE(t)})
-#define DBL(name, a, t) (e[k++] = (ctxprof_extra_column){name, NULL, NULL, a, NONE(t)})
-    STR(CTXPROF_CTX_CATCHMENTS);
-    STR(CTXPROF_CTX_SCHOOLS);
-    DBL("school_dist_m", res->school_dist_m, CTXPROF_CTX_SCHOOLS);
-    STR(CTXPROF_CTX_PARKS);
-    DBL("park_dist_m", res->park_dist_m, CTXPROF_CTX_PARKS);
-    STR(CTXPROF_CTX_BUS_SEGMENTS);
-    DBL("bus_segment_dist_m", res->bus_dist_m, CTXPROF_CTX_BUS_SEGMENTS);
-    STR(CTXPROF_CTX_AREAS);
-#undef NONE
-#undef STR
-#undef DBL
+    for (size_t t = 0; t < ctxprof_n_context_types; t++) {
+        const ctxprof_context_type_def *d = &ctxprof_context_types[t];
+        int none = !c->layer[t].present;
+        e[k++] = (ctxprof_extra_column){d->id_column, res->col_str[t], NULL, NULL, none};
+        if (d->dist_column)
+            e[k++] = (ctxprof_extra_column){d->dist_column, NULL, NULL, res->dist[t], none};
+    }
     res->n_columns = k;
     *cols = res->columns;
     *n_cols = k;

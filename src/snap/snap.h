@@ -24,14 +24,16 @@
 #include "core/context.h"
 #include "load/load.h"
 #include "load/taxonomy.h"
-#include "profile/profile.h"
 #include "snap/contexts.h"
 #include "write/layers.h"
 #include "write/output.h"
 
 typedef struct {
-    double park_buffer_m;  /* [snap] park_buffer_m */
-    double bus_max_dist_m; /* [snap] bus_max_dist_m */
+    unsigned int version;
+    /* The reach in metres of each LINK_WITHIN kind ([snap] park_buffer_m,
+     * bus_max_dist_m, place_reach_m...), one per context type in registry
+     * order; NULL, or NaN for a kind: the registry's default. */
+    const double *reach_m;
     /* ctxprof snap on a GeoPackage copies it and sets the snap columns in
      * place; 1 rewrites every layer feature by feature instead, as for other
      * inputs (same result, much slower; the tests compare the two). */
@@ -46,10 +48,12 @@ typedef struct {
     int threads;
 } ctxprof_snap_options;
 
-#define CTXPROF_SNAP_OPTIONS_INIT {25.0, 30.0, 0, 0, 0}
+#define CTXPROF_SNAP_OPTIONS_VERSION 1
+#define CTXPROF_SNAP_OPTIONS_INIT {CTXPROF_SNAP_OPTIONS_VERSION, NULL, 0, 0, 0}
 
-/* Fills o from the profile's [snap] section. */
-void ctxprof_snap_options_from_profile(ctxprof_snap_options *o, const ctxprof_profile *p);
+/* The reach of context type t under o (0 for kinds that do not link within
+ * a reach). */
+double ctxprof_snap_reach(const ctxprof_snap_options *o, int type);
 
 /* The profile of one context layer: one entry per feature. */
 typedef struct {
@@ -65,29 +69,32 @@ typedef struct {
 
 /* One cell of the temporal table. hour is -1 when only the day is known. */
 typedef struct {
-    uint8_t type;      /* ctxprof_context_type */
+    uint8_t type;      /* row of ctxprof_context_types */
     uint32_t feature;  /* index in the layer */
     int8_t weekday;    /* 0 = Monday .. 6 */
     int8_t hour;       /* 0..23 or -1 */
     int64_t n;
 } ctxprof_temporal_cell;
 
+/* Per-type arrays hold ctxprof_n_context_types entries, in registry order. */
 typedef struct {
     size_t n;              /* incidents */
-    /* Per incident: index of the linked feature in each layer, -1 for none. */
-    int32_t *link[CTXPROF_CTX_N];
-    double *school_dist_m, *park_dist_m, *bus_dist_m; /* NaN when not linked */
-    ctxprof_context_profile profile[CTXPROF_CTX_N];
+    /* Per type and incident: index of the linked feature, -1 for none. */
+    int32_t **link;
+    /* Per type with a dist_column, per incident: the distance (NaN when not
+     * linked); NULL for the other types. */
+    double **dist;
+    ctxprof_context_profile *profile; /* per type */
     ctxprof_temporal_cell *temporal;
     size_t n_temporal;
-    int64_t n_linked[CTXPROF_CTX_N]; /* incidents linked to each kind */
+    int64_t *n_linked;               /* per type: incidents linked */
     int64_t n_no_position;           /* incidents without coordinates */
     double seconds_index, seconds_snap, seconds_profile;
 
     /* The per-incident id columns for ctxprof_write_incidents (filled by
      * ctxprof_snap_link; they point into the contexts). */
-    const char **col_str[CTXPROF_CTX_N];
-    ctxprof_extra_column columns[8];
+    const char ***col_str;           /* per type */
+    ctxprof_extra_column *columns;   /* id and distance columns, registry order */
     size_t n_columns;
 } ctxprof_snap_result;
 
@@ -124,8 +131,8 @@ int ctxprof_snap_link(ctxprof_ctx *ctx, ctxprof_snap_result *res, const ctxprof_
 int ctxprof_snap_profile(ctxprof_ctx *ctx, ctxprof_snap_result *res, const ctxprof_contexts *c,
                          const ctxprof_incidents *inc);
 
-/* The per-incident columns (catchment_id, school_id, school_dist_m, park_id,
- * park_dist_m, bus_segment_id, bus_segment_dist_m, area_code) for
+/* The per-incident columns (each type's id_column and dist_column, in
+ * registry order: catchment_id, school_id, school_dist_m, ...) for
  * ctxprof_write_incidents, filled by ctxprof_snap_link (they may be
  * described before, once ctxprof_snap_result_init has made the arrays). The
  * array and the strings belong to res and c: keep both alive until the
@@ -153,7 +160,7 @@ int ctxprof_snap_read_incidents_gpkg(ctxprof_ctx *ctx, ctxprof_incidents *inc, O
                                      const char *path, const char *crs, int64_t **fids);
 
 /* `ctxprof snap`: reads the incidents layer of an existing profile
- * GeoPackage (in), snaps it to the contexts of profile p and writes a new
+ * GeoPackage (in), snaps it to the contexts co names and writes a new
  * GeoPackage (out; may equal in) holding every vector layer and table of in,
  * the incidents with the snap columns (replacing any earlier ones) and the
  * context layers, through ctxprof_output (temporary file, renamed). */
@@ -165,10 +172,12 @@ typedef struct {
     double seconds_read, seconds_contexts, seconds_write, seconds_total;
 } ctxprof_snap_summary;
 
-/* opts NULL: the profile's [snap] settings. */
-int ctxprof_snap_gpkg(ctxprof_ctx *ctx, ctxprof_snap_summary *sum, const ctxprof_profile *p,
-                      const ctxprof_snap_options *opts, const char *in, const char *out,
-                      const char *arguments);
+/* co: the contexts (and the CRS); opts NULL: the defaults. arguments and
+ * profile_path are for run_metadata. */
+int ctxprof_snap_gpkg(ctxprof_ctx *ctx, ctxprof_snap_summary *sum,
+                      const ctxprof_contexts_options *co, const ctxprof_snap_options *opts,
+                      const char *in, const char *out, const char *arguments,
+                      const char *profile_path);
 void ctxprof_snap_summary_free(ctxprof_ctx *ctx, ctxprof_snap_summary *sum);
 
 #endif

@@ -13,6 +13,7 @@
 #include <gdal.h>
 #include <sqlite3.h>
 
+#include "profile/profile.h"
 #include "core/gpkg.h"
 #include "load/date.h"
 #include "snap/contexts_internal.h"
@@ -28,20 +29,20 @@ static double now_s(void)
 /* Columns the snap stage writes on incidents: earlier ones are replaced. */
 static int is_snap_column(const char *name)
 {
-    static const char *const cols[] = {"catchment_id",   "school_id",          "school_dist_m",
-                                       "park_id",        "park_dist_m",        "bus_segment_id",
-                                       "bus_segment_dist_m", "area_code"};
-    for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++)
-        if (strcasecmp(name, cols[i]) == 0)
+    for (size_t t = 0; t < ctxprof_n_context_types; t++) {
+        const ctxprof_context_type_def *d = &ctxprof_context_types[t];
+        if (strcasecmp(name, d->id_column) == 0 ||
+            (d->dist_column && strcasecmp(name, d->dist_column) == 0))
             return 1;
+    }
     return 0;
 }
 
 /* Layers the snap stage writes: an earlier run's are replaced. */
 static int is_snap_layer(const char *name)
 {
-    for (int t = 0; t < CTXPROF_CTX_N; t++)
-        if (strcmp(name, ctxprof_context_layer_names[t]) == 0)
+    for (size_t t = 0; t < ctxprof_n_context_types; t++)
+        if (strcmp(name, ctxprof_context_types[t].layer) == 0)
             return 1;
     return strcmp(name, "temporal") == 0;
 }
@@ -636,11 +637,15 @@ static int update_incidents(ctxprof_ctx *ctx, sqlite3 *db, updater *u)
     int rc = 0;
     sqlite3_stmt *st = NULL;
     char *sql = sqlite3_mprintf("PRAGMA table_info(\"%w\")", u->table);
-    unsigned have = 0; /* bit k: column k exists already */
+    unsigned char *have = ctxprof_calloc(ctx, u->n_cols + 1, 1); /* column k exists already */
     struct {
         char *name, *def;
     } *trig = NULL;
     size_t n_trig = 0, cap_trig = 0;
+    if (!have) {
+        rc = CTXPROF_E_NOMEM;
+        goto done;
+    }
     if (!sql || sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
         rc = ctxprof_snap_sql_fail(ctx, db, u->in, "cannot read the incidents' columns");
         goto done;
@@ -649,7 +654,7 @@ static int update_incidents(ctxprof_ctx *ctx, sqlite3 *db, updater *u)
         const char *name = (const char *)sqlite3_column_text(st, 1);
         for (size_t k = 0; k < u->n_cols && name; k++)
             if (strcasecmp(name, u->cols[k].name) == 0)
-                have |= 1u << k;
+                have[k] = 1;
     }
     sqlite3_finalize(st);
     st = NULL;
@@ -699,7 +704,7 @@ static int update_incidents(ctxprof_ctx *ctx, sqlite3 *db, updater *u)
         sql = NULL;
     }
     for (size_t k = 0; k < u->n_cols; k++) {
-        if (have & (1u << k))
+        if (have[k])
             continue;
         const ctxprof_extra_column *e = &u->cols[k];
         sql = sqlite3_mprintf("ALTER TABLE \"%w\" ADD COLUMN \"%w\" %s", u->table, e->name,
@@ -724,7 +729,7 @@ static int update_incidents(ctxprof_ctx *ctx, sqlite3 *db, updater *u)
     sqlite3_str_appendf(q, "UPDATE \"%w\" SET ", u->table);
     int n_set = 0;
     for (size_t k = 0; k < u->n_cols; k++)
-        if ((have & (1u << k)) || !u->cols[k].all_null) {
+        if (have[k] || !u->cols[k].all_null) {
             if (sv.first < 0)
                 sv.first = (int)k;
             sqlite3_str_appendf(q, "%s\"%w\" = ctxprof_snap_value(%d, \"%w\")",
@@ -757,6 +762,7 @@ done:
         ctxprof_free(ctx, trig[t].def);
     }
     ctxprof_free(ctx, trig);
+    ctxprof_free(ctx, have);
     return rc;
 }
 
@@ -939,9 +945,10 @@ static int edit_copy(ctxprof_ctx *ctx, sqlite3 *db, void *arg)
     return rc;
 }
 
-int ctxprof_snap_gpkg(ctxprof_ctx *ctx, ctxprof_snap_summary *sum, const ctxprof_profile *p,
-                      const ctxprof_snap_options *given, const char *in, const char *out_path,
-                      const char *arguments)
+int ctxprof_snap_gpkg(ctxprof_ctx *ctx, ctxprof_snap_summary *sum,
+                      const ctxprof_contexts_options *co, const ctxprof_snap_options *given,
+                      const char *in, const char *out_path, const char *arguments,
+                      const char *profile_path)
 {
     updater up = {0};
     int rc = 0;
@@ -951,7 +958,7 @@ int ctxprof_snap_gpkg(ctxprof_ctx *ctx, ctxprof_snap_summary *sum, const ctxprof
     ctxprof_incidents inc = {0};
     int64_t *fids = NULL;
     memset(sum, 0, sizeof *sum);
-    const char *crs = ctxprof_profile_str(p, "profile", "crs");
+    const char *crs = co->crs ? co->crs : "EPSG:27700";
     ds = GDALOpenEx(in, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
     if (!ds) {
         rc = ctxprof_error_at(ctx, CTXPROF_E_IO, in, 0, NULL, "cannot open the profile GeoPackage");
@@ -974,7 +981,7 @@ int ctxprof_snap_gpkg(ctxprof_ctx *ctx, ctxprof_snap_summary *sum, const ctxprof
         updater_start(ctx, &up, in, out_path);
     /* The contexts first: the update can start once the incidents are read. */
     ctxprof_progress_push(ctx, 0.0, 0.1);
-    rc = ctxprof_contexts_load(ctx, &sum->contexts, p);
+    rc = ctxprof_contexts_load(ctx, &sum->contexts, co);
     ctxprof_progress_pop(ctx);
     if (rc)
         goto done;
@@ -991,8 +998,6 @@ int ctxprof_snap_gpkg(ctxprof_ctx *ctx, ctxprof_snap_summary *sum, const ctxprof
     ctxprof_snap_options opts = CTXPROF_SNAP_OPTIONS_INIT;
     if (given)
         opts = *given;
-    else
-        ctxprof_snap_options_from_profile(&opts, p);
     const ctxprof_extra_column *cols;
     size_t n_cols;
     if ((rc = ctxprof_snap_result_init(ctx, &sum->result, inc.n)) ||
@@ -1006,10 +1011,6 @@ int ctxprof_snap_gpkg(ctxprof_ctx *ctx, ctxprof_snap_summary *sum, const ctxprof
         up.n = inc.n;
         up.cols = cols;
         up.n_cols = n_cols;
-        if (n_cols > 8 * sizeof(unsigned)) {
-            rc = ctxprof_error(ctx, CTXPROF_E_INTERNAL, "snap: %zu columns", n_cols);
-            goto done;
-        }
         updater_tell(&up, 1);
     }
     ctxprof_snap_feed feed = {updater_linked, &up};
@@ -1077,7 +1078,7 @@ int ctxprof_snap_gpkg(ctxprof_ctx *ctx, ctxprof_snap_summary *sum, const ctxprof
         goto done;
     if ((rc = ctxprof_output_meta(ctx, out, "snap.arguments", arguments ? arguments : "snap")) ||
         (rc = ctxprof_output_meta(ctx, out, "snap.input", in)) ||
-        (rc = ctxprof_output_meta(ctx, out, "snap.profile", ctxprof_profile_path(p))))
+        (rc = ctxprof_output_meta(ctx, out, "snap.profile", profile_path ? profile_path : "")))
         goto done;
     if (!copy) {
         ctxprof_progress_push(ctx, 0.65, 0.95);

@@ -62,7 +62,7 @@ static int write_layer(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_cont
     size_t nc = 0;
     if (l->n_attrs > MAXC - 40)
         return ctxprof_error(ctx, CTXPROF_E_INPUT, "%s: the layer has too many columns (%zu)",
-                             ctxprof_context_layer_names[t], l->n_attrs);
+                             ctxprof_context_types[t].layer, l->n_attrs);
     cols[nc++] = (ctxprof_column){"id", OFTString};
     cols[nc++] = (ctxprof_column){"name", OFTString};
     size_t first_attr = nc;
@@ -94,7 +94,7 @@ static int write_layer(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_cont
 
     OGRwkbGeometryType gt = layer_geom_type(h, l);
     OGRLayerH layer;
-    int rc = ctxprof_output_layer(ctx, out, &layer, ctxprof_context_layer_names[t], gt, cols, nc);
+    int rc = ctxprof_output_layer(ctx, out, &layer, ctxprof_context_types[t].layer, gt, cols, nc);
     if (rc)
         return rc;
     GEOSWKBWriter *w = GEOSWKBWriter_create_r(h);
@@ -139,7 +139,7 @@ static int write_layer(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_cont
         OGRGeometryH g = to_ogr(h, w, l->geom[i], gt);
         if (!g) {
             rc = ctxprof_error(ctx, CTXPROF_E_GEOM, "%s: cannot convert the geometry of %s",
-                               ctxprof_context_layer_names[t], l->id[i]);
+                               ctxprof_context_types[t].layer, l->id[i]);
             break;
         }
         OGR_F_SetGeometryDirectly(f, g);
@@ -165,7 +165,7 @@ static int write_temporal(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_c
     for (size_t i = 0; i < res->n_temporal && !rc; i++) {
         const ctxprof_temporal_cell *tc = &res->temporal[i];
         OGR_F_SetFID(f, OGRNullFID);
-        OGR_F_SetFieldString(f, 0, ctxprof_context_layer_names[tc->type]);
+        OGR_F_SetFieldString(f, 0, ctxprof_context_types[tc->type].layer);
         OGR_F_SetFieldString(f, 1, c->layer[tc->type].id[tc->feature]);
         OGR_F_SetFieldInteger(f, 2, tc->weekday);
         if (tc->hour >= 0)
@@ -189,16 +189,19 @@ static int write_meta(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_conte
         if ((rc = ctxprof_output_metaf(ctx, out, k, __VA_ARGS__)))                             \
             return rc;                                                                         \
     } while (0)
-    META("snap.park_buffer_m", "%g", o->park_buffer_m);
-    META("snap.bus_max_dist_m", "%g", o->bus_max_dist_m);
+    for (size_t t = 0; t < ctxprof_n_context_types; t++)
+        if (ctxprof_context_types[t].reach_key) {
+            snprintf(key, sizeof key, "snap.%s", ctxprof_context_types[t].reach_key);
+            META(key, "%g", ctxprof_snap_reach(o, (int)t));
+        }
     META("snap.incidents", "%zu", res->n);
     META("snap.no_position", "%lld", (long long)res->n_no_position);
     META("snap.catchments_derived", "%s", c->catchments_derived ? "yes (Voronoi of schools)" : "no");
-    for (int t = 0; t < CTXPROF_CTX_N; t++) {
+    for (size_t t = 0; t < ctxprof_n_context_types; t++) {
         const ctxprof_context_layer *l = &c->layer[t];
         if (!l->present)
             continue;
-        const char *nm = ctxprof_context_layer_names[t];
+        const char *nm = ctxprof_context_types[t].layer;
         snprintf(key, sizeof key, "snap.%s.source", nm);
         META(key, "%s", l->source);
         snprintf(key, sizeof key, "snap.%s.features", nm);
@@ -234,7 +237,7 @@ static int write_meta(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_conte
 /* Whether the snap stage writes a temporal table: only with a context. */
 int ctxprof_snap_has_temporal(const ctxprof_contexts *c)
 {
-    for (int t = 0; t < CTXPROF_CTX_N; t++)
+    for (size_t t = 0; t < ctxprof_n_context_types; t++)
         if (c->layer[t].present)
             return 1;
     return 0;
@@ -350,7 +353,7 @@ static int cells_column(sqlite3_vtab_cursor *cur, sqlite3_context *sc, int k)
     const char *id;
     switch (k) {
     case 0:
-        sqlite3_result_text(sc, ctxprof_context_layer_names[tc->type], -1, SQLITE_STATIC);
+        sqlite3_result_text(sc, ctxprof_context_types[tc->type].layer, -1, SQLITE_STATIC);
         break;
     case 1:
         if ((id = s->c->layer[tc->type].id[tc->feature]))
@@ -476,7 +479,7 @@ int ctxprof_snap_write_layers_ex(ctxprof_ctx *ctx, ctxprof_output *out,
     if (!opts)
         opts = &def;
     int any = 0;
-    for (int t = 0; t < CTXPROF_CTX_N && !rc; t++)
+    for (int t = 0; t < (int)ctxprof_n_context_types && !rc; t++)
         if (c->layer[t].present) {
             any = 1;
             rc = write_layer(ctx, out, c, res, t);

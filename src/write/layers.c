@@ -1,3 +1,4 @@
+#include "profile/profile.h"
 #include "write/layers.h"
 
 #include <math.h>

@@ -4,7 +4,7 @@
 #define CTXPROF_LAYERS_H
 
 #include "load/load.h"
-#include "profile/profile.h"
+typedef struct ctxprof_profile ctxprof_profile; /* profile/profile.h: until this stage takes typed options */
 #include "write/output.h"
 
 /* A column that a stage adds to the incidents layer: one value per

@@ -5,6 +5,7 @@
 
 #include "load/date.h"
 #include "people/people.h"
+#include "profile/profile.h"
 #include "snap/contexts.h"
 #include "snap/snap.h"
 
@@ -487,7 +488,7 @@ static void test_group_schools(void **state)
         "\"geometry\":{\"type\":\"Point\",\"coordinates\":[200,0]}}]}");
     ctxprof_contexts *c = NULL;
     assert_int_equal(ctxprof_contexts_new(ctx, &c, "EPSG:27700"), 0);
-    assert_int_equal(ctxprof_contexts_read_layer(ctx, c, CTXPROF_CTX_SCHOOLS, schools, NULL), 0);
+    assert_int_equal(ctxprof_contexts_read_layer(ctx, c, CTXPROF_CTX_SCHOOLS, schools, NULL, NULL, 0), 0);
     assert_int_equal(c->layer[CTXPROF_CTX_SCHOOLS].n, 3);
 
     ctxprof_people_result r = {0};
@@ -513,6 +514,9 @@ static void test_group_schools(void **state)
     int32_t school_link[] = {0, 1, 2, 2, 0};
     int32_t park_link[] = {0, -1, 0, -1, -1};
     ctxprof_snap_result snap = {0};
+    int32_t *links[16] = {0};
+    assert_true(ctxprof_n_context_types <= 16);
+    snap.link = links;
     snap.n = f.inc.n;
     snap.link[CTXPROF_CTX_SCHOOLS] = school_link;
     snap.link[CTXPROF_CTX_PARKS] = park_link;

@@ -19,6 +19,7 @@
 #include <ogr_srs_api.h>
 #include <sqlite3.h>
 
+#include "profile/profile.h"
 #include "snap/snap.h"
 
 #define X0 500000.0
@@ -59,7 +60,7 @@ static ctxprof_contexts *load_fixture(void)
     ctxprof_contexts *c = NULL;
     warnings[0] = '\0';
     assert_int_equal(ctxprof_profile_load(ctx, &p, test_data("snap/snap.ini")), 0);
-    int rc = ctxprof_contexts_load(ctx, &c, p);
+    int rc = ctxprof_contexts_load(ctx, &c, ctxprof_profile_contexts_options(p));
     if (rc)
         fail_msg("%s", ctxprof_errmsg(ctx));
     ctxprof_profile_free(ctx, p);
@@ -142,13 +143,13 @@ static void test_nearest_school(void **state)
     ctxprof_snap_result r;
     assert_int_equal(ctxprof_snap_run(ctx, &r, c, &inc, NULL), 0);
     assert_string_equal(linked_id(c, &r, CTXPROF_CTX_SCHOOLS, 0), "S1");
-    assert_near(r.school_dist_m[0], 30.0, 0);
+    assert_near(r.dist[CTXPROF_CTX_SCHOOLS][0], 30.0, 0);
     assert_string_equal(linked_id(c, &r, CTXPROF_CTX_SCHOOLS, 1), "S2");
-    assert_near(r.school_dist_m[1], 50.0, 1e-9);
+    assert_near(r.dist[CTXPROF_CTX_SCHOOLS][1], 50.0, 1e-9);
     assert_string_equal(linked_id(c, &r, CTXPROF_CTX_SCHOOLS, 2), "S1");
-    assert_near(r.school_dist_m[2], 50.0, 0);
+    assert_near(r.dist[CTXPROF_CTX_SCHOOLS][2], 50.0, 0);
     assert_string_equal(linked_id(c, &r, CTXPROF_CTX_SCHOOLS, 3), "S2");
-    assert_near(r.school_dist_m[3], 1000.0, 0);
+    assert_near(r.dist[CTXPROF_CTX_SCHOOLS][3], 1000.0, 0);
     ctxprof_snap_result_free(ctx, &r);
     free_incidents(&inc);
     ctxprof_contexts_free(ctx, c);
@@ -167,21 +168,25 @@ static void test_park_buffer_boundary(void **state)
     make_incidents(&inc, 5, dx, dy);
     ctxprof_snap_result r;
     ctxprof_snap_options o = CTXPROF_SNAP_OPTIONS_INIT;
-    assert_near(o.park_buffer_m, 25.0, 0);
+    assert_near(ctxprof_snap_reach(&o, CTXPROF_CTX_PARKS), 25.0, 0);
     assert_int_equal(ctxprof_snap_run(ctx, &r, c, &inc, &o), 0);
     assert_string_equal(linked_id(c, &r, CTXPROF_CTX_PARKS, 0), "P1");
-    assert_near(r.park_dist_m[0], 0.0, 0);
+    assert_near(r.dist[CTXPROF_CTX_PARKS][0], 0.0, 0);
     assert_string_equal(linked_id(c, &r, CTXPROF_CTX_PARKS, 1), "P1");
-    assert_near(r.park_dist_m[1], 25.0, 0);
+    assert_near(r.dist[CTXPROF_CTX_PARKS][1], 25.0, 0);
     assert_null(linked_id(c, &r, CTXPROF_CTX_PARKS, 2));
-    assert_true(isnan(r.park_dist_m[2]));
+    assert_true(isnan(r.dist[CTXPROF_CTX_PARKS][2]));
     assert_string_equal(linked_id(c, &r, CTXPROF_CTX_PARKS, 3), "P1");
-    assert_near(r.park_dist_m[3], 25.0, 0);
+    assert_near(r.dist[CTXPROF_CTX_PARKS][3], 25.0, 0);
     assert_string_equal(linked_id(c, &r, CTXPROF_CTX_PARKS, 4), "P1");
-    assert_near(r.park_dist_m[4], 0.0, 0);
+    assert_near(r.dist[CTXPROF_CTX_PARKS][4], 0.0, 0);
     ctxprof_snap_result_free(ctx, &r);
     /* A smaller buffer drops the 25 m points. */
-    o.park_buffer_m = 24.999;
+    double reach[16];
+    for (size_t t = 0; t < ctxprof_n_context_types; t++)
+        reach[t] = NAN;
+    reach[CTXPROF_CTX_PARKS] = 24.999;
+    o.reach_m = reach;
     assert_int_equal(ctxprof_snap_run(ctx, &r, c, &inc, &o), 0);
     assert_null(linked_id(c, &r, CTXPROF_CTX_PARKS, 1));
     assert_null(linked_id(c, &r, CTXPROF_CTX_PARKS, 3));
@@ -223,7 +228,7 @@ static void test_bowtie_repaired(void **state)
     assert_int_equal(ctxprof_snap_run(ctx, &r, c, &inc, NULL), 0);
     assert_string_equal(linked_id(c, &r, CTXPROF_CTX_PARKS, 0), "P2");
     assert_string_equal(linked_id(c, &r, CTXPROF_CTX_PARKS, 1), "P2");
-    assert_near(r.park_dist_m[0], 0.0, 0);
+    assert_near(r.dist[CTXPROF_CTX_PARKS][0], 0.0, 0);
     ctxprof_snap_result_free(ctx, &r);
     free_incidents(&inc);
     ctxprof_contexts_free(ctx, c);
@@ -332,10 +337,10 @@ static void test_bus_segments_merged(void **state)
     ctxprof_snap_result r;
     assert_int_equal(ctxprof_snap_run(ctx, &r, c, &inc, NULL), 0);
     assert_string_equal(linked_id(c, &r, CTXPROF_CTX_BUS_SEGMENTS, 0), "BS00002");
-    assert_near(r.bus_dist_m[0], 20.0, 0);
+    assert_near(r.dist[CTXPROF_CTX_BUS_SEGMENTS][0], 20.0, 0);
     assert_null(linked_id(c, &r, CTXPROF_CTX_BUS_SEGMENTS, 1));
     assert_string_equal(linked_id(c, &r, CTXPROF_CTX_BUS_SEGMENTS, 2), "BS00001");
-    assert_near(r.bus_dist_m[2], 0.0, 0);
+    assert_near(r.dist[CTXPROF_CTX_BUS_SEGMENTS][2], 0.0, 0);
     ctxprof_snap_result_free(ctx, &r);
     free_incidents(&inc);
     ctxprof_contexts_free(ctx, c);
@@ -409,11 +414,12 @@ static void test_profiles_and_temporal(void **state)
     const ctxprof_extra_column *cols;
     size_t n_cols;
     assert_int_equal(ctxprof_snap_columns(ctx, &r, c, &cols, &n_cols), 0);
-    assert_int_equal(n_cols, 8);
+    assert_int_equal(n_cols, 10);
     static const char *const names[] = {"catchment_id", "school_id",      "school_dist_m",
                                         "park_id",      "park_dist_m",    "bus_segment_id",
-                                        "bus_segment_dist_m", "area_code"};
-    for (size_t k = 0; k < 8; k++)
+                                        "bus_segment_dist_m", "area_code", "place_id",
+                                        "place_dist_m"};
+    for (size_t k = 0; k < 10; k++)
         assert_string_equal(cols[k].name, names[k]);
     assert_string_equal(cols[0].str[3], "S2");
     assert_string_equal(cols[3].str[0], "P1");
@@ -438,7 +444,7 @@ static void test_real_bus_sequences(void **state)
     ctxprof_profile *p = NULL;
     ctxprof_contexts *c = NULL;
     assert_int_equal(ctxprof_profile_load(ctx, &p, test_data("snap/real_bus.ini")), 0);
-    int rc = ctxprof_contexts_load(ctx, &c, p);
+    int rc = ctxprof_contexts_load(ctx, &c, ctxprof_profile_contexts_options(p));
     if (rc)
         fail_msg("%s", ctxprof_errmsg(ctx));
     const ctxprof_bus_counts *b = &c->bus;
@@ -615,7 +621,8 @@ static void test_snap_gpkg_paths_equal(void **state)
     ctxprof_snap_summary sum;
     for (int rewrite = 0; rewrite < 2; rewrite++) {
         o.rewrite = rewrite;
-        if (ctxprof_snap_gpkg(ctx, &sum, p, &o, in, rewrite ? slow : fast, "test"))
+        if (ctxprof_snap_gpkg(ctx, &sum, ctxprof_profile_contexts_options(p), &o, in,
+                              rewrite ? slow : fast, "test", NULL))
             fail_msg("%s", ctxprof_errmsg(ctx));
         assert_int_equal(sum.n_incidents, 7);
         assert_int_equal(sum.n_layers_copied, 1);
@@ -629,11 +636,11 @@ static void test_snap_gpkg_paths_equal(void **state)
     assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
     /* The same columns (order aside) and rows, fid aside (the rewrite
      * numbers the features afresh). */
-    assert_int_equal(sql_int(db, "SELECT count(*) FROM pragma_table_info('incidents')"), 14);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM pragma_table_info('incidents')"), 16);
     assert_int_equal(sql_int(db, "SELECT count(*) FROM pragma_table_info('incidents') WHERE name "
                                  "NOT IN (SELECT name FROM s.pragma_table_info('incidents'))"),
                      0);
-    assert_int_equal(sql_int(db, "SELECT count(*) FROM s.pragma_table_info('incidents')"), 14);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM s.pragma_table_info('incidents')"), 16);
     char cols[1024] = "";
     sqlite3_stmt *st;
     assert_int_equal(sqlite3_prepare_v2(db,
@@ -754,7 +761,7 @@ static void test_grid_equals_tree(void **state)
     ctxprof_profile *p = NULL;
     ctxprof_contexts *c = NULL;
     assert_int_equal(ctxprof_profile_load(ctx, &p, temp_file(".ini", ini)), 0);
-    if (ctxprof_contexts_load(ctx, &c, p))
+    if (ctxprof_contexts_load(ctx, &c, ctxprof_profile_contexts_options(p)))
         fail_msg("%s", ctxprof_errmsg(ctx));
     const ctxprof_context_layer *l = &c->layer[CTXPROF_CTX_AREAS];
     assert_int_equal(l->n, 4835);
@@ -839,17 +846,18 @@ static void test_threads_equal(void **state)
     assert_int_equal(ctxprof_snap_run(ctx, &many, c, &inc, &o), 0);
     assert_int_equal(one.n_no_position, (n + 96) / 97);
     assert_int_equal(many.n_no_position, one.n_no_position);
-    for (int t = 0; t < CTXPROF_CTX_N; t++) {
+    for (size_t t = 0; t < ctxprof_n_context_types; t++) {
+        if (!c->layer[t].present)
+            continue;
         assert_memory_equal(one.link[t], many.link[t], n * sizeof *one.link[t]);
+        if (one.dist[t])
+            assert_memory_equal(one.dist[t], many.dist[t], n * sizeof(double));
         assert_int_equal(one.n_linked[t], many.n_linked[t]);
         assert_true(one.n_linked[t] > 0);
         const ctxprof_context_profile *a = &one.profile[t], *b = &many.profile[t];
         assert_memory_equal(a->n_total, b->n_total, a->n * sizeof *a->n_total);
         assert_memory_equal(a->n_people, b->n_people, a->n * sizeof *a->n_people);
     }
-    assert_memory_equal(one.school_dist_m, many.school_dist_m, n * sizeof(double));
-    assert_memory_equal(one.park_dist_m, many.park_dist_m, n * sizeof(double));
-    assert_memory_equal(one.bus_dist_m, many.bus_dist_m, n * sizeof(double));
     assert_int_equal(one.n_temporal, many.n_temporal);
     for (size_t k = 0; k < one.n_temporal; k++) {
         const ctxprof_temporal_cell *a = &one.temporal[k], *b = &many.temporal[k];
@@ -907,7 +915,7 @@ static void test_snap_gpkg_update_cancel(void **state)
     int seen = 0;
     ctxprof_set_progress(ctx, cancel_on_write, &seen);
     ctxprof_snap_summary sum;
-    int rc = ctxprof_snap_gpkg(ctx, &sum, p, NULL, in, out, "test");
+    int rc = ctxprof_snap_gpkg(ctx, &sum, ctxprof_profile_contexts_options(p), NULL, in, out, "test", NULL);
     ctxprof_set_progress(ctx, NULL, NULL);
     assert_int_equal(rc, CTXPROF_E_CANCELLED);
     assert_int_equal(seen, 1);
@@ -921,7 +929,7 @@ static void test_snap_gpkg_update_cancel(void **state)
              (long)getpid());
     assert_int_equal(access(left, F_OK), -1);
     /* and without a cancel it goes through */
-    assert_int_equal(ctxprof_snap_gpkg(ctx, &sum, p, NULL, in, out, "test"), 0);
+    assert_int_equal(ctxprof_snap_gpkg(ctx, &sum, ctxprof_profile_contexts_options(p), NULL, in, out, "test", NULL), 0);
     assert_int_equal(sum.n_incidents, 10000);
     ctxprof_snap_summary_free(ctx, &sum);
     ctxprof_profile_free(ctx, p);

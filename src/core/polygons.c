@@ -1,0 +1,177 @@
+#include "core/polygons.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <gdal.h>
+#include <ogr_api.h>
+#include <ogr_srs_api.h>
+
+#include "core/uri.h"
+
+GEOSGeometry *ctxprof_geom_repair(ctxprof_ctx *ctx, GEOSGeometry *g, const char *what,
+                                  const char *fid_text, const char *name, long *n_repaired)
+{
+    GEOSContextHandle_t h = ctxprof_geos(ctx);
+    if (GEOSisValid_r(h, g) == 1)
+        return g;
+    char *reason = GEOSisValidReason_r(h, g);
+    GEOSMakeValidParams *mp = GEOSMakeValidParams_create_r(h);
+    GEOSMakeValidParams_setMethod_r(h, mp, GEOS_MAKE_VALID_STRUCTURE);
+    GEOSMakeValidParams_setKeepCollapsed_r(h, mp, 0);
+    GEOSGeometry *v = GEOSMakeValidWithParams_r(h, g, mp);
+    GEOSMakeValidParams_destroy_r(h, mp);
+    ctxprof_log(ctx, CTXPROF_LOG_WARN,
+                "%s: feature %s%s%s%s is invalid (%s) and was repaired with make-valid", what,
+                fid_text, name ? " '" : "", name ? name : "", name ? "'" : "",
+                reason ? reason : "invalid");
+    if (reason)
+        GEOSFree_r(h, reason);
+    GEOSGeom_destroy_r(h, g);
+    (*n_repaired)++;
+    return v;
+}
+
+/* The polygons of g appended to parts (clones). */
+static int add_polygons(ctxprof_ctx *ctx, GEOSContextHandle_t h, const GEOSGeometry *g,
+                        GEOSGeometry ***parts, size_t *n, size_t *cap)
+{
+    int t = GEOSGeomTypeId_r(h, g);
+    if (t == GEOS_POLYGON) {
+        if (ctxprof_grow(ctx, (void **)parts, cap, *n + 1, sizeof **parts))
+            return CTXPROF_E_NOMEM;
+        if (!((*parts)[*n] = GEOSGeom_clone_r(h, g)))
+            return CTXPROF_E_GEOM;
+        (*n)++;
+        return 0;
+    }
+    if (t == GEOS_MULTIPOLYGON || t == GEOS_GEOMETRYCOLLECTION)
+        for (int i = 0; i < GEOSGetNumGeometries_r(h, g); i++) {
+            int rc = add_polygons(ctx, h, GEOSGetGeometryN_r(h, g, i), parts, n, cap);
+            if (rc)
+                return rc;
+        }
+    return 0;
+}
+
+int ctxprof_study_area_read(ctxprof_ctx *ctx, GEOSGeometry **out, const char *uri,
+                            const char *crs)
+{
+    int rc = 0;
+    char *path = NULL, *lname = NULL, what[1100], fid[32];
+    GDALDatasetH ds = NULL;
+    OGRSpatialReferenceH target = NULL, src = NULL;
+    OGRCoordinateTransformationH ct = NULL;
+    OGRFeatureH f = NULL;
+    GEOSGeometry **parts = NULL;
+    size_t n = 0, cap = 0;
+    long repaired = 0;
+    GEOSContextHandle_t h = ctxprof_geos(ctx);
+    *out = NULL;
+    snprintf(what, sizeof what, "study area (%s)", uri);
+    if ((rc = ctxprof_split_uri(ctx, uri, &path, &lname)))
+        goto done;
+    ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
+    if (!ds) {
+        rc = ctxprof_error_at(ctx, CTXPROF_E_IO, path, 0, NULL, "cannot open the study area");
+        ctxprof_error_append_lib(ctx);
+        goto done;
+    }
+    OGRLayerH layer = lname ? GDALDatasetGetLayerByName(ds, lname) : GDALDatasetGetLayer(ds, 0);
+    if (!layer) {
+        rc = ctxprof_error_at(ctx, CTXPROF_E_INPUT, path, 0, NULL, "no layer '%s'",
+                              lname ? lname : "(the file has no layers)");
+        goto done;
+    }
+    OGRSpatialReferenceH lsrs = OGR_L_GetSpatialRef(layer);
+    if (!lsrs) {
+        rc = ctxprof_error_at(ctx, CTXPROF_E_CRS, path, 0, NULL,
+                              "the study area layer has no CRS: give it a .prj or a CRS");
+        goto done;
+    }
+    if (!(target = ctxprof_srs_new(crs ? crs : "EPSG:27700"))) {
+        rc = ctxprof_error(ctx, CTXPROF_E_CRS, "the profile CRS '%s' is unknown", crs);
+        goto done;
+    }
+    src = OSRClone(lsrs);
+    OSRSetAxisMappingStrategy(src, OAMS_TRADITIONAL_GIS_ORDER);
+    if (!OSRIsSame(src, target) && !(ct = OCTNewCoordinateTransformation(src, target))) {
+        rc = ctxprof_error_at(ctx, CTXPROF_E_CRS, path, 0, NULL,
+                              "cannot transform the study area to %s", crs);
+        goto done;
+    }
+    while ((f = OGR_L_GetNextFeature(layer))) {
+        OGRGeometryH g = OGR_F_GetGeometryRef(f);
+        snprintf(fid, sizeof fid, "%lld", (long long)OGR_F_GetFID(f));
+        if (g && !OGR_G_IsEmpty(g)) {
+            OGRGeometryH lin = OGR_G_HasCurveGeometry(g, TRUE)
+                                   ? OGR_G_GetLinearGeometry(g, 0, NULL)
+                                   : OGR_G_Clone(g);
+            OGR_G_FlattenTo2D(lin);
+            if (ct && OGR_G_Transform(lin, ct) != OGRERR_NONE) {
+                OGR_G_DestroyGeometry(lin);
+                rc = ctxprof_error_at(ctx, CTXPROF_E_CRS, path, OGR_F_GetFID(f), NULL,
+                                      "cannot transform the study area to %s", crs);
+                goto done;
+            }
+            size_t nb = (size_t)OGR_G_WkbSize(lin);
+            unsigned char *wkb = ctxprof_malloc(ctx, nb ? nb : 1);
+            GEOSGeometry *gg = NULL;
+            if (wkb) {
+                OGR_G_ExportToWkb(lin, wkbNDR, wkb);
+                gg = GEOSGeomFromWKB_buf_r(h, wkb, nb);
+            }
+            ctxprof_free(ctx, wkb);
+            OGR_G_DestroyGeometry(lin);
+            if (gg)
+                gg = ctxprof_geom_repair(ctx, gg, what, fid, NULL, &repaired);
+            if (!gg) {
+                rc = ctxprof_error_at(ctx, CTXPROF_E_GEOM, path, OGR_F_GetFID(f), NULL,
+                                      "cannot read the study area's feature %s", fid);
+                ctxprof_error_append_lib(ctx);
+                goto done;
+            }
+            rc = add_polygons(ctx, h, gg, &parts, &n, &cap);
+            GEOSGeom_destroy_r(h, gg);
+            if (rc)
+                goto done;
+        }
+        OGR_F_Destroy(f);
+        f = NULL;
+    }
+    if (n == 0) {
+        rc = ctxprof_error_at(ctx, CTXPROF_E_INPUT, path, 0, NULL,
+                              "the study area layer has no polygons");
+        goto done;
+    }
+    /* Adjacent parts (areas that tile the study area) are unioned, so that
+     * the area is counted once. */
+    GEOSGeometry *coll =
+        GEOSGeom_createCollection_r(h, GEOS_GEOMETRYCOLLECTION, parts, (unsigned)n);
+    if (coll) {
+        n = 0; /* the parts are the collection's now */
+        *out = GEOSUnaryUnion_r(h, coll);
+        GEOSGeom_destroy_r(h, coll);
+    }
+    if (!*out) {
+        rc = ctxprof_error(ctx, CTXPROF_E_GEOM, "%s: cannot union the study area", uri);
+        ctxprof_error_append_lib(ctx);
+    }
+done:
+    for (size_t i = 0; i < n; i++)
+        GEOSGeom_destroy_r(h, parts[i]);
+    ctxprof_free(ctx, parts);
+    if (f)
+        OGR_F_Destroy(f);
+    if (ct)
+        OCTDestroyCoordinateTransformation(ct);
+    if (src)
+        OSRDestroySpatialReference(src);
+    if (target)
+        OSRDestroySpatialReference(target);
+    if (ds)
+        GDALClose(ds);
+    ctxprof_free(ctx, path);
+    ctxprof_free(ctx, lname);
+    return rc;
+}

@@ -1,0 +1,27 @@
+#include "core/uri.h"
+
+#include <string.h>
+
+int ctxprof_split_uri(ctxprof_ctx *ctx, const char *uri, char **path, char **layer)
+{
+    *path = NULL;
+    *layer = NULL;
+    if (!uri)
+        return 0;
+    const char *bar = strstr(uri, "|layername=");
+    if (!bar) {
+        *path = ctxprof_strdup(ctx, uri);
+        return *path ? 0 : CTXPROF_E_NOMEM;
+    }
+    *path = ctxprof_malloc(ctx, (size_t)(bar - uri) + 1);
+    *layer = ctxprof_strdup(ctx, bar + strlen("|layername="));
+    if (!*path || !*layer) {
+        ctxprof_free(ctx, *path);
+        ctxprof_free(ctx, *layer);
+        *path = *layer = NULL;
+        return CTXPROF_E_NOMEM;
+    }
+    memcpy(*path, uri, (size_t)(bar - uri));
+    (*path)[bar - uri] = '\0';
+    return 0;
+}
