@@ -7,11 +7,13 @@
  * pattern of a cell does not depend on which layers are asked for.
  */
 #include "share/share.h"
+#include "snap/contexts.h"
 
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
 #include <time.h>
 
@@ -32,14 +34,9 @@ enum { D_SCALE, D_RANK, D_RANK_OF };
 enum { MAXK = 24, MAXC = 32, MAXD = 4 };
 
 /* Columns copied unchanged: ids and names of places, measures of the
- * places themselves (area, length, pupils on roll), never free text. */
-static const char *const keep_areas[] = {"id", "name", "ward", "ward_code", "area_ha", NULL};
-static const char *const keep_catchments[] = {"id", "name", "school_id", "area_ha", NULL};
-static const char *const keep_schools[] = {"id", "name", "phase", "pupils", NULL};
-static const char *const keep_parks[] = {"id", "name", "kind", "area_ha", NULL};
-static const char *const keep_bus[] = {"id",        "name",    "routes",    "n_routes",
-                                       "from_stop", "to_stop", "from_code", "to_code",
-                                       "length_m",  NULL};
+ * places themselves (area, length, pupils on roll), never free text. The
+ * context layers keep id, name and what the registry says
+ * (ctxprof_context_type_def.share_keep). */
 static const char *const keep_corridors[] = {"corridor_id", "school_a",      "school_b",
                                              "name_a",      "name_b",        "length_m",
                                              "network_m",   "connector_a_m", "connector_b_m",
@@ -76,23 +73,54 @@ typedef struct {
     int no_geometry; /* schools: points of places, written as a table */
 } layer_spec;
 
-static const layer_spec specs[] = {
-    {"areas", K_CONTEXT, "id", keep_areas, der_context, 0},
-    {"school_catchments", K_CONTEXT, "id", keep_catchments, der_context, 0},
-    {"schools", K_CONTEXT, "id", keep_schools, der_context, 1},
-    {"parks", K_CONTEXT, "id", keep_parks, der_context, 0},
-    {"bus_segments", K_CONTEXT, "id", keep_bus, der_context, 0},
+/* Every context type of the registry, then the other shareable layers. */
+static const layer_spec other_specs[] = {
     {"corridors", K_CORRIDORS, "corridor_id", keep_corridors, der_corridors, 0},
     {"corridor_routes", K_ROUTES, "corridor_id", keep_corridors, der_corridors, 0},
     {"hotspots", K_HOTSPOTS, "hotspot_id", keep_hotspots, der_hotspots, 0},
     {"hotspot_gistar", K_GISTAR, NULL, keep_gistar, der_none, 0},
 };
-enum { N_SPECS = sizeof specs / sizeof specs[0] };
+enum { N_OTHER = sizeof other_specs / sizeof other_specs[0] };
 
-const char *const ctxprof_share_layers[] = {
-    "areas",           "school_catchments", "schools",        "parks",    "bus_segments",
-    "corridors",       "corridor_routes",   "hotspots",       "hotspot_gistar", "temporal",
-    NULL};
+static layer_spec *specs;
+static int N_SPECS;
+const char *const *ctxprof_share_layers;
+static pthread_once_t specs_once = PTHREAD_ONCE_INIT;
+
+static void specs_build(void)
+{
+    size_t nt = ctxprof_n_context_types;
+    layer_spec *sp = calloc(nt + N_OTHER, sizeof *sp);
+    const char **names = calloc(nt + N_OTHER + 2, sizeof *names);
+    const char ***keep = calloc(nt, sizeof *keep);
+    if (!sp || !names || !keep)
+        return;
+    for (size_t t = 0; t < nt; t++) {
+        const ctxprof_context_type_def *d = &ctxprof_context_types[t];
+        size_t nk = 0;
+        while (d->share_keep && d->share_keep[nk])
+            nk++;
+        if (!(keep[t] = calloc(nk + 3, sizeof **keep)))
+            return;
+        keep[t][0] = "id";
+        keep[t][1] = "name";
+        for (size_t k = 0; k < nk; k++)
+            keep[t][k + 2] = d->share_keep[k];
+        sp[t] = (layer_spec){d->layer, K_CONTEXT, "id", keep[t], der_context, d->share_as_table};
+        names[t] = d->layer;
+    }
+    for (size_t k = 0; k < N_OTHER; k++) {
+        sp[nt + k] = other_specs[k];
+        names[nt + k] = other_specs[k].name;
+    }
+    names[nt + N_OTHER] = "temporal";
+    free(keep); /* the lists themselves live as long as the process */
+    specs = sp;
+    ctxprof_share_layers = names;
+    N_SPECS = (int)(nt + N_OTHER);
+}
+
+void ctxprof_share_init(void) { pthread_once(&specs_once, specs_build); }
 
 /* weekday 0..6 x hour 0..23 and unknown (24) */
 enum { HOURS = 25, SLOTS = 7 * HOURS };
@@ -129,14 +157,14 @@ typedef struct {
     ctxprof_share_summary *sum;
     GDALDatasetH in;
     ctxprof_sdc *s;
-    table t[N_SPECS];
+    table *t;          /* N_SPECS */
     int want_temporal, have_temporal;
     ctxprof_share_layer_summary *temporal_ls;
     size_t n_temporal_unplaced;
     log_row *log;
     size_t n_log, cap_log;
     /* counters of layers read but not written (--layers) */
-    ctxprof_share_layer_summary scratch[N_SPECS + 1];
+    ctxprof_share_layer_summary *scratch; /* N_SPECS + 1 */
 } share;
 
 static int64_t published(const share *sh, long cell)
@@ -427,8 +455,8 @@ static int build_temporal(share *sh)
             t->tcell[i] = -1;
     }
     /* first pass: the values */
-    int64_t *val[N_SPECS] = {0};
-    int rc = 0;
+    int64_t **val = ctxprof_calloc(ctx, (size_t)N_SPECS, sizeof *val);
+    int rc = val ? 0 : CTXPROF_E_NOMEM;
     for (int k = 0; k < N_SPECS && !rc; k++)
         if (sh->t[k].tcell && !(val[k] = ctxprof_calloc(ctx, sh->t[k].n * SLOTS, sizeof(int64_t))))
             rc = CTXPROF_E_NOMEM;
@@ -489,8 +517,9 @@ static int build_temporal(share *sh)
         }
     }
     ctxprof_free(ctx, eq);
-    for (int k = 0; k < N_SPECS; k++)
+    for (int k = 0; val && k < N_SPECS; k++)
         ctxprof_free(ctx, val[k]);
+    ctxprof_free(ctx, val);
     return rc;
 }
 
@@ -903,6 +932,9 @@ int ctxprof_share_gpkg(ctxprof_ctx *ctx, ctxprof_share_summary *sum, const char 
                        const char *out_path, const ctxprof_share_options *o)
 {
     struct timespec t0, t1;
+    ctxprof_share_init();
+    if (!specs)
+        return ctxprof_error(ctx, CTXPROF_E_NOMEM, "share: out of memory");
     clock_gettime(CLOCK_MONOTONIC, &t0);
     memset(sum, 0, sizeof *sum);
     if (o->min_count < 2)
@@ -919,12 +951,13 @@ int ctxprof_share_gpkg(ctxprof_ctx *ctx, ctxprof_share_summary *sum, const char 
             int ok = 0;
             for (const char *const *l = ctxprof_share_layers; *l && !ok; l++)
                 ok = strcmp(*l, w) == 0;
+            char list[512] = "";
+            for (const char *const *l = ctxprof_share_layers; !ok && *l; l++)
+                snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s",
+                         l == ctxprof_share_layers ? "" : ", ", *l);
             if (!ok)
                 rc = ctxprof_error(ctx, CTXPROF_E_CONFIG,
-                                   "share: layer '%s' cannot be shared (shareable: areas, "
-                                   "school_catchments, schools, parks, bus_segments, corridors, "
-                                   "corridor_routes, hotspots, hotspot_gistar, temporal)",
-                                   w);
+                                   "share: layer '%s' cannot be shared (shareable: %s)", w, list);
         }
         ctxprof_free(ctx, copy);
         if (rc)
@@ -942,6 +975,13 @@ int ctxprof_share_gpkg(ctxprof_ctx *ctx, ctxprof_share_summary *sum, const char 
                              "made from; give another -o",
                              out_path);
     share sh = {.ctx = ctx, .o = o, .sum = sum};
+    sh.t = ctxprof_calloc(ctx, (size_t)N_SPECS, sizeof *sh.t);
+    sh.scratch = ctxprof_calloc(ctx, (size_t)N_SPECS + 1, sizeof *sh.scratch);
+    if (!sh.t || !sh.scratch) {
+        ctxprof_free(ctx, sh.t);
+        ctxprof_free(ctx, sh.scratch);
+        return CTXPROF_E_NOMEM;
+    }
     ctxprof_output *out = NULL;
     char *wkt = NULL, *layers = NULL;
     size_t layers_len = 0;
@@ -969,9 +1009,8 @@ int ctxprof_share_gpkg(ctxprof_ctx *ctx, ctxprof_share_summary *sum, const char 
     sh.want_temporal = wanted(o->layers, "temporal");
     if (!any && !GDALDatasetGetLayerByName(sh.in, "temporal")) {
         rc = ctxprof_error(ctx, CTXPROF_E_INPUT,
-                           "%s: no layer that can be shared (areas, school_catchments, schools, "
-                           "parks, bus_segments, corridors, hotspots, temporal; run "
-                           "'ctxprof run' first)",
+                           "%s: no layer that can be shared (the context layers, corridors, "
+                           "hotspots, temporal; run 'ctxprof run' first)",
                            in);
         goto done;
     }
@@ -1127,6 +1166,8 @@ done:
         ctxprof_free(ctx, sh.log[i].reason);
     }
     ctxprof_free(ctx, sh.log);
+    ctxprof_free(ctx, sh.t);
+    ctxprof_free(ctx, sh.scratch);
     ctxprof_sdc_free(ctx, sh.s);
     if (sh.in)
         GDALClose(sh.in);

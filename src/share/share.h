@@ -26,8 +26,11 @@ typedef struct {
 } ctxprof_share_options;
 #define CTXPROF_SHARE_OPTIONS_INIT {5, 0, NULL}
 
-/* The layers a share package may hold, NULL-terminated. */
-extern const char *const ctxprof_share_layers[];
+/* The shareable layers (NULL-ended): every context type's layer, corridors,
+ * corridor_routes, hotspots, hotspot_gistar, temporal. Set by
+ * ctxprof_share_init, which ctxprof_share_gpkg calls. */
+extern const char *const *ctxprof_share_layers;
+void ctxprof_share_init(void);
 
 typedef struct {
     char name[32];

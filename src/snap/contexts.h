@@ -57,6 +57,7 @@ typedef struct {
     const char *const *id_candidates;   /* id columns looked for, in order (NULL-ended) */
     const char *const *name_candidates; /* name columns looked for before the generic rule */
     const char *const *share_keep;      /* descriptive columns share packages keep (NULL-ended) */
+    int share_as_table;                 /* 1: share packages hold it without geometry */
 } ctxprof_context_type_def;
 
 /* Named kinds, the indexes of their rows in ctxprof_context_types. Code that

@@ -21,7 +21,7 @@ const ctxprof_context_type_def ctxprof_context_types[] = {
      .measure = CTXPROF_MEASURE_PUPILS,
      .id_candidates = LIST("school_id", "urn", "id"),
      .name_candidates = LIST("name", "SCHOOL_NAM", "school_name", "EstablishmentName"),
-     .share_keep = LIST("phase", "pupils")},
+     .share_keep = LIST("phase", "pupils"), .share_as_table = 1},
     {.key = "parks", .layer = "parks", .title = "Parks and public spaces",
      .help = "Parks and other public space polygons.",
      .link = CTXPROF_LINK_WITHIN, .reach_key = "park_buffer_m", .reach_default = "25",
@@ -53,7 +53,7 @@ const ctxprof_context_type_def ctxprof_context_types[] = {
                    "it for a polygon) counts for the nearest.",
      .id_column = "place_id", .dist_column = "place_dist_m", .measure = CTXPROF_MEASURE_NONE,
      .many_layers = 1, .id_candidates = LIST("place_id", "id"), .name_candidates = LIST("name"),
-     .share_keep = LIST("place_type")},
+     .share_keep = LIST("place_type"), .share_as_table = 1},
 };
 const size_t ctxprof_n_context_types =
     sizeof ctxprof_context_types / sizeof ctxprof_context_types[0];
