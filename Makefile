@@ -18,8 +18,10 @@ deps:
 deps-test:
 	@.ci/install-deps qgis postgis fuzz
 
+# CMAKE_ARGS: more cache settings, e.g. -DCTXPROF_WERROR=ON (CI: warnings are errors).
+CMAKE_ARGS ?=
 build: deps
-	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(TYPE) >/dev/null
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(TYPE) $(CMAKE_ARGS) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
 demo: build

@@ -5,6 +5,7 @@
 #include "load/kinds.h"
 #include "load/kinds_doc.h"
 #include "profile/profile.h"
+#include "snap/contexts.h"
 
 const cli_option cmd_help_options[] = {
     {"help", 'h', NULL, "Show this help"},
@@ -25,6 +26,11 @@ int cmd_help(int argc, char **argv)
         printf("Profile file reference (INI). Paths are relative to the profile's folder;\n"
                "a layer is chosen QGIS-style: file.gpkg|layername=NAME.\n");
         ctxprof_profile_schema_markdown(stdout);
+        return CLI_OK;
+    }
+    if (strcmp(a.positional[0], "contexts") == 0) {
+        /* the context-type registry, for the plugin and the docs */
+        ctxprof_context_types_json(stdout);
         return CLI_OK;
     }
     if (strcmp(a.positional[0], "kinds") == 0) {

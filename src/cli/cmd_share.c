@@ -11,8 +11,8 @@ const cli_option cmd_share_options[] = {
                             "fewer than K incidents (default 5, at least 2)"},
     {"round", 'r', "R", "Round published counts to the nearest R (default 0: off)"},
     {"layers", 'l', "LIST", "Comma-separated layers to write (default: every shareable layer "
-                            "the profile has: areas, school_catchments, schools, parks, "
-                            "bus_segments, corridors, corridor_routes, hotspots, hotspot_gistar, "
+                            "the profile has: every context layer (see 'ctxprof help "
+                            "contexts'), corridors, corridor_routes, hotspots, hotspot_gistar, "
                             "temporal)"},
     CLI_COMMON_OPTIONS,
     {NULL, 0, NULL, NULL},

@@ -989,6 +989,18 @@ CHECKS = {
 }
 
 
+# Every key a case may hold: a misspelt key is an error, never a check
+# silently skipped. "_about" is a comment.
+CASE_KEYS = {
+    "_about", "args", "before", "checks", "data_quality", "exit", "hotspot_truth", "incidents",
+    "json", "kind_categories", "layers", "linkage_sources", "max_median_error_m",
+    "metadata_arguments_contain", "min_hit_rate", "min_incidents", "min_inputs",
+    "min_park_links", "min_rows", "min_truth_matches", "output", "park_buffer_m", "profile",
+    "profile_variant", "raster", "rejects", "same_pid", "snap_all_linked", "snap_min_layers",
+    "stdout_in_file", "stdout_skip_lines", "timeout", "truth_tolerance_m",
+} | {f"{s}_{w}" for s in ("stdout", "stderr") for w in ("contains", "matches", "lacks")}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--ctxprof", required=True)
@@ -996,6 +1008,10 @@ def main():
     ap.add_argument("case")
     a = ap.parse_args()
     case = json.load(open(a.case, encoding="utf-8"))
+    unknown = sorted(set(case) - CASE_KEYS)
+    if unknown:
+        fail(f"{os.path.basename(a.case)}: unknown case keys {', '.join(unknown)} "
+             f"(known: {', '.join(sorted(CASE_KEYS))})")
     tmp = tempfile.mkdtemp(prefix="ctxprof-cli-")
     env = {"root": a.root, "tmp": tmp, "sample": os.path.join(a.root, "gis-data", "sample"),
            "data": os.path.join(a.root, "tests", "data"),

@@ -136,6 +136,9 @@ class SnapAlgorithm(CommandAlgorithm):
         Option('BUS_MAX_DIST', '--bus-max-dist', NUMBER,
                'Largest distance in metres from an incident to its bus segment '
                '(default: [snap] bus_max_dist_m)', minimum=0),
+        Option('REACH', '--reach', STRING,
+               'Reach in metres of any context kind that links within one '
+               '(parks, bus_segments, places_of_concern; default: [snap])'),
     )
     LOAD = 'gpkg'
 
@@ -399,7 +402,7 @@ class ShareAlgorithm(CommandAlgorithm):
                minimum=0),
         Option('LAYERS', '--layers', STRING,
                'Comma-separated layers to write (default: every shareable layer the profile '
-               'has: areas, school_catchments, schools, parks, bus_segments, corridors, '
+               'has: every context layer (see \'ctxprof help contexts\'), corridors, '
                'corridor_routes, hotspots, hotspot_gistar, temporal)'),
     )
     LOAD = 'gpkg'

@@ -52,6 +52,7 @@ CONTEXTS = (
     ('parks', 'Parks', False, False),
     ('bus_segments', 'Bus routes', False, True),
     ('schools', 'Schools', False, True),
+    ('places_of_concern', 'Places of concern', False, True),
 )
 
 
