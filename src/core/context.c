@@ -1,6 +1,7 @@
 #include "core/context.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,8 +240,22 @@ void ctxprof_progress_pop(ctxprof_ctx *ctx)
         ctx->depth--;
 }
 
+/* No object can be larger than PTRDIFF_MAX (malloc refuses it), and a size
+ * of SIZE_MAX is ctxprof_size_mul's mark of an overflowed product. */
+static int size_overflows(ctxprof_ctx *ctx, size_t count, size_t size, size_t *bytes)
+{
+    if (!ctxprof_mul_overflow(bytes, count, size) && *bytes <= PTRDIFF_MAX)
+        return 0;
+    ctxprof_error(ctx, CTXPROF_E_NOMEM,
+                  "out of memory: %zu x %zu bytes is more than can be allocated", count, size);
+    return 1;
+}
+
 void *ctxprof_malloc(ctxprof_ctx *ctx, size_t n)
 {
+    size_t bytes;
+    if (size_overflows(ctx, n, 1, &bytes))
+        return NULL;
     void *p = malloc(n ? n : 1);
     if (!p)
         ctxprof_error(ctx, CTXPROF_E_NOMEM, "out of memory allocating %zu bytes", n);
@@ -249,6 +264,9 @@ void *ctxprof_malloc(ctxprof_ctx *ctx, size_t n)
 
 void *ctxprof_calloc(ctxprof_ctx *ctx, size_t count, size_t size)
 {
+    size_t bytes;
+    if (size_overflows(ctx, count, size, &bytes))
+        return NULL;
     void *p = calloc(count ? count : 1, size ? size : 1);
     if (!p)
         ctxprof_error(ctx, CTXPROF_E_NOMEM, "out of memory allocating %zu x %zu bytes", count,
@@ -258,10 +276,29 @@ void *ctxprof_calloc(ctxprof_ctx *ctx, size_t count, size_t size)
 
 void *ctxprof_realloc(ctxprof_ctx *ctx, void *p, size_t n)
 {
+    size_t bytes;
+    if (size_overflows(ctx, n, 1, &bytes))
+        return NULL;
     void *q = realloc(p, n ? n : 1);
     if (!q)
         ctxprof_error(ctx, CTXPROF_E_NOMEM, "out of memory growing to %zu bytes", n);
     return q;
+}
+
+void *ctxprof_mallocarray(ctxprof_ctx *ctx, size_t count, size_t size)
+{
+    size_t bytes;
+    if (size_overflows(ctx, count, size, &bytes))
+        return NULL;
+    return ctxprof_malloc(ctx, bytes);
+}
+
+void *ctxprof_reallocarray(ctxprof_ctx *ctx, void *p, size_t count, size_t size)
+{
+    size_t bytes;
+    if (size_overflows(ctx, count, size, &bytes))
+        return NULL;
+    return ctxprof_realloc(ctx, p, bytes);
 }
 
 char *ctxprof_strdup(ctxprof_ctx *ctx, const char *s)
@@ -287,8 +324,8 @@ int ctxprof_grow(ctxprof_ctx *ctx, void **array, size_t *cap, size_t need, size_
         return 0;
     size_t n = *cap ? *cap : 16;
     while (n < need)
-        n *= 2;
-    void *p = ctxprof_realloc(ctx, *array, n * elem);
+        n = n > (size_t)-1 / 2 ? need : n * 2;
+    void *p = ctxprof_reallocarray(ctx, *array, n, elem);
     if (!p)
         return CTXPROF_E_NOMEM;
     *array = p;

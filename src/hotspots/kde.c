@@ -102,7 +102,7 @@ double ctxprof_kde_default_bandwidth(const double *x, const double *y, const dou
         return 0.0;
     mx /= sw;
     my /= sw;
-    dist_weight *dw = malloc(n * sizeof *dw);
+    dist_weight *dw = malloc(ctxprof_size_mul(n, sizeof *dw));
     if (!dw)
         return 0.0;
     double ss = 0;
@@ -225,7 +225,7 @@ static void stamp_band_qgis(kde_job *j, int band)
     int bs = 2 * j->buffer + 1;
     long b = j->buffer;
     long row_lo = (long)band * j->band_rows, row_hi = row_lo + j->band_rows; /* [lo, hi) */
-    double *val = malloc((size_t)bs * sizeof *val);
+    double *val = malloc(ctxprof_size_mul((size_t)bs, sizeof *val));
     if (!val) {
         atomic_store(&j->cancel, 2);
         return;
@@ -271,7 +271,7 @@ static void stamp_band_exact(kde_job *j, int band)
     double cst = o->scaled ? kernel_exact(o->kernel, 0.0, r, o->decay, 1) /
                                  kernel_exact(o->kernel, 0.0, r, o->decay, 0)
                            : 1.0;
-    double *val = malloc(((size_t)(2 * r / px) + 8) * sizeof *val);
+    double *val = malloc(ctxprof_size_mul((size_t)(2 * r / px) + 8, sizeof *val));
     if (!val) {
         atomic_store(&j->cancel, 2);
         return;
@@ -487,7 +487,7 @@ int ctxprof_kde_run(ctxprof_ctx *ctx, ctxprof_raster *raster, const double *x, c
     {
         double off = o->qgis_compat ? 1.5 : 0.5;
         j.n_hw = (o->qgis_compat ? 2L * j.buffer + 1 : (long)ceil(r / px) + 2) + 1;
-        if (!(j.hw = malloc(((size_t)j.n_hw + 1) * sizeof *j.hw))) {
+        if (!(j.hw = malloc(ctxprof_size_mul((size_t)j.n_hw + 1, sizeof *j.hw)))) {
             rc = ctxprof_error(ctx, CTXPROF_E_NOMEM, "kde: out of memory");
             goto done;
         }
@@ -500,7 +500,7 @@ int ctxprof_kde_run(ctxprof_ctx *ctx, ctxprof_raster *raster, const double *x, c
         }
     }
     size_t ncell = (size_t)j.cols * (size_t)j.rows;
-    raster->data = malloc(ncell * sizeof(float));
+    raster->data = malloc(ctxprof_size_mul(ncell, sizeof(float)));
     if (!raster->data) {
         rc = ctxprof_error(ctx, CTXPROF_E_NOMEM, "kde: no memory for %d x %d cells", j.cols,
                            j.rows);
@@ -560,7 +560,7 @@ int ctxprof_kde_run(ctxprof_ctx *ctx, ctxprof_raster *raster, const double *x, c
     }
     for (int b = 0; b < j.n_bands; b++)
         j.band_start[b + 2] += j.band_start[b + 1];
-    if (total && !(j.band_pts = malloc(total * sizeof(uint32_t)))) {
+    if (total && !(j.band_pts = malloc(ctxprof_size_mul(total, sizeof(uint32_t))))) {
         rc = ctxprof_error(ctx, CTXPROF_E_NOMEM, "kde: out of memory");
         goto done;
     }
