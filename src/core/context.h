@@ -77,7 +77,9 @@ void ctxprof_log(ctxprof_ctx *ctx, ctxprof_log_level level, const char *fmt, ...
 long ctxprof_warning_count(const ctxprof_ctx *ctx);
 
 /* Progress. Stages report 0..1 of their own work; ctxprof_progress_push maps
- * that onto [start, end] of the enclosing range (as GDALCreateScaledProgress). */
+ * that onto [start, end] of the enclosing range (as GDALCreateScaledProgress),
+ * to any depth; each push is undone by one pop, and a pop without a push does
+ * nothing. */
 void ctxprof_set_progress(ctxprof_ctx *ctx, ctxprof_progress_fn fn, void *payload);
 /* Returns 0, or CTXPROF_E_CANCELLED (with the error set) when cancelled. */
 int ctxprof_progress(ctxprof_ctx *ctx, double complete, const char *msg);

@@ -108,6 +108,43 @@ static void test_nested_progress_and_cancel(void **state)
     ctxprof_ctx_free(ctx);
 }
 
+/* Forty nested stages each taking the second half of their parent: every
+ * level maps onto its own range, each pop returns to the level above, and
+ * pops without pushes change nothing. */
+static void test_progress_depth_40(void **state)
+{
+    (void)state;
+    ctxprof_ctx *ctx = ctxprof_ctx_new();
+    ctxprof_set_progress(ctx, record_progress, NULL);
+    cancel_after = 0;
+    ctxprof_progress_pop(ctx); /* no push yet */
+    n_seen = 0;
+    assert_int_equal(ctxprof_progress(ctx, 0.25, NULL), 0);
+    assert_near(seen[0], 0.25, 0);
+    for (int d = 1; d <= 40; d++) {
+        ctxprof_progress_push(ctx, 0.5, 1.0);
+        n_seen = 0;
+        assert_int_equal(ctxprof_progress(ctx, 0.0, NULL), 0);
+        assert_near(seen[0], 1.0 - ldexp(1.0, -d), 1e-15);
+    }
+    for (int d = 39; d >= 0; d--) {
+        ctxprof_progress_pop(ctx);
+        n_seen = 0;
+        assert_int_equal(ctxprof_progress(ctx, 0.0, NULL), 0);
+        assert_near(seen[0], 1.0 - ldexp(1.0, -d), 1e-15);
+    }
+    for (int i = 0; i < 5; i++)
+        ctxprof_progress_pop(ctx);
+    n_seen = 0;
+    assert_int_equal(ctxprof_progress(ctx, 0.25, NULL), 0);
+    assert_near(seen[0], 0.25, 0);
+    ctxprof_progress_push(ctx, 0.0, 0.5);
+    n_seen = 0;
+    assert_int_equal(ctxprof_progress(ctx, 0.5, NULL), 0);
+    assert_near(seen[0], 0.25, 0);
+    ctxprof_ctx_free(ctx); /* frees the deeper stack (ASAN: no leak) */
+}
+
 static void test_allocation(void **state)
 {
     (void)state;
@@ -207,6 +244,7 @@ int main(void)
         cmocka_unit_test(test_error_codes_are_negative_and_distinct),
         cmocka_unit_test(test_log_levels),
         cmocka_unit_test(test_nested_progress_and_cancel),
+        cmocka_unit_test(test_progress_depth_40),
         cmocka_unit_test(test_allocation),
         cmocka_unit_test(test_allocation_overflow),
         cmocka_unit_test(test_geos_handle),
