@@ -86,11 +86,23 @@ static int cmp_dist(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-double ctxprof_kde_default_bandwidth(const double *x, const double *y, const double *w,
-                                     size_t n)
+static int bandwidth_undefined(ctxprof_ctx *ctx, size_t n)
 {
+    return ctxprof_error(ctx, CTXPROF_E_INPUT,
+                         "kde: the default bandwidth is undefined for %zu point(s) at one place; "
+                         "give a radius",
+                         n);
+}
+
+int ctxprof_kde_default_bandwidth(ctxprof_ctx *ctx, double *bandwidth, const double *x,
+                                  const double *y, const double *w, size_t n)
+{
+    *bandwidth = 0.0;
     if (n < 2)
-        return 0.0;
+        return bandwidth_undefined(ctx, n);
+    dist_weight *dw = ctxprof_mallocarray(ctx, n, sizeof *dw);
+    if (!dw)
+        return CTXPROF_E_NOMEM;
     double sw = 0, mx = 0, my = 0;
     for (size_t i = 0; i < n; i++) {
         double wi = w ? w[i] : 1.0;
@@ -98,13 +110,12 @@ double ctxprof_kde_default_bandwidth(const double *x, const double *y, const dou
         mx += wi * x[i];
         my += wi * y[i];
     }
-    if (!(sw > 0))
-        return 0.0;
+    if (!(sw > 0)) {
+        free(dw);
+        return bandwidth_undefined(ctx, n);
+    }
     mx /= sw;
     my /= sw;
-    dist_weight *dw = malloc(ctxprof_size_mul(n, sizeof *dw));
-    if (!dw)
-        return 0.0;
     double ss = 0;
     for (size_t i = 0; i < n; i++) {
         double dx = x[i] - mx, dy = y[i] - my, wi = w ? w[i] : 1.0;
@@ -131,7 +142,11 @@ double ctxprof_kde_default_bandwidth(const double *x, const double *y, const dou
     }
     free(dw);
     double m = fmin(sd, sqrt(1.0 / log(2.0)) * dm);
-    return 0.9 * m * pow(sw, -0.2);
+    double r = 0.9 * m * pow(sw, -0.2);
+    if (!(r > 0))
+        return bandwidth_undefined(ctx, n);
+    *bandwidth = r;
+    return 0;
 }
 
 /* ---------------------------------------------------------------------------
@@ -397,13 +412,10 @@ int ctxprof_kde_run(ctxprof_ctx *ctx, ctxprof_raster *raster, const double *x, c
 
     double r = o->radius;
     if (!(r > 0)) {
-        r = ctxprof_kde_default_bandwidth(x, y, w, n);
+        int brc = ctxprof_kde_default_bandwidth(ctx, &r, x, y, w, n);
         raster->radius_from_rule = 1;
-        if (!(r > 0))
-            return ctxprof_error(ctx, CTXPROF_E_INPUT,
-                                 "kde: the default bandwidth is undefined for %zu point(s) at "
-                                 "one place; give a radius",
-                                 n);
+        if (brc)
+            return brc;
     }
     if (!isfinite(r))
         return ctxprof_error(ctx, CTXPROF_E_CONFIG, "kde: radius %g is not finite", r);
