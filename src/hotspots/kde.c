@@ -1,5 +1,6 @@
 #include "hotspots/kde.h"
 #include "hotspots/kde_rows.h"
+#include "hotspots/kernel.h"
 
 #include <errno.h>
 #include <math.h>
@@ -35,31 +36,32 @@ int ctxprof_kernel_parse(const char *name)
  * Kernels. */
 
 /* Exact mode, as a function of q = (d/r)^2 (and d/r for the triangular
- * kernel); the scaled constants make each kernel integrate to 1 over the
- * disc of radius r (polar integration: Wand & Jones 1995, p. 175). */
+ * kernel; the shapes are in kernel.h); the scaled constants make each
+ * kernel integrate to 1 over the disc of radius r (polar integration: Wand
+ * & Jones 1995, p. 175). */
 static double kernel_exact(ctxprof_kernel k, double q, double r, double decay, int scaled)
 {
     double v, c;
     switch (k) {
     case CTXPROF_KERNEL_TRIANGULAR:
-        v = 1.0 - (1.0 - decay) * sqrt(q);
+        v = kde_triangular(sqrt(q), decay);
         c = 3.0 / ((1.0 + 2.0 * decay) * M_PI * r * r);
         break;
     case CTXPROF_KERNEL_UNIFORM:
-        v = 1.0;
+        v = kde_uniform();
         c = 1.0 / (M_PI * r * r);
         break;
     case CTXPROF_KERNEL_TRIWEIGHT:
-        v = (1.0 - q) * (1.0 - q) * (1.0 - q);
+        v = kde_triweight(q);
         c = 4.0 / (M_PI * r * r);
         break;
     case CTXPROF_KERNEL_EPANECHNIKOV:
-        v = 1.0 - q;
+        v = kde_epanechnikov(q);
         c = 2.0 / (M_PI * r * r);
         break;
     case CTXPROF_KERNEL_QUARTIC:
     default:
-        v = (1.0 - q) * (1.0 - q);
+        v = kde_quartic(q);
         c = 3.0 / (M_PI * r * r);
         break;
     }
