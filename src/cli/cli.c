@@ -53,17 +53,31 @@ int cli_fail(ctxprof_ctx *ctx)
     return CLI_FAIL;
 }
 
+int cli_check_options(const cli_command *cmd)
+{
+    int n = 0;
+    for (const cli_option *o = cmd->options; o && o->name; o++)
+        if (++n > CLI_MAX_OPTIONS) {
+            cli_error("internal error: '%s' has more than %d options (CLI_MAX_OPTIONS)",
+                      cmd->name, CLI_MAX_OPTIONS);
+            return CLI_FAIL;
+        }
+    return CLI_OK;
+}
+
 int cli_parse(const cli_command *cmd, int argc, char **argv, cli_args *out)
 {
-    struct option longs[33];
-    char shorts[80];
+    struct option longs[CLI_MAX_OPTIONS + 1];
+    char shorts[2 * CLI_MAX_OPTIONS + 2];
     size_t ns = 0, n = 0;
     memset(out, 0, sizeof *out);
+    if (cli_check_options(cmd))
+        return CLI_FAIL;
     shorts[ns++] = ':'; /* report a missing value as ':' */
-    for (const cli_option *o = cmd->options; o && o->name && n < 32; o++, n++) {
+    for (const cli_option *o = cmd->options; o && o->name; o++, n++) {
         longs[n] = (struct option){o->name, o->arg ? required_argument : no_argument, NULL,
                                    256 + (int)n};
-        if (o->short_name && ns + 3 < sizeof shorts) {
+        if (o->short_name) {
             shorts[ns++] = o->short_name;
             if (o->arg)
                 shorts[ns++] = ':';
@@ -111,7 +125,7 @@ int cli_parse(const cli_command *cmd, int argc, char **argv, cli_args *out)
 
 const char *cli_get(const cli_args *a, const cli_command *cmd, const char *name)
 {
-    for (int i = 0; cmd->options && cmd->options[i].name; i++)
+    for (int i = 0; cmd->options && cmd->options[i].name && i < CLI_MAX_OPTIONS; i++)
         if (strcmp(cmd->options[i].name, name) == 0)
             return a->set[i] ? (a->values[i] ? a->values[i] : "") : NULL;
     return NULL;

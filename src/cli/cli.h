@@ -40,18 +40,24 @@ const cli_command *cli_find(const char *name);
 /* Prints the help of one command. */
 void cli_print_help(FILE *f, const cli_command *cmd);
 
-/* Parsed options: values indexed as the command's option table. */
+/* Parsed options: values indexed as the command's option table, which holds
+ * at most CLI_MAX_OPTIONS options (cli_parse refuses a longer one). */
+#define CLI_MAX_OPTIONS 32
 typedef struct {
-    const char *values[32];
-    int set[32];
+    const char *values[CLI_MAX_OPTIONS];
+    int set[CLI_MAX_OPTIONS];
     char **positional;
     int n_positional;
     int progress, json, quiet, verbose;
 } cli_args;
 
 /* Parses argv (argv[0] is the command name). Returns CLI_OK, CLI_USAGE after
- * printing a message, or -1 when --help was printed (exit 0). */
+ * printing a message, -1 when --help was printed (exit 0), or CLI_FAIL when
+ * the command's option table is longer than CLI_MAX_OPTIONS (a bug). */
 int cli_parse(const cli_command *cmd, int argc, char **argv, cli_args *out);
+/* CLI_OK, or CLI_FAIL after a message when cmd has more than CLI_MAX_OPTIONS
+ * options; main checks every command's table with it at start. */
+int cli_check_options(const cli_command *cmd);
 const char *cli_get(const cli_args *a, const cli_command *cmd, const char *name);
 
 /* Prints "ctxprof: <message>" on stderr. */

@@ -138,6 +138,9 @@ void cli_print_main_help(FILE *f)
 
 int main(int argc, char **argv)
 {
+    for (size_t i = 0; i < cli_n_commands; i++)
+        if (cli_check_options(&cli_commands[i]))
+            return CLI_FAIL;
     if (argc < 2) {
         cli_print_main_help(stderr);
         return CLI_USAGE;

@@ -1,6 +1,8 @@
 #include "core/context.h"
 
+#include <limits.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,10 @@
 #define LIBMSG_MAX 512
 #define PROGRESS_DEPTH 16
 
+typedef struct {
+    double start, end;
+} progress_range;
+
 struct ctxprof_ctx {
     GEOSContextHandle_t geos;
     int errcode;
@@ -24,8 +30,13 @@ struct ctxprof_ctx {
     long n_warnings;
     ctxprof_progress_fn progress_fn;
     void *progress_payload;
-    double range_start[PROGRESS_DEPTH], range_end[PROGRESS_DEPTH];
-    int depth;
+    /* Nested progress ranges: range[depth] is the current one. The first
+     * PROGRESS_DEPTH live in the context; deeper nesting moves them to the
+     * heap. A push that finds no memory is counted in lost and reports on
+     * the enclosing range, so every pop still matches its push. */
+    progress_range range_inline[PROGRESS_DEPTH];
+    progress_range *range;
+    int depth, cap, lost;
 };
 
 static void default_log(ctxprof_log_level level, const char *msg, void *payload)
@@ -73,7 +84,9 @@ ctxprof_ctx *ctxprof_ctx_new(void)
     GEOSContext_setNoticeMessageHandler_r(ctx->geos, NULL, NULL);
     ctx->log_fn = default_log;
     ctx->log_min = CTXPROF_LOG_WARN;
-    ctx->range_end[0] = 1.0;
+    ctx->range = ctx->range_inline;
+    ctx->cap = PROGRESS_DEPTH;
+    ctx->range[0].end = 1.0;
     static pthread_once_t gdal_once = PTHREAD_ONCE_INIT;
     pthread_once(&gdal_once, register_gdal);
     CPLPushErrorHandlerEx(gdal_message, ctx);
@@ -86,6 +99,8 @@ void ctxprof_ctx_free(ctxprof_ctx *ctx)
         return;
     CPLPopErrorHandler();
     GEOS_finish_r(ctx->geos);
+    if (ctx->range != ctx->range_inline)
+        free(ctx->range);
     free(ctx);
 }
 
@@ -216,31 +231,67 @@ int ctxprof_progress(ctxprof_ctx *ctx, double complete, const char *msg)
         complete = 0;
     if (complete > 1)
         complete = 1;
-    double s = ctx->range_start[ctx->depth], e = ctx->range_end[ctx->depth];
+    double s = ctx->range[ctx->depth].start, e = ctx->range[ctx->depth].end;
     if (!ctx->progress_fn(s + (e - s) * complete, msg, ctx->progress_payload))
         return ctxprof_error(ctx, CTXPROF_E_CANCELLED, "cancelled%s%s", msg ? " during " : "",
                              msg ? msg : "");
     return 0;
 }
 
-void ctxprof_progress_push(ctxprof_ctx *ctx, double start, double end)
+/* Doubles the range stack, moving it to the heap; nonzero without memory. */
+static int grow_progress(ctxprof_ctx *ctx)
 {
-    double s = ctx->range_start[ctx->depth], e = ctx->range_end[ctx->depth];
-    if (ctx->depth + 1 >= PROGRESS_DEPTH)
-        return; /* deeper nesting reports on the enclosing range */
-    ctx->depth++;
-    ctx->range_start[ctx->depth] = s + (e - s) * start;
-    ctx->range_end[ctx->depth] = s + (e - s) * end;
+    size_t cap = (size_t)ctx->cap * 2;
+    if (cap > INT_MAX)
+        return -1;
+    progress_range *r = ctx->range == ctx->range_inline ? NULL : ctx->range;
+    r = realloc(r, ctxprof_size_mul(cap, sizeof *r));
+    if (!r)
+        return -1;
+    if (ctx->range == ctx->range_inline)
+        memcpy(r, ctx->range_inline, sizeof ctx->range_inline);
+    ctx->range = r;
+    ctx->cap = (int)cap;
+    return 0;
 }
 
+void ctxprof_progress_push(ctxprof_ctx *ctx, double start, double end)
+{
+    if (ctx->lost || (ctx->depth + 1 >= ctx->cap && grow_progress(ctx))) {
+        ctx->lost++; /* no memory: report on the enclosing range */
+        return;
+    }
+    double s = ctx->range[ctx->depth].start, e = ctx->range[ctx->depth].end;
+    ctx->depth++;
+    ctx->range[ctx->depth].start = s + (e - s) * start;
+    ctx->range[ctx->depth].end = s + (e - s) * end;
+}
+
+/* A pop without its push does nothing. */
 void ctxprof_progress_pop(ctxprof_ctx *ctx)
 {
-    if (ctx->depth > 0)
+    if (ctx->lost > 0)
+        ctx->lost--;
+    else if (ctx->depth > 0)
         ctx->depth--;
+}
+
+/* No object can be larger than PTRDIFF_MAX (malloc refuses it), and a size
+ * of SIZE_MAX is ctxprof_size_mul's mark of an overflowed product. */
+static int size_overflows(ctxprof_ctx *ctx, size_t count, size_t size, size_t *bytes)
+{
+    if (!ctxprof_mul_overflow(bytes, count, size) && *bytes <= PTRDIFF_MAX)
+        return 0;
+    ctxprof_error(ctx, CTXPROF_E_NOMEM,
+                  "out of memory: %zu x %zu bytes is more than can be allocated", count, size);
+    return 1;
 }
 
 void *ctxprof_malloc(ctxprof_ctx *ctx, size_t n)
 {
+    size_t bytes;
+    if (size_overflows(ctx, n, 1, &bytes))
+        return NULL;
     void *p = malloc(n ? n : 1);
     if (!p)
         ctxprof_error(ctx, CTXPROF_E_NOMEM, "out of memory allocating %zu bytes", n);
@@ -249,6 +300,9 @@ void *ctxprof_malloc(ctxprof_ctx *ctx, size_t n)
 
 void *ctxprof_calloc(ctxprof_ctx *ctx, size_t count, size_t size)
 {
+    size_t bytes;
+    if (size_overflows(ctx, count, size, &bytes))
+        return NULL;
     void *p = calloc(count ? count : 1, size ? size : 1);
     if (!p)
         ctxprof_error(ctx, CTXPROF_E_NOMEM, "out of memory allocating %zu x %zu bytes", count,
@@ -258,10 +312,29 @@ void *ctxprof_calloc(ctxprof_ctx *ctx, size_t count, size_t size)
 
 void *ctxprof_realloc(ctxprof_ctx *ctx, void *p, size_t n)
 {
+    size_t bytes;
+    if (size_overflows(ctx, n, 1, &bytes))
+        return NULL;
     void *q = realloc(p, n ? n : 1);
     if (!q)
         ctxprof_error(ctx, CTXPROF_E_NOMEM, "out of memory growing to %zu bytes", n);
     return q;
+}
+
+void *ctxprof_mallocarray(ctxprof_ctx *ctx, size_t count, size_t size)
+{
+    size_t bytes;
+    if (size_overflows(ctx, count, size, &bytes))
+        return NULL;
+    return ctxprof_malloc(ctx, bytes);
+}
+
+void *ctxprof_reallocarray(ctxprof_ctx *ctx, void *p, size_t count, size_t size)
+{
+    size_t bytes;
+    if (size_overflows(ctx, count, size, &bytes))
+        return NULL;
+    return ctxprof_realloc(ctx, p, bytes);
 }
 
 char *ctxprof_strdup(ctxprof_ctx *ctx, const char *s)
@@ -287,8 +360,8 @@ int ctxprof_grow(ctxprof_ctx *ctx, void **array, size_t *cap, size_t need, size_
         return 0;
     size_t n = *cap ? *cap : 16;
     while (n < need)
-        n *= 2;
-    void *p = ctxprof_realloc(ctx, *array, n * elem);
+        n = n > (size_t)-1 / 2 ? need : n * 2;
+    void *p = ctxprof_reallocarray(ctx, *array, n, elem);
     if (!p)
         return CTXPROF_E_NOMEM;
     *array = p;

@@ -77,7 +77,9 @@ void ctxprof_log(ctxprof_ctx *ctx, ctxprof_log_level level, const char *fmt, ...
 long ctxprof_warning_count(const ctxprof_ctx *ctx);
 
 /* Progress. Stages report 0..1 of their own work; ctxprof_progress_push maps
- * that onto [start, end] of the enclosing range (as GDALCreateScaledProgress). */
+ * that onto [start, end] of the enclosing range (as GDALCreateScaledProgress),
+ * to any depth; each push is undone by one pop, and a pop without a push does
+ * nothing. */
 void ctxprof_set_progress(ctxprof_ctx *ctx, ctxprof_progress_fn fn, void *payload);
 /* Returns 0, or CTXPROF_E_CANCELLED (with the error set) when cancelled. */
 int ctxprof_progress(ctxprof_ctx *ctx, double complete, const char *msg);
@@ -89,6 +91,28 @@ void ctxprof_progress_pop(ctxprof_ctx *ctx);
 void *ctxprof_malloc(ctxprof_ctx *ctx, size_t n);
 void *ctxprof_calloc(ctxprof_ctx *ctx, size_t count, size_t size);
 void *ctxprof_realloc(ctxprof_ctx *ctx, void *p, size_t n);
+/* Arrays of count elements of size bytes: a count * size that overflows
+ * size_t fails as CTXPROF_E_NOMEM with a message, and reallocarray leaves p
+ * as it was (as OpenBSD's reallocarray). Every n * size allocation goes
+ * through these, ctxprof_calloc or ctxprof_size_mul. */
+void *ctxprof_mallocarray(ctxprof_ctx *ctx, size_t count, size_t size);
+void *ctxprof_reallocarray(ctxprof_ctx *ctx, void *p, size_t count, size_t size);
+
+/* Checked size arithmetic (libgit2's GIT_ERROR_CHECK_ALLOC_MULTIPLY): sets
+ * *out = a * b and returns 0, or returns nonzero when that overflows size_t. */
+static inline int ctxprof_mul_overflow(size_t *out, size_t a, size_t b)
+{
+    return __builtin_mul_overflow(a, b, out);
+}
+/* a * b, or SIZE_MAX when that overflows: no allocator returns SIZE_MAX
+ * bytes, so malloc(ctxprof_size_mul(n, size)) fails with NULL instead of
+ * returning a short block. For code that allocates without a context, and
+ * for the inner product of a three-factor size. */
+static inline size_t ctxprof_size_mul(size_t a, size_t b)
+{
+    size_t r;
+    return ctxprof_mul_overflow(&r, a, b) ? (size_t)-1 : r;
+}
 char *ctxprof_strdup(ctxprof_ctx *ctx, const char *s);
 void ctxprof_free(ctxprof_ctx *ctx, void *p);
 /* Grows *array (of *cap elements of size elem) to hold at least need. */

@@ -504,18 +504,18 @@ int ctxprof_corridors_school_distances(ctxprof_ctx *ctx, const igraph_t *g,
     igraph_integer_t nv = igraph_vcount(g), ne = igraph_ecount(g);
     int rc = 0;
     size_t *off = ctxprof_calloc(ctx, (size_t)nv + 1, sizeof *off);
-    int32_t *adj = ctxprof_malloc(ctx, (size_t)(2 * ne + 1) * sizeof *adj);
-    double *wt = ctxprof_malloc(ctx, (size_t)(2 * ne + 1) * sizeof *wt);
-    double *dist = ctxprof_malloc(ctx, (size_t)(nv ? nv : 1) * sizeof *dist);
-    int32_t *col_of = ctxprof_malloc(ctx, (size_t)(nv ? nv : 1) * sizeof *col_of);
-    heap_item *heap = ctxprof_malloc(ctx, (size_t)(2 * ne + 2) * sizeof *heap);
-    int32_t *touched = ctxprof_malloc(ctx, (size_t)(nv ? nv : 1) * sizeof *touched);
+    int32_t *adj = ctxprof_mallocarray(ctx, (size_t)(2 * ne + 1), sizeof *adj);
+    double *wt = ctxprof_mallocarray(ctx, (size_t)(2 * ne + 1), sizeof *wt);
+    double *dist = ctxprof_mallocarray(ctx, (size_t)(nv ? nv : 1), sizeof *dist);
+    int32_t *col_of = ctxprof_mallocarray(ctx, (size_t)(nv ? nv : 1), sizeof *col_of);
+    heap_item *heap = ctxprof_mallocarray(ctx, (size_t)(2 * ne + 2), sizeof *heap);
+    int32_t *touched = ctxprof_mallocarray(ctx, (size_t)(nv ? nv : 1), sizeof *touched);
     /* stop: the schools of each column (CSR), their smallest connector, and
      * the best keys (distance + partner's connector) seen in a search */
     size_t ns = stop && stop->k ? stop->n_schools : 0;
     size_t *s_off = ns ? ctxprof_calloc(ctx, n_cols + 1, sizeof *s_off) : NULL;
-    size_t *s_idx = ns ? ctxprof_malloc(ctx, ns * sizeof *s_idx) : NULL;
-    double *best = ns ? ctxprof_malloc(ctx, (ns + 1) * sizeof *best) : NULL;
+    size_t *s_idx = ns ? ctxprof_mallocarray(ctx, ns, sizeof *s_idx) : NULL;
+    double *best = ns ? ctxprof_mallocarray(ctx, ns + 1, sizeof *best) : NULL;
     double min_conn = INFINITY;
     igraph_vector_int_t el;
     int have_el = 0;
@@ -531,7 +531,7 @@ int ctxprof_corridors_school_distances(ctxprof_ctx *ctx, const igraph_t *g,
     for (size_t c = 0; c < n_cols && ns; c++)
         s_off[c + 1] += s_off[c];
     if (ns) {
-        size_t *pos = ctxprof_malloc(ctx, (n_cols + 1) * sizeof *pos);
+        size_t *pos = ctxprof_mallocarray(ctx, n_cols + 1, sizeof *pos);
         if (!pos) {
             rc = CTXPROF_E_NOMEM;
             goto done;
@@ -552,7 +552,7 @@ int ctxprof_corridors_school_distances(ctxprof_ctx *ctx, const igraph_t *g,
     for (igraph_integer_t v = 0; v < nv; v++)
         off[v + 1] += off[v];
     {
-        size_t *pos = ctxprof_malloc(ctx, (size_t)(nv ? nv : 1) * sizeof *pos);
+        size_t *pos = ctxprof_mallocarray(ctx, (size_t)(nv ? nv : 1), sizeof *pos);
         if (!pos) {
             rc = CTXPROF_E_NOMEM;
             goto done;
@@ -678,11 +678,11 @@ int ctxprof_corridors_compute(ctxprof_ctx *ctx, ctxprof_corridors_result *r,
         goto done;
 
     size_t ns = schools->n;
-    node = ctxprof_malloc(ctx, ns * sizeof *node);
-    sel = ctxprof_malloc(ctx, ns * sizeof *sel);
-    conn = ctxprof_malloc(ctx, ns * sizeof *conn);
-    sx = ctxprof_malloc(ctx, ns * sizeof *sx);
-    sy = ctxprof_malloc(ctx, ns * sizeof *sy);
+    node = ctxprof_mallocarray(ctx, ns, sizeof *node);
+    sel = ctxprof_mallocarray(ctx, ns, sizeof *sel);
+    conn = ctxprof_mallocarray(ctx, ns, sizeof *conn);
+    sx = ctxprof_mallocarray(ctx, ns, sizeof *sx);
+    sy = ctxprof_mallocarray(ctx, ns, sizeof *sy);
     if (!node || !sel || !conn || !sx || !sy) {
         rc = CTXPROF_E_NOMEM;
         goto done;
@@ -740,7 +740,7 @@ int ctxprof_corridors_compute(ctxprof_ctx *ctx, ctxprof_corridors_result *r,
         /* igraph refuses repeated targets: schools sharing a node share a column. */
         igraph_vector_int_init(&targets, 0);
         have_targets = 1;
-        long *col = ctxprof_malloc(ctx, n_sel * sizeof *col);
+        long *col = ctxprof_mallocarray(ctx, n_sel, sizeof *col);
         if (!col) {
             rc = CTXPROF_E_NOMEM;
             goto done;
@@ -756,11 +756,11 @@ int ctxprof_corridors_compute(ctxprof_ctx *ctx, ctxprof_corridors_result *r,
             }
         }
         size_t n_cols = (size_t)igraph_vector_int_size(&targets);
-        double *cand = ctxprof_malloc(ctx, n_sel * sizeof *cand);
-        long *cidx = ctxprof_malloc(ctx, n_sel * sizeof *cidx);
-        long *col_node = ctxprof_malloc(ctx, n_cols * sizeof *col_node);
-        double *cut = ctxprof_malloc(ctx, n_cols * sizeof *cut);
-        double *dmat = ctxprof_malloc(ctx, n_cols * n_cols * sizeof *dmat);
+        double *cand = ctxprof_mallocarray(ctx, n_sel, sizeof *cand);
+        long *cidx = ctxprof_mallocarray(ctx, n_sel, sizeof *cidx);
+        long *col_node = ctxprof_mallocarray(ctx, n_cols, sizeof *col_node);
+        double *cut = ctxprof_mallocarray(ctx, n_cols, sizeof *cut);
+        double *dmat = ctxprof_mallocarray(ctx, ctxprof_size_mul(n_cols, n_cols), sizeof *dmat);
         if (!cand || !cidx || !col_node || !cut || !dmat) {
             ctxprof_free(ctx, cand);
             ctxprof_free(ctx, cidx);
@@ -780,7 +780,7 @@ int ctxprof_corridors_compute(ctxprof_ctx *ctx, ctxprof_corridors_result *r,
         for (size_t i = 0; i < n_sel; i++)
             cut[col[i]] = fmax(cut[col[i]], o->max_dist_m - conn[sel[i]]);
         ctxprof_school_stop stop = {o->k > 0 ? (size_t)o->k : 0, n_sel, col, NULL};
-        double *sconn = ctxprof_malloc(ctx, n_sel * sizeof *sconn);
+        double *sconn = ctxprof_mallocarray(ctx, n_sel, sizeof *sconn);
         if (!sconn)
             rc = CTXPROF_E_NOMEM;
         for (size_t i = 0; i < n_sel && sconn; i++)
@@ -842,13 +842,13 @@ int ctxprof_corridors_compute(ctxprof_ctx *ctx, ctxprof_corridors_result *r,
         !ALLOC(network_m) || !ALLOC(connector_a_m) || !ALLOC(connector_b_m) || !ALLOC(route) ||
         !ALLOC(polygon) || !ALLOC(n_incidents) || !ALLOC(n_school_travel) || !ALLOC(per_km) ||
         !ALLOC(rank) || !ALLOC(rank_per_km) ||
-        !(r->n_cat = ctxprof_calloc(ctx, m * CTXPROF_N_CATEGORIES, sizeof *r->n_cat))) {
+        !(r->n_cat = ctxprof_calloc(ctx, m, CTXPROF_N_CATEGORIES * sizeof *r->n_cat))) {
         rc = CTXPROF_E_NOMEM;
         goto done;
     }
 #undef ALLOC
     /* Routes: one Dijkstra per first school to all its partners. */
-    if (!(tcol = ctxprof_malloc(ctx, m * sizeof *tcol))) {
+    if (!(tcol = ctxprof_mallocarray(ctx, m, sizeof *tcol))) {
         rc = CTXPROF_E_NOMEM;
         goto done;
     }
@@ -934,7 +934,7 @@ int ctxprof_corridors_compute(ctxprof_ctx *ctx, ctxprof_corridors_result *r,
     for (size_t c = 0; c < r->n; c++)
         r->per_km[c] = r->length_m[c] > 0 ? (double)r->n_incidents[c] / (r->length_m[c] / 1000.0)
                                           : 0.0;
-    double *v = ctxprof_malloc(ctx, (r->n ? r->n : 1) * sizeof *v);
+    double *v = ctxprof_mallocarray(ctx, r->n ? r->n : 1, sizeof *v);
     if (!v) {
         rc = CTXPROF_E_NOMEM;
         goto done;
@@ -983,7 +983,7 @@ int ctxprof_corridors_run(ctxprof_ctx *ctx, ctxprof_corridors_result *res,
         return rc;
     const ctxprof_context_layer *bus = &c->layer[CTXPROF_CTX_BUS_SEGMENTS];
     size_t n_bus = o->use_bus && bus->present ? bus->n : 0;
-    if (!(lines = ctxprof_malloc(ctx, (n_roads + n_bus + 1) * sizeof *lines))) {
+    if (!(lines = ctxprof_mallocarray(ctx, n_roads + n_bus + 1, sizeof *lines))) {
         rc = CTXPROF_E_NOMEM;
         goto done;
     }

@@ -78,14 +78,14 @@ static int add_node(ctxprof_ctx *ctx, ctxprof_network *net, node_index *ix, doub
     }
     if (net->n_nodes == ix->cap) {
         size_t nc = ix->cap * 2;
-        void *a = ctxprof_realloc(ctx, net->x, nc * sizeof *net->x);
+        void *a = ctxprof_reallocarray(ctx, net->x, nc, sizeof *net->x);
         if (!a)
             return CTXPROF_E_NOMEM;
         net->x = a;
-        if (!(a = ctxprof_realloc(ctx, net->y, nc * sizeof *net->y)))
+        if (!(a = ctxprof_reallocarray(ctx, net->y, nc, sizeof *net->y)))
             return CTXPROF_E_NOMEM;
         net->y = a;
-        if (!(a = ctxprof_realloc(ctx, ix->next, nc * sizeof *ix->next)))
+        if (!(a = ctxprof_reallocarray(ctx, ix->next, nc, sizeof *ix->next)))
             return CTXPROF_E_NOMEM;
         ix->next = a;
         ix->cap = nc;
@@ -146,10 +146,10 @@ int ctxprof_network_build(ctxprof_ctx *ctx, ctxprof_network **out, GEOSGeometry 
     ix.nb = 1;
     while (ix.nb < 4 * np + 1024)
         ix.nb <<= 1;
-    net->x = ctxprof_malloc(ctx, ix.cap * sizeof *net->x);
-    net->y = ctxprof_malloc(ctx, ix.cap * sizeof *net->y);
-    ix.next = ctxprof_malloc(ctx, ix.cap * sizeof *ix.next);
-    ix.head = ctxprof_malloc(ctx, ix.nb * sizeof *ix.head);
+    net->x = ctxprof_mallocarray(ctx, ix.cap, sizeof *net->x);
+    net->y = ctxprof_mallocarray(ctx, ix.cap, sizeof *net->y);
+    ix.next = ctxprof_mallocarray(ctx, ix.cap, sizeof *ix.next);
+    ix.head = ctxprof_mallocarray(ctx, ix.nb, sizeof *ix.head);
     if (!net->x || !net->y || !ix.next || !ix.head) {
         rc = CTXPROF_E_NOMEM;
         goto done;

@@ -671,8 +671,8 @@ static int group_streets(ctxprof_ctx *ctx, ctxprof_gazetteer *gz)
     GEOSContextHandle_t h = gz->geos;
     size_t n = gz->n_segs;
     int rc = 0;
-    size_t *order = ctxprof_malloc(ctx, (n ? n : 1) * sizeof *order);
-    size_t *parent = ctxprof_malloc(ctx, (n ? n : 1) * sizeof *parent);
+    size_t *order = ctxprof_mallocarray(ctx, n ? n : 1, sizeof *order);
+    size_t *parent = ctxprof_mallocarray(ctx, n ? n : 1, sizeof *parent);
     if (!order || !parent) {
         rc = CTXPROF_E_NOMEM;
         goto done;

@@ -96,7 +96,7 @@ static int select_threshold(ctxprof_ctx *ctx, const ctxprof_raster *d, const uns
                             double area, double share, float *thr)
 {
     size_t ncell = (size_t)d->cols * d->rows, nc = 0;
-    float *v = malloc((ncell ? ncell : 1) * sizeof *v);
+    float *v = malloc(ctxprof_size_mul(ncell ? ncell : 1, sizeof *v));
     if (!v)
         return ctxprof_error(ctx, CTXPROF_E_NOMEM, "hotspots: out of memory");
     for (size_t c = 0; c < ncell; c++)
@@ -179,7 +179,7 @@ int ctxprof_hotspots_run(ctxprof_ctx *ctx, ctxprof_hotspots *h, const ctxprof_ra
         goto done;
     h->threshold = thr;
     label = calloc(ncell ? ncell : 1, sizeof *label);
-    queue = malloc((ncell ? ncell : 1) * sizeof *queue);
+    queue = malloc(ctxprof_size_mul(ncell ? ncell : 1, sizeof *queue));
     if (!label || !queue) {
         rc = ctxprof_error(ctx, CTXPROF_E_NOMEM, "hotspots: out of memory");
         goto done;
@@ -192,7 +192,7 @@ int ctxprof_hotspots_run(ctxprof_ctx *ctx, ctxprof_hotspots *h, const ctxprof_ra
             continue;
         if (nspots == cap) {
             cap = cap ? cap * 2 : 64;
-            spot *s2 = realloc(spots, cap * sizeof *s2);
+            spot *s2 = realloc(spots, ctxprof_size_mul(cap, sizeof *s2));
             if (!s2) {
                 rc = ctxprof_error(ctx, CTXPROF_E_NOMEM, "hotspots: out of memory");
                 goto done;
@@ -357,7 +357,7 @@ double ctxprof_bh_threshold(const double *p, size_t n, double q)
 {
     if (!n)
         return 0;
-    double *s = malloc(n * sizeof *s);
+    double *s = malloc(ctxprof_size_mul(n, sizeof *s));
     if (!s)
         return 0;
     memcpy(s, p, n * sizeof *s);
@@ -420,7 +420,7 @@ int ctxprof_gistar_run(ctxprof_ctx *ctx, ctxprof_gistar *g, const double *x, con
     size_t ncell = (size_t)cols * rows;
     unsigned char *m = NULL;
     long long *cnt = calloc(ncell, sizeof *cnt);
-    long *idx = malloc(ncell * sizeof *idx);
+    long *idx = malloc(ctxprof_size_mul(ncell, sizeof *idx));
     int *off = NULL;
     size_t noff = 0;
     double area;
@@ -445,15 +445,16 @@ int ctxprof_gistar_run(ctxprof_ctx *ctx, ctxprof_gistar *g, const double *x, con
         rc = ctxprof_error(ctx, CTXPROF_E_INPUT, "gistar: fewer than two cells in the study area");
         goto done;
     }
-    g->col = malloc(nin * sizeof(int));
-    g->row = malloc(nin * sizeof(int));
-    g->count = malloc(nin * sizeof(long long));
-    g->z = malloc(nin * sizeof(double));
-    g->p = malloc(nin * sizeof(double));
+    g->col = malloc(ctxprof_size_mul(nin, sizeof(int)));
+    g->row = malloc(ctxprof_size_mul(nin, sizeof(int)));
+    g->count = malloc(ctxprof_size_mul(nin, sizeof(long long)));
+    g->z = malloc(ctxprof_size_mul(nin, sizeof(double)));
+    g->p = malloc(ctxprof_size_mul(nin, sizeof(double)));
     g->bin = calloc(nin, sizeof(int));
     /* Neighbourhood offsets: centres within the band, the cell itself included. */
     int reach = (int)floor(o->band / cs + 1e-9);
-    off = malloc((size_t)(2 * reach + 1) * (2 * reach + 1) * 2 * sizeof(int));
+    size_t side = (size_t)(2 * reach + 1);
+    off = malloc(ctxprof_size_mul(ctxprof_size_mul(side, side), 2 * sizeof(int)));
     if (!g->col || !g->row || !g->count || !g->z || !g->p || !g->bin || !off) {
         rc = ctxprof_error(ctx, CTXPROF_E_NOMEM, "gistar: out of memory");
         goto done;
@@ -526,7 +527,8 @@ int ctxprof_hotspots_evaluate(ctxprof_ctx *ctx, ctxprof_eval *out, const double 
     int rc = 0;
     unsigned char *m = NULL;
     double area;
-    long *tc = malloc((tn ? tn : 1) * sizeof *tc), *vc = malloc((vn ? vn : 1) * sizeof *vc);
+    long *tc = malloc(ctxprof_size_mul(tn ? tn : 1, sizeof *tc)),
+         *vc = malloc(ctxprof_size_mul(vn ? vn : 1, sizeof *vc));
     if (!tc || !vc) {
         rc = ctxprof_error(ctx, CTXPROF_E_NOMEM, "evaluate: out of memory");
         goto done;

@@ -1,5 +1,6 @@
 #include "hotspots/kde.h"
 #include "hotspots/kde_rows.h"
+#include "hotspots/kernel.h"
 
 #include <errno.h>
 #include <math.h>
@@ -35,31 +36,32 @@ int ctxprof_kernel_parse(const char *name)
  * Kernels. */
 
 /* Exact mode, as a function of q = (d/r)^2 (and d/r for the triangular
- * kernel); the scaled constants make each kernel integrate to 1 over the
- * disc of radius r (polar integration: Wand & Jones 1995, p. 175). */
+ * kernel; the shapes are in kernel.h); the scaled constants make each
+ * kernel integrate to 1 over the disc of radius r (polar integration: Wand
+ * & Jones 1995, p. 175). */
 static double kernel_exact(ctxprof_kernel k, double q, double r, double decay, int scaled)
 {
     double v, c;
     switch (k) {
     case CTXPROF_KERNEL_TRIANGULAR:
-        v = 1.0 - (1.0 - decay) * sqrt(q);
+        v = kde_triangular(sqrt(q), decay);
         c = 3.0 / ((1.0 + 2.0 * decay) * M_PI * r * r);
         break;
     case CTXPROF_KERNEL_UNIFORM:
-        v = 1.0;
+        v = kde_uniform();
         c = 1.0 / (M_PI * r * r);
         break;
     case CTXPROF_KERNEL_TRIWEIGHT:
-        v = (1.0 - q) * (1.0 - q) * (1.0 - q);
+        v = kde_triweight(q);
         c = 4.0 / (M_PI * r * r);
         break;
     case CTXPROF_KERNEL_EPANECHNIKOV:
-        v = 1.0 - q;
+        v = kde_epanechnikov(q);
         c = 2.0 / (M_PI * r * r);
         break;
     case CTXPROF_KERNEL_QUARTIC:
     default:
-        v = (1.0 - q) * (1.0 - q);
+        v = kde_quartic(q);
         c = 3.0 / (M_PI * r * r);
         break;
     }
@@ -86,11 +88,23 @@ static int cmp_dist(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-double ctxprof_kde_default_bandwidth(const double *x, const double *y, const double *w,
-                                     size_t n)
+static int bandwidth_undefined(ctxprof_ctx *ctx, size_t n)
 {
+    return ctxprof_error(ctx, CTXPROF_E_INPUT,
+                         "kde: the default bandwidth is undefined for %zu point(s) at one place; "
+                         "give a radius",
+                         n);
+}
+
+int ctxprof_kde_default_bandwidth(ctxprof_ctx *ctx, double *bandwidth, const double *x,
+                                  const double *y, const double *w, size_t n)
+{
+    *bandwidth = 0.0;
     if (n < 2)
-        return 0.0;
+        return bandwidth_undefined(ctx, n);
+    dist_weight *dw = ctxprof_mallocarray(ctx, n, sizeof *dw);
+    if (!dw)
+        return CTXPROF_E_NOMEM;
     double sw = 0, mx = 0, my = 0;
     for (size_t i = 0; i < n; i++) {
         double wi = w ? w[i] : 1.0;
@@ -98,13 +112,12 @@ double ctxprof_kde_default_bandwidth(const double *x, const double *y, const dou
         mx += wi * x[i];
         my += wi * y[i];
     }
-    if (!(sw > 0))
-        return 0.0;
+    if (!(sw > 0)) {
+        free(dw);
+        return bandwidth_undefined(ctx, n);
+    }
     mx /= sw;
     my /= sw;
-    dist_weight *dw = malloc(n * sizeof *dw);
-    if (!dw)
-        return 0.0;
     double ss = 0;
     for (size_t i = 0; i < n; i++) {
         double dx = x[i] - mx, dy = y[i] - my, wi = w ? w[i] : 1.0;
@@ -131,7 +144,11 @@ double ctxprof_kde_default_bandwidth(const double *x, const double *y, const dou
     }
     free(dw);
     double m = fmin(sd, sqrt(1.0 / log(2.0)) * dm);
-    return 0.9 * m * pow(sw, -0.2);
+    double r = 0.9 * m * pow(sw, -0.2);
+    if (!(r > 0))
+        return bandwidth_undefined(ctx, n);
+    *bandwidth = r;
+    return 0;
 }
 
 /* ---------------------------------------------------------------------------
@@ -225,7 +242,7 @@ static void stamp_band_qgis(kde_job *j, int band)
     int bs = 2 * j->buffer + 1;
     long b = j->buffer;
     long row_lo = (long)band * j->band_rows, row_hi = row_lo + j->band_rows; /* [lo, hi) */
-    double *val = malloc((size_t)bs * sizeof *val);
+    double *val = malloc(ctxprof_size_mul((size_t)bs, sizeof *val));
     if (!val) {
         atomic_store(&j->cancel, 2);
         return;
@@ -271,7 +288,7 @@ static void stamp_band_exact(kde_job *j, int band)
     double cst = o->scaled ? kernel_exact(o->kernel, 0.0, r, o->decay, 1) /
                                  kernel_exact(o->kernel, 0.0, r, o->decay, 0)
                            : 1.0;
-    double *val = malloc(((size_t)(2 * r / px) + 8) * sizeof *val);
+    double *val = malloc(ctxprof_size_mul((size_t)(2 * r / px) + 8, sizeof *val));
     if (!val) {
         atomic_store(&j->cancel, 2);
         return;
@@ -397,13 +414,10 @@ int ctxprof_kde_run(ctxprof_ctx *ctx, ctxprof_raster *raster, const double *x, c
 
     double r = o->radius;
     if (!(r > 0)) {
-        r = ctxprof_kde_default_bandwidth(x, y, w, n);
+        int brc = ctxprof_kde_default_bandwidth(ctx, &r, x, y, w, n);
         raster->radius_from_rule = 1;
-        if (!(r > 0))
-            return ctxprof_error(ctx, CTXPROF_E_INPUT,
-                                 "kde: the default bandwidth is undefined for %zu point(s) at "
-                                 "one place; give a radius",
-                                 n);
+        if (brc)
+            return brc;
     }
     if (!isfinite(r))
         return ctxprof_error(ctx, CTXPROF_E_CONFIG, "kde: radius %g is not finite", r);
@@ -487,7 +501,7 @@ int ctxprof_kde_run(ctxprof_ctx *ctx, ctxprof_raster *raster, const double *x, c
     {
         double off = o->qgis_compat ? 1.5 : 0.5;
         j.n_hw = (o->qgis_compat ? 2L * j.buffer + 1 : (long)ceil(r / px) + 2) + 1;
-        if (!(j.hw = malloc(((size_t)j.n_hw + 1) * sizeof *j.hw))) {
+        if (!(j.hw = malloc(ctxprof_size_mul((size_t)j.n_hw + 1, sizeof *j.hw)))) {
             rc = ctxprof_error(ctx, CTXPROF_E_NOMEM, "kde: out of memory");
             goto done;
         }
@@ -500,7 +514,7 @@ int ctxprof_kde_run(ctxprof_ctx *ctx, ctxprof_raster *raster, const double *x, c
         }
     }
     size_t ncell = (size_t)j.cols * (size_t)j.rows;
-    raster->data = malloc(ncell * sizeof(float));
+    raster->data = malloc(ctxprof_size_mul(ncell, sizeof(float)));
     if (!raster->data) {
         rc = ctxprof_error(ctx, CTXPROF_E_NOMEM, "kde: no memory for %d x %d cells", j.cols,
                            j.rows);
@@ -560,7 +574,7 @@ int ctxprof_kde_run(ctxprof_ctx *ctx, ctxprof_raster *raster, const double *x, c
     }
     for (int b = 0; b < j.n_bands; b++)
         j.band_start[b + 2] += j.band_start[b + 1];
-    if (total && !(j.band_pts = malloc(total * sizeof(uint32_t)))) {
+    if (total && !(j.band_pts = malloc(ctxprof_size_mul(total, sizeof(uint32_t))))) {
         rc = ctxprof_error(ctx, CTXPROF_E_NOMEM, "kde: out of memory");
         goto done;
     }

@@ -75,13 +75,14 @@ typedef struct {
 int ctxprof_kde_run(ctxprof_ctx *ctx, ctxprof_raster *raster, const double *x, const double *y,
                     const double *w, size_t n, const ctxprof_kde_options *opts);
 
-/* The default bandwidth (the ArcGIS rule of thumb, after Silverman):
- * 0.9 * min(SD, sqrt(1/ln 2) * Dm) * n^-0.2, with SD the standard distance
- * from the (weighted) mean centre, Dm the (weighted) median distance from it
- * and n the number of points (the sum of the weights when w is given).
- * Returns 0 when it is undefined (fewer than two distinct points). */
-double ctxprof_kde_default_bandwidth(const double *x, const double *y, const double *w,
-                                     size_t n);
+/* Sets *bandwidth to the default bandwidth (the ArcGIS rule of thumb, after
+ * Silverman): 0.9 * min(SD, sqrt(1/ln 2) * Dm) * n^-0.2, with SD the standard
+ * distance from the (weighted) mean centre, Dm the (weighted) median distance
+ * from it and n the number of points (the sum of the weights when w is
+ * given). Returns 0; CTXPROF_E_INPUT with *bandwidth 0 when it is undefined
+ * (fewer than two distinct points: no spread); CTXPROF_E_NOMEM. */
+int ctxprof_kde_default_bandwidth(ctxprof_ctx *ctx, double *bandwidth, const double *x,
+                                  const double *y, const double *w, size_t n);
 
 /* The kernel's value at distance d for bandwidth r as the exact mode uses
  * it (0 beyond r). Scaled values are per square map unit. */

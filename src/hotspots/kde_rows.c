@@ -10,6 +10,7 @@
 #pragma GCC optimize("no-trapping-math")
 
 #include "hotspots/kde_rows.h"
+#include "hotspots/kernel.h"
 
 #include <math.h>
 
@@ -89,11 +90,11 @@ TARGET_AVX2 static inline void sqrt_avx2(double *v, int a, int b)
 /* c is QGIS's constant factor (k * 15/16 and so on, computed once as QGIS
  * computes it per cell); c * t * t then rounds as QGIS's k * (15./16.) *
  * pow(t, 2) does. */
-TWICE(QGIS_ROW, qrow_quartic, c * ((1. - u * u) * (1. - u * u)))
-TWICE(QGIS_ROW, qrow_triweight, c * pow(1. - u * u, 3))
-TWICE(QGIS_ROW, qrow_epanechnikov, c * (1. - u * u))
-TWICE(QGIS_ROW, qrow_triangular, c * (1. - (1. - dc) * u))
-TWICE(QGIS_ROW, qrow_constant, c)
+TWICE(QGIS_ROW, qrow_quartic, c * kde_quartic(u * u))
+TWICE(QGIS_ROW, qrow_triweight, c * kde_triweight_qgis(u * u))
+TWICE(QGIS_ROW, qrow_epanechnikov, c * kde_epanechnikov(u * u))
+TWICE(QGIS_ROW, qrow_triangular, c * kde_triangular(u, dc))
+TWICE(QGIS_ROW, qrow_constant, c * kde_uniform())
 
 /* One row of an exact stamp over columns c0..c1; val is scratch. */
 #define EXACT_ROW(NAME, ATTR, SQRT, KERNEL_EXPR)                                               \
@@ -110,10 +111,10 @@ TWICE(QGIS_ROW, qrow_constant, c)
             line[c] += d2 <= r2 ? wt * (KERNEL_EXPR) : 0.0;                                    \
         }                                                                                      \
     }
-TWICE(EXACT_ROW, erow_quartic, (1.0 - q) * (1.0 - q))
-TWICE(EXACT_ROW, erow_triweight, (1.0 - q) * (1.0 - q) * (1.0 - q))
-TWICE(EXACT_ROW, erow_epanechnikov, 1.0 - q)
-TWICE(EXACT_ROW, erow_uniform, 1.0)
+TWICE(EXACT_ROW, erow_quartic, kde_quartic(q))
+TWICE(EXACT_ROW, erow_triweight, kde_triweight(q))
+TWICE(EXACT_ROW, erow_epanechnikov, kde_epanechnikov(q))
+TWICE(EXACT_ROW, erow_uniform, kde_uniform())
 
 /* The triangular kernel needs d itself. */
 #define EXACT_TRI(NAME, ATTR, SQRT)                                                            \
@@ -129,7 +130,7 @@ TWICE(EXACT_ROW, erow_uniform, 1.0)
         SQRT(val, 0, c1 - c0 + 1);                                                             \
         for (int c = c0; c <= c1; c++) {                                                       \
             double d = val[c - c0];                                                            \
-            line[c] += d <= r ? wt * (1.0 - (1.0 - decay) * (d / r)) : 0.0;                    \
+            line[c] += d <= r ? wt * kde_triangular(d / r, decay) : 0.0;                       \
         }                                                                                      \
     }
 EXACT_TRI(erow_triangular_base, , sqrt_base)

@@ -35,13 +35,13 @@ static int grow_arrays(ctxprof_points *p, int weighted)
     if (p->n < p->cap)
         return 0;
     size_t cap = p->cap ? p->cap * 2 : 4096;
-    double *x = realloc(p->x, cap * sizeof *x);
+    double *x = realloc(p->x, ctxprof_size_mul(cap, sizeof *x));
     if (x)
         p->x = x;
-    double *y = realloc(p->y, cap * sizeof *y);
+    double *y = realloc(p->y, ctxprof_size_mul(cap, sizeof *y));
     if (y)
         p->y = y;
-    double *w = weighted ? realloc(p->w, cap * sizeof *w) : NULL;
+    double *w = weighted ? realloc(p->w, ctxprof_size_mul(cap, sizeof *w)) : NULL;
     if (w)
         p->w = w;
     if (!x || !y || (weighted && !w))

@@ -21,8 +21,14 @@ int ctxprof_hotspots_stage(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_
     ko.radius = isnan(radius) ? 0 : radius; /* empty: the default rule */
     /* Every incident at one place (or a single one) has no spread for the
      * default bandwidth: the run's other layers still stand, so hotspots are
-     * left out with a warning rather than failing the whole run. */
-    if (!(ko.radius > 0) && !(ctxprof_kde_default_bandwidth(x, y, NULL, n) > 0)) {
+     * left out with a warning rather than failing the whole run. Any other
+     * failure (out of memory) fails it. The bandwidth found here is the one
+     * the density uses: it is not worked out twice. */
+    if (!(ko.radius > 0) &&
+        (rc = ctxprof_kde_default_bandwidth(ctx, &ko.radius, x, y, NULL, n))) {
+        if (rc != CTXPROF_E_INPUT)
+            return rc;
+        ctxprof_error_clear(ctx);
         ctxprof_log(ctx, CTXPROF_LOG_WARN,
                     "hotspots skipped: the %zu incident(s) all lie at one place, so the default "
                     "bandwidth is undefined; set [hotspots] radius_m",

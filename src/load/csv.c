@@ -85,7 +85,7 @@ static int add_cell(ctxprof_ctx *ctx, ctxprof_csv *r, size_t start)
 {
     if (r->ncells == r->capcells) {
         int cap = r->capcells ? r->capcells * 2 : 64;
-        size_t *o = ctxprof_realloc(ctx, r->off, (size_t)cap * sizeof *o);
+        size_t *o = ctxprof_reallocarray(ctx, r->off, (size_t)cap, sizeof *o);
         if (!o)
             return CTXPROF_E_NOMEM;
         r->off = o;

@@ -148,7 +148,7 @@ int ctxprof_rejects_add(ctxprof_ctx *ctx, ctxprof_rejects *rej, uint32_t source,
         size_t cap = rej->cap ? rej->cap * 2 : 256;
 #define GROW(a)                                                                                \
     do {                                                                                       \
-        void *p_ = ctxprof_realloc(ctx, rej->a, cap * sizeof *rej->a);                         \
+        void *p_ = ctxprof_reallocarray(ctx, rej->a, cap, sizeof *rej->a);                     \
         if (!p_)                                                                               \
             return CTXPROF_E_NOMEM;                                                            \
         rej->a = p_;                                                                           \
@@ -213,7 +213,7 @@ static int incidents_reserve(ctxprof_ctx *ctx, ctxprof_incidents *inc, size_t ne
         cap *= 2;
 #define GROW(a)                                                                                \
     do {                                                                                       \
-        void *p_ = ctxprof_realloc(ctx, inc->a, cap * sizeof *inc->a);                         \
+        void *p_ = ctxprof_reallocarray(ctx, inc->a, cap, sizeof *inc->a);                     \
         if (!p_)                                                                               \
             return CTXPROF_E_NOMEM;                                                            \
         inc->a = p_;                                                                           \

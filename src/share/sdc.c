@@ -103,14 +103,14 @@ typedef struct {
 static int index_cells(ctxprof_ctx *ctx, const ctxprof_sdc *s, cell_index *ix)
 {
     ix->first = ctxprof_calloc(ctx, s->n + 1, sizeof *ix->first);
-    ix->eqs = ctxprof_malloc(ctx, (s->n_members ? s->n_members : 1) * sizeof *ix->eqs);
+    ix->eqs = ctxprof_mallocarray(ctx, s->n_members ? s->n_members : 1, sizeof *ix->eqs);
     if (!ix->first || !ix->eqs)
         return CTXPROF_E_NOMEM;
     for (size_t m = 0; m < s->n_members; m++)
         ix->first[s->cells[m] + 1]++;
     for (size_t c = 0; c < s->n; c++)
         ix->first[c + 1] += ix->first[c];
-    size_t *fill = ctxprof_malloc(ctx, (s->n ? s->n : 1) * sizeof *fill);
+    size_t *fill = ctxprof_mallocarray(ctx, s->n ? s->n : 1, sizeof *fill);
     if (!fill)
         return CTXPROF_E_NOMEM;
     memcpy(fill, ix->first, s->n * sizeof *fill);
@@ -142,7 +142,7 @@ static int worklist_init(ctxprof_ctx *ctx, const ctxprof_sdc *s, const unsigned 
     w->unknown = ctxprof_calloc(ctx, n, sizeof *w->unknown);
     /* Counts only rise in the protector and only fall in the attacker, so
      * each equation reaches 1 (and is queued) at most once. */
-    w->queue = ctxprof_malloc(ctx, n * sizeof *w->queue);
+    w->queue = ctxprof_mallocarray(ctx, n, sizeof *w->queue);
     w->head = w->tail = 0;
     if (!w->unknown || !w->queue)
         return CTXPROF_E_NOMEM;

@@ -324,10 +324,12 @@ static int load_table(share *sh, table *t, const layer_spec *sp)
         t->f[t->n++] = f;
     }
     size_t n = t->n ? t->n : 1;
-    t->cell = ctxprof_malloc(ctx, n * (size_t)(t->n_cnt ? t->n_cnt : 1) * sizeof *t->cell);
+    t->cell = ctxprof_mallocarray(ctx, ctxprof_size_mul(n, (size_t)(t->n_cnt ? t->n_cnt : 1)),
+                                  sizeof *t->cell);
     t->dropped = ctxprof_calloc(ctx, n, 1);
-    t->dval = ctxprof_calloc(ctx, n * (size_t)(t->n_der ? t->n_der : 1), sizeof *t->dval);
-    t->dstate = ctxprof_calloc(ctx, n * (size_t)(t->n_der ? t->n_der : 1), 1);
+    t->dval = ctxprof_calloc(ctx, ctxprof_size_mul(n, (size_t)(t->n_der ? t->n_der : 1)),
+                             sizeof *t->dval);
+    t->dstate = ctxprof_calloc(ctx, ctxprof_size_mul(n, (size_t)(t->n_der ? t->n_der : 1)), 1);
     if (!t->cell || !t->dropped || !t->dval || !t->dstate)
         return CTXPROF_E_NOMEM;
     return 0;
@@ -351,7 +353,7 @@ static int row_equation(share *sh, table *t, size_t r, int role)
 static int column_equations(share *sh, table *t)
 {
     int rc = 0;
-    long *eq = ctxprof_malloc(sh->ctx, (t->n ? t->n : 1) * sizeof *eq);
+    long *eq = ctxprof_mallocarray(sh->ctx, t->n ? t->n : 1, sizeof *eq);
     if (!eq)
         return CTXPROF_E_NOMEM;
     for (int j = 0; j < t->n_cnt && !rc; j++) {
@@ -447,8 +449,8 @@ static int build_temporal(share *sh)
         table *t = &sh->t[k];
         if (t->sp->kind != K_CONTEXT || !t->src || !t->n)
             continue;
-        t->tcell = ctxprof_malloc(ctx, t->n * SLOTS * sizeof *t->tcell);
-        t->tpresent = ctxprof_calloc(ctx, t->n * SLOTS, 1);
+        t->tcell = ctxprof_mallocarray(ctx, t->n, SLOTS * sizeof *t->tcell);
+        t->tpresent = ctxprof_calloc(ctx, t->n, SLOTS);
         if (!t->tcell || !t->tpresent)
             return CTXPROF_E_NOMEM;
         for (size_t i = 0; i < t->n * SLOTS; i++)
@@ -458,7 +460,7 @@ static int build_temporal(share *sh)
     int64_t **val = ctxprof_calloc(ctx, (size_t)N_SPECS, sizeof *val);
     int rc = val ? 0 : CTXPROF_E_NOMEM;
     for (int k = 0; k < N_SPECS && !rc; k++)
-        if (sh->t[k].tcell && !(val[k] = ctxprof_calloc(ctx, sh->t[k].n * SLOTS, sizeof(int64_t))))
+        if (sh->t[k].tcell && !(val[k] = ctxprof_calloc(ctx, sh->t[k].n, SLOTS * sizeof(int64_t))))
             rc = CTXPROF_E_NOMEM;
     OGRFeatureH f;
     OGR_L_ResetReading(tl);

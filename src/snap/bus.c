@@ -198,7 +198,7 @@ int ctxprof_contexts_build_bus(ctxprof_ctx *ctx, ctxprof_contexts *c, const char
         }
         if (n_rows == cap_rows) {
             size_t nc = cap_rows ? cap_rows * 2 : 4096;
-            stop_row *nr = ctxprof_realloc(ctx, rows, nc * sizeof *nr);
+            stop_row *nr = ctxprof_reallocarray(ctx, rows, nc, sizeof *nr);
             if (!nr) {
                 rc = CTXPROF_E_NOMEM;
                 goto done;
@@ -229,8 +229,8 @@ int ctxprof_contexts_build_bus(ctxprof_ctx *ctx, ctxprof_contexts *c, const char
                     path, warned);
 
     /* Route runs in sequence order; each consecutive pair is one stop pair. */
-    if (!(idx = ctxprof_malloc(ctx, (n_rows ? n_rows : 1) * sizeof *idx)) ||
-        !(pairs = ctxprof_malloc(ctx, (n_rows ? n_rows : 1) * sizeof *pairs))) {
+    if (!(idx = ctxprof_mallocarray(ctx, n_rows ? n_rows : 1, sizeof *idx)) ||
+        !(pairs = ctxprof_mallocarray(ctx, n_rows ? n_rows : 1, sizeof *pairs))) {
         rc = CTXPROF_E_NOMEM;
         goto done;
     }
@@ -278,8 +278,8 @@ int ctxprof_contexts_build_bus(ctxprof_ctx *ctx, ctxprof_contexts *c, const char
     size_t n_seg = 0;
     for (size_t i = 0; i < n_pairs; i++)
         n_seg += i == 0 || memcmp(pairs[i].k, pairs[i - 1].k, sizeof pairs[i].k) != 0;
-    size_t *start = ctxprof_malloc(ctx, (n_seg + 1) * sizeof *start);
-    size_t *order = ctxprof_malloc(ctx, (n_seg + 1) * sizeof *order);
+    size_t *start = ctxprof_mallocarray(ctx, n_seg + 1, sizeof *start);
+    size_t *order = ctxprof_mallocarray(ctx, n_seg + 1, sizeof *order);
     if (!start || !order) {
         ctxprof_free(ctx, start);
         ctxprof_free(ctx, order);
@@ -293,7 +293,7 @@ int ctxprof_contexts_build_bus(ctxprof_ctx *ctx, ctxprof_contexts *c, const char
     start[n_seg] = n_pairs;
     /* Sort segment indices by the file order of their first pair. */
     {
-        stop_pair *firsts = ctxprof_malloc(ctx, (n_seg ? n_seg : 1) * sizeof *firsts);
+        stop_pair *firsts = ctxprof_mallocarray(ctx, n_seg ? n_seg : 1, sizeof *firsts);
         if (!firsts) {
             ctxprof_free(ctx, start);
             ctxprof_free(ctx, order);
@@ -327,7 +327,7 @@ int ctxprof_contexts_build_bus(ctxprof_ctx *ctx, ctxprof_contexts *c, const char
                                     OFTString, OFTString,  OFTString};
     if (!(l->attrs = ctxprof_calloc(ctx, N_A, sizeof *l->attrs)) ||
         !(l->source = ctxprof_strdup(ctx, uri)) ||
-        !(routes = ctxprof_malloc(ctx, (n_pairs ? n_pairs : 1) * sizeof *routes))) {
+        !(routes = ctxprof_mallocarray(ctx, n_pairs ? n_pairs : 1, sizeof *routes))) {
         rc = CTXPROF_E_NOMEM;
     }
     for (int a = 0; !rc && a < N_A; a++) {

@@ -36,7 +36,7 @@ int ctxprof_contexts_derive_catchments(ctxprof_ctx *ctx, ctxprof_contexts *c)
     if (!s->n)
         return 0;
     if (!(pts = ctxprof_calloc(ctx, s->n, sizeof *pts)) ||
-        !(cell_of = ctxprof_malloc(ctx, s->n * sizeof *cell_of))) {
+        !(cell_of = ctxprof_mallocarray(ctx, s->n, sizeof *cell_of))) {
         rc = CTXPROF_E_NOMEM;
         goto done;
     }
@@ -51,7 +51,7 @@ int ctxprof_contexts_derive_catchments(ctxprof_ctx *ctx, ctxprof_contexts *c)
     }
     if (!clip && c->layer[CTXPROF_CTX_AREAS].present && c->layer[CTXPROF_CTX_AREAS].n) {
         const ctxprof_context_layer *a = &c->layer[CTXPROF_CTX_AREAS];
-        GEOSGeometry **cl = ctxprof_malloc(ctx, a->n * sizeof *cl);
+        GEOSGeometry **cl = ctxprof_mallocarray(ctx, a->n, sizeof *cl);
         if (!cl) {
             rc = CTXPROF_E_NOMEM;
             goto done;
@@ -67,7 +67,7 @@ int ctxprof_contexts_derive_catchments(ctxprof_ctx *ctx, ctxprof_contexts *c)
     }
     {
         /* The multipoint copies the points; pts stay ours. */
-        GEOSGeometry **cp = ctxprof_malloc(ctx, s->n * sizeof *cp);
+        GEOSGeometry **cp = ctxprof_mallocarray(ctx, s->n, sizeof *cp);
         if (!cp) {
             rc = CTXPROF_E_NOMEM;
             goto done;

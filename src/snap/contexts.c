@@ -125,7 +125,7 @@ int ctxprof_context_layer_reserve(ctxprof_ctx *ctx, ctxprof_context_layer *l, si
         nc *= 2;
 #define GROW(arr)                                                                              \
     do {                                                                                       \
-        void *p_ = ctxprof_realloc(ctx, (arr), nc * sizeof *(arr));                            \
+        void *p_ = ctxprof_reallocarray(ctx, (arr), nc, sizeof *(arr));                        \
         if (!p_)                                                                               \
             return CTXPROF_E_NOMEM;                                                            \
         (arr) = p_;                                                                            \
@@ -483,7 +483,7 @@ int ctxprof_contexts_read_layer(ctxprof_ctx *ctx, ctxprof_contexts *c, int type,
     {
         long dups = 0;
         const char *example = NULL;
-        char **sorted = ctxprof_malloc(ctx, (l->n ? l->n : 1) * sizeof *sorted);
+        char **sorted = ctxprof_mallocarray(ctx, l->n ? l->n : 1, sizeof *sorted);
         if (!sorted) {
             rc = CTXPROF_E_NOMEM;
             goto done;

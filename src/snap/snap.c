@@ -138,7 +138,7 @@ static void grid_ring(ctxprof_ctx *ctx, GEOSContextHandle_t h, grid_build *b,
                         break;
                     if (b->n == b->cap) {
                         size_t nc = b->cap ? 2 * b->cap : 4096;
-                        crossing *p = ctxprof_realloc(ctx, b->c, nc * sizeof *p);
+                        crossing *p = ctxprof_reallocarray(ctx, b->c, nc, sizeof *p);
                         if (!p) {
                             b->fail = 1;
                             return;
@@ -197,7 +197,7 @@ static int grid_build_layer(ctxprof_ctx *ctx, layer_index *x)
     x->gnx = (long)ceil((x1 - x0) / x->gcell) + 1;
     x->gny = (long)ceil((y1 - y0) / x->gcell) + 1;
     size_t nc = (size_t)x->gnx * (size_t)x->gny;
-    x->label = ctxprof_malloc(ctx, nc * sizeof *x->label);
+    x->label = ctxprof_mallocarray(ctx, nc, sizeof *x->label);
     x->edge = ctxprof_calloc(ctx, nc, 1);
     grid_build b = {x, NULL, 0, 0, 0};
     if (!x->label || !x->edge)
@@ -684,7 +684,7 @@ static int cmp_ranked_desc(const void *a, const void *b)
 /* Competition ranks (1, 2, 2, 4) of v, highest first; NaN gets INT64_MIN. */
 static int rank_of(ctxprof_ctx *ctx, const double *v, size_t n, int64_t *rank)
 {
-    ranked *r = ctxprof_malloc(ctx, (n ? n : 1) * sizeof *r);
+    ranked *r = ctxprof_mallocarray(ctx, n ? n : 1, sizeof *r);
     if (!r)
         return CTXPROF_E_NOMEM;
     size_t m = 0;
@@ -710,8 +710,8 @@ static int profile_layer(ctxprof_ctx *ctx, ctxprof_snap_result *res, const ctxpr
     const int32_t *link = res->link[t];
     p->n = l->n;
     if (!(p->n_total = ctxprof_calloc(ctx, n, sizeof *p->n_total)) ||
-        !(p->n_cat = ctxprof_calloc(ctx, n * CTXPROF_N_CATEGORIES, sizeof *p->n_cat)) ||
-        !(p->n_flag = ctxprof_calloc(ctx, n * CTXPROF_N_FLAGS, sizeof *p->n_flag)) ||
+        !(p->n_cat = ctxprof_calloc(ctx, n, CTXPROF_N_CATEGORIES * sizeof *p->n_cat)) ||
+        !(p->n_flag = ctxprof_calloc(ctx, n, CTXPROF_N_FLAGS * sizeof *p->n_flag)) ||
         !(p->n_people = ctxprof_calloc(ctx, n, sizeof *p->n_people)) ||
         !(p->rate = ctxprof_calloc(ctx, n, sizeof *p->rate)) ||
         !(p->rank = ctxprof_calloc(ctx, n, sizeof *p->rank)) ||
@@ -731,8 +731,8 @@ static int profile_layer(ctxprof_ctx *ctx, ctxprof_snap_result *res, const ctxpr
      * feature (a counting sort), each pid stamped with the last feature
      * that counted it. */
     size_t *start = ctxprof_calloc(ctx, n + 1, sizeof *start);
-    uint32_t *by_f = ctxprof_malloc(ctx, (inc->n ? inc->n : 1) * sizeof *by_f);
-    uint32_t *stamp = ctxprof_malloc(ctx, (n_pids ? n_pids : 1) * sizeof *stamp);
+    uint32_t *by_f = ctxprof_mallocarray(ctx, inc->n ? inc->n : 1, sizeof *by_f);
+    uint32_t *stamp = ctxprof_mallocarray(ctx, n_pids ? n_pids : 1, sizeof *stamp);
     if (!start || !by_f || !stamp) {
         ctxprof_free(ctx, start);
         ctxprof_free(ctx, by_f);
@@ -758,7 +758,7 @@ static int profile_layer(ctxprof_ctx *ctx, ctxprof_snap_result *res, const ctxpr
     ctxprof_free(ctx, start);
     ctxprof_free(ctx, by_f);
     ctxprof_free(ctx, stamp);
-    double *tot = ctxprof_malloc(ctx, n * sizeof *tot);
+    double *tot = ctxprof_mallocarray(ctx, n, sizeof *tot);
     if (!tot)
         return CTXPROF_E_NOMEM;
     for (size_t f = 0; f < l->n; f++) {
@@ -782,7 +782,7 @@ static int temporal_table(ctxprof_ctx *ctx, ctxprof_snap_result *res, const ctxp
         const ctxprof_context_layer *l = &c->layer[t];
         if (!l->present || !l->n)
             continue;
-        int64_t *cnt = ctxprof_calloc(ctx, l->n * CELLS, sizeof *cnt);
+        int64_t *cnt = ctxprof_calloc(ctx, l->n, CELLS * sizeof *cnt);
         if (!cnt)
             return CTXPROF_E_NOMEM;
         size_t nz = 0;
@@ -796,7 +796,7 @@ static int temporal_table(ctxprof_ctx *ctx, ctxprof_snap_result *res, const ctxp
         }
         size_t need = res->n_temporal + nz;
         ctxprof_temporal_cell *tc =
-            ctxprof_realloc(ctx, res->temporal, (need ? need : 1) * sizeof *tc);
+            ctxprof_reallocarray(ctx, res->temporal, need ? need : 1, sizeof *tc);
         if (!tc) {
             ctxprof_free(ctx, cnt);
             return CTXPROF_E_NOMEM;
@@ -898,10 +898,10 @@ int ctxprof_snap_profile(ctxprof_ctx *ctx, ctxprof_snap_result *res, const ctxpr
     size_t n = inc->n;
     double t2 = now_s();
     /* People: pids interned to small integers (UINT32_MAX for none). */
-    if (!(pid_id = ctxprof_malloc(ctx, (n ? n : 1) * sizeof *pid_id)) ||
-        !(order = ctxprof_malloc(ctx, (n ? n : 1) * sizeof *order)) ||
-        !(wday = ctxprof_malloc(ctx, (n ? n : 1) * sizeof *wday)) ||
-        !(hour = ctxprof_malloc(ctx, (n ? n : 1) * sizeof *hour))) {
+    if (!(pid_id = ctxprof_mallocarray(ctx, n ? n : 1, sizeof *pid_id)) ||
+        !(order = ctxprof_mallocarray(ctx, n ? n : 1, sizeof *order)) ||
+        !(wday = ctxprof_mallocarray(ctx, n ? n : 1, sizeof *wday)) ||
+        !(hour = ctxprof_mallocarray(ctx, n ? n : 1, sizeof *hour))) {
         rc = CTXPROF_E_NOMEM;
         goto done;
     }

@@ -51,8 +51,8 @@ static int alloc_incidents(ctxprof_ctx *ctx, ctxprof_incidents *inc, size_t n)
 {
     size_t m = n ? n : 1;
     memset(inc, 0, sizeof *inc);
-    inc->x = ctxprof_malloc(ctx, m * sizeof *inc->x);
-    inc->y = ctxprof_malloc(ctx, m * sizeof *inc->y);
+    inc->x = ctxprof_mallocarray(ctx, m, sizeof *inc->x);
+    inc->y = ctxprof_mallocarray(ctx, m, sizeof *inc->y);
     inc->when = ctxprof_calloc(ctx, m, sizeof *inc->when);
     inc->cats = ctxprof_calloc(ctx, m, sizeof *inc->cats);
     inc->flags = ctxprof_calloc(ctx, m, sizeof *inc->flags);
@@ -69,13 +69,13 @@ static int grow_incidents(ctxprof_ctx *ctx, ctxprof_incidents *inc, int64_t **fi
     size_t nc = inc->cap * 2;
     void *p;
 #define GROW(a)                                                                                \
-    if (!(p = ctxprof_realloc(ctx, inc->a, nc * sizeof *inc->a)))                              \
+    if (!(p = ctxprof_reallocarray(ctx, inc->a, nc, sizeof *inc->a)))                          \
         return CTXPROF_E_NOMEM;                                                                \
     inc->a = p;
     GROW(x) GROW(y) GROW(when) GROW(cats) GROW(flags) GROW(pid)
 #undef GROW
     if (fids) {
-        if (!(p = ctxprof_realloc(ctx, *fids, nc * sizeof **fids)))
+        if (!(p = ctxprof_reallocarray(ctx, *fids, nc, sizeof **fids)))
             return CTXPROF_E_NOMEM;
         *fids = p;
     }
@@ -230,7 +230,7 @@ static void part_log(ctxprof_log_level level, const char *msg, void *payload)
         return;
     if (pt->n_log == pt->cap_log) {
         size_t cap = pt->cap_log ? 2 * pt->cap_log : 16;
-        void *q = realloc(pt->log, cap * sizeof *pt->log);
+        void *q = realloc(pt->log, ctxprof_size_mul(cap, sizeof *pt->log));
         if (!q) {
             free(m);
             return;
@@ -258,7 +258,7 @@ static int read_gpkg_part(gpkg_part *pt)
     }
     if ((rc = alloc_incidents(ctx, inc, pt->count)))
         goto done;
-    if (!(pt->fids = ctxprof_malloc(ctx, inc->cap * sizeof *pt->fids))) {
+    if (!(pt->fids = ctxprof_mallocarray(ctx, inc->cap, sizeof *pt->fids))) {
         rc = CTXPROF_E_NOMEM;
         goto done;
     }
@@ -466,8 +466,8 @@ static int write_incidents(ctxprof_ctx *ctx, ctxprof_output *out, OGRLayerH in,
 {
     OGRFeatureDefnH defn = OGR_L_GetLayerDefn(in);
     int nf = OGR_FD_GetFieldCount(defn), rc = 0;
-    ctxprof_column *cols = ctxprof_malloc(ctx, ((size_t)nf + n_extra + 1) * sizeof *cols);
-    int *map = ctxprof_malloc(ctx, ((size_t)nf + 1) * sizeof *map);
+    ctxprof_column *cols = ctxprof_mallocarray(ctx, (size_t)nf + n_extra + 1, sizeof *cols);
+    int *map = ctxprof_mallocarray(ctx, (size_t)nf + 1, sizeof *map);
     if (!cols || !map) {
         ctxprof_free(ctx, cols);
         ctxprof_free(ctx, map);

@@ -568,7 +568,7 @@ int ctxprof_output_copy_layer(ctxprof_ctx *ctx, ctxprof_output *out, OGRLayerH i
 {
     OGRFeatureDefnH defn = OGR_L_GetLayerDefn(in);
     int nf = OGR_FD_GetFieldCount(defn);
-    ctxprof_column *cols = ctxprof_malloc(ctx, (size_t)(nf ? nf : 1) * sizeof *cols);
+    ctxprof_column *cols = ctxprof_mallocarray(ctx, (size_t)(nf ? nf : 1), sizeof *cols);
     if (!cols)
         return CTXPROF_E_NOMEM;
     for (int i = 0; i < nf; i++) {

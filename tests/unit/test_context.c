@@ -108,6 +108,43 @@ static void test_nested_progress_and_cancel(void **state)
     ctxprof_ctx_free(ctx);
 }
 
+/* Forty nested stages each taking the second half of their parent: every
+ * level maps onto its own range, each pop returns to the level above, and
+ * pops without pushes change nothing. */
+static void test_progress_depth_40(void **state)
+{
+    (void)state;
+    ctxprof_ctx *ctx = ctxprof_ctx_new();
+    ctxprof_set_progress(ctx, record_progress, NULL);
+    cancel_after = 0;
+    ctxprof_progress_pop(ctx); /* no push yet */
+    n_seen = 0;
+    assert_int_equal(ctxprof_progress(ctx, 0.25, NULL), 0);
+    assert_near(seen[0], 0.25, 0);
+    for (int d = 1; d <= 40; d++) {
+        ctxprof_progress_push(ctx, 0.5, 1.0);
+        n_seen = 0;
+        assert_int_equal(ctxprof_progress(ctx, 0.0, NULL), 0);
+        assert_near(seen[0], 1.0 - ldexp(1.0, -d), 1e-15);
+    }
+    for (int d = 39; d >= 0; d--) {
+        ctxprof_progress_pop(ctx);
+        n_seen = 0;
+        assert_int_equal(ctxprof_progress(ctx, 0.0, NULL), 0);
+        assert_near(seen[0], 1.0 - ldexp(1.0, -d), 1e-15);
+    }
+    for (int i = 0; i < 5; i++)
+        ctxprof_progress_pop(ctx);
+    n_seen = 0;
+    assert_int_equal(ctxprof_progress(ctx, 0.25, NULL), 0);
+    assert_near(seen[0], 0.25, 0);
+    ctxprof_progress_push(ctx, 0.0, 0.5);
+    n_seen = 0;
+    assert_int_equal(ctxprof_progress(ctx, 0.5, NULL), 0);
+    assert_near(seen[0], 0.25, 0);
+    ctxprof_ctx_free(ctx); /* frees the deeper stack (ASAN: no leak) */
+}
+
 static void test_allocation(void **state)
 {
     (void)state;
@@ -134,6 +171,58 @@ static void test_allocation(void **state)
     ctxprof_ctx_free(ctx);
 }
 
+/* A size that does not fit in size_t is refused before any allocation,
+ * named on the context, and the array being grown is left as it was. */
+static void test_allocation_overflow(void **state)
+{
+    (void)state;
+    ctxprof_ctx *ctx = ctxprof_ctx_new();
+    double *a = NULL;
+    size_t cap = 0;
+    assert_int_equal(ctxprof_grow(ctx, (void **)&a, &cap, 100, sizeof *a), 0);
+    for (int i = 0; i < 100; i++)
+        a[i] = i;
+    double *before = a;
+    size_t before_cap = cap;
+    size_t need = (size_t)-1 / sizeof *a + 2; /* need * sizeof *a wraps round */
+    assert_int_equal(ctxprof_grow(ctx, (void **)&a, &cap, need, sizeof *a), CTXPROF_E_NOMEM);
+    assert_int_equal(ctxprof_errcode(ctx), CTXPROF_E_NOMEM);
+    assert_non_null(strstr(ctxprof_errmsg(ctx), "more than can be allocated"));
+    assert_ptr_equal(a, before);
+    assert_int_equal(cap, before_cap);
+    for (int i = 0; i < 100; i++)
+        assert_near(a[i], i, 0);
+    /* The largest need: doubling must not wrap round to a small capacity. */
+    ctxprof_error_clear(ctx);
+    assert_int_equal(ctxprof_grow(ctx, (void **)&a, &cap, (size_t)-1, 1), CTXPROF_E_NOMEM);
+    assert_ptr_equal(a, before);
+    assert_int_equal(cap, before_cap);
+    ctxprof_free(ctx, a);
+
+    ctxprof_error_clear(ctx);
+    assert_null(ctxprof_mallocarray(ctx, (size_t)1 << 40, (size_t)1 << 40));
+    assert_int_equal(ctxprof_errcode(ctx), CTXPROF_E_NOMEM);
+    ctxprof_error_clear(ctx);
+    assert_null(ctxprof_calloc(ctx, (size_t)1 << 40, (size_t)1 << 40));
+    assert_int_equal(ctxprof_errcode(ctx), CTXPROF_E_NOMEM);
+    char *p = ctxprof_mallocarray(ctx, 4, 8);
+    assert_non_null(p);
+    memset(p, 1, 32);
+    ctxprof_error_clear(ctx);
+    assert_null(ctxprof_reallocarray(ctx, p, (size_t)-1 / 4, 8));
+    assert_int_equal(ctxprof_errcode(ctx), CTXPROF_E_NOMEM);
+    assert_int_equal(p[31], 1); /* still ours, unchanged */
+    ctxprof_free(ctx, p);
+
+    size_t out = 0;
+    assert_int_equal(ctxprof_mul_overflow(&out, 3, 7), 0);
+    assert_int_equal(out, 21);
+    assert_true(ctxprof_mul_overflow(&out, (size_t)-1 / 2 + 1, 2));
+    assert_int_equal(ctxprof_size_mul(6, 7), 42);
+    assert_true(ctxprof_size_mul((size_t)1 << 40, (size_t)1 << 40) == (size_t)-1);
+    ctxprof_ctx_free(ctx);
+}
+
 static void test_geos_handle(void **state)
 {
     (void)state;
@@ -155,7 +244,9 @@ int main(void)
         cmocka_unit_test(test_error_codes_are_negative_and_distinct),
         cmocka_unit_test(test_log_levels),
         cmocka_unit_test(test_nested_progress_and_cancel),
+        cmocka_unit_test(test_progress_depth_40),
         cmocka_unit_test(test_allocation),
+        cmocka_unit_test(test_allocation_overflow),
         cmocka_unit_test(test_geos_handle),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -132,25 +132,31 @@ static void test_scaled_kernels_integrate_to_one(void **state)
     ctxprof_ctx_free(ctx);
 }
 
+static double bandwidth_of(const double *x, const double *y, const double *w, size_t n)
+{
+    ctxprof_ctx *ctx = ctxprof_ctx_new();
+    double r = -1;
+    assert_int_equal(ctxprof_kde_default_bandwidth(ctx, &r, x, y, w, n), 0);
+    ctxprof_ctx_free(ctx);
+    return r;
+}
+
 static void test_default_bandwidth_rule(void **state)
 {
     (void)state;
     /* Square: mean centre (1, 1), every distance sqrt 2, so SD = Dm = sqrt 2
      * and SD is the smaller term. */
     double x1[] = {0, 2, 0, 2}, y1[] = {0, 0, 2, 2};
-    assert_near(ctxprof_kde_default_bandwidth(x1, y1, NULL, 4), 0.9 * sqrt(2.0) * pow(4, -0.2),
-                1e-12);
+    assert_near(bandwidth_of(x1, y1, NULL, 4), 0.9 * sqrt(2.0) * pow(4, -0.2), 1e-12);
     /* Four points at 0 and one at 10: mean 2, distances 2,2,2,2,8,
      * SD = sqrt((4*4 + 64)/5) = 4, Dm = 2: the median term wins. */
     double x2[] = {0, 0, 0, 0, 10}, y2[] = {0, 0, 0, 0, 0};
-    assert_near(ctxprof_kde_default_bandwidth(x2, y2, NULL, 5),
-                0.9 * sqrt(1.0 / log(2.0)) * 2.0 * pow(5, -0.2), 1e-12);
+    assert_near(bandwidth_of(x2, y2, NULL, 5), 0.9 * sqrt(1.0 / log(2.0)) * 2.0 * pow(5, -0.2),
+                1e-12);
     /* Weights act as counts: weight 4 at 0 and 1 at 10 is the same as above. */
     double x3[] = {0, 10}, y3[] = {0, 0}, w3[] = {4, 1};
-    assert_near(ctxprof_kde_default_bandwidth(x3, y3, w3, 2),
-                0.9 * sqrt(1.0 / log(2.0)) * 2.0 * pow(5, -0.2), 1e-12);
-    /* Undefined for one place. */
-    assert_near(ctxprof_kde_default_bandwidth(x2, y2, NULL, 1), 0, 0);
+    assert_near(bandwidth_of(x3, y3, w3, 2), 0.9 * sqrt(1.0 / log(2.0)) * 2.0 * pow(5, -0.2),
+                1e-12);
 
     /* kde_run uses it when no radius is given and says so. */
     ctxprof_ctx *ctx = ctxprof_ctx_new();
@@ -167,6 +173,33 @@ static void test_default_bandwidth_rule(void **state)
 }
 
 /* QGIS 3.22's grid, its scaled quartic constant and its mirrored y. */
+/* No spread (one point, or all at one place) and no memory are different
+ * failures, and say so: only the first is "at one place". */
+static void test_default_bandwidth_undefined_or_no_memory(void **state)
+{
+    (void)state;
+    ctxprof_ctx *ctx = ctxprof_ctx_new();
+    double x[] = {3, 3, 3}, y[] = {4, 4, 4}, r = -1;
+    assert_int_equal(ctxprof_kde_default_bandwidth(ctx, &r, x, y, NULL, 1), CTXPROF_E_INPUT);
+    assert_near(r, 0, 0);
+    assert_non_null(strstr(ctxprof_errmsg(ctx), "at one place"));
+    ctxprof_error_clear(ctx);
+    r = -1;
+    assert_int_equal(ctxprof_kde_default_bandwidth(ctx, &r, x, y, NULL, 3), CTXPROF_E_INPUT);
+    assert_near(r, 0, 0);
+    assert_non_null(strstr(ctxprof_errmsg(ctx), "3 point(s) at one place"));
+    ctxprof_error_clear(ctx);
+    /* More points than memory can hold distances for: refused before any
+     * point is read (x and y hold three). */
+    r = -1;
+    assert_int_equal(ctxprof_kde_default_bandwidth(ctx, &r, x, y, NULL, (size_t)-1 / 2),
+                     CTXPROF_E_NOMEM);
+    assert_near(r, 0, 0);
+    assert_null(strstr(ctxprof_errmsg(ctx), "one place"));
+    assert_non_null(strstr(ctxprof_errmsg(ctx), "out of memory"));
+    ctxprof_ctx_free(ctx);
+}
+
 static void test_qgis_compat_quirks(void **state)
 {
     (void)state;
@@ -375,6 +408,7 @@ int main(void)
         cmocka_unit_test(test_radius_edge_cells),
         cmocka_unit_test(test_scaled_kernels_integrate_to_one),
         cmocka_unit_test(test_default_bandwidth_rule),
+        cmocka_unit_test(test_default_bandwidth_undefined_or_no_memory),
         cmocka_unit_test(test_qgis_compat_quirks),
         cmocka_unit_test(test_threads_give_identical_rasters),
         cmocka_unit_test(test_cancel_and_errors),
