@@ -161,7 +161,8 @@ static int open_output(ctxprof_ctx *ctx, ctxprof_output **out, const ctxprof_pro
     oo.raster_dir = o ? o->raster_dir : NULL;
     oo.raster_beside[0] = ctxprof_profile_str(p, "profile", "output");
     oo.raster_beside[1] = ctxprof_profile_path(p);
-    return ctxprof_output_open_with(ctx, out, output, ctxprof_profile_str(p, "profile", "crs"), &oo);
+    return ctxprof_output_open_with(ctx, out, output, ctxprof_profile_str(p, "profile", "crs"),
+                                    &oo);
 }
 
 int ctxprof_run(ctxprof_ctx *ctx, ctxprof_run_summary *sum, const ctxprof_profile *p,

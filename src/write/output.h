@@ -43,9 +43,10 @@ typedef struct {
     const char *name;
     /* CTXPROF_SINK_SCHEMA: the schema; NULL: as above, else "ctxprof". */
     const char *schema;
-    /* CTXPROF_SINK_RASTER_FILES: the folder for the rasters; NULL: the
-     * folder of the first of raster_beside that is a file path (not, say,
-     * a database), else the current folder. */
+    /* CTXPROF_SINK_RASTER_FILES: the folder for the rasters ("": the
+     * current folder); NULL: the folder of the first of raster_beside that
+     * is a file path, not a database connection (a profile's own output,
+     * the profile file), else the current folder. */
     const char *raster_dir;
     const char *raster_beside[2];
 } ctxprof_output_options;
