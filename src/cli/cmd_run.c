@@ -179,8 +179,10 @@ int cmd_run(int argc, char **argv)
         rc = cli_fail(ctx);
         goto done;
     }
-    if ((ro.pg_schema || ro.raster_dir) &&
-        !ctxprof_output_is_pg(output ? output : ctxprof_profile_str(p, "profile", "output"))) {
+    unsigned int caps =
+        ctxprof_output_target_caps(output ? output : ctxprof_profile_str(p, "profile", "output"));
+    if ((ro.pg_schema && !(caps & CTXPROF_SINK_SCHEMA)) ||
+        (ro.raster_dir && !(caps & CTXPROF_SINK_RASTER_FILES))) {
         cli_error("run: --pg-schema and --raster-dir go with a PostGIS output (-o PG:...)");
         rc = CLI_USAGE;
         goto done;

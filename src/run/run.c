@@ -149,36 +149,20 @@ static int write_metadata(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_p
     return 0;
 }
 
-/* PostGIS: the schema is made from the profile's name and the rasters go
- * beside the profile's own output GeoPackage, unless the options say
- * otherwise (or the connection string names an active_schema). */
-static int open_pg(ctxprof_ctx *ctx, ctxprof_output **out, const ctxprof_profile *p,
-                   const char *output, const ctxprof_run_options *o)
+/* A database's schema is made from the profile's name and rasters kept
+ * beside it go beside the profile's own output GeoPackage, unless the
+ * options say otherwise (or the connection string names an active_schema). */
+static int open_output(ctxprof_ctx *ctx, ctxprof_output **out, const ctxprof_profile *p,
+                       const char *output, const ctxprof_run_options *o)
 {
-    ctxprof_output_pg_options po = CTXPROF_OUTPUT_PG_OPTIONS_INIT;
-    char *schema = NULL, *dir = NULL;
-    int rc = 0;
-    po.schema = o ? o->pg_schema : NULL;
-    po.raster_dir = o ? o->raster_dir : NULL;
-    if (!po.schema && !strstr(output, "active_schema=")) {
-        rc = ctxprof_output_pg_schema_name(ctx, &schema, ctxprof_profile_str(p, "profile", "name"));
-        po.schema = schema;
-    }
-    if (!rc && !po.raster_dir) {
-        const char *gpkg = ctxprof_profile_str(p, "profile", "output");
-        const char *base = gpkg && !ctxprof_output_is_pg(gpkg) ? gpkg : ctxprof_profile_path(p);
-        const char *slash = base ? strrchr(base, '/') : NULL;
-        dir = slash ? ctxprof_sprintf(ctx, "%.*s", slash == base ? 1 : (int)(slash - base), base)
-                    : ctxprof_strdup(ctx, ".");
-        if (!dir)
-            rc = CTXPROF_E_NOMEM;
-        po.raster_dir = dir;
-    }
-    if (!rc)
-        rc = ctxprof_output_open_pg(ctx, out, output, ctxprof_profile_str(p, "profile", "crs"), &po);
-    ctxprof_free(ctx, schema);
-    ctxprof_free(ctx, dir);
-    return rc;
+    ctxprof_output_options oo = CTXPROF_OUTPUT_OPTIONS_INIT;
+    oo.name = ctxprof_profile_str(p, "profile", "name");
+    oo.schema = o ? o->pg_schema : NULL;
+    oo.raster_dir = o ? o->raster_dir : NULL;
+    oo.raster_beside[0] = ctxprof_profile_str(p, "profile", "output");
+    oo.raster_beside[1] = ctxprof_profile_path(p);
+    return ctxprof_output_open_with(ctx, out, output, ctxprof_profile_str(p, "profile", "crs"),
+                                    &oo);
 }
 
 int ctxprof_run(ctxprof_ctx *ctx, ctxprof_run_summary *sum, const ctxprof_profile *p,
@@ -214,7 +198,8 @@ int ctxprof_run_with(ctxprof_ctx *ctx, ctxprof_run_summary *sum, const ctxprof_p
         output = ctxprof_profile_str(p, "profile", "output");
     /* A database is reached first: a wrong connection fails at once, not
      * after the load. */
-    if (ctxprof_output_is_pg(output) && (rc = open_pg(ctx, &out, p, output, o)))
+    if ((ctxprof_output_target_caps(output) & CTXPROF_SINK_REMOTE) &&
+        (rc = open_output(ctx, &out, p, output, o)))
         goto done;
     if ((rc = ctxprof_loader_new(ctx, &ld, p)))
         goto done;
@@ -222,8 +207,7 @@ int ctxprof_run_with(ctxprof_ctx *ctx, ctxprof_run_summary *sum, const ctxprof_p
     if (sum->demo_key)
         ctxprof_log(ctx, CTXPROF_LOG_WARN,
                     "using the sample area's demo pseudonym key: never use it for real data");
-    if (!out &&
-        (rc = ctxprof_output_open(ctx, &out, output, ctxprof_profile_str(p, "profile", "crs"))))
+    if (!out && (rc = open_output(ctx, &out, p, output, o)))
         goto done;
     snprintf(sum->output, sizeof sum->output, "%s", ctxprof_output_target(out));
 

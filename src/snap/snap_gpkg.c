@@ -976,7 +976,7 @@ int ctxprof_snap_gpkg(ctxprof_ctx *ctx, ctxprof_snap_summary *sum,
     GDALDriverH in_drv = GDALGetDatasetDriver(ds);
     int copy = !(given && given->rewrite) && in_drv &&
                strcmp(GDALGetDriverShortName(in_drv), "GPKG") == 0 && gpkg_readable(ds, incl) &&
-               !ctxprof_output_is_pg(out_path);
+               (ctxprof_output_target_caps(out_path) & CTXPROF_SINK_UPDATE_COPY);
     if (copy)
         updater_start(ctx, &up, in, out_path);
     /* The contexts first: the update can start once the incidents are read. */

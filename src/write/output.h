@@ -1,8 +1,12 @@
-/* Output dataset: one GeoPackage written to a temporary file beside the
- * target and renamed into place by ctxprof_output_finish, so an interrupted
- * run never leaves a broken file where a good one was. Or a PostGIS schema
- * ("PG:" targets, ctxprof_output_open_pg below), replaced as a whole by
- * ctxprof_output_finish in one transaction.
+/* Output dataset: the one front end through which every stage writes its
+ * layers, whatever holds them. The holder is a sink (write/sink.h), chosen
+ * from the target by ctxprof_output_open: a GeoPackage written to a
+ * temporary file beside the target and renamed into place by
+ * ctxprof_output_finish, so an interrupted run never leaves a broken file
+ * where a good one was; or a PostGIS schema ("PG:" targets), replaced as a
+ * whole by ctxprof_output_finish in one transaction. What a sink can hold
+ * (styles, rasters, an in-place update) is in its capabilities
+ * (CTXPROF_SINK_*), which callers ask for rather than the kind of target.
  */
 #ifndef CTXPROF_OUTPUT_H
 #define CTXPROF_OUTPUT_H
@@ -19,15 +23,56 @@ typedef struct {
 
 typedef struct ctxprof_output ctxprof_output;
 
-/* Creates the temporary GeoPackage for target (its folder is created when
- * missing). srs_def is the profile CRS (e.g. "EPSG:27700"). A "PG:" target
- * is ctxprof_output_open_pg with default options. */
+/* What a sink can do (ctxprof_output_caps, ctxprof_output_target_caps). */
+#define CTXPROF_SINK_STYLES 0x01u        /* holds QGIS's default styles (layer_styles) */
+#define CTXPROF_SINK_RASTER_LAYERS 0x02u /* rasters are layers of the output */
+#define CTXPROF_SINK_RASTER_FILES 0x04u  /* rasters are GeoTIFFs beside it (raster_dir) */
+#define CTXPROF_SINK_UPDATE_COPY 0x08u   /* can start as an edited copy of a GeoPackage
+                                          * (ctxprof_output_open_copy, snap's update) */
+#define CTXPROF_SINK_SCHEMA 0x10u        /* writes into a named schema (options.schema) */
+#define CTXPROF_SINK_REMOTE 0x20u        /* opening reaches a server: open it before long
+                                          * work, so that a wrong connection fails at once */
+
+/* Options of an output; every field may be left NULL. */
+typedef struct {
+    unsigned int version;
+    /* What the output is of (a profile's name): CTXPROF_SINK_SCHEMA makes
+     * the schema from it when none is given and the target names none
+     * (PostgreSQL's active_schema=): lowercase ASCII letters, digits and _
+     * ("Northbrook sample" -> northbrook_sample). */
+    const char *name;
+    /* CTXPROF_SINK_SCHEMA: the schema; NULL: as above, else "ctxprof". */
+    const char *schema;
+    /* CTXPROF_SINK_RASTER_FILES: the folder for the rasters ("": the
+     * current folder); NULL: the folder of the first of raster_beside that
+     * is a file path, not a database connection (a profile's own output,
+     * the profile file), else the current folder. */
+    const char *raster_dir;
+    const char *raster_beside[2];
+} ctxprof_output_options;
+#define CTXPROF_OUTPUT_OPTIONS_VERSION 1
+#define CTXPROF_OUTPUT_OPTIONS_INIT {CTXPROF_OUTPUT_OPTIONS_VERSION, NULL, NULL, NULL, {NULL, NULL}}
+
+/* Creates the output for target in the sink its form names: a "PG:" target
+ * a PostGIS schema (see below), any other a GeoPackage (its folder is
+ * created when missing; written to a temporary file until finish). srs_def
+ * is the profile CRS (e.g. "EPSG:27700"). */
 int ctxprof_output_open(ctxprof_ctx *ctx, ctxprof_output **out, const char *target,
                         const char *srs_def);
+/* The same with options (o may be NULL). */
+int ctxprof_output_open_with(ctxprof_ctx *ctx, ctxprof_output **out, const char *target,
+                             const char *srs_def, const ctxprof_output_options *o);
+/* The capabilities (CTXPROF_SINK_*) of the sink ctxprof_output_open would
+ * choose for target, known from its form alone (nothing is opened); 0 for
+ * NULL. */
+unsigned int ctxprof_output_target_caps(const char *target);
+/* The capabilities of an open output's sink. */
+unsigned int ctxprof_output_caps(const ctxprof_output *out);
 /* Edits a copy through SQLite before GDAL opens it (see open_copy). */
 struct sqlite3;
 typedef int (*ctxprof_output_edit_fn)(ctxprof_ctx *ctx, struct sqlite3 *db, void *arg);
-/* Like ctxprof_output_open, but the temporary file starts as a copy (SQLite backup) of
+/* Like ctxprof_output_open, for a sink with CTXPROF_SINK_UPDATE_COPY (any
+ * other is refused): the temporary file starts as a copy (SQLite backup) of
  * the GeoPackage source (every layer, table and spatial index kept as they
  * are); edit (when not NULL) changes it through its own SQLite connection
  * (no journal: the file is private until finish) before GDAL opens it for
@@ -88,16 +133,22 @@ int ctxprof_output_metaf(ctxprof_ctx *ctx, ctxprof_output *out, const char *key,
  * (0644 less the umask). */
 void ctxprof_output_set_shareable(ctxprof_output *out);
 
-/* Writes run_metadata, closes the dataset and renames it onto the target. */
+/* Writes run_metadata (and the styles, CTXPROF_SINK_STYLES), closes the
+ * dataset and publishes it: renamed onto the target, or swapped for the
+ * earlier schema. */
 int ctxprof_output_finish(ctxprof_ctx *ctx, ctxprof_output *out);
-/* Frees out; when finish was not reached, removes the temporary file. */
+/* Frees out; when finish was not reached, the target stays as it was (the
+ * temporary file is removed, the staging schema dropped). Accepts NULL. */
 void ctxprof_output_close(ctxprof_ctx *ctx, ctxprof_output *out);
 
 const char *ctxprof_output_target(const ctxprof_output *out);
 
-/* Writes a Float32 raster layer (a GeoPackage tiled gridded coverage) named
- * name: cols x rows values, row 0 at the top, geotransform gt, in the
- * output's CRS, with the given NoData value. Commits the open layer first. */
+/* Writes a Float32 raster named name: cols x rows values, row 0 at the top,
+ * geotransform gt, in the output's CRS, with the given NoData value.
+ * Commits the open layer first. CTXPROF_SINK_RASTER_LAYERS: a layer of the
+ * output (a GeoPackage tiled gridded coverage); CTXPROF_SINK_RASTER_FILES:
+ * a GeoTIFF NAME.LAYER.tif in the raster folder, moved into place by
+ * finish and named in run_metadata (raster.LAYER.path). */
 int ctxprof_output_raster(ctxprof_ctx *ctx, ctxprof_output *out, const char *name,
                           const float *data, int cols, int rows, const double gt[6],
                           double nodata);
@@ -106,23 +157,9 @@ int ctxprof_output_raster(ctxprof_ctx *ctx, ctxprof_output *out, const char *nam
  * string of keyword=value pairs (PG:"dbname=gis host=/run/postgresql").
  * Every layer goes into one schema, replaced as a whole by finish in one
  * transaction (a failed run leaves the earlier schema as it was); rasters go
- * to GeoTIFF files NAME.LAYER.tif in raster_dir, named in run_metadata
- * (raster.LAYER.path). See docs/output.md. */
-typedef struct {
-    const char *schema;     /* NULL: the connection's active_schema=, else "ctxprof" */
-    const char *raster_dir; /* NULL: the current folder */
-} ctxprof_output_pg_options;
-#define CTXPROF_OUTPUT_PG_OPTIONS_INIT {NULL, NULL}
+ * to GeoTIFF files NAME.LAYER.tif in the raster folder, named in
+ * run_metadata (raster.LAYER.path). See docs/output.md. */
 
-/* Nonzero for a "PG:" target (ctxprof_output_open then writes to PostGIS
- * with default options). */
-int ctxprof_output_is_pg(const char *target);
-int ctxprof_output_open_pg(ctxprof_ctx *ctx, ctxprof_output **out, const char *target,
-                           const char *srs_def, const ctxprof_output_pg_options *o);
-/* A schema name made from free text such as a profile's name: lowercase
- * ASCII letters, digits and _ ("Northbrook sample" -> northbrook_sample),
- * "ctxprof" when nothing usable is left. Free with ctxprof_free. */
-int ctxprof_output_pg_schema_name(ctxprof_ctx *ctx, char **schema, const char *text);
 /* A copy of text (a connection string, a command line) with the value of
  * every password=VALUE shown as ***. Free with ctxprof_free; NULL when
  * memory is exhausted. */

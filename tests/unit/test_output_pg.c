@@ -4,6 +4,7 @@
 #include "test_util.h"
 
 #include "write/output.h"
+#include "write/sink_pg.h"
 
 static ctxprof_ctx *ctx;
 
@@ -49,7 +50,7 @@ static void test_redact(void **state)
 static void assert_schema(const char *name, const char *want)
 {
     char *got = NULL;
-    assert_int_equal(ctxprof_output_pg_schema_name(ctx, &got, name), 0);
+    assert_int_equal(ctxprof_sink_pg_schema_name(ctx, &got, name), 0);
     assert_string_equal(got, want);
     ctxprof_free(ctx, got);
 }
@@ -67,7 +68,7 @@ static void test_schema_name(void **state)
     assert_schema("PG catalog", "ctxprof");
     assert_schema("x new", "x_new");
     char *got = NULL;
-    assert_int_equal(ctxprof_output_pg_schema_name(
+    assert_int_equal(ctxprof_sink_pg_schema_name(
                          ctx, &got,
                          "A very long profile name that goes on and on beyond what PostgreSQL allows"),
                      0);
@@ -81,9 +82,9 @@ static void test_schema_name(void **state)
 static void assert_refused(const char *target, const char *schema, int code, const char *want)
 {
     ctxprof_output *out = NULL;
-    ctxprof_output_pg_options o = CTXPROF_OUTPUT_PG_OPTIONS_INIT;
+    ctxprof_output_options o = CTXPROF_OUTPUT_OPTIONS_INIT;
     o.schema = schema;
-    int rc = ctxprof_output_open_pg(ctx, &out, target, "EPSG:27700", &o);
+    int rc = ctxprof_output_open_with(ctx, &out, target, "EPSG:27700", &o);
     assert_int_equal(rc, code);
     assert_null(out);
     const char *msg = ctxprof_errmsg(ctx);
@@ -121,9 +122,9 @@ static void test_refusals(void **state)
                                          "EPSG:27700"),
                      CTXPROF_E_DB);
     assert_non_null(strstr(ctxprof_errmsg(ctx), "schema ctxprof: cannot connect"));
-    assert_true(ctxprof_output_is_pg("PG:dbname=x"));
-    assert_false(ctxprof_output_is_pg("out/PG:x.gpkg"));
-    assert_false(ctxprof_output_is_pg(NULL));
+    assert_true(ctxprof_output_target_caps("PG:dbname=x") & CTXPROF_SINK_SCHEMA);
+    assert_false(ctxprof_output_target_caps("out/PG:x.gpkg") & CTXPROF_SINK_SCHEMA);
+    assert_int_equal(ctxprof_output_target_caps(NULL), 0);
 }
 
 int main(void)

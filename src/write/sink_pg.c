@@ -1,4 +1,4 @@
-#include "write/output_pg.h"
+#include "write/sink_pg.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -24,18 +24,18 @@
 
 typedef struct {
     char *tmp, *final;
-} pg_raster;
+} pg_tif;
 
-struct ctxprof_output_pg {
-    char *base;    /* the connection string without active_schema, after "PG:" */
-    char *display; /* the target as shown: password hidden, schema named */
+typedef struct {
+    ctxprof_sink base; /* base.display: the target as shown, password hidden, schema named */
+    char *conninfo;    /* the connection string without active_schema, after "PG:" */
     char *password;
     char *schema, *stage, *raster_dir;
     GDALDatasetH ctl; /* control connection: lock, staging schema, swap */
     int stage_created, published;
-    pg_raster *rasters;
+    pg_tif *rasters;
     size_t n_rasters, cap_rasters;
-};
+} pg_sink;
 
 /* ------------------------------------------------------------------------ */
 /* Connection strings: libpq's keyword = value pairs, values either plain
@@ -200,12 +200,12 @@ fail:
     return NULL;
 }
 
-int ctxprof_output_is_pg(const char *target)
+static int pg_accepts(const char *target)
 {
     return target && strncmp(target, "PG:", 3) == 0;
 }
 
-int ctxprof_output_pg_schema_name(ctxprof_ctx *ctx, char **schema, const char *text)
+int ctxprof_sink_pg_schema_name(ctxprof_ctx *ctx, char **schema, const char *text)
 {
     char buf[SCHEMA_MAX + 1];
     size_t n = 0;
@@ -271,7 +271,7 @@ static int check_schema(ctxprof_ctx *ctx, const char *s)
  * repeat data), on one line, and the password, should any message ever
  * quote it, is hidden. */
 
-void ctxprof_output_pg_tidy_error(ctxprof_ctx *ctx, const ctxprof_output_pg *pg)
+static void pg_tidy_error(ctxprof_ctx *ctx, const pg_sink *pg)
 {
     char msg[2048], lib[1024] = "";
     snprintf(msg, sizeof msg, "%s", ctxprof_errmsg(ctx));
@@ -322,9 +322,9 @@ void ctxprof_output_pg_tidy_error(ctxprof_ctx *ctx, const ctxprof_output_pg *pg)
     ctxprof_error(ctx, ctxprof_errcode(ctx), "%s", msg);
 }
 
-static int pg_fail(ctxprof_ctx *ctx, const ctxprof_output_pg *pg, int code, const char *fmt, ...)
+static int pg_fail(ctxprof_ctx *ctx, const pg_sink *pg, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-static int pg_fail(ctxprof_ctx *ctx, const ctxprof_output_pg *pg, int code, const char *fmt, ...)
+static int pg_fail(ctxprof_ctx *ctx, const pg_sink *pg, int code, const char *fmt, ...)
 {
     char msg[2048];
     va_list ap;
@@ -333,25 +333,25 @@ static int pg_fail(ctxprof_ctx *ctx, const ctxprof_output_pg *pg, int code, cons
     va_end(ap);
     ctxprof_error(ctx, code, "%s", msg);
     ctxprof_error_append_lib(ctx);
-    ctxprof_output_pg_tidy_error(ctx, pg);
+    pg_tidy_error(ctx, pg);
     return code;
 }
 
 /* Runs one statement on the control connection. */
-static int pg_exec(ctxprof_ctx *ctx, ctxprof_output_pg *pg, const char *sql, const char *what)
+static int pg_exec(ctxprof_ctx *ctx, pg_sink *pg, const char *sql, const char *what)
 {
     CPLErrorReset();
     OGRLayerH res = GDALDatasetExecuteSQL(pg->ctl, sql, NULL, NULL);
     if (res)
         GDALDatasetReleaseResultSet(pg->ctl, res);
     if (CPLGetLastErrorType() >= CE_Failure)
-        return pg_fail(ctx, pg, CTXPROF_E_DB, "%s: cannot %s", pg->display, what);
+        return pg_fail(ctx, pg, CTXPROF_E_DB, "%s: cannot %s", pg->base.display, what);
     return 0;
 }
 
 /* The first column of the first row of a query as text ("" when NULL);
  * *found is 0 when there is no row. */
-static int pg_query(ctxprof_ctx *ctx, ctxprof_output_pg *pg, const char *sql, const char *what,
+static int pg_query(ctxprof_ctx *ctx, pg_sink *pg, const char *sql, const char *what,
                     char *buf, size_t size, int *found)
 {
     CPLErrorReset();
@@ -361,7 +361,7 @@ static int pg_query(ctxprof_ctx *ctx, ctxprof_output_pg *pg, const char *sql, co
     if (!res || CPLGetLastErrorType() >= CE_Failure) {
         if (res)
             GDALDatasetReleaseResultSet(pg->ctl, res);
-        return pg_fail(ctx, pg, CTXPROF_E_DB, "%s: cannot %s", pg->display, what);
+        return pg_fail(ctx, pg, CTXPROF_E_DB, "%s: cannot %s", pg->base.display, what);
     }
     OGRFeatureH f = OGR_L_GetNextFeature(res);
     if (f) {
@@ -375,7 +375,7 @@ static int pg_query(ctxprof_ctx *ctx, ctxprof_output_pg *pg, const char *sql, co
 }
 
 /* Refuses to replace a schema that ctxprof did not write. */
-static int check_owned(ctxprof_ctx *ctx, ctxprof_output_pg *pg, const char *schema)
+static int check_owned(ctxprof_ctx *ctx, pg_sink *pg, const char *schema)
 {
     char sql[256], comment[256];
     int found, rc;
@@ -389,7 +389,7 @@ static int check_owned(ctxprof_ctx *ctx, ctxprof_output_pg *pg, const char *sche
         return ctxprof_error(ctx, CTXPROF_E_DB,
                              "%s: schema %s exists and was not written by ctxprof: it is left "
                              "alone; choose another --pg-schema or drop it yourself",
-                             pg->display, schema);
+                             pg->base.display, schema);
     return 0;
 }
 
@@ -423,8 +423,24 @@ static int make_dirs(ctxprof_ctx *ctx, const char *dir)
     return rc;
 }
 
-static int build_strings(ctxprof_ctx *ctx, ctxprof_output_pg *pg, const char *conninfo,
-                         const ctxprof_output_pg_options *o)
+/* The folder the rasters go to: the one given, else that of the first of
+ * the files named to be beside (a profile's own output GeoPackage, the
+ * profile), else the current folder. */
+static char *raster_folder(ctxprof_ctx *ctx, const ctxprof_output_options *o)
+{
+    if (o->raster_dir)
+        return ctxprof_strdup(ctx, *o->raster_dir ? o->raster_dir : ".");
+    const char *base = NULL;
+    for (int i = 0; i < 2 && !base; i++)
+        if (o->raster_beside[i] && !pg_accepts(o->raster_beside[i]))
+            base = o->raster_beside[i];
+    const char *slash = base ? strrchr(base, '/') : NULL;
+    return slash ? ctxprof_sprintf(ctx, "%.*s", slash == base ? 1 : (int)(slash - base), base)
+                 : ctxprof_strdup(ctx, ".");
+}
+
+static int build_strings(ctxprof_ctx *ctx, pg_sink *pg, const char *conninfo,
+                         const ctxprof_output_options *o)
 {
     conn_pair *pairs;
     size_t n, blen = 0, bcap = 0, dlen = 0, dcap = 0;
@@ -436,8 +452,8 @@ static int build_strings(ctxprof_ctx *ctx, ctxprof_output_pg *pg, const char *co
     if ((rc = parse_conninfo(ctx, conninfo, &pairs, &n)))
         return rc;
     const char *active = NULL;
-    rc = append(ctx, &pg->base, &blen, &bcap, "", 0) ||
-         append(ctx, &pg->display, &dlen, &dcap, "PG:", 3);
+    rc = append(ctx, &pg->conninfo, &blen, &bcap, "", 0) ||
+         append(ctx, &pg->base.display, &dlen, &dcap, "PG:", 3);
     for (size_t i = 0; i < n && !rc; i++) {
         const conn_pair *c = &pairs[i];
         if (key_is(c, "active_schema")) { /* GDAL's key: ours to set */
@@ -448,51 +464,62 @@ static int build_strings(ctxprof_ctx *ctx, ctxprof_output_pg *pg, const char *co
             !(pg->password = ctxprof_strdup(ctx, c->value)))
             rc = CTXPROF_E_NOMEM;
         if (!rc && blen)
-            rc = append(ctx, &pg->base, &blen, &bcap, " ", 1);
+            rc = append(ctx, &pg->conninfo, &blen, &bcap, " ", 1);
         if (!rc)
-            rc = append(ctx, &pg->base, &blen, &bcap, c->start, (size_t)(c->end - c->start));
+            rc = append(ctx, &pg->conninfo, &blen, &bcap, c->start, (size_t)(c->end - c->start));
         if (!rc && dlen > 3)
-            rc = append(ctx, &pg->display, &dlen, &dcap, " ", 1);
+            rc = append(ctx, &pg->base.display, &dlen, &dcap, " ", 1);
         if (!rc && key_is(c, "password"))
-            rc = append(ctx, &pg->display, &dlen, &dcap, "password=***", 12);
+            rc = append(ctx, &pg->base.display, &dlen, &dcap, "password=***", 12);
         else if (!rc)
-            rc = append(ctx, &pg->display, &dlen, &dcap, c->start, (size_t)(c->end - c->start));
+            rc = append(ctx, &pg->base.display, &dlen, &dcap, c->start, (size_t)(c->end - c->start));
     }
     if (rc) {
         free_pairs(ctx, pairs, n);
         return CTXPROF_E_NOMEM;
     }
-    const char *schema = o && o->schema ? o->schema : active ? active : "ctxprof";
-    pg->schema = ctxprof_strdup(ctx, schema);
+    /* The schema given, else the connection's, else one named after what
+     * is written (a profile), else ctxprof. */
+    if (o->schema)
+        pg->schema = ctxprof_strdup(ctx, o->schema);
+    else if (o->name && !strstr(conninfo, "active_schema="))
+        rc = ctxprof_sink_pg_schema_name(ctx, &pg->schema, o->name);
+    else
+        pg->schema = ctxprof_strdup(ctx, active ? active : "ctxprof");
     free_pairs(ctx, pairs, n);
-    if (!pg->schema)
+    if (rc || !pg->schema)
         return CTXPROF_E_NOMEM;
     if ((rc = check_schema(ctx, pg->schema)))
         return rc;
     pg->stage = ctxprof_sprintf(ctx, "%s%s", pg->schema, STAGE_SUFFIX);
-    char *shown = ctxprof_sprintf(ctx, "%s, schema %s", pg->display, pg->schema);
+    char *shown = ctxprof_sprintf(ctx, "%s, schema %s", pg->base.display, pg->schema);
     if (!pg->stage || !shown) {
         ctxprof_free(ctx, shown);
         return CTXPROF_E_NOMEM;
     }
-    ctxprof_free(ctx, pg->display);
-    pg->display = shown;
-    pg->raster_dir = ctxprof_strdup(ctx, o && o->raster_dir && *o->raster_dir ? o->raster_dir : ".");
+    ctxprof_free(ctx, pg->base.display);
+    pg->base.display = shown;
+    pg->raster_dir = raster_folder(ctx, o);
     return pg->raster_dir ? 0 : CTXPROF_E_NOMEM;
 }
 
-int ctxprof_output_pg_open(ctxprof_ctx *ctx, ctxprof_output_pg **pgp, GDALDatasetH *ds,
-                           char **display, const char *target,
-                           const ctxprof_output_pg_options *o)
+static void pg_abort(ctxprof_ctx *ctx, ctxprof_sink *sink);
+static void pg_close(ctxprof_ctx *ctx, ctxprof_sink *sink);
+
+/* Connects (a control connection holding a per-schema advisory lock, and
+ * the writing connection, base.ds), checks PostGIS, refuses a schema that
+ * ctxprof did not write, and creates the empty staging schema. */
+static int pg_open(ctxprof_ctx *ctx, ctxprof_sink **sink, ctxprof_output *out,
+                   const char *target, const ctxprof_output_options *o)
 {
     int rc, found;
     char sql[512], buf[256];
-    *pgp = NULL;
-    *ds = NULL;
-    *display = NULL;
-    ctxprof_output_pg *pg = ctxprof_calloc(ctx, 1, sizeof *pg);
+    *sink = NULL;
+    pg_sink *pg = ctxprof_calloc(ctx, 1, sizeof *pg);
     if (!pg)
         return CTXPROF_E_NOMEM;
+    pg->base.ops = &ctxprof_sink_pg;
+    pg->base.out = out;
     if ((rc = build_strings(ctx, pg, target + 3, o)))
         goto done;
     if (!GDALGetDriverByName("PostgreSQL")) {
@@ -503,8 +530,8 @@ int ctxprof_output_pg_open(ctxprof_ctx *ctx, ctxprof_output_pg **pgp, GDALDatase
     if (!CPLGetConfigOption("PG_USE_COPY", NULL))
         CPLSetConfigOption("PG_USE_COPY", "YES");
     CPLErrorReset();
-    if (!(pg->ctl = pg_connect(pg->base))) {
-        rc = pg_fail(ctx, pg, CTXPROF_E_DB, "%s: cannot connect to PostgreSQL", pg->display);
+    if (!(pg->ctl = pg_connect(pg->conninfo))) {
+        rc = pg_fail(ctx, pg, CTXPROF_E_DB, "%s: cannot connect to PostgreSQL", pg->base.display);
         goto done;
     }
     if ((rc = pg_query(ctx, pg, "SELECT extversion FROM pg_extension WHERE extname = 'postgis'",
@@ -514,7 +541,7 @@ int ctxprof_output_pg_open(ctxprof_ctx *ctx, ctxprof_output_pg **pgp, GDALDatase
         rc = ctxprof_error(ctx, CTXPROF_E_DB,
                            "%s: the database has no PostGIS (its owner can add it with "
                            "CREATE EXTENSION postgis;)",
-                           pg->display);
+                           pg->base.display);
         goto done;
     }
     /* One writer per schema: the lock ends with the control connection. */
@@ -527,7 +554,7 @@ int ctxprof_output_pg_open(ctxprof_ctx *ctx, ctxprof_output_pg **pgp, GDALDatase
         rc = ctxprof_error(ctx, CTXPROF_E_DB,
                            "%s: another ctxprof run is writing this schema; try again when it "
                            "has finished",
-                           pg->display);
+                           pg->base.display);
         goto done;
     }
     if ((rc = check_owned(ctx, pg, pg->schema)) || (rc = check_owned(ctx, pg, pg->stage)))
@@ -543,36 +570,34 @@ int ctxprof_output_pg_open(ctxprof_ctx *ctx, ctxprof_output_pg **pgp, GDALDatase
     snprintf(sql, sizeof sql, "COMMENT ON SCHEMA \"%s\" IS '" SCHEMA_COMMENT "'", pg->stage);
     if ((rc = pg_exec(ctx, pg, sql, "mark the staging schema")))
         goto done;
-    char *conninfo = ctxprof_sprintf(ctx, "%s active_schema=%s", pg->base, pg->stage);
+    char *conninfo = ctxprof_sprintf(ctx, "%s active_schema=%s", pg->conninfo, pg->stage);
     if (!conninfo) {
         rc = CTXPROF_E_NOMEM;
         goto done;
     }
     CPLErrorReset();
-    *ds = pg_connect(conninfo);
+    pg->base.ds = pg_connect(conninfo);
     ctxprof_free(ctx, conninfo);
-    if (!*ds) {
-        rc = pg_fail(ctx, pg, CTXPROF_E_DB, "%s: cannot connect to PostgreSQL", pg->display);
+    if (!pg->base.ds) {
+        rc = pg_fail(ctx, pg, CTXPROF_E_DB, "%s: cannot connect to PostgreSQL", pg->base.display);
         goto done;
     }
-    if (!(*display = ctxprof_strdup(ctx, pg->display)))
-        rc = CTXPROF_E_NOMEM;
+    rc = ctxprof_output_meta(ctx, out, "output.pg_schema", pg->schema);
 done:
     if (rc) {
-        if (*ds)
-            GDALClose(*ds);
-        *ds = NULL;
-        ctxprof_output_pg_free(ctx, pg);
+        pg_abort(ctx, &pg->base);
+        pg_close(ctx, &pg->base);
         return rc;
     }
-    *pgp = pg;
+    *sink = &pg->base;
     return 0;
 }
 
-const char *ctxprof_output_pg_schema(const ctxprof_output_pg *pg) { return pg->schema; }
-
-char **ctxprof_output_pg_layer_options(const ctxprof_output_pg *pg, OGRwkbGeometryType geom)
+static int pg_create_layer(ctxprof_ctx *ctx, ctxprof_sink *sink, OGRLayerH *layer,
+                           const char *name, OGRwkbGeometryType geom, OGRSpatialReferenceH srs,
+                           const ctxprof_column *cols, size_t n_cols)
 {
+    pg_sink *pg = (pg_sink *)sink;
     /* The GeoPackage's names: geom and fid columns, field names as given. */
     char **opts = CSLSetNameValue(NULL, "SCHEMA", pg->stage);
     opts = CSLSetNameValue(opts, "LAUNDER", "NO");
@@ -581,13 +606,46 @@ char **ctxprof_output_pg_layer_options(const ctxprof_output_pg *pg, OGRwkbGeomet
         opts = CSLSetNameValue(opts, "GEOMETRY_NAME", "geom");
         opts = CSLSetNameValue(opts, "SPATIAL_INDEX", "GIST");
     }
-    return opts;
+    int rc = ctxprof_sink_gdal_create_layer(ctx, sink, layer, name, geom, srs, cols, n_cols, opts);
+    CSLDestroy(opts);
+    if (rc)
+        pg_tidy_error(ctx, pg);
+    return rc;
 }
 
-int ctxprof_output_pg_raster(ctxprof_ctx *ctx, ctxprof_output_pg *pg, ctxprof_output *out,
-                             const char *name, const float *data, int cols, int rows,
-                             const double gt[6], double nodata)
+/* GDAL's writing, with PostgreSQL's messages tidied (they may quote a row). */
+static int pg_write(ctxprof_ctx *ctx, ctxprof_sink *sink, OGRLayerH layer, OGRFeatureH feat)
 {
+    int rc = ctxprof_sink_gdal_write(ctx, sink, layer, feat);
+    if (rc)
+        pg_tidy_error(ctx, (pg_sink *)sink);
+    return rc;
+}
+
+static int pg_commit(ctxprof_ctx *ctx, ctxprof_sink *sink)
+{
+    int rc = ctxprof_sink_gdal_commit(ctx, sink);
+    if (rc)
+        pg_tidy_error(ctx, (pg_sink *)sink);
+    return rc;
+}
+
+static int pg_drop_layer(ctxprof_ctx *ctx, ctxprof_sink *sink, const char *name)
+{
+    int rc = ctxprof_sink_gdal_drop_layer(ctx, sink, name);
+    if (rc)
+        pg_tidy_error(ctx, (pg_sink *)sink);
+    return rc;
+}
+
+/* A Float32 GeoTIFF written to a temporary file in the raster folder, its
+ * final path named in run_metadata (raster.NAME.path); publish moves it
+ * into place after the commit. */
+static int pg_raster(ctxprof_ctx *ctx, ctxprof_sink *sink, const char *name, const float *data,
+                     int cols, int rows, const double gt[6], OGRSpatialReferenceH srs,
+                     double nodata)
+{
+    pg_sink *pg = (pg_sink *)sink;
     int rc;
     char real[PATH_MAX], key[256];
     if ((rc = make_dirs(ctx, pg->raster_dir)))
@@ -598,7 +656,7 @@ int ctxprof_output_pg_raster(ctxprof_ctx *ctx, ctxprof_output_pg *pg, ctxprof_ou
     if (ctxprof_grow(ctx, (void **)&pg->rasters, &pg->cap_rasters, pg->n_rasters + 1,
                      sizeof *pg->rasters))
         return CTXPROF_E_NOMEM;
-    pg_raster *r = &pg->rasters[pg->n_rasters];
+    pg_tif *r = &pg->rasters[pg->n_rasters];
     r->final = ctxprof_sprintf(ctx, "%s/%s.%s.tif", real, pg->schema, name);
     r->tmp = ctxprof_sprintf(ctx, "%s/.%s.%s.tif.tmp-%ld.tif", real, pg->schema, name,
                              (long)getpid());
@@ -612,25 +670,32 @@ int ctxprof_output_pg_raster(ctxprof_ctx *ctx, ctxprof_output_pg *pg, ctxprof_ou
     co = CSLSetNameValue(co, "PREDICTOR", "3");
     co = CSLSetNameValue(co, "TILED", "YES");
     VSIUnlink(r->tmp);
-    rc = ctxprof_output_write_band(ctx, out, "GTiff", co, r->tmp, r->final, name, data, cols,
-                                   rows, gt, nodata);
+    rc = ctxprof_sink_write_band(ctx, "GTiff", co, r->tmp, r->final, name, data, cols, rows, gt,
+                                 srs, nodata);
     CSLDestroy(co);
     if (rc)
         return rc;
     snprintf(key, sizeof key, "raster.%s.path", name);
-    return ctxprof_output_meta(ctx, out, key, r->final);
+    return ctxprof_output_meta(ctx, sink->out, key, r->final);
 }
 
-int ctxprof_output_pg_publish(ctxprof_ctx *ctx, ctxprof_output_pg *pg)
+/* The writing connection is closed first (GDAL finishes its COPY and
+ * builds the indexes); then the schema is replaced by the staging schema
+ * in one transaction, and the rasters moved into place. */
+static int pg_publish(ctxprof_ctx *ctx, ctxprof_sink *sink, int shareable)
 {
+    pg_sink *pg = (pg_sink *)sink;
     int rc;
     char sql[512];
+    (void)shareable; /* the database's own grants decide who reads it */
+    if ((rc = ctxprof_sink_gdal_close(ctx, sink)))
+        return rc;
     /* Readers hold locks only while a query runs; wait for them, but not
      * for ever. */
     if ((rc = pg_exec(ctx, pg, "SET lock_timeout = '60s'", "set a lock timeout")))
         return rc;
     if (GDALDatasetStartTransaction(pg->ctl, FALSE) != OGRERR_NONE)
-        return pg_fail(ctx, pg, CTXPROF_E_DB, "%s: cannot start a transaction", pg->display);
+        return pg_fail(ctx, pg, CTXPROF_E_DB, "%s: cannot start a transaction", pg->base.display);
     snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS \"%s\" CASCADE", pg->schema);
     rc = pg_exec(ctx, pg, sql, "drop the earlier results");
     snprintf(sql, sizeof sql, "ALTER SCHEMA \"%s\" RENAME TO \"%s\"", pg->stage, pg->schema);
@@ -642,7 +707,7 @@ int ctxprof_output_pg_publish(ctxprof_ctx *ctx, ctxprof_output_pg *pg)
     }
     CPLErrorReset();
     if (GDALDatasetCommitTransaction(pg->ctl) != OGRERR_NONE)
-        return pg_fail(ctx, pg, CTXPROF_E_DB, "%s: cannot commit the new results", pg->display);
+        return pg_fail(ctx, pg, CTXPROF_E_DB, "%s: cannot commit the new results", pg->base.display);
     pg->published = 1;
     for (size_t i = 0; i < pg->n_rasters; i++)
         if (rename(pg->rasters[i].tmp, pg->rasters[i].final) != 0)
@@ -652,25 +717,37 @@ int ctxprof_output_pg_publish(ctxprof_ctx *ctx, ctxprof_output_pg *pg)
     return 0;
 }
 
-void ctxprof_output_pg_free(ctxprof_ctx *ctx, ctxprof_output_pg *pg)
+/* The writing connection closed first, then the staging schema dropped
+ * and the temporary rasters removed, unless published. */
+static void pg_abort(ctxprof_ctx *ctx, ctxprof_sink *sink)
 {
-    if (!pg)
+    pg_sink *pg = (pg_sink *)sink;
+    (void)ctx;
+    ctxprof_sink_gdal_discard(sink);
+    if (pg->published)
         return;
-    if (pg->ctl) {
-        if (pg->stage_created && !pg->published) {
-            char sql[256];
-            snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS \"%s\" CASCADE", pg->stage);
-            CPLPushErrorHandler(CPLQuietErrorHandler); /* keep the first error */
-            OGRLayerH res = GDALDatasetExecuteSQL(pg->ctl, sql, NULL, NULL);
-            if (res)
-                GDALDatasetReleaseResultSet(pg->ctl, res);
-            CPLPopErrorHandler();
-        }
-        GDALClose(pg->ctl);
+    if (pg->ctl && pg->stage_created) {
+        char sql[256];
+        snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS \"%s\" CASCADE", pg->stage);
+        CPLPushErrorHandler(CPLQuietErrorHandler); /* keep the first error */
+        OGRLayerH res = GDALDatasetExecuteSQL(pg->ctl, sql, NULL, NULL);
+        if (res)
+            GDALDatasetReleaseResultSet(pg->ctl, res);
+        CPLPopErrorHandler();
+        pg->stage_created = 0;
     }
+    for (size_t i = 0; i < pg->n_rasters; i++)
+        VSIUnlink(pg->rasters[i].tmp);
+}
+
+/* Disconnects (which ends the schema's lock) and frees. */
+static void pg_close(ctxprof_ctx *ctx, ctxprof_sink *sink)
+{
+    pg_sink *pg = (pg_sink *)sink;
+    ctxprof_sink_gdal_discard(sink);
+    if (pg->ctl)
+        GDALClose(pg->ctl);
     for (size_t i = 0; i < pg->n_rasters; i++) {
-        if (!pg->published)
-            VSIUnlink(pg->rasters[i].tmp);
         ctxprof_free(ctx, pg->rasters[i].tmp);
         ctxprof_free(ctx, pg->rasters[i].final);
     }
@@ -678,13 +755,32 @@ void ctxprof_output_pg_free(ctxprof_ctx *ctx, ctxprof_output_pg *pg)
     /* The password is not left in freed memory. */
     if (pg->password)
         memset(pg->password, 0, strlen(pg->password));
-    if (pg->base)
-        memset(pg->base, 0, strlen(pg->base));
+    if (pg->conninfo)
+        memset(pg->conninfo, 0, strlen(pg->conninfo));
     ctxprof_free(ctx, pg->password);
-    ctxprof_free(ctx, pg->base);
-    ctxprof_free(ctx, pg->display);
+    ctxprof_free(ctx, pg->conninfo);
+    ctxprof_free(ctx, pg->base.display);
     ctxprof_free(ctx, pg->schema);
     ctxprof_free(ctx, pg->stage);
     ctxprof_free(ctx, pg->raster_dir);
     ctxprof_free(ctx, pg);
 }
+
+const ctxprof_sink_ops ctxprof_sink_pg = {
+    .name = "PostGIS",
+    /* QGIS reads a PostGIS database's styles from public.layer_styles,
+     * which is not ctxprof's to write: there the plugin styles the layers. */
+    .caps = CTXPROF_SINK_RASTER_FILES | CTXPROF_SINK_SCHEMA | CTXPROF_SINK_REMOTE,
+    .accepts = pg_accepts,
+    .open = pg_open,
+    .open_copy = NULL,
+    .create_layer = pg_create_layer,
+    .write = pg_write,
+    .commit = pg_commit,
+    .drop_layer = pg_drop_layer,
+    .raster = pg_raster,
+    .styles = NULL,
+    .publish = pg_publish,
+    .abort = pg_abort,
+    .close = pg_close,
+};
