@@ -398,3 +398,19 @@ OGRSpatialReferenceH ctxprof_srs_new(const char *def)
     OSRSetAxisMappingStrategy(s, OAMS_TRADITIONAL_GIS_ORDER);
     return s;
 }
+
+int ctxprof_error_take(ctxprof_ctx *ctx, ctxprof_ctx *from)
+{
+    int code = from ? from->errcode : 0;
+    if (!code)
+        return 0;
+    if (ctx != from) {
+        ctx->errcode = code;
+        memcpy(ctx->errmsg, from->errmsg, sizeof ctx->errmsg);
+        from->errcode = 0;
+        from->errmsg[0] = '\0';
+    }
+    return code;
+}
+
+ctxprof_log_level ctxprof_log_min(const ctxprof_ctx *ctx) { return ctx->log_min; }

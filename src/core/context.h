@@ -127,4 +127,14 @@ OGRSpatialReferenceH ctxprof_srs_new(const char *def);
 char *ctxprof_sprintf(ctxprof_ctx *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Moves from's error (code and message) to ctx and clears it on from:
+ * how an error made on a worker's context reaches the caller's (contexts
+ * are per thread; the caller takes it once the worker is done with from).
+ * Returns the code moved, or 0 (ctx unchanged) when from has no error. */
+int ctxprof_error_take(ctxprof_ctx *ctx, ctxprof_ctx *from);
+
+/* The least level ctx's log sink is given (ctxprof_set_log), so that a
+ * worker's context can keep what its caller would show. */
+ctxprof_log_level ctxprof_log_min(const ctxprof_ctx *ctx);
+
 #endif

@@ -4,8 +4,6 @@
 
 #include <errno.h>
 #include <math.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +14,8 @@
 #include <cpl_conv.h>
 #include <cpl_string.h>
 #include <gdal.h>
+
+#include "core/pool.h"
 
 #ifndef M_PI
 #define M_PI 3.14159265358979323846
@@ -176,9 +176,6 @@ typedef struct {
     int band_rows, n_bands;
     size_t *band_start; /* n_bands + 1 offsets into band_pts */
     uint32_t *band_pts;
-    atomic_int next_band;
-    atomic_int bands_done;
-    atomic_int cancel; /* 1 cancelled, 2 out of memory in a worker */
     kde_qgis_row_fn qrow;
     double qconst;
     kde_exact_row_fn erow;
@@ -235,7 +232,8 @@ static void exact_span(const kde_job *j, size_t i, long *c0, long *c1, long *r0,
     *r1 = (long)d;
 }
 
-static void stamp_band_qgis(kde_job *j, int band)
+/* Stamps the points of one band into its rows: 0, or -1 when memory is out. */
+static int stamp_band_qgis(kde_job *j, int band)
 {
     const ctxprof_kde_options *o = j->o;
     double px = o->pixel, r = j->r;
@@ -243,10 +241,8 @@ static void stamp_band_qgis(kde_job *j, int band)
     long b = j->buffer;
     long row_lo = (long)band * j->band_rows, row_hi = row_lo + j->band_rows; /* [lo, hi) */
     double *val = malloc(ctxprof_size_mul((size_t)bs, sizeof *val));
-    if (!val) {
-        atomic_store(&j->cancel, 2);
-        return;
-    }
+    if (!val)
+        return -1;
     for (size_t k = j->band_start[band]; k < j->band_start[band + 1]; k++) {
         size_t i = j->band_pts[k];
         long xpos, ypos, yio;
@@ -278,9 +274,10 @@ static void stamp_band_qgis(kde_job *j, int band)
         }
     }
     free(val);
+    return 0;
 }
 
-static void stamp_band_exact(kde_job *j, int band)
+static int stamp_band_exact(kde_job *j, int band)
 {
     const ctxprof_kde_options *o = j->o;
     double px = o->pixel, r = j->r, r2 = r * r, inv_r2 = 1.0 / r2;
@@ -289,10 +286,8 @@ static void stamp_band_exact(kde_job *j, int band)
                                  kernel_exact(o->kernel, 0.0, r, o->decay, 0)
                            : 1.0;
     double *val = malloc(ctxprof_size_mul((size_t)(2 * r / px) + 8, sizeof *val));
-    if (!val) {
-        atomic_store(&j->cancel, 2);
-        return;
-    }
+    if (!val)
+        return -1;
     for (size_t k = j->band_start[band]; k < j->band_start[band + 1]; k++) {
         size_t i = j->band_pts[k];
         long c0, c1, r0, r1;
@@ -329,24 +324,17 @@ static void stamp_band_exact(kde_job *j, int band)
         }
     }
     free(val);
+    return 0;
 }
 
-static void *worker(void *arg)
+/* A pool task: one band (bands write rows of their own). */
+static int stamp_task(ctxprof_ctx *ctx, size_t band, void *arg, void *state)
 {
+    (void)state;
     kde_job *j = arg;
-    for (;;) {
-        if (atomic_load(&j->cancel))
-            break;
-        int band = atomic_fetch_add(&j->next_band, 1);
-        if (band >= j->n_bands)
-            break;
-        if (j->o->qgis_compat)
-            stamp_band_qgis(j, band);
-        else
-            stamp_band_exact(j, band);
-        atomic_fetch_add(&j->bands_done, 1);
-    }
-    return NULL;
+    if ((j->o->qgis_compat ? stamp_band_qgis : stamp_band_exact)(j, (int)band))
+        return ctxprof_error(ctx, CTXPROF_E_NOMEM, "kde: out of memory");
+    return 0;
 }
 
 /* The rows a point's stamp touches, or 0 when it touches none. */
@@ -365,12 +353,6 @@ static int point_rows(const kde_job *j, size_t i, long *r0, long *r1)
     return c0 <= c1 && *r0 <= *r1;
 }
 
-static int online_cores(void)
-{
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n > 0 ? (int)(n > 64 ? 64 : n) : 1;
-}
-
 int ctxprof_kde_run(ctxprof_ctx *ctx, ctxprof_raster *raster, const double *x, const double *y,
                     const double *w, size_t n, const ctxprof_kde_options *o)
 {
@@ -380,7 +362,6 @@ int ctxprof_kde_run(ctxprof_ctx *ctx, ctxprof_raster *raster, const double *x, c
     memset(raster, 0, sizeof *raster);
     raster->nodata = CTXPROF_KDE_NODATA;
     raster->n_points = n;
-    pthread_t *threads = NULL;
     if (!(o->pixel > 0) || !isfinite(o->pixel))
         return ctxprof_error(ctx, CTXPROF_E_CONFIG, "kde: pixel size %g must be positive",
                              o->pixel);
@@ -532,9 +513,7 @@ int ctxprof_kde_run(ctxprof_ctx *ctx, ctxprof_raster *raster, const double *x, c
 
     /* Bands at least as tall as a stamp, so that a stamp reaches two bands
      * at most; about eight bands per thread for balance. */
-    int nthreads = o->threads > 0 ? o->threads : online_cores();
-    if (nthreads > 64)
-        nthreads = 64;
+    int nthreads = ctxprof_pool_threads(o->threads, 0, SIZE_MAX);
     long stamp_rows = o->qgis_compat ? 2L * j.buffer + 1 : (long)ceil(2 * r / px) + 1;
     long bh = (j.rows + 8L * nthreads - 1) / (8L * nthreads);
     if (bh < stamp_rows)
@@ -618,44 +597,13 @@ int ctxprof_kde_run(ctxprof_ctx *ctx, ctxprof_raster *raster, const double *x, c
         j.qconst = o->scaled ? 116. / (5. * M_PI * pow(r, 2)) * (15. / 16.) : 1.;
         break;
     }
-    atomic_init(&j.next_band, 0);
-    atomic_init(&j.bands_done, 0);
-    atomic_init(&j.cancel, 0);
-
-    if ((rc = ctxprof_progress(ctx, 0.0, "kernel density")))
-        goto done;
-    threads = calloc((size_t)nthreads, sizeof *threads);
-    if (!threads) {
-        rc = ctxprof_error(ctx, CTXPROF_E_NOMEM, "kde: out of memory");
-        goto done;
-    }
-    int started = 0;
-    for (int t = 1; t < nthreads; t++) {
-        if (pthread_create(&threads[t], NULL, worker, &j) != 0)
-            break;
-        started = t;
-    }
     /* The calling thread stamps too, and alone reports progress. */
-    for (;;) {
-        if (atomic_load(&j.cancel))
-            break;
-        int band = atomic_fetch_add(&j.next_band, 1);
-        if (band >= j.n_bands)
-            break;
-        if (o->qgis_compat)
-            stamp_band_qgis(&j, band);
-        else
-            stamp_band_exact(&j, band);
-        int done_bands = atomic_fetch_add(&j.bands_done, 1) + 1;
-        if (ctxprof_progress(ctx, 0.95 * done_bands / j.n_bands, "kernel density")) {
-            atomic_store(&j.cancel, 1);
-            rc = CTXPROF_E_CANCELLED;
-        }
-    }
-    for (int t = 1; t <= started; t++)
-        pthread_join(threads[t], NULL);
-    if (!rc && atomic_load(&j.cancel) == 2)
-        rc = ctxprof_error(ctx, CTXPROF_E_NOMEM, "kde: out of memory");
+    ctxprof_pool_options po = CTXPROF_POOL_OPTIONS_INIT;
+    po.threads = nthreads;
+    po.progress = "kernel density";
+    ctxprof_progress_push(ctx, 0.0, 0.95);
+    rc = ctxprof_pool_run(ctx, (size_t)j.n_bands, stamp_task, &j, &po);
+    ctxprof_progress_pop(ctx);
     if (rc)
         goto done;
     if (!o->qgis_compat)
@@ -663,7 +611,6 @@ int ctxprof_kde_run(ctxprof_ctx *ctx, ctxprof_raster *raster, const double *x, c
             raster->data[c] = (float)j.acc[c];
     rc = ctxprof_progress(ctx, 1.0, "kernel density");
 done:
-    free(threads);
     free(j.acc);
     free(j.band_start);
     free(j.band_pts);

@@ -1,7 +1,6 @@
 #include "hotspots/points.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +16,7 @@
 #include <sqlite3.h>
 
 #include "core/gpkg.h"
+#include "core/pool.h"
 
 void ctxprof_points_free(ctxprof_points *pts)
 {
@@ -90,9 +90,13 @@ typedef struct {
     int failed;
 } read_part;
 
-static void *read_part_run(void *arg)
+/* A pool task: part i. One that is not read sets failed (the caller then
+ * reads sequentially), which is not an error. */
+static int read_part_run(ctxprof_ctx *ctx, size_t i, void *arg, void *state)
 {
-    read_part *rp = arg;
+    (void)ctx;
+    (void)state;
+    read_part *rp = (read_part *)arg + i;
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
     char *sql = sqlite3_mprintf("SELECT \"%w\" FROM \"%w\" WHERE \"%w\" >= %lld AND \"%w\" < "
@@ -133,7 +137,7 @@ done:
     sqlite3_finalize(st);
     sqlite3_close(db);
     sqlite3_free(sql);
-    return NULL;
+    return 0;
 }
 
 /* Returns 0 when read, 1 when the caller should read sequentially. */
@@ -141,13 +145,11 @@ static int read_gpkg_parallel(ctxprof_ctx *ctx, ctxprof_points *pts, GDALDataset
                               OGRLayerH layer, const char *path)
 {
     const char *fidcol = OGR_L_GetFIDColumn(layer);
-    long nthreads = sysconf(_SC_NPROCESSORS_ONLN);
+    long nthreads = ctxprof_pool_threads(0, 8, SIZE_MAX); /* one part per thread */
     const char *geomcol = OGR_L_GetGeometryColumn(layer);
     if (!fidcol || !*fidcol || !geomcol || !*geomcol || nthreads < 2 ||
         OGR_L_GetFeatureCount(layer, FALSE) < 200000)
         return 1;
-    if (nthreads > 8)
-        nthreads = 8;
     char sql[512];
     snprintf(sql, sizeof sql, "SELECT MIN(\"%s\"), MAX(\"%s\") FROM \"%s\"", fidcol, fidcol,
              OGR_L_GetName(layer));
@@ -162,8 +164,6 @@ static int read_gpkg_parallel(ctxprof_ctx *ctx, ctxprof_points *pts, GDALDataset
     if (hi < lo)
         return 1;
     read_part parts[8];
-    pthread_t th[8];
-    int started[8] = {0};
     memset(parts, 0, sizeof parts);
     long long span = (hi - lo + 1 + nthreads - 1) / nthreads;
     for (long t = 0; t < nthreads; t++) {
@@ -173,18 +173,12 @@ static int read_gpkg_parallel(ctxprof_ctx *ctx, ctxprof_points *pts, GDALDataset
         parts[t].geomcol = geomcol;
         parts[t].lo = lo + t * span;
         parts[t].hi = t == nthreads - 1 ? hi + 1 : lo + (t + 1) * span;
-        if (t && pthread_create(&th[t], NULL, read_part_run, &parts[t]) == 0)
-            started[t] = 1;
-        else if (t)
-            parts[t].failed = 1;
     }
-    read_part_run(&parts[0]);
-    int failed = 0, rc = 0;
-    for (long t = 0; t < nthreads; t++) {
-        if (started[t])
-            pthread_join(th[t], NULL);
+    ctxprof_pool_options po = CTXPROF_POOL_OPTIONS_INIT;
+    po.threads = (int)nthreads;
+    int failed = 0, rc = ctxprof_pool_run(ctx, (size_t)nthreads, read_part_run, parts, &po);
+    for (long t = 0; t < nthreads; t++)
         failed |= parts[t].failed;
-    }
     for (long t = 0; t < nthreads && !failed && !rc; t++) {
         const ctxprof_points *q = &parts[t].pts;
         for (size_t i = 0; i < q->n && !rc; i++)

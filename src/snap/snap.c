@@ -1,7 +1,6 @@
 #include "snap/snap.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -10,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/pool.h"
 #include "load/date.h"
 #include "snap/contexts_internal.h"
 
@@ -393,9 +393,9 @@ static long link_nearest(query *q, double px, double py)
     return q->best;
 }
 
-/* One linking thread: its GEOS handle and, per layer, the shared tree and
- * grid with prepared geometries of its own (a prepared geometry builds its
- * indexes lazily on first use, so threads do not share them). */
+/* One linking thread: its context's GEOS handle and, per layer, the shared
+ * tree and grid with prepared geometries of its own (a prepared geometry
+ * builds its indexes lazily on first use, so threads do not share them). */
 typedef struct {
     GEOSContextHandle_t h;
     layer_index *x;          /* one per context type */
@@ -478,19 +478,17 @@ static void linker_free(linker *lk)
     }
     free(lk->x);
     free(lk->clone);
-    if (lk->h)
-        GEOS_finish_r(lk->h);
     memset(lk, 0, sizeof *lk);
 }
 
-/* A worker's linker: a handle of its own and, for every layer with a
- * tree, prepared copies of the features (made on the worker's thread, as
- * GEOS handles are per thread). -1 when it cannot be made. */
-static int linker_init(linker *lk, const layer_index *shared)
+/* A worker's linker: for every layer with a tree, prepared copies of the
+ * features, made with h, its own context's handle, on the worker's thread
+ * (GEOS handles are per thread). -1 when it cannot be made. */
+static int linker_init(linker *lk, const layer_index *shared, GEOSContextHandle_t h)
 {
     memset(lk, 0, sizeof *lk);
-    if (!(lk->h = GEOS_init_r()) ||
-        !(lk->x = calloc(ctxprof_n_context_types, sizeof *lk->x)) ||
+    lk->h = h;
+    if (!(lk->x = calloc(ctxprof_n_context_types, sizeof *lk->x)) ||
         !(lk->clone = calloc(ctxprof_n_context_types, sizeof *lk->clone)))
         return -1;
     for (size_t t = 0; t < ctxprof_n_context_types; t++) {
@@ -510,44 +508,66 @@ static int linker_init(linker *lk, const layer_index *shared)
     return 0;
 }
 
-/* Work shared by the linking threads: chunks of incidents taken in turn. */
+/* The linking, as pool tasks: chunks of incidents. */
 enum { LINK_CHUNK = 16384 };
 typedef struct {
     ctxprof_snap_result *res;
     const ctxprof_incidents *inc;
     const ctxprof_snap_options *opts;
     const layer_index *x;
-    atomic_size_t next;   /* the next chunk's first incident */
-    atomic_size_t done;   /* incidents linked, for progress */
-    atomic_int stop;      /* set on a cancel or an error */
+    const ctxprof_snap_feed *feed;
+    atomic_llong n_no_position;
 } link_job;
 
-typedef struct {
-    link_job *j;
-    linker lk;
-    int rc; /* CTXPROF_E_GEOM (lk.bad), or -1: no linker */
-} link_worker;
-
-static void *link_worker_run(void *arg)
+/* Thread 0, the calling thread, links with the caller's prepared geometries
+ * (no other thread uses them meanwhile); a worker with copies of its own. */
+static int link_thread_init(ctxprof_ctx *ctx, int thread, void *arg, void **state)
 {
-    link_worker *w = arg;
-    link_job *j = w->j;
-    if (linker_init(&w->lk, j->x) != 0) {
-        w->rc = -1; /* the other threads take its share */
-        return NULL;
+    link_job *j = arg;
+    linker *lk = ctxprof_calloc(ctx, 1, sizeof *lk);
+    *state = lk;
+    if (!lk)
+        return CTXPROF_E_NOMEM;
+    if (thread == 0) {
+        lk->h = ctxprof_geos(ctx);
+        lk->x = (layer_index *)j->x; /* read only: link_range does not write it */
+        return 0;
     }
-    while (!atomic_load(&j->stop)) {
-        size_t i0 = atomic_fetch_add(&j->next, LINK_CHUNK);
-        if (i0 >= j->inc->n)
-            break;
-        size_t i1 = i0 + LINK_CHUNK < j->inc->n ? i0 + LINK_CHUNK : j->inc->n;
-        if ((w->rc = link_range(&w->lk, j->res, j->inc, j->opts, i0, i1))) {
-            atomic_store(&j->stop, 1);
-            break;
-        }
-        atomic_fetch_add(&j->done, i1 - i0);
+    if (linker_init(lk, j->x, ctxprof_geos(ctx)) != 0) {
+        int rc = ctxprof_error(ctx, CTXPROF_E_GEOM,
+                               "cannot prepare the contexts for a linking thread");
+        ctxprof_error_append_lib(ctx);
+        return rc;
     }
-    return NULL;
+    return 0;
+}
+
+static void link_thread_free(ctxprof_ctx *ctx, int thread, void *arg, void *state)
+{
+    link_job *j = arg;
+    linker *lk = state;
+    if (!lk)
+        return;
+    atomic_fetch_add(&j->n_no_position, (long long)lk->n_no_position);
+    if (thread != 0)
+        linker_free(lk);
+    ctxprof_free(ctx, lk);
+}
+
+static int link_task(ctxprof_ctx *ctx, size_t k, void *arg, void *state)
+{
+    link_job *j = arg;
+    linker *lk = state;
+    size_t n = j->inc->n, i0 = k * LINK_CHUNK, i1 = i0 + LINK_CHUNK < n ? i0 + LINK_CHUNK : n;
+    if (link_range(lk, j->res, j->inc, j->opts, i0, i1)) {
+        int rc =
+            ctxprof_error(ctx, CTXPROF_E_GEOM, "cannot make a point for incident %zu", lk->bad);
+        ctxprof_error_append_lib(ctx);
+        return rc;
+    }
+    if (j->feed) /* alone, in order: 0..i1-1 are linked */
+        j->feed->linked(j->feed->arg, i1);
+    return 0;
 }
 
 /* A query that makes the tree build itself: GEOS builds a tree on its
@@ -567,14 +587,10 @@ static int link_all(ctxprof_ctx *ctx, ctxprof_snap_result *res, const layer_inde
 {
     GEOSContextHandle_t h = ctxprof_geos(ctx);
     size_t n = inc->n;
-    long nthreads = feed                        ? 1
-                    : opts->threads > 0         ? opts->threads
-                    : n >= 4 * LINK_CHUNK ? sysconf(_SC_NPROCESSORS_ONLN)
-                                          : 1;
-    if (nthreads > 8)
-        nthreads = 8;
-    if (nthreads < 1)
-        nthreads = 1;
+    int nthreads = feed                ? 1
+                   : opts->threads > 0 ? opts->threads
+                   : n >= 4 * LINK_CHUNK ? 0 /* one per processor */
+                                         : 1;
     GEOSGeometry *probe = GEOSGeom_createPointFromXY_r(h, 0, 0);
     if (!probe)
         return ctxprof_error(ctx, CTXPROF_E_GEOM, "cannot make a point");
@@ -583,50 +599,16 @@ static int link_all(ctxprof_ctx *ctx, ctxprof_snap_result *res, const layer_inde
             GEOSSTRtree_query_r(h, x[t].tree, probe, cb_none, NULL);
     GEOSGeom_destroy_r(h, probe);
 
-    link_job j = {res, inc, opts, x, 0, 0, 0};
-    link_worker w[8];
-    pthread_t th[8];
-    int started[8] = {0};
-    memset(w, 0, sizeof w);
-    for (long t = 1; t < nthreads; t++) {
-        w[t].j = &j;
-        started[t] = pthread_create(&th[t], NULL, link_worker_run, &w[t]) == 0;
-    }
-    /* The calling thread links too, and alone reports progress. */
-    linker main_lk = {0};
-    main_lk.h = h;
-    main_lk.x = (layer_index *)x; /* read only: link_range does not write it */
-    int rc = 0;
-    while (!atomic_load(&j.stop)) {
-        size_t i0 = atomic_fetch_add(&j.next, LINK_CHUNK);
-        if (i0 >= n)
-            break;
-        size_t i1 = i0 + LINK_CHUNK < n ? i0 + LINK_CHUNK : n;
-        if ((rc = link_range(&main_lk, res, inc, opts, i0, i1))) {
-            rc = ctxprof_error(ctx, CTXPROF_E_GEOM, "cannot make a point for incident %zu",
-                               main_lk.bad);
-            atomic_store(&j.stop, 1);
-            break;
-        }
-        size_t d = atomic_fetch_add(&j.done, i1 - i0) + (i1 - i0);
-        if (feed) /* alone, in order: 0..i1-1 are linked */
-            feed->linked(feed->arg, i1);
-        if ((rc = ctxprof_progress(ctx, (double)d / (double)n, "snapping"))) {
-            atomic_store(&j.stop, 1);
-            break;
-        }
-    }
-    res->n_no_position = main_lk.n_no_position;
-    for (long t = 1; t < nthreads; t++) {
-        if (!started[t])
-            continue;
-        pthread_join(th[t], NULL);
-        if (!rc && w[t].rc == CTXPROF_E_GEOM)
-            rc = ctxprof_error(ctx, CTXPROF_E_GEOM, "cannot make a point for incident %zu",
-                               w[t].lk.bad);
-        res->n_no_position += w[t].lk.n_no_position;
-        linker_free(&w[t].lk);
-    }
+    link_job j = {.res = res, .inc = inc, .opts = opts, .x = x, .feed = feed};
+    atomic_init(&j.n_no_position, 0);
+    ctxprof_pool_options po = CTXPROF_POOL_OPTIONS_INIT;
+    po.threads = nthreads;
+    po.max_threads = 8;
+    po.progress = "snapping";
+    po.thread_init = link_thread_init;
+    po.thread_free = link_thread_free;
+    int rc = ctxprof_pool_run(ctx, (n + LINK_CHUNK - 1) / LINK_CHUNK, link_task, &j, &po);
+    res->n_no_position = (int64_t)atomic_load(&j.n_no_position);
     return rc;
 }
 

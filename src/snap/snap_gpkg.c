@@ -15,6 +15,7 @@
 
 #include "profile/profile.h"
 #include "core/gpkg.h"
+#include "core/pool.h"
 #include "load/date.h"
 #include "snap/contexts_internal.h"
 #include "snap/snap.h"
@@ -199,51 +200,21 @@ int ctxprof_snap_read_incidents(ctxprof_ctx *ctx, ctxprof_incidents *inc, OGRLay
 {
     return read_incidents(ctx, inc, layer, path, crs);
 }
-/* One fid range of the SQLite reader, read on the calling thread (ctx the
- * caller's) or on a worker (read_gpkg_part_run: ctx its own, made and freed
- * there as contexts are per thread, its log kept in log and its error in
- * err). */
+/* One fid range of the SQLite reader: a task of the core pool, read on its
+ * thread's own context (what it logs reaches the caller in range order). */
 typedef struct {
-    ctxprof_ctx *ctx;
     const char *path;
     char *sql;
     OGRCoordinateTransformationH ct;
     size_t count; /* rows expected: progress and the first allocation */
-    int progress; /* report progress (the calling thread) */
     ctxprof_incidents inc;
     int64_t *fids;
-    int rc;
-    char err[512];
-    struct log_line {
-        ctxprof_log_level level;
-        char *msg;
-    } *log;
-    size_t n_log, cap_log;
-    pthread_t thread;
 } gpkg_part;
 
-static void part_log(ctxprof_log_level level, const char *msg, void *payload)
+static int read_gpkg_part(ctxprof_ctx *ctx, size_t part, void *arg, void *state)
 {
-    gpkg_part *pt = payload;
-    char *m = strdup(msg);
-    if (!m)
-        return;
-    if (pt->n_log == pt->cap_log) {
-        size_t cap = pt->cap_log ? 2 * pt->cap_log : 16;
-        void *q = realloc(pt->log, ctxprof_size_mul(cap, sizeof *pt->log));
-        if (!q) {
-            free(m);
-            return;
-        }
-        pt->log = q;
-        pt->cap_log = cap;
-    }
-    pt->log[pt->n_log++] = (struct log_line){level, m};
-}
-
-static int read_gpkg_part(gpkg_part *pt)
-{
-    ctxprof_ctx *ctx = pt->ctx;
+    (void)state;
+    gpkg_part *pt = (gpkg_part *)arg + part;
     ctxprof_incidents *inc = &pt->inc;
     const char *path = pt->path;
     sqlite3 *db = NULL;
@@ -284,7 +255,7 @@ static int read_gpkg_part(gpkg_part *pt)
                 set_field(ctx, inc, i, k, v, path, (long long)fid);
         }
         i++;
-        if (pt->progress && (i & 65535) == 0 &&
+        if ((i & 65535) == 0 &&
             (rc = ctxprof_progress(ctx, pt->count ? fmin(1.0, (double)i / (double)pt->count)
                                                   : 0.5,
                                    "reading incidents")))
@@ -299,23 +270,7 @@ static int read_gpkg_part(gpkg_part *pt)
 done:
     sqlite3_finalize(st);
     sqlite3_close(db);
-    return pt->rc = rc;
-}
-
-static void *read_gpkg_part_run(void *arg)
-{
-    gpkg_part *pt = arg;
-    if (!(pt->ctx = ctxprof_ctx_new())) {
-        pt->rc = CTXPROF_E_NOMEM;
-        snprintf(pt->err, sizeof pt->err, "out of memory");
-        return NULL;
-    }
-    ctxprof_set_log(pt->ctx, part_log, pt, CTXPROF_LOG_DEBUG);
-    if (read_gpkg_part(pt))
-        snprintf(pt->err, sizeof pt->err, "%s", ctxprof_errmsg(pt->ctx));
-    ctxprof_ctx_free(pt->ctx);
-    pt->ctx = NULL;
-    return NULL;
+    return rc;
 }
 
 /* Appends the incidents (and fids) of b to a. */
@@ -340,7 +295,7 @@ int ctxprof_snap_read_incidents_gpkg(ctxprof_ctx *ctx, ctxprof_incidents *inc, O
     int rc = 0;
     gpkg_part part[2];
     memset(part, 0, sizeof part);
-    int n_parts = 1, started = 0;
+    int n_parts = 1;
     if (fids)
         *fids = NULL;
     memset(inc, 0, sizeof *inc);
@@ -384,8 +339,6 @@ int ctxprof_snap_read_incidents_gpkg(ctxprof_ctx *ctx, ctxprof_incidents *inc, O
         gpkg_part *pt = &part[k];
         pt->path = path;
         pt->count = count > 0 ? (size_t)count / (size_t)n_parts : 0;
-        pt->progress = k == 0;
-        pt->ctx = k == 0 ? ctx : NULL;
         if (!select) {
             rc = CTXPROF_E_NOMEM;
             break;
@@ -400,24 +353,14 @@ int ctxprof_snap_read_incidents_gpkg(ctxprof_ctx *ctx, ctxprof_incidents *inc, O
         else
             rc = incidents_transform(ctx, layer, path, crs, &pt->ct);
     }
-    if (!rc && n_parts == 2 && pthread_create(&part[1].thread, NULL, read_gpkg_part_run,
-                                              &part[1]) == 0)
-        started = 1;
-    if (!rc)
-        rc = read_gpkg_part(&part[0]);
-    if (n_parts == 2) {
-        if (started)
-            pthread_join(part[1].thread, NULL);
-        else if (!rc)
-            read_gpkg_part_run(&part[1]);
-        /* what the second range logged, after the first's */
-        for (size_t m = 0; m < part[1].n_log; m++)
-            ctxprof_log(ctx, part[1].log[m].level, "%s", part[1].log[m].msg);
-        if (!rc && part[1].rc)
-            rc = ctxprof_error(ctx, part[1].rc, "%s", part[1].err);
-        if (!rc)
-            rc = append_part(ctx, &part[0], &part[1]);
+    if (!rc) {
+        ctxprof_pool_options po = CTXPROF_POOL_OPTIONS_INIT;
+        po.threads = n_parts;
+        po.progress = "reading incidents";
+        rc = ctxprof_pool_run(ctx, (size_t)n_parts, read_gpkg_part, part, &po);
     }
+    if (!rc && n_parts == 2)
+        rc = append_part(ctx, &part[0], &part[1]);
     if (!rc) {
         *inc = part[0].inc;
         memset(&part[0].inc, 0, sizeof part[0].inc);
@@ -433,9 +376,6 @@ int ctxprof_snap_read_incidents_gpkg(ctxprof_ctx *ctx, ctxprof_incidents *inc, O
         sqlite3_free(pt->sql);
         if (pt->ct)
             OCTDestroyCoordinateTransformation(pt->ct);
-        for (size_t m = 0; m < pt->n_log; m++)
-            free(pt->log[m].msg);
-        free(pt->log);
     }
     sqlite3_free(select);
     return rc;
@@ -532,13 +472,16 @@ static int write_incidents(ctxprof_ctx *ctx, ctxprof_output *out, OGRLayerH in,
  * linking has reached it. The copy is then renamed into the output
  * (ctxprof_output_open_copied), which gets the temporal table by SQL and the
  * rest through GDAL. Gives the same incidents as write_incidents
- * (tests/unit/test_snap.c: test_snap_gpkg_paths_equal). */
+ * (tests/unit/test_snap.c: test_snap_gpkg_paths_equal). The updater is a
+ * pipeline stage beside this thread, not a pool of tasks: it runs on a
+ * ctxprof_thread, whose context has the update's error until
+ * ctxprof_thread_join moves it here. */
 typedef struct {
-    pthread_t thread;
+    ctxprof_thread *thread; /* NULL once joined */
     int started;
     char *src, *path; /* the input, and its copy beside the output */
     int copy_failed; /* the copy could not be made (err says why) */
-    int rc;          /* the update's (err says why) */
+    int rc;          /* the update's (its error is on the thread's context) */
     char err[512];
     /* The update, described by updater_go (or run on the calling thread by
      * update_incidents when there is no second thread). */
@@ -766,7 +709,7 @@ done:
     return rc;
 }
 
-static void *updater_run(void *arg)
+static int updater_run(ctxprof_ctx *ctx, void *arg)
 {
     updater *u = arg;
     u->copy_failed = ctxprof_output_copy_file(u->src, u->path, u->err, sizeof u->err) != 0;
@@ -775,27 +718,24 @@ static void *updater_run(void *arg)
         pthread_cond_wait(&u->cv, &u->mu);
     int go = !u->copy_failed && u->state > 0;
     pthread_mutex_unlock(&u->mu);
+    int rc = 0;
     if (go) {
         sqlite3 *db = NULL;
-        ctxprof_ctx *ctx = ctxprof_ctx_new(); /* contexts are per thread */
-        if (!ctx)
-            u->rc = CTXPROF_E_NOMEM;
-        else if (sqlite3_open_v2(u->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
-                                 NULL) != SQLITE_OK ||
-                 sqlite3_exec(db, ctxprof_output_copy_pragmas, NULL, NULL, NULL) != SQLITE_OK)
-            u->rc = ctxprof_snap_sql_fail(ctx, db, u->path, "cannot open the copy");
+        if (sqlite3_open_v2(u->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+                SQLITE_OK ||
+            sqlite3_exec(db, ctxprof_output_copy_pragmas, NULL, NULL, NULL) != SQLITE_OK)
+            rc = ctxprof_snap_sql_fail(ctx, db, u->path, "cannot open the copy");
         else
-            u->rc = update_incidents(ctx, db, u);
-        if (sqlite3_close(db) != SQLITE_OK && !u->rc)
-            u->rc = ctxprof_error(ctx, CTXPROF_E_DB, "%s: cannot close the copy", u->path);
-        snprintf(u->err, sizeof u->err, "%s", ctx ? ctxprof_errmsg(ctx) : "out of memory");
-        ctxprof_ctx_free(ctx);
+            rc = update_incidents(ctx, db, u);
+        if (sqlite3_close(db) != SQLITE_OK && !rc)
+            rc = ctxprof_error(ctx, CTXPROF_E_DB, "%s: cannot close the copy", u->path);
     }
     /* Nearly every page changed: sent to disk while the calling thread
      * writes the rest (it may rename the copy meanwhile; starting the
      * writeback can take a while). */
-    int fd = go && !u->rc ? open(u->path, O_RDONLY) : -1;
+    int fd = go && !rc ? open(u->path, O_RDONLY) : -1;
     pthread_mutex_lock(&u->mu);
+    u->rc = rc;
     u->done = 1;
     pthread_cond_broadcast(&u->cv);
     pthread_mutex_unlock(&u->mu);
@@ -803,7 +743,7 @@ static void *updater_run(void *arg)
         ctxprof_output_writeback(fd);
         close(fd);
     }
-    return NULL;
+    return rc;
 }
 
 /* Starts the copy of in beside out on the updater's thread (when it cannot
@@ -821,7 +761,7 @@ static void updater_start(ctxprof_ctx *ctx, updater *u, const char *in, const ch
     u->path = slash ? ctxprof_sprintf(ctx, "%.*s/.%s.copy-%ld.gpkg", (int)(slash - out), out,
                                       slash + 1, (long)getpid())
                     : ctxprof_sprintf(ctx, ".%s.copy-%ld.gpkg", out, (long)getpid());
-    if (u->src && u->path && pthread_create(&u->thread, NULL, updater_run, u) == 0)
+    if (u->src && u->path && (u->thread = ctxprof_thread_start(ctx, updater_run, u)))
         u->started = 1;
 }
 
@@ -879,8 +819,11 @@ static int updater_wait(ctxprof_ctx *ctx, updater *u)
     }
     if (rc)
         return rc;
-    if (u->rc)
-        return ctxprof_error(ctx, u->rc, "%s", u->err);
+    if (u->rc) { /* its thread ends without a writeback: its error comes over */
+        rc = ctxprof_thread_join(ctx, u->thread, 1);
+        u->thread = NULL;
+        return rc;
+    }
     if (u->copy_failed) {
         ctxprof_log(ctx, CTXPROF_LOG_DEBUG,
                     "the copy on a second thread failed (%s): copying again", u->err);
@@ -894,7 +837,8 @@ static void updater_end(ctxprof_ctx *ctx, updater *u)
 {
     if (u->started) {
         updater_tell(u, -1);
-        pthread_join(u->thread, NULL);
+        ctxprof_thread_join(ctx, u->thread, 0); /* its error, if any, is not this one's */
+        u->thread = NULL;
         unlink(u->path); /* not used (or already renamed: then absent) */
         pthread_mutex_destroy(&u->mu);
         pthread_cond_destroy(&u->cv);
@@ -909,18 +853,12 @@ typedef struct {
     ctxprof_snap_result *res;
     const ctxprof_contexts *c;
     const ctxprof_incidents *inc;
-    int rc;
-    char err[512];
 } profile_job;
 
-static void *profile_run(void *arg)
+static int profile_run(ctxprof_ctx *ctx, void *arg)
 {
     profile_job *j = arg;
-    ctxprof_ctx *ctx = ctxprof_ctx_new(); /* contexts are per thread */
-    j->rc = ctx ? ctxprof_snap_profile(ctx, j->res, j->c, j->inc) : CTXPROF_E_NOMEM;
-    snprintf(j->err, sizeof j->err, "%s", ctx ? ctxprof_errmsg(ctx) : "out of memory");
-    ctxprof_ctx_free(ctx);
-    return NULL;
+    return ctxprof_snap_profile(ctx, j->res, j->c, j->inc);
 }
 
 /* What the copy gets through SQLite once it is the output: the update when
@@ -1022,21 +960,15 @@ int ctxprof_snap_gpkg(ctxprof_ctx *ctx, ctxprof_snap_summary *sum,
         goto done;
     double t2 = now_s(); /* writing: the rest of the update, then the output */
     /* The profile on a third thread while this one reports the update. */
-    profile_job pj = {&sum->result, sum->contexts, &inc, 0, ""};
-    pthread_t pt;
-    int pt_started = 0;
-    if (copy && up.started)
-        pt_started = pthread_create(&pt, NULL, profile_run, &pj) == 0;
+    profile_job pj = {&sum->result, sum->contexts, &inc};
+    ctxprof_thread *pt = copy && up.started ? ctxprof_thread_start(ctx, profile_run, &pj) : NULL;
     ctxprof_progress_push(ctx, 0.6, 0.8);
     int urc = copy ? updater_wait(ctx, &up) : 1;
     ctxprof_progress_pop(ctx);
-    if (pt_started) {
-        pthread_join(pt, NULL);
-        if (pj.rc)
-            pj.rc = ctxprof_error(ctx, pj.rc, "%s", pj.err);
-    } else
-        pj.rc = ctxprof_snap_profile(ctx, &sum->result, sum->contexts, &inc);
-    if ((rc = urc < 0 ? urc : pj.rc))
+    /* the update's error, when there is one, is the one kept */
+    int prc = pt ? ctxprof_thread_join(ctx, pt, urc >= 0)
+                 : ctxprof_snap_profile(ctx, &sum->result, sum->contexts, &inc);
+    if ((rc = urc < 0 ? urc : prc))
         goto done;
 
     /* The copy's temporal table is written by SQL too. */
