@@ -12,12 +12,19 @@
 /* The OGR geometry type of a layer: single when every feature is single. */
 static OGRwkbGeometryType layer_geom_type(GEOSContextHandle_t h, const ctxprof_context_layer *l)
 {
-    int multi = 0;
+    int multi = 0, mixed = 0;
     for (size_t i = 0; i < l->n; i++) {
         int t = GEOSGeomTypeId_r(h, l->geom[i]);
         multi |= t == GEOS_MULTIPOINT || t == GEOS_MULTILINESTRING || t == GEOS_MULTIPOLYGON ||
                  t == GEOS_GEOMETRYCOLLECTION;
+        int d = GEOSGetNumGeometries_r(h, l->geom[i]) > 0 ? GEOSGeom_getDimensions_r(h, l->geom[i])
+                                                          : l->geom_dim;
+        mixed |= d != l->geom_dim;
     }
+    /* Points and polygons in one kind (places of concern from several
+     * layers): a layer of any geometry, each feature as it was given. */
+    if (mixed)
+        return wkbUnknown;
     switch (l->geom_dim) {
     case 0:
         return multi ? wkbMultiPoint : wkbPoint;
