@@ -13,7 +13,7 @@
 #include "core/context.h"
 #include "geocode/geocode.h"
 #include "load/date.h"
-#include "people/pseudonym.h"
+#include "core/pseudonym.h"
 #include "profile/profile.h"
 
 

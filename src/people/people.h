@@ -27,7 +27,7 @@
 
 #include "core/context.h"
 #include "load/load.h"
-#include "people/pseudonym.h"
+#include "core/pseudonym.h"
 #include "profile/profile.h"
 #include "snap/contexts.h"
 #include "snap/snap.h"

@@ -1,4 +1,4 @@
-#include "people/pseudonym.h"
+#include "core/pseudonym.h"
 
 #include <ctype.h>
 #include <errno.h>
