@@ -13,7 +13,13 @@
 #include <geos_c.h>
 #include <ogr_srs_api.h>
 
-#define CTXPROF_VERSION "0.1.0"
+/* CTXPROF_VERSION ("0.1.0") is CMake's project(VERSION) in CMakeLists.txt,
+ * the one place the version is written; the build passes it to every file
+ * (src/CMakeLists.txt) and a test checks the QGIS plugin's metadata.txt
+ * against it (cli_plugin_version). */
+#ifndef CTXPROF_VERSION
+#error "CTXPROF_VERSION is defined by the build: project(VERSION) in CMakeLists.txt"
+#endif
 
 /* Return codes: 0 on success, negative codes grouped by kind. */
 enum {

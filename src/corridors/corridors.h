@@ -1,5 +1,5 @@
 /* Corridors: the routes between schools and the incidents along them
- * (DESIGN.md, "corridors"; docs/corridors.md).
+ * (docs/corridors.md).
  *
  * A routing network is built once per run from line geometries (bus route
  * segments and, optionally, road lines): the lines are noded at every

@@ -20,7 +20,7 @@ static double now_s(void)
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-/* The five abuse categories get a column each (DESIGN.md). */
+/* The five abuse categories get a column each (docs/corridors.md). */
 #define N_CAT_COLS 5
 
 static int write_layer(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_corridors_result *r,

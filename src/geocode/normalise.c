@@ -172,7 +172,7 @@ void ctxprof_postcode_district(const char *pc, char out[CTXPROF_PC_LEN])
 
 /* ---- names --------------------------------------------------------------- */
 
-/* Latin-1 Supplement letters folded to ASCII (as in people/pseudonym.c). */
+/* Latin-1 Supplement letters folded to ASCII (as in core/pseudonym.c). */
 static const char LATIN1_FOLD[64] = "AAAAAAACEEEEIIII" "DNOOOOO OUUUUYTS" "AAAAAAACEEEEIIII"
                                     "DNOOOOO OUUUUYTY";
 

@@ -13,7 +13,7 @@
 #include "core/context.h"
 #include "geocode/geocode.h"
 #include "load/date.h"
-#include "people/pseudonym.h"
+#include "core/pseudonym.h"
 typedef struct ctxprof_profile ctxprof_profile; /* profile/profile.h */
 
 

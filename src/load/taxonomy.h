@@ -1,4 +1,4 @@
-/* The common taxonomy every source is mapped onto (DESIGN.md): the five
+/* The common taxonomy every source is mapped onto (docs/output.md): the five
  * definitional silos, then context indicators; and incident flags. */
 #ifndef CTXPROF_TAXONOMY_H
 #define CTXPROF_TAXONOMY_H

@@ -390,23 +390,6 @@ done:
     return rc;
 }
 
-int ctxprof_people_run(ctxprof_ctx *ctx, ctxprof_people_result *res, const ctxprof_profile *p,
-                       const ctxprof_pseudonym *ps, ctxprof_incidents *inc,
-                       const ctxprof_snap_result *snap, const ctxprof_contexts *c)
-{
-    ctxprof_people_options o = CTXPROF_PEOPLE_OPTIONS_INIT;
-    ctxprof_people_options_from_profile(&o, p);
-    memset(res, 0, sizeof *res);
-    int rc = ctxprof_people_link(ctx, res, p, ps, inc);
-    if (!rc)
-        rc = ctxprof_people_overlap(ctx, res, inc);
-    if (!rc)
-        rc = ctxprof_people_groups(ctx, res, inc, snap, c, &o);
-    if (rc)
-        ctxprof_people_result_free(ctx, res);
-    return rc;
-}
-
 void ctxprof_people_result_free(ctxprof_ctx *ctx, ctxprof_people_result *res)
 {
     if (!res)

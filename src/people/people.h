@@ -27,7 +27,7 @@
 
 #include "core/context.h"
 #include "load/load.h"
-#include "people/pseudonym.h"
+#include "core/pseudonym.h"
 typedef struct ctxprof_profile ctxprof_profile; /* profile/profile.h: until this stage takes typed options */
 #include "snap/contexts.h"
 #include "snap/snap.h"
@@ -209,11 +209,6 @@ int ctxprof_people_add_pair(ctxprof_ctx *ctx, ctxprof_people_result *res, const 
 int ctxprof_people_groups(ctxprof_ctx *ctx, ctxprof_people_result *res,
                           const ctxprof_incidents *inc, const ctxprof_snap_result *snap,
                           const ctxprof_contexts *c, const ctxprof_people_options *opts);
-
-/* All three steps. snap and c may be NULL. inc's pids are rewritten. */
-int ctxprof_people_run(ctxprof_ctx *ctx, ctxprof_people_result *res, const ctxprof_profile *p,
-                       const ctxprof_pseudonym *ps, ctxprof_incidents *inc,
-                       const ctxprof_snap_result *snap, const ctxprof_contexts *c);
 
 /* Layers overlap, possible_matches, peer_groups, peer_group_members,
  * peer_group_contexts (when c is given) and run_metadata rows people.*. */

@@ -1,4 +1,4 @@
-/* Context layers: the places incidents are linked to (DESIGN.md, "snap").
+/* Context layers: the places incidents are linked to (docs/contexts.md).
  *
  * Five kinds, each one ctxprof_context_layer held in the profile CRS with
  * valid geometries: school catchments, schools, parks (and other public

@@ -1,5 +1,5 @@
-/* Writes the engine's in-memory tables as output layers (DESIGN.md's
- * output contract). */
+/* Writes the engine's in-memory tables as output layers (the output
+ * contract, docs/output.md). */
 #ifndef CTXPROF_LAYERS_H
 #define CTXPROF_LAYERS_H
 

@@ -5,7 +5,7 @@
 
 #include <sodium.h>
 
-#include "people/pseudonym.h"
+#include "core/pseudonym.h"
 
 #define KEY_A "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 #define KEY_B "ff112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"

@@ -1,5 +1,4 @@
-#include "profile/profile.h"
-#include "people/pseudonym.h"
+#include "core/pseudonym.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -12,7 +11,6 @@
 struct ctxprof_pseudonym {
     unsigned char key[crypto_auth_hmacsha256_KEYBYTES];
     int demo;
-    const char *origin;
 };
 
 static int parse_hex_key(const char *s, unsigned char *key)
@@ -64,7 +62,6 @@ int ctxprof_pseudonym_open(ctxprof_ctx *ctx, ctxprof_pseudonym **out, const char
                                   "the pseudonym key must be 64 hexadecimal digits");
             goto done;
         }
-        ps->origin = ps->demo ? "demo key file (sample area only)" : "key file";
     } else {
         const char *v = key_env ? getenv(key_env) : NULL;
         if (!v || !*v) {
@@ -79,7 +76,6 @@ int ctxprof_pseudonym_open(ctxprof_ctx *ctx, ctxprof_pseudonym **out, const char
                                "the pseudonym key in %s must be 64 hexadecimal digits", key_env);
             goto done;
         }
-        ps->origin = "environment";
     }
 done:
     sodium_memzero(line, sizeof line);
@@ -100,8 +96,6 @@ void ctxprof_pseudonym_free(ctxprof_ctx *ctx, ctxprof_pseudonym *ps)
 }
 
 int ctxprof_pseudonym_is_demo(const ctxprof_pseudonym *ps) { return ps->demo; }
-
-const char *ctxprof_pseudonym_origin(const ctxprof_pseudonym *ps) { return ps->origin; }
 
 /* Latin-1 Supplement letters (U+00C0..U+00FF) folded to ASCII. */
 static const char LATIN1_FOLD[64] = "AAAAAAACEEEEIIII" "DNOOOOO*OUUUUYTs" "AAAAAAACEEEEIIII"

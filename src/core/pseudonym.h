@@ -18,8 +18,6 @@ int ctxprof_pseudonym_open(ctxprof_ctx *ctx, ctxprof_pseudonym **out, const char
                            const char *key_env);
 void ctxprof_pseudonym_free(ctxprof_ctx *ctx, ctxprof_pseudonym *ps);
 int ctxprof_pseudonym_is_demo(const ctxprof_pseudonym *ps);
-/* Where the key came from, for run_metadata ("file", "environment"); never the key. */
-const char *ctxprof_pseudonym_origin(const ctxprof_pseudonym *ps);
 
 /* Normalises a name for matching: letters folded to ASCII upper case
  * (accents removed), everything but letters dropped. out needs strlen(in)+1. */
