@@ -3,8 +3,6 @@
 #include "load/load.h"
 
 #include <math.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +17,7 @@
 #include <ogr_api.h>
 #include <ogr_srs_api.h>
 
+#include "core/pool.h"
 #include "geocode/gazetteer.h"
 #include "geocode/geocode.h"
 #include "load/codemap.h"
@@ -1044,6 +1043,11 @@ static int incidents_append(ctxprof_ctx *ctx, ctxprof_incidents *dst, ctxprof_in
         ctxprof_incidents_free(ctx, src);
         return 0;
     }
+    if (!dst->cap) { /* nothing there yet: src's arrays become dst's */
+        *dst = *src;
+        memset(src, 0, sizeof *src);
+        return 0;
+    }
     if (incidents_reserve(ctx, dst, dst->n + src->n))
         return CTXPROF_E_NOMEM;
     size_t o = dst->n, n = src->n;
@@ -1067,6 +1071,12 @@ static int incidents_append(ctxprof_ctx *ctx, ctxprof_incidents *dst, ctxprof_in
 /* Moves src's rejects (and their strings) to the end of dst. */
 static int rejects_append(ctxprof_ctx *ctx, ctxprof_rejects *dst, ctxprof_rejects *src)
 {
+    if (!dst->cap) {
+        ctxprof_rejects_free(ctx, dst);
+        *dst = *src;
+        memset(src, 0, sizeof *src);
+        return 0;
+    }
     for (size_t i = 0; i < src->n; i++) {
         int rc = ctxprof_rejects_add(ctx, dst, src->source[i], src->row[i],
                                      (ctxprof_reject_stage)src->stage[i], src->field[i],
@@ -1078,204 +1088,143 @@ static int rejects_append(ctxprof_ctx *ctx, ctxprof_rejects *dst, ctxprof_reject
     return 0;
 }
 
-/* Loading sources in parallel: each worker thread has its own context
- * (GEOS handle, error slot) and geocoder (CRS transforms, prepared study
- * area); the profile, code maps, gazetteer and key are shared read-only.
- * Each source loads into its own buffers, merged in profile order, so the
- * output does not depend on the number of threads. */
+/* Loading sources on the core pool: each thread has its own context (GEOS
+ * handle, error slot) and geocoder (CRS transforms, prepared study area),
+ * the calling thread the loader's own; the profile, code maps, gazetteer and
+ * key are shared read-only. Each source loads into its own buffers, merged
+ * in profile order, so the output does not depend on the number of
+ * threads. Sources start largest first, for balance: with several failing,
+ * the error is that of the first in that order, for any number of threads. */
 typedef struct {
     ctxprof_loader *ld;
-    size_t n;
-    const size_t *order;          /* sources, largest first */
-    ctxprof_incidents *inc;       /* per source */
-    ctxprof_rejects *rej;         /* per source */
-    ctxprof_source_counts *cnt;   /* per source */
-    int *rc;                      /* per source */
-    char (*msg)[1024];            /* per source */
-    _Atomic double *progress;     /* per source, 0..1 */
-    double *weight;               /* per source: share of the bytes */
-    atomic_size_t next;
-    atomic_int cancel;
-} pool;
+    const size_t *order;        /* sources, largest first */
+    ctxprof_incidents *inc;     /* per source */
+    ctxprof_rejects *rej;       /* per source */
+    ctxprof_source_counts *cnt; /* per source */
+} load_job;
 
 typedef struct {
-    pool *p;
-    size_t si;
-} worker_progress;
+    ctxprof_geocoder *gc;
+    GEOSGeometry *area;
+    const GEOSPreparedGeometry *prep;
+    int own; /* a worker's: gc, area and prep are its own */
+} load_thread;
 
-static int worker_progress_fn(double complete, const char *msg, void *payload)
+static int load_thread_init(ctxprof_ctx *ctx, int thread, void *arg, void **state)
 {
-    (void)msg;
-    worker_progress *w = payload;
-    atomic_store(&w->p->progress[w->si], complete);
-    return !atomic_load(&w->p->cancel);
-}
-
-static void *worker(void *arg)
-{
-    pool *p = arg;
-    ctxprof_ctx *ctx = ctxprof_ctx_new();
-    ctxprof_geocoder *gc = NULL;
-    GEOSGeometry *area = NULL;
-    const GEOSPreparedGeometry *prep = NULL;
-    int setup = ctx ? 0 : CTXPROF_E_NOMEM;
-    if (!setup && p->ld->study_area) {
+    load_job *j = arg;
+    load_thread *lt = ctxprof_calloc(ctx, 1, sizeof *lt);
+    *state = lt;
+    if (!lt)
+        return CTXPROF_E_NOMEM;
+    if (thread == 0) {
+        lt->gc = j->ld->geocoder;
+        return 0;
+    }
+    lt->own = 1;
+    if (j->ld->study_area) {
         GEOSContextHandle_t h = ctxprof_geos(ctx);
-        area = GEOSGeom_clone_r(h, p->ld->study_area);
-        prep = area ? GEOSPrepare_r(h, area) : NULL;
-        if (!prep)
-            setup = ctxprof_error(ctx, CTXPROF_E_GEOM, "cannot prepare the study area");
-    }
-    if (!setup)
-        setup = ctxprof_geocoder_new(ctx, &gc, ctxprof_profile_str(p->ld->profile, "profile", "crs"),
-                                     p->ld->gazetteer, prep);
-    for (;;) {
-        size_t k = atomic_fetch_add(&p->next, 1);
-        if (k >= p->n)
-            break;
-        size_t si = p->order[k];
-        if (setup || atomic_load(&p->cancel)) {
-            p->rc[si] = setup ? setup : CTXPROF_E_CANCELLED;
-            snprintf(p->msg[si], sizeof p->msg[si], "%s",
-                     setup && ctx ? ctxprof_errmsg(ctx) : "cancelled");
-            atomic_store(&p->progress[si], 1.0);
-            continue;
+        lt->area = GEOSGeom_clone_r(h, j->ld->study_area);
+        lt->prep = lt->area ? GEOSPrepare_r(h, lt->area) : NULL;
+        if (!lt->prep) {
+            int rc = ctxprof_error(ctx, CTXPROF_E_GEOM, "cannot prepare the study area");
+            ctxprof_error_append_lib(ctx);
+            return rc;
         }
-        worker_progress wp = {p, si};
-        ctxprof_set_progress(ctx, worker_progress_fn, &wp);
-        struct timespec t0;
-        clock_gettime(CLOCK_MONOTONIC, &t0);
-        p->rc[si] = load_source(ctx, p->ld, gc, (uint32_t)si, &p->inc[si], &p->rej[si], &p->cnt[si]);
-        p->cnt[si].seconds = seconds_since(&t0);
-        if (p->rc[si])
-            snprintf(p->msg[si], sizeof p->msg[si], "%s", ctxprof_errmsg(ctx));
-        atomic_store(&p->progress[si], 1.0);
     }
-    if (ctx) {
-        ctxprof_geocoder_free(ctx, gc);
-        if (prep)
-            GEOSPreparedGeom_destroy_r(ctxprof_geos(ctx), prep);
-        if (area)
-            GEOSGeom_destroy_r(ctxprof_geos(ctx), area);
-        ctxprof_ctx_free(ctx);
-    }
-    return NULL;
+    return ctxprof_geocoder_new(ctx, &lt->gc, ctxprof_profile_str(j->ld->profile, "profile", "crs"),
+                                j->ld->gazetteer, lt->prep);
 }
 
-static const double *sort_key;
-static int by_weight_desc(const void *a, const void *b)
+static void load_thread_free(ctxprof_ctx *ctx, int thread, void *arg, void *state)
 {
-    double x = sort_key[*(const size_t *)a], y = sort_key[*(const size_t *)b];
-    return x < y ? 1 : x > y ? -1 : 0;
+    (void)thread;
+    (void)arg;
+    load_thread *lt = state;
+    if (!lt)
+        return;
+    if (lt->own) {
+        ctxprof_geocoder_free(ctx, lt->gc);
+        if (lt->prep)
+            GEOSPreparedGeom_destroy_r(ctxprof_geos(ctx), lt->prep);
+        if (lt->area)
+            GEOSGeom_destroy_r(ctxprof_geos(ctx), lt->area);
+    }
+    ctxprof_free(ctx, lt);
 }
 
-static int run_parallel(ctxprof_ctx *ctx, ctxprof_loader *ld, int threads, ctxprof_incidents *inc,
-                        ctxprof_rejects *rej, ctxprof_source_counts *counts)
+static int load_task(ctxprof_ctx *ctx, size_t k, void *arg, void *state)
 {
-    size_t n = ctxprof_profile_n_sources(ld->profile);
-    int rc = 0;
-    pool p = {.ld = ld, .n = n, .cnt = counts};
-    size_t *order = ctxprof_calloc(ctx, n, sizeof *order);
-    p.inc = ctxprof_calloc(ctx, n, sizeof *p.inc);
-    p.rej = ctxprof_calloc(ctx, n, sizeof *p.rej);
-    p.rc = ctxprof_calloc(ctx, n, sizeof *p.rc);
-    p.msg = ctxprof_calloc(ctx, n, sizeof *p.msg);
-    p.progress = ctxprof_calloc(ctx, n, sizeof *p.progress);
-    p.weight = ctxprof_calloc(ctx, n, sizeof *p.weight);
-    pthread_t *tid = ctxprof_calloc(ctx, (size_t)threads, sizeof *tid);
-    int started = 0;
-    if (!order || !p.inc || !p.rej || !p.rc || !p.msg || !p.progress || !p.weight || !tid) {
-        rc = CTXPROF_E_NOMEM;
-        goto done;
-    }
-    double total = 0;
-    for (size_t i = 0; i < n; i++) {
-        struct stat st;
-        const char *path = ctxprof_profile_source(ld->profile, i)->path;
-        p.weight[i] = stat(path, &st) == 0 ? (double)st.st_size + 1 : 1;
-        total += p.weight[i];
-        order[i] = i;
-    }
-    for (size_t i = 0; i < n; i++)
-        p.weight[i] /= total;
-    sort_key = p.weight;
-    qsort(order, n, sizeof *order, by_weight_desc);
-    p.order = order;
-    atomic_init(&p.next, 0);
-    atomic_init(&p.cancel, 0);
-    for (; started < threads; started++)
-        if (pthread_create(&tid[started], NULL, worker, &p) != 0)
-            break;
-    if (!started) {
-        rc = ctxprof_error(ctx, CTXPROF_E_INTERNAL, "cannot start loading threads");
-        goto done;
-    }
-    /* The calling thread reports progress and passes on a cancel. */
-    for (;;) {
-        double done_share = 0;
-        int all = 1;
-        for (size_t i = 0; i < n; i++) {
-            double f = atomic_load(&p.progress[i]);
-            done_share += p.weight[i] * f;
-            all &= f >= 1.0;
-        }
-        if (all)
-            break;
-        if (!atomic_load(&p.cancel) && ctxprof_progress(ctx, done_share, "loading"))
-            atomic_store(&p.cancel, 1);
-        struct timespec nap = {0, 50 * 1000 * 1000};
-        nanosleep(&nap, NULL);
-    }
-    for (int t = 0; t < started; t++)
-        pthread_join(tid[t], NULL);
-    started = 0;
-    for (size_t i = 0; i < n && !rc; i++)
-        if (p.rc[i])
-            rc = ctxprof_error(ctx, p.rc[i], "%s", p.msg[i]);
-    for (size_t i = 0; i < n && !rc; i++)
-        if ((rc = incidents_append(ctx, inc, &p.inc[i])) ||
-            (rc = rejects_append(ctx, rej, &p.rej[i])))
-            break;
-done:
-    for (int t = 0; t < started; t++)
-        pthread_join(tid[t], NULL);
-    for (size_t i = 0; p.inc && i < n; i++)
-        ctxprof_incidents_free(ctx, &p.inc[i]);
-    for (size_t i = 0; p.rej && i < n; i++)
-        ctxprof_rejects_free(ctx, &p.rej[i]);
-    ctxprof_free(ctx, order);
-    ctxprof_free(ctx, p.inc);
-    ctxprof_free(ctx, p.rej);
-    ctxprof_free(ctx, p.rc);
-    ctxprof_free(ctx, p.msg);
-    ctxprof_free(ctx, (void *)p.progress);
-    ctxprof_free(ctx, p.weight);
-    ctxprof_free(ctx, tid);
+    load_job *j = arg;
+    load_thread *lt = state;
+    size_t si = j->order[k];
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int rc = load_source(ctx, j->ld, lt->gc, (uint32_t)si, &j->inc[si], &j->rej[si], &j->cnt[si]);
+    j->cnt[si].seconds = seconds_since(&t0);
     return rc;
+}
+
+void ctxprof_loader_order(size_t *order, const double *weight, size_t n)
+{
+    /* An insertion sort: stable, no state beyond the call (a profile has
+     * tens of sources, not thousands). */
+    for (size_t i = 0; i < n; i++) {
+        size_t k = i;
+        for (; k > 0 && weight[order[k - 1]] < weight[i]; k--)
+            order[k] = order[k - 1];
+        order[k] = i;
+    }
 }
 
 int ctxprof_loader_run(ctxprof_ctx *ctx, ctxprof_loader *ld, ctxprof_incidents *inc,
                        ctxprof_rejects *rej, ctxprof_source_counts *counts)
 {
     size_t n = ctxprof_profile_n_sources(ld->profile);
-    int threads = (int)ctxprof_profile_num(ld->profile, "profile", "threads");
-    if (threads <= 0)
-        threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
-    if (threads > (int)n)
-        threads = (int)n;
-    if (threads > 1) {
-        int rc = run_parallel(ctx, ld, threads, inc, rej, counts);
-        return rc ? rc : ctxprof_progress(ctx, 1.0, "loaded");
+    int rc = 0;
+    load_job j = {.ld = ld, .cnt = counts};
+    size_t *order = ctxprof_calloc(ctx, n, sizeof *order);
+    double *weight = ctxprof_calloc(ctx, n, sizeof *weight);
+    double *share = ctxprof_calloc(ctx, n, sizeof *share); /* by task */
+    j.inc = ctxprof_calloc(ctx, n, sizeof *j.inc);
+    j.rej = ctxprof_calloc(ctx, n, sizeof *j.rej);
+    if (!order || !weight || !share || !j.inc || !j.rej) {
+        rc = CTXPROF_E_NOMEM;
+        goto done;
     }
     for (size_t i = 0; i < n; i++) {
-        struct timespec t0;
-        clock_gettime(CLOCK_MONOTONIC, &t0);
-        ctxprof_progress_push(ctx, (double)i / (double)n, (double)(i + 1) / (double)n);
-        int rc = load_source(ctx, ld, ld->geocoder, (uint32_t)i, inc, rej, &counts[i]);
-        ctxprof_progress_pop(ctx);
-        if (rc)
-            return rc;
-        counts[i].seconds = seconds_since(&t0);
+        struct stat st;
+        const char *path = ctxprof_profile_source(ld->profile, i)->path;
+        weight[i] = stat(path, &st) == 0 ? (double)st.st_size + 1 : 1;
     }
-    return ctxprof_progress(ctx, 1.0, "loaded");
+    ctxprof_loader_order(order, weight, n);
+    for (size_t k = 0; k < n; k++)
+        share[k] = weight[order[k]];
+    j.order = order;
+    ctxprof_pool_options po = CTXPROF_POOL_OPTIONS_INIT;
+    int threads = (int)ctxprof_profile_num(ld->profile, "profile", "threads");
+    po.threads = threads > 0 ? threads : 0;
+    po.progress = "loading";
+    po.weights = share;
+    po.thread_init = load_thread_init;
+    po.thread_free = load_thread_free;
+    if ((rc = ctxprof_pool_run(ctx, n, load_task, &j, &po)))
+        goto done;
+    for (size_t i = 0; i < n && !rc; i++)
+        if ((rc = incidents_append(ctx, inc, &j.inc[i])) ||
+            (rc = rejects_append(ctx, rej, &j.rej[i])))
+            break;
+    if (!rc)
+        rc = ctxprof_progress(ctx, 1.0, "loaded");
+done:
+    for (size_t i = 0; j.inc && i < n; i++)
+        ctxprof_incidents_free(ctx, &j.inc[i]);
+    for (size_t i = 0; j.rej && i < n; i++)
+        ctxprof_rejects_free(ctx, &j.rej[i]);
+    ctxprof_free(ctx, order);
+    ctxprof_free(ctx, weight);
+    ctxprof_free(ctx, share);
+    ctxprof_free(ctx, j.inc);
+    ctxprof_free(ctx, j.rej);
+    return rc;
 }

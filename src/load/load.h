@@ -89,4 +89,10 @@ int ctxprof_rejects_add(ctxprof_ctx *ctx, ctxprof_rejects *rej, uint32_t source,
                         ctxprof_reject_stage stage, const char *field, const char *reason,
                         const char *location_text);
 
+/* The order ctxprof_loader_run starts sources in: order[0..n-1] gets the
+ * indexes 0..n-1 by weight[i] (a source's bytes), largest first, equal
+ * weights in profile order. Uses nothing but its arguments (two loaders on
+ * two threads sort at once). */
+void ctxprof_loader_order(size_t *order, const double *weight, size_t n);
+
 #endif
