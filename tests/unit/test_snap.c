@@ -506,7 +506,7 @@ static void make_snap_input(const char *path)
     static const char *const cats[] = {"syv", "cse", "syv;hsb", "", "cse", "syv", "syv", "hsb"};
     for (int i = 0; i < 8; i++) {
         OGRFeatureH f = OGR_F_Create(OGR_L_GetLayerDefn(l));
-        char uid[16], pid[16], when[32];
+        char uid[16], pid[16], when[48];
         snprintf(uid, sizeof uid, "u%d", i);
         snprintf(pid, sizeof pid, "p%d", i % 3);
         snprintf(when, sizeof when, "2024-03-%02d %02d:15", 4 + i, 8 + i);
