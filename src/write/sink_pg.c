@@ -472,7 +472,8 @@ static int build_strings(ctxprof_ctx *ctx, pg_sink *pg, const char *conninfo,
         if (!rc && key_is(c, "password"))
             rc = append(ctx, &pg->base.display, &dlen, &dcap, "password=***", 12);
         else if (!rc)
-            rc = append(ctx, &pg->base.display, &dlen, &dcap, c->start, (size_t)(c->end - c->start));
+            rc = append(ctx, &pg->base.display, &dlen, &dcap, c->start,
+                        (size_t)(c->end - c->start));
     }
     if (rc) {
         free_pairs(ctx, pairs, n);
@@ -707,7 +708,8 @@ static int pg_publish(ctxprof_ctx *ctx, ctxprof_sink *sink, int shareable)
     }
     CPLErrorReset();
     if (GDALDatasetCommitTransaction(pg->ctl) != OGRERR_NONE)
-        return pg_fail(ctx, pg, CTXPROF_E_DB, "%s: cannot commit the new results", pg->base.display);
+        return pg_fail(ctx, pg, CTXPROF_E_DB, "%s: cannot commit the new results",
+                       pg->base.display);
     pg->published = 1;
     for (size_t i = 0; i < pg->n_rasters; i++)
         if (rename(pg->rasters[i].tmp, pg->rasters[i].final) != 0)
