@@ -74,10 +74,11 @@ struct ctxprof_thread {
     pthread_t th;
     pthread_mutex_t mu;
     pthread_cond_t cv;
+    int ready;              /* 1: the context is made, -1: it could not be (under mu) */
     int finished, released; /* under mu */
     ctxprof_thread_fn fn;
     void *arg;
-    ctxprof_ctx *ctx; /* the thread's (NULL when it could not be made) */
+    ctxprof_ctx *ctx; /* the thread's */
     ctxprof_log_level min;
     int rc;
     log_buf log;
@@ -93,11 +94,14 @@ static void *thread_main(void *arg)
 {
     ctxprof_thread *t = arg;
     ctxprof_ctx *ctx = ctxprof_ctx_new();
-    int rc = CTXPROF_E_NOMEM;
-    if (ctx) {
-        ctxprof_set_log(ctx, thread_log, t, t->min);
-        rc = t->fn(ctx, t->arg);
-    }
+    pthread_mutex_lock(&t->mu);
+    t->ready = ctx ? 1 : -1;
+    pthread_cond_broadcast(&t->cv);
+    pthread_mutex_unlock(&t->mu);
+    if (!ctx)
+        return NULL; /* ctxprof_thread_start joins it and says no thread */
+    ctxprof_set_log(ctx, thread_log, t, t->min);
+    int rc = t->fn(ctx, t->arg);
     pthread_mutex_lock(&t->mu);
     t->ctx = ctx;
     t->rc = rc;
@@ -127,7 +131,18 @@ ctxprof_thread *ctxprof_thread_start(ctxprof_ctx *ctx, ctxprof_thread_fn fn, voi
         free(t);
         return NULL;
     }
-    if (pthread_create(&t->th, NULL, thread_main, t) != 0) {
+    int ready = -1;
+    if (pthread_create(&t->th, NULL, thread_main, t) == 0) {
+        /* fn runs only with a context: without one, there is no thread */
+        pthread_mutex_lock(&t->mu);
+        while (!t->ready)
+            pthread_cond_wait(&t->cv, &t->mu);
+        ready = t->ready;
+        pthread_mutex_unlock(&t->mu);
+        if (ready < 0)
+            pthread_join(t->th, NULL);
+    }
+    if (ready < 0) {
         pthread_cond_destroy(&t->cv);
         pthread_mutex_destroy(&t->mu);
         free(t);
@@ -165,8 +180,7 @@ int ctxprof_thread_join(ctxprof_ctx *ctx, ctxprof_thread *t, int take_error)
     int rc = t->rc;
     /* The thread waits for released: its context and log are still there. */
     if (take_error && rc && !ctxprof_error_take(ctx, t->ctx))
-        ctxprof_error(ctx, rc, "%s", t->ctx ? ctxprof_strerror(rc)
-                                            : "out of memory making a thread's context");
+        ctxprof_error(ctx, rc, "%s", ctxprof_strerror(rc));
     log_buf_pass(ctx, &t->log);
     t->released = 1;
     pthread_cond_broadcast(&t->cv);

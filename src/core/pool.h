@@ -91,8 +91,9 @@ int ctxprof_pool_run(ctxprof_ctx *ctx, size_t n, ctxprof_pool_task_fn task, void
 typedef struct ctxprof_thread ctxprof_thread;
 typedef int (*ctxprof_thread_fn)(ctxprof_ctx *tctx, void *arg);
 
-/* Starts fn(tctx, arg); ctx is read for its log level only. NULL when no
- * thread could be started (the caller then does the work itself). */
+/* Starts fn(tctx, arg) once the thread has its context; ctx is read for its
+ * log level only. NULL when no thread (or no context for it) could be made:
+ * fn is then not called, and the caller does the work itself. */
 ctxprof_thread *ctxprof_thread_start(ctxprof_ctx *ctx, ctxprof_thread_fn fn, void *arg);
 
 /* Waits for fn to return and frees t (NULL: returns 0). Returns fn's code;

@@ -317,7 +317,7 @@ int ctxprof_snap_read_incidents_gpkg(ctxprof_ctx *ctx, ctxprof_incidents *inc, O
     /* Two fid ranges on two threads for a large layer (the fids of a
      * GeoPackage table are its integer primary key, so a range is cheap). */
     sqlite3_int64 lo = 0, hi = -1;
-    if (select && count >= 200000 && sysconf(_SC_NPROCESSORS_ONLN) >= 2) {
+    if (select && count >= 200000 && ctxprof_pool_threads(0, 2, SIZE_MAX) >= 2) {
         sqlite3 *db = NULL;
         sqlite3_stmt *st = NULL;
         char *mm = sqlite3_mprintf("SELECT min(\"%w\"), max(\"%w\") FROM \"%w\"", fidcol, fidcol,

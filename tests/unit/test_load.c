@@ -157,7 +157,8 @@ typedef struct {
     char err[1024];
 } loaded;
 
-/* Loads l->ini on this thread with a context of its own. */
+/* Loads l->ini on this thread with a context of its own, made and freed
+ * here (contexts are per thread); the results are plain memory. */
 static void *load_on_thread(void *arg)
 {
     loaded *l = arg;
@@ -169,19 +170,22 @@ static void *load_on_thread(void *arg)
         l->rc = ctxprof_loader_run(l->ctx, l->ld, &l->inc, &l->rej, l->cnt);
     }
     snprintf(l->err, sizeof l->err, "%s", ctxprof_errmsg(l->ctx));
+    ctxprof_loader_free(l->ctx, l->ld);
+    ctxprof_profile_free(l->ctx, l->p);
+    ctxprof_ctx_free(l->ctx);
+    l->ctx = NULL;
     return NULL;
 }
 
 static void unload(loaded *l)
 {
+    ctxprof_ctx *ctx = ctxprof_ctx_new();
     for (size_t i = 0; l->cnt && i < l->ns; i++)
-        ctxprof_source_counts_clear(l->ctx, &l->cnt[i]);
+        ctxprof_source_counts_clear(ctx, &l->cnt[i]);
     free(l->cnt);
-    ctxprof_incidents_free(l->ctx, &l->inc);
-    ctxprof_rejects_free(l->ctx, &l->rej);
-    ctxprof_loader_free(l->ctx, l->ld);
-    ctxprof_profile_free(l->ctx, l->p);
-    ctxprof_ctx_free(l->ctx);
+    ctxprof_incidents_free(ctx, &l->inc);
+    ctxprof_rejects_free(ctx, &l->rej);
+    ctxprof_ctx_free(ctx);
 }
 
 static int streq(const char *a, const char *b)
