@@ -198,6 +198,117 @@ def make_corridor_routes():
 
 
 # ---------------------------------------------------------------------------
+# Places of concern: one layer of points and polygons (a GeoPackage layer of
+# mixed geometry opens in QGIS as one sublayer per geometry type, each with
+# this style). Rule-based, on n_total, in fixed classes: counts, unlike rates,
+# mean the same in any area, and 1-4 is what a share package suppresses at
+# k = 5. The worst places are the largest, darkest and drawn on top; the
+# classes cover every value (the last class is open-ended, and an ELSE rule
+# takes 0, NULL and anything else). A point is a coloured disc (its class)
+# with a white glyph (its place_type); a polygon is filled and outlined in
+# its class's colour.
+
+# (lower bound, label, colour, point size in mm, outline width in mm); the
+# last, with bound None, is the ELSE class.
+PLACE_CLASSES = (
+    (25, '25 or more incidents', '#800026', 8.0, 1.2),
+    (10, '10 - 24', '#e31a1c', 6.4, 0.9),
+    (5, '5 - 9', '#fd8d3c', 5.2, 0.7),
+    (1, '1 - 4', '#fecc5c', 4.2, 0.5),
+    (None, 'None linked', '#bdbdbd', 3.6, 0.4),
+)
+# place_type, legend label, glyph; an ELSE glyph marks any other type.
+PLACE_TYPES = (
+    ('takeaway', 'Take-away', 'square'),
+    ('stairwell', 'Stairwell', 'triangle'),
+    ('youth_club', 'Youth club', 'star'),
+    ('high_street', 'High street', 'diamond'),
+    ('disused_house', 'Disused house', 'pentagon'),
+    ('disused_garages', 'Disused garages', 'hexagon'),
+    (None, 'Other place', 'circle'),
+)
+_N_TOTAL = 'coalesce("n_total", 0)'
+
+
+def _class_filters():
+    """The filter expression of each class in PLACE_CLASSES ('' for ELSE)."""
+    filters, upper = [], None
+    for lower, *_ in PLACE_CLASSES:
+        if lower is None:
+            filters.append('')
+        elif upper is None:
+            filters.append('{} >= {}'.format(_N_TOTAL, lower))
+        else:
+            filters.append('{n} >= {lo} AND {n} < {hi}'.format(n=_N_TOTAL, lo=lower, hi=upper))
+        upper = lower
+    return filters
+
+
+def _rule(symbol, label, filter_exp='', is_else=False):
+    from qgis.core import QgsRuleBasedRenderer
+    # (QGIS 3.22's setIsElse(False) turns the filter into ELSE: the
+    # constructor's own argument does not.)
+    rule = QgsRuleBasedRenderer.Rule(symbol, 0, 0, 'ELSE' if is_else else filter_exp, label, '', is_else)
+    # Rule keys are random uuids: fixed ones, from the label path, keep the
+    # .qml reproducible.
+    return rule
+
+
+def _stable_rule_keys(rule, path='ctxprof/places_of_concern'):
+    import uuid
+    rule.setRuleKey('{%s}' % uuid.uuid5(uuid.NAMESPACE_URL, path))
+    for k, child in enumerate(rule.children()):
+        _stable_rule_keys(child, '{}/{}:{}'.format(path, k, child.label()))
+
+
+def make_places_of_concern():
+    from qgis.core import QgsRuleBasedRenderer
+    layer = QgsVectorLayer('Point?crs=EPSG:27700&field=n_total:integer&field=place_type:string',
+                           'places_of_concern', 'memory')
+    root = QgsRuleBasedRenderer.Rule(None)
+    n = len(PLACE_CLASSES)
+    points = _rule(None, 'Places: incidents linked', "geometry_type($geometry) = 'Point'")
+    sites = _rule(None, 'Sites: incidents linked', "geometry_type($geometry) = 'Polygon'")
+    for k, ((lower, label, color, size, width), filt) in enumerate(zip(PLACE_CLASSES, _class_filters())):
+        rank = n - 1 - k  # drawing pass: the worst class on top
+        disc = QgsMarkerSymbol.createSimple({
+            'name': 'circle', 'color': color, 'outline_color': OUTLINE, 'outline_width': '0.3',
+            'outline_width_unit': 'MM', 'size': str(size), 'size_unit': 'MM'})
+        disc.symbolLayer(0).setRenderingPass(10 + rank)
+        points.appendChild(_rule(disc, label, filt, lower is None))
+        c = QColor(color)
+        fill = QgsFillSymbol.createSimple({
+            'color': '{},{},{},{}'.format(c.red(), c.green(), c.blue(), 0 if lower is None else 150),
+            'style': 'no' if lower is None else 'solid', 'outline_color': color,
+            'outline_style': 'dash' if lower is None else 'solid',
+            'outline_width': str(width), 'outline_width_unit': 'MM'})
+        fill.symbolLayer(0).setRenderingPass(rank)
+        sites.appendChild(_rule(fill, label, filt, lower is None))
+    types = _rule(None, 'Type of place', "geometry_type($geometry) = 'Point'")
+    # The glyph grows with its disc, to 55% of its size.
+    glyph_size = 'CASE ' + ' '.join(
+        'WHEN {} THEN {:g}'.format(f, round(size * 0.55, 2)) for (lower, _, _, size, _), f in
+        zip(PLACE_CLASSES, _class_filters()) if lower is not None) + \
+        ' ELSE {:g} END'.format(round(PLACE_CLASSES[-1][3] * 0.55, 2))
+    for value, label, shape in PLACE_TYPES:
+        glyph = QgsMarkerSymbol.createSimple({
+            'name': shape, 'color': '255,255,255,255', 'outline_color': OUTLINE,
+            'outline_width': '0.25', 'outline_width_unit': 'MM', 'size': '2.2', 'size_unit': 'MM'})
+        glyph.symbolLayer(0).setRenderingPass(20)
+        glyph.symbolLayer(0).setDataDefinedProperty(QgsSymbolLayer.PropertySize,
+                                                    QgsProperty.fromExpression(glyph_size))
+        filt = '' if value is None else '"place_type" = \'{}\''.format(value)
+        types.appendChild(_rule(glyph, label, filt, value is None))
+    for rule in (sites, points, types):
+        root.appendChild(rule)
+    _stable_rule_keys(root)
+    renderer = QgsRuleBasedRenderer(root)
+    renderer.setUsingSymbolLevels(True)
+    layer.setRenderer(renderer)
+    return layer
+
+
+# ---------------------------------------------------------------------------
 # Hotspots: the density surface in yellow-orange-red, transparent where it is
 # low; the hotspot polygons outlined in dark red and labelled with their rank;
 # Gi* cells in the usual diverging hot/cold classes.
@@ -459,6 +570,7 @@ STYLES = {
     'hotspot_gistar': (make_hotspot_gistar, _VECTOR),
     'peer_groups': (make_peer_groups, _VECTOR),
     'peer_group_contexts': (make_peer_group_contexts, _VECTOR),
+    'places_of_concern': (make_places_of_concern, _VECTOR),
 }
 
 

@@ -4,14 +4,17 @@
 Everything here is fictional: the borough, its streets, postcodes, schools,
 people and incidents. Run with Debian's python3 and python3-gdal:
 
-    /usr/bin/python3 gis-data/sample/generate.py
+    /usr/bin/python3 gis-data/sample/generate.py [--ctxprof BIN]
 
-It rewrites every output in gis-data/sample/ (text outputs byte-identically;
-the GeoPackage and the XLSX carry timestamps) and then checks sample.ini
-against the files it names. Standard library + osgeo only.
+It rewrites every output in gis-data/sample/ (text outputs and places.gpkg
+byte-identically; northbrook.gpkg and the XLSX carry timestamps) and then
+checks sample.ini against the files it names. With --ctxprof it also runs
+BIN on the sample to record the expected places of concern
+(truth/places_of_concern.json). Standard library + osgeo only.
 """
 import csv
 import configparser
+import contextlib
 import datetime as dt
 import hashlib
 import heapq
@@ -604,6 +607,43 @@ LANDMARKS = [
     ("Northbrook Health Centre", (14, 10), (35, 40)), ("Northbrook Police Station", (12, 11), (-35, -35)),
     ("Northbrook Bus Garage", (22, 4), (50, 40)),
 ]
+
+# Places of concern: where peer-on-peer abuse happens (contextual
+# safeguarding's disused houses and garages, stairwells, high streets,
+# take-aways, youth clubs). A point is a gazetteer place ("place:NAME"), a
+# street-grid node with an offset in metres, or a house number at a unit
+# postcode ("unit:PC:NUMBER", 4 m behind the unit, away from its street). A
+# polygon is a node with the offsets of its corners. Points go to the layer
+# places_of_concern and polygons to places_of_concern_sites of places.gpkg;
+# the profile lists them in that order, which is the order that breaks ties.
+POC_POINTS = [  # place_id, name, place_type, where
+    ("POC01", "KFC, Brook Road", "takeaway", "place:KFC"),
+    ("POC02", "Falcon House stairwell, Hale Estate", "stairwell", ((8, 7), (76, 115))),
+    ("POC03", "Northbrook Youth Club", "youth_club", "place:Northbrook Youth Club"),
+    ("POC04", "High Road parade, by Lidl", "high_street", ((13, 7), (-10, 20))),
+    ("POC05", "Disused house, 63 Blenheim Terrace", "disused_house", "unit:NB5 3LW:63"),
+]
+POC_SITES = [  # place_id, name, place_type, node, corner offsets
+    ("POC06", "Falcon House garages, Hale Estate", "disused_garages", (8, 7), [(129, 65), (167, 65), (167, 85), (129, 85)]),
+    ("POC07", "Brook Road lock-up garages", "disused_garages", (11, 5), [(30, 28), (75, 28), (75, 46), (30, 46)]),
+]
+POC_LAYERS = ["places.gpkg|layername=places_of_concern", "places.gpkg|layername=places_of_concern_sites"]
+POC_REACH_M = 50.0  # the engine's default [snap] place_reach_m
+# sample.ini names the places of concern only once the engine knows the key
+# (an engine that does not stops at it); until then the line is a comment.
+POC_IN_PROFILE = False
+# Planted concentrations: police referrals (exact British National Grid
+# coordinates) at a place; per category the number of rows and of distinct
+# young people, within radius_m of a point place or inside a polygon. They are
+# drawn from their own random stream, after every other row, so that no other
+# row of the sample changes.
+POC_PLANTS = [  # place_id, [(category, rows, people)], radius_m, how the text names the place
+    ("POC01", [("cse", 22, 6), ("syv", 18, 5)], 20, "KFC"),
+    ("POC02", [("syv", 20, 5), ("cse", 12, 4)], 20, "the flats"),
+    ("POC03", [("hsb", 4, 3), ("online", 2, 2)], 15, "the youth club"),
+    ("POC06", [("cse", 6, 3)], None, "the garages"),
+]
+POC_SEED = SEED + 1
 
 
 # ------------------------------------------------------------ the world
@@ -2646,6 +2686,225 @@ RENDER = {"police_referral": render_police_referral, "mash_referral": render_mas
           "association": render_association}
 
 
+# ------------------------------------------------------------ places of concern
+@contextlib.contextmanager
+def random_stream(r):
+    """Runs the helpers (disc, draw_dt, text_for, ...) on the random stream r:
+    what they draw inside leaves the main stream, and every row drawn from it,
+    as it was."""
+    global rng
+    saved, rng = rng, r
+    try:
+        yield
+    finally:
+        rng = saved
+
+
+def reference():
+    """places_reference.py, beside this file: the places of concern's link rule and profile."""
+    if HERE not in sys.path:
+        sys.path.insert(0, HERE)
+    import places_reference
+    return places_reference
+
+
+def build_places_of_concern():
+    """W.poc: the places of concern in layer order (points, then sites). Draws nothing at random."""
+    W.poc = []
+    units = {u["pc"]: u for u in W.units}
+    gaz = {p["name"]: p for p in W.places}
+    for pid, name, ptype, where in POC_POINTS:
+        if isinstance(where, str) and where.startswith("place:"):
+            p = gaz[where[6:]]
+            x, y = p["x"], p["y"]
+        elif isinstance(where, str) and where.startswith("unit:"):
+            _, pc, num = where.split(":")
+            u = units[pc]
+            if not u["num_lo"] <= int(num) <= u["num_hi"]:
+                raise RuntimeError("%s: %s is not a number of unit %s" % (pid, num, pc))
+            d, k, q, al = nearest_edge(u["x"], u["y"])
+            x, y = r1(u["x"] + (u["x"] - q[0]) / d * 4), r1(u["y"] + (u["y"] - q[1]) / d * 4)
+        else:
+            x, y = offset_point(node_or_near(where[0]), where[1])
+        W.poc.append({"place_id": pid, "name": name, "place_type": ptype, "kind": "point", "x": x, "y": y,
+                      "geometry": "Point"})
+    for pid, name, ptype, node, corners in POC_SITES:
+        cs = [offset_point(node_or_near(node), off) for off in corners]
+        W.poc.append({"place_id": pid, "name": name, "place_type": ptype, "kind": "polygon", "cs": cs,
+                      "rings": [cs + [cs[0]]], "geometry": "Polygon"})
+    W.poc_by_id = {p["place_id"]: p for p in W.poc}
+
+
+def render_place_rows(n_before, refs):
+    """The planted police referrals at the places of concern (POC_PLANTS), as
+    (row, meta) items to append to the police referrals. Their own random
+    stream; only people who already have a police id and the planted category
+    (so the crosswalk and the overlap truth stay as they are), outside the
+    peer groups (so the groups' contexts do too)."""
+    ref = reference()
+    prng = random.Random(POC_SEED)
+    events = []
+    with random_stream(prng):
+        known = [p for p in W.people if "police" in p["ids"] and p["group"] is None]
+        for pid, plants, radius, where_text in POC_PLANTS:
+            pl = W.poc_by_id[pid]
+            for cat, n, n_people in plants:
+                pool = rng.sample([p for p in known if cat in p["cats"]], n_people)
+                for k in range(n):
+                    p = pool[k] if k < n_people else rng.choice(pool)  # each of the pool at least once
+                    while True:
+                        if pl["kind"] == "point":
+                            x, y = disc(pl["x"], pl["y"], radius)
+                        else:
+                            xs, ys = [c[0] for c in pl["cs"]], [c[1] for c in pl["cs"]]
+                            x, y = rng.uniform(min(xs), max(xs)), rng.uniform(min(ys), max(ys))
+                        x, y = int(round(x)), int(round(y))  # as the referral records them
+                        hit = ref.link(W.poc, x, y, POC_REACH_M)
+                        if hit and W.poc[hit[0]]["place_id"] == pid and (pl["kind"] == "point" or hit[1] == 0):
+                            break
+                    events.append({"kind": "police_referral", "x": x, "y": y, "dt": draw_dt("youth"), "person": p["idx"],
+                                   "cat": cat, "tag": "place:" + pid, "where_text": where_text})
+        events.sort(key=lambda e: (e["dt"], e["tag"]))
+        items = []
+        for n, e in enumerate(events, n_before + 1):
+            m = new_meta(e)
+            p = person(e)
+            code = code_for("police_referral", e["cat"])
+            m.update(ex=e["x"], ey=e["y"], method="xy")
+            weapon = code == "WPN" or (code in ("GBH", "ROB") and rng.random() < 0.3)
+            row = {"Referral Ref": "NB%02d/%06d" % (e["dt"].year % 100, 10000 + n * 7),
+                   "Date/Time Reported": fmt_dmy(e["dt"], time=True), "Easting": e["x"], "Northing": e["y"],
+                   "Offence Code": code, "Weapon Flag": flag_value(weapon, "YN", 0.12),
+                   "Subject PNC ID": p["ids"]["police"], "Summary": text_for(e["cat"], e["where_text"]),
+                   "Officer Collar": "%s%d" % (rng.choice(["PC", "DC", "PS"]), rng.randint(100, 999))}
+            if row["Referral Ref"] in refs:
+                raise RuntimeError("planted referral %s repeats a reference" % row["Referral Ref"])
+            cats, _, _ = classify("police_referral", fields_of("police_referral"), row)
+            if cats != e["cat"]:
+                raise RuntimeError("planted referral %s gives %r, not %r" % (row["Referral Ref"], cats, e["cat"]))
+            items.append((row, m))
+    return items
+
+
+def write_places_gpkg():
+    """places.gpkg: the point and the polygon layer of places of concern.
+    OGR_CURRENT_DATE fixes the GeoPackage's last_change stamps, so that the
+    file comes out byte for byte the same on every run."""
+    path = out("places.gpkg")
+    for f in (path, path + "-wal", path + "-shm"):
+        if os.path.exists(f):
+            os.remove(f)
+    gdal.SetConfigOption("OGR_CURRENT_DATE", EXTRACT_DATE.isoformat() + "T00:00:00.000Z")
+    try:
+        ds = ogr.GetDriverByName("GPKG").CreateDataSource(path)
+        for lname, kind in (("places_of_concern", "point"), ("places_of_concern_sites", "polygon")):
+            lyr = ds.CreateLayer(lname, W.bng, ogr.wkbPoint if kind == "point" else ogr.wkbPolygon, options=["FID=fid"])
+            for fname in ("place_id", "name", "place_type"):
+                lyr.CreateField(ogr.FieldDefn(fname, ogr.OFTString))
+            ds.StartTransaction()
+            for p in W.poc:
+                if p["kind"] != kind:
+                    continue
+                f = ogr.Feature(lyr.GetLayerDefn())
+                for fname in ("place_id", "name", "place_type"):
+                    f.SetField(fname, p[fname])
+                wkt = "POINT(%.1f %.1f)" % (p["x"], p["y"]) if kind == "point" else "POLYGON(" + ring_wkt(p["rings"][0]) + ")"
+                f.SetGeometry(ogr.CreateGeometryFromWkt(wkt))
+                lyr.CreateFeature(f)
+            ds.CommitTransaction()
+        ds = None
+    finally:
+        gdal.SetConfigOption("OGR_CURRENT_DATE", None)
+
+
+def sample_fingerprint():
+    """SHA-256 over the text inputs whose content decides where the engine puts
+    each incident, and over the places of concern: the expected figures in
+    truth/places_of_concern.json hold for exactly this sample."""
+    h = hashlib.sha256()
+    files = ["bus-sequences.csv", os.path.join("postcodes", "nb.csv")]
+    for d in ("incidents", "codes"):
+        files += [os.path.join(d, n) for n in sorted(os.listdir(out(d))) if not n.endswith(".xlsx")]
+    for rel in files:
+        h.update(rel.encode() + b"\0")
+        with open(out(rel), "rb") as f:
+            h.update(hashlib.sha256(f.read()).digest())
+    h.update(json.dumps([[p["place_id"], p["name"], p["place_type"], p.get("x"), p.get("y"), p.get("cs")] for p in W.poc]).encode())
+    return h.hexdigest()
+
+
+def engine_place_figures(ctxprof):
+    """Runs ctxprof on the sample (any version: the places_of_concern key is not
+    needed, only where the engine puts each incident) and applies the reference
+    link rule to its incidents layer."""
+    import subprocess
+    import tempfile
+    ref = reference()
+    root = os.path.normpath(os.path.join(HERE, "..", ".."))
+    tmp = tempfile.mkdtemp(prefix="ctxprof-places-truth-")
+    try:
+        outp = os.path.join(tmp, "sample.gpkg")
+        r = subprocess.run([os.path.abspath(ctxprof), "run", os.path.relpath(out("sample.ini"), root), "-o", outp, "-q"],
+                           cwd=root, capture_output=True, text=True)
+        if r.returncode != 0:
+            raise SystemExit("generate.py: %s run failed (%d): %s" % (ctxprof, r.returncode, r.stderr.strip()))
+        version = subprocess.run([os.path.abspath(ctxprof), "--version"], capture_output=True, text=True).stdout
+        incidents = ref.read_incidents(outp)
+    finally:
+        shutil.rmtree(tmp, True)
+    places = ref.read_places(HERE, ",".join(POC_LAYERS))
+    rows, links = ref.profile(places, incidents, POC_REACH_M)
+    gap, edge = ref.margins(places, incidents, POC_REACH_M)
+    if gap < 0.01 or edge < 0.01:
+        raise SystemExit("generate.py: a place link is within 1 cm of a tie (%.6f m) or of the reach (%.6f m): "
+                         "move a place of concern" % (gap, edge))
+    linked = [[i["source"], i["source_row"], lk[0], round(lk[1], 6)] for i, lk in zip(incidents, links) if lk]
+    return {"engine": version.splitlines()[0].strip() if version else ctxprof,
+            "incidents": len(incidents), "incidents_placed": sum(1 for i in incidents if i["x"] is not None),
+            "incidents_linked": len(linked), "smallest_tie_gap_m": round(gap, 3), "smallest_reach_margin_m": round(edge, 3),
+            "places": rows, "links": linked}
+
+
+def write_places_truth(truth_rows, ctxprof=None, kept=None):
+    """truth/places_of_concern.json: the planted rows per place (from the
+    generator) and the expected engine output per place (every incident within
+    reach, planted or not, as the engine places it: computed from a ctxprof run
+    with --ctxprof, else kept from the last such run while the sample is the same)."""
+    planted = []
+    for p in W.poc:
+        rows = [t for t in truth_rows if t["tag"] == "place:" + p["place_id"]]
+        bycat = {}
+        for t in rows:
+            for c in t["categories"].split("+"):
+                if c:
+                    bycat[c] = bycat.get(c, 0) + 1
+        planted.append({"id": p["place_id"], "rows": len(rows), "by_category": dict(sorted(bycat.items())),
+                        "people": len(set(t["persons"] for t in rows)),
+                        "sources": sorted(set(t["source_name"] for t in rows))})
+    fp = sample_fingerprint()
+    doc = {
+        "description": "Places of concern of the synthetic Northbrook sample (generate.py, seed %d): the planted rows per "
+                       "place, and the places_of_concern layer that ctxprof run should write, computed by "
+                       "places_reference.py from the incidents as the engine places them." % SEED,
+        "layers": POC_LAYERS, "reach_m": POC_REACH_M,
+        "link_rule": "nearest place within reach_m (a point: distance <= reach; a polygon: 0 inside or on its boundary, "
+                     "else the distance to it); ties go to the first place in layer order (the layers as listed, then FID)",
+        "rank_rule": "1 = most incidents (n_total); ties share the best rank (1, 2, 2, 4)",
+        "planted": planted, "sample_sha256": fp,
+    }
+    if ctxprof:
+        doc["expected"] = engine_place_figures(ctxprof)
+    elif kept and kept.get("sample_sha256") == fp and "expected" in kept:
+        doc["expected"] = kept["expected"]
+    else:
+        sys.stderr.write("generate.py: warning: truth/places_of_concern.json has no expected figures for this sample; "
+                         "run generate.py --ctxprof BIN to record them\n")
+    with open(out("truth", "places_of_concern.json"), "w", encoding="utf-8", newline="\n") as f:
+        json.dump(doc, f, indent=1, ensure_ascii=False)
+        f.write("\n")
+    return doc
+
+
 # ------------------------------------------------------------ writers
 def srs(epsg):
     s = osr.SpatialReference()
@@ -2828,7 +3087,10 @@ def write_ini():
          "places_licence = Synthetic: generated by gis-data/sample/generate.py, part of ctxprof (GPL-2.0-or-later)", "",
          "[contexts]", "areas = northbrook.gpkg|layername=areas", "schools = northbrook.gpkg|layername=schools",
          "catchments = northbrook.gpkg|layername=school_catchments", "parks = northbrook.gpkg|layername=parks",
-         "bus_sequences = bus-sequences.csv", "roads = northbrook.gpkg|layername=streets", ""]
+         "bus_sequences = bus-sequences.csv", "roads = northbrook.gpkg|layername=streets",
+         ] + (["places_of_concern = " + ",".join(POC_LAYERS)] if POC_IN_PROFILE else
+              ["; places_of_concern (enabled when the engine knows the key)",
+               "; places_of_concern = " + ",".join(POC_LAYERS)]) + [""]
     for name, spec in SOURCES:
         L.append("[source.%s]" % name)
         L.append("path = %s" % spec["path"])
@@ -2861,6 +3123,8 @@ def write_sources_and_truth():
     for name, spec in SOURCES:
         kind = spec["kind"]
         cols, items = RENDER[kind]()
+        if kind == "police_referral":  # the places of concern's planted rows come last
+            items += render_place_rows(len(events_of(kind)), {r["Referral Ref"] for r, _ in items})
         for n, (r, m) in enumerate(items, 1):
             m["row"] = n
         W.rendered[kind] = (cols, items)
@@ -3006,6 +3270,10 @@ FIELD_KEYS = {"id", "date", "time", "x", "y", "srs", "lon", "lat", "postcode", "
               "person_id", "forename", "surname", "dob", "person_system", "person2_id", "person2_forename",
               "person2_surname", "person2_dob", "route", "stop"}
 VALUE_KEYS = {"srs", "person_system"}  # values, not column names
+GAZETTEER_KEYS = {"postcodes", "streets", "places", "postcodes_licence", "streets_licence", "places_licence", "gazetteer"}
+CONTEXT_KEYS = {"areas", "schools", "catchments", "parks", "bus_sequences", "bus_segments", "roads", "id_fields",
+                "places_of_concern"}
+TEXT_KEYS = {"postcodes_licence", "streets_licence", "places_licence", "id_fields"}  # not paths
 KINDS = set(INCIDENT_KINDS) | {"association", "crosswalk"}
 
 
@@ -3036,9 +3304,9 @@ def check_profile(ini_path, expected_rows=None):
         if sec == "profile":
             bad = keys - PROFILE_KEYS
         elif sec in ("gazetteer",):
-            bad = keys - {"postcodes", "streets", "places"}
+            bad = keys - GAZETTEER_KEYS
         elif sec == "contexts":
-            bad = keys - {"areas", "schools", "catchments", "parks", "bus_sequences"}
+            bad = keys - CONTEXT_KEYS
         elif sec.startswith("source."):
             bad = {k for k in keys if k not in SOURCE_KEYS and not (k.startswith("field.") and k[6:] in FIELD_KEYS)}
         else:
@@ -3055,14 +3323,17 @@ def check_profile(ini_path, expected_rows=None):
         errors.append("key_file %s missing or without a 64-hex-digit key" % kf)
     for sec in ("gazetteer", "contexts"):
         for k, v in cp[sec].items():
-            try:
-                if k == "postcodes":
-                    if not os.path.exists(os.path.join(base, v)):
-                        raise RuntimeError("missing " + v)
-                else:
-                    open_layer(base, v)
-            except Exception as ex:
-                errors.append("[%s] %s: %s" % (sec, k, ex))
+            if k in TEXT_KEYS:
+                continue
+            for item in [i.strip() for i in v.split(",") if i.strip()]:  # path lists are comma-separated
+                try:
+                    if k in ("postcodes", "bus_sequences"):
+                        if not os.path.exists(os.path.join(base, item)):
+                            raise RuntimeError("missing " + item)
+                    else:
+                        open_layer(base, item)
+                except Exception as ex:
+                    errors.append("[%s] %s: %s" % (sec, k, ex))
     for sec in cp.sections():
         if not sec.startswith("source."):
             continue
@@ -3129,6 +3400,21 @@ def check_outputs(truth):
     gdal.PopErrorHandler()
     if inval != [INVALID_PARK]:
         errors.append("invalid parks %s, expected only %s" % (inval, INVALID_PARK))
+    seen = []
+    for spec in POC_LAYERS:
+        try:
+            pds, lyr = open_layer(HERE, spec)
+        except Exception as ex:
+            errors.append("places of concern: %s" % ex)
+            continue
+        defn = lyr.GetLayerDefn()
+        names = [defn.GetFieldDefn(q).GetName() for q in range(defn.GetFieldCount())]
+        for col in ("place_id", "name", "place_type"):
+            if col not in names:
+                errors.append("%s: no column %s" % (spec, col))
+        seen += [f.GetField("place_id") for f in lyr if "place_id" in names]
+    if seen != [p["place_id"] for p in W.poc]:
+        errors.append("places of concern: ids %s in the layers, expected %s" % (seen, [p["place_id"] for p in W.poc]))
     with open(out("bus-sequences.csv"), encoding="utf-8-sig", newline="") as f:
         rd = list(csv.reader(f))
     if rd[0] != BUS_HEADER:
@@ -3141,17 +3427,30 @@ def check_outputs(truth):
 
 
 # ------------------------------------------------------------ main
-def main():
+def main(argv):
+    import argparse
+    ap = argparse.ArgumentParser(description="Generate the synthetic Northbrook sample area.")
+    ap.add_argument("--ctxprof", metavar="BIN",
+                    help="a ctxprof binary (any version) to run on the sample, to record the expected places of concern "
+                         "in truth/places_of_concern.json (without it, the figures recorded last are kept while the "
+                         "sample is unchanged)")
+    args = ap.parse_args(argv[1:])
     t0 = dt.datetime.now()
     W.bng, W.wgs = srs(27700), srs(4326)
     build_geography()
     build_people()
     build_events()
+    build_places_of_concern()
+    kept = None
+    if os.path.exists(out("truth", "places_of_concern.json")):
+        with open(out("truth", "places_of_concern.json"), encoding="utf-8") as f:
+            kept = json.load(f)
     for d in ("incidents", "codes", "truth", "postcodes"):
         if os.path.isdir(out(d)):
             shutil.rmtree(out(d))
         os.makedirs(out(d))
     write_gpkg()
+    write_places_gpkg()
     write_postcodes()
     write_bus()
     write_codes()
@@ -3164,11 +3463,14 @@ def main():
     rows["crosswalk"] = n_cross
     check_profile(out("sample.ini"), rows)
     check_outputs(truth)
+    places = write_places_truth(truth_rows, args.ctxprof, kept)
     print("generate.py: %d incident rows in %d sources, %d association rows, %d crosswalk rows, %d postcodes, "
-          "%d street segments, %d bus stops; %.1f s" % (
+          "%d street segments, %d bus stops, %d places of concern (%d planted rows%s); %.1f s" % (
               truth["incident_rows_total"], len(INCIDENT_KINDS), rows["association"], n_cross, len(W.units) + len(W.pq90),
-              len(W.edges), len(W.stop_list), (dt.datetime.now() - t0).total_seconds()))
+              len(W.edges), len(W.stop_list), len(W.poc), sum(p["rows"] for p in places["planted"]),
+              ", expected figures from " + places["expected"]["engine"] if args.ctxprof else "",
+              (dt.datetime.now() - t0).total_seconds()))
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv)

@@ -14,8 +14,8 @@
 
 static const char *const expected_layers[] = {
     "areas", "bus_segments", "corridor_routes", "corridors", "hotspot_density", "hotspot_gistar",
-    "hotspots", "incidents", "parks", "peer_group_contexts", "peer_groups", "school_catchments",
-    "schools"};
+    "hotspots", "incidents", "parks", "peer_group_contexts", "peer_groups", "places_of_concern",
+    "school_catchments", "schools"};
 
 static void test_builtin_styles(void **state)
 {
