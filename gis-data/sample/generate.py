@@ -631,7 +631,7 @@ POC_LAYERS = ["places.gpkg|layername=places_of_concern", "places.gpkg|layername=
 POC_REACH_M = 50.0  # the engine's default [snap] place_reach_m
 # sample.ini names the places of concern only once the engine knows the key
 # (an engine that does not stops at it); until then the line is a comment.
-POC_IN_PROFILE = False
+POC_IN_PROFILE = True
 # Planted concentrations: police referrals (exact British National Grid
 # coordinates) at a place; per category the number of rows and of distinct
 # young people, within radius_m of a point place or inside a polygon. They are
