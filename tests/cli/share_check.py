@@ -44,6 +44,7 @@ CONTEXT = {
     "parks": ["id", "name", "kind", "area_ha"],
     "bus_segments": ["id", "name", "routes", "n_routes", "from_stop", "to_stop", "from_code",
                      "to_code", "length_m"],
+    "places_of_concern": ["id", "name", "place_type"],
 }
 CORRIDOR_KEEP = ["corridor_id", "school_a", "school_b", "name_a", "name_b", "length_m",
                  "network_m", "connector_a_m", "connector_b_m"]
