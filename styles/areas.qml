@@ -6,7 +6,7 @@
       <range lower="1.500000000000000" symbol="1" upper="2.500000000000000" render="true" label="1.5 - 2.5 per ha"/>
       <range lower="2.500000000000000" symbol="2" upper="3.500000000000000" render="true" label="2.5 - 3.5 per ha"/>
       <range lower="3.500000000000000" symbol="3" upper="5.000000000000000" render="true" label="3.5 - 5 per ha"/>
-      <range lower="5.000000000000000" symbol="4" upper="10.000000000000000" render="true" label="5 - 10 per ha"/>
+      <range lower="5.000000000000000" symbol="4" upper="1000000000000000.000000000000000" render="true" label="5 or more per ha"/>
     </ranges>
     <symbols>
       <symbol type="fill" force_rhr="0" clip_to_extent="1" alpha="1" name="0">

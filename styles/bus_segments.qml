@@ -6,7 +6,7 @@
       <range lower="5.000000000000000" symbol="1" upper="15.000000000000000" render="true" label="5 - 15 per km"/>
       <range lower="15.000000000000000" symbol="2" upper="30.000000000000000" render="true" label="15 - 30 per km"/>
       <range lower="30.000000000000000" symbol="3" upper="60.000000000000000" render="true" label="30 - 60 per km"/>
-      <range lower="60.000000000000000" symbol="4" upper="200.000000000000000" render="true" label="60 - 200 per km"/>
+      <range lower="60.000000000000000" symbol="4" upper="1000000000000000.000000000000000" render="true" label="60 or more per km"/>
     </ranges>
     <symbols>
       <symbol type="line" force_rhr="0" clip_to_extent="1" alpha="1" name="0">

@@ -6,7 +6,7 @@
       <range lower="80.000000000000000" symbol="1" upper="100.000000000000000" render="true" label="80 - 100 per km"/>
       <range lower="100.000000000000000" symbol="2" upper="120.000000000000000" render="true" label="100 - 120 per km"/>
       <range lower="120.000000000000000" symbol="3" upper="150.000000000000000" render="true" label="120 - 150 per km"/>
-      <range lower="150.000000000000000" symbol="4" upper="250.000000000000000" render="true" label="150 - 250 per km"/>
+      <range lower="150.000000000000000" symbol="4" upper="1000000000000000.000000000000000" render="true" label="150 or more per km"/>
     </ranges>
     <symbols>
       <symbol type="line" force_rhr="0" clip_to_extent="1" alpha="1" name="0">

@@ -101,6 +101,10 @@ def _ramp(name):
     return QgsStyle.defaultStyle().colorRamp(name)
 
 
+# Upper bound of a graduated style's top class: above any count or rate.
+OPEN_TOP = 1e15
+
+
 def _graduated(field, breaks, make_symbol, ramp_name, unit):
     ranges = []
     ramp = _ramp(ramp_name)
@@ -109,7 +113,12 @@ def _graduated(field, breaks, make_symbol, ramp_name, unit):
         lo, hi = breaks[i], breaks[i + 1]
         symbol = make_symbol()
         symbol.setColor(ramp.color(i / (n - 1) if n > 1 else 1.0))
-        ranges.append(QgsRendererRange(lo, hi, symbol, '{:g} - {:g} {}'.format(lo, hi, unit)))
+        label = '{:g} - {:g} {}'.format(lo, hi, unit)
+        if i == n - 1:
+            # The top class is open: the worst places (a real borough's
+            # busiest LSOA runs to hundreds per ha) are drawn, darkest.
+            hi, label = OPEN_TOP, '{:g} or more {}'.format(lo, unit)
+        ranges.append(QgsRendererRange(lo, hi, symbol, label))
     renderer = QgsGraduatedSymbolRenderer(field, ranges)
     method = QgsClassificationJenks()
     # The legend says the unit when the plugin recomputes the classes.

@@ -6,7 +6,7 @@
       <range lower="2.000000000000000" symbol="1" upper="5.000000000000000" render="true" label="2 - 5 per ha"/>
       <range lower="5.000000000000000" symbol="2" upper="10.000000000000000" render="true" label="5 - 10 per ha"/>
       <range lower="10.000000000000000" symbol="3" upper="20.000000000000000" render="true" label="10 - 20 per ha"/>
-      <range lower="20.000000000000000" symbol="4" upper="40.000000000000000" render="true" label="20 - 40 per ha"/>
+      <range lower="20.000000000000000" symbol="4" upper="1000000000000000.000000000000000" render="true" label="20 or more per ha"/>
     </ranges>
     <symbols>
       <symbol type="fill" force_rhr="0" clip_to_extent="1" alpha="1" name="0">

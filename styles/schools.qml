@@ -6,7 +6,7 @@
       <range lower="300.000000000000000" symbol="1" upper="500.000000000000000" render="true" label="300 - 500 per 1,000 pupils"/>
       <range lower="500.000000000000000" symbol="2" upper="800.000000000000000" render="true" label="500 - 800 per 1,000 pupils"/>
       <range lower="800.000000000000000" symbol="3" upper="1200.000000000000000" render="true" label="800 - 1200 per 1,000 pupils"/>
-      <range lower="1200.000000000000000" symbol="4" upper="3000.000000000000000" render="true" label="1200 - 3000 per 1,000 pupils"/>
+      <range lower="1200.000000000000000" symbol="4" upper="1000000000000000.000000000000000" render="true" label="1200 or more per 1,000 pupils"/>
     </ranges>
     <symbols>
       <symbol type="marker" force_rhr="0" clip_to_extent="1" alpha="1" name="0">
