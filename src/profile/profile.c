@@ -714,14 +714,6 @@ const ctxprof_source *ctxprof_profile_source(const ctxprof_profile *p, size_t i)
     return i < p->n_sources ? &p->sources[i] : NULL;
 }
 
-const char *ctxprof_source_field(const ctxprof_source *src, const char *key)
-{
-    for (size_t i = 0; i < src->n_fields; i++)
-        if (strcmp(src->fields[i].key, key) == 0 && src->fields[i].value[0])
-            return src->fields[i].value;
-    return NULL;
-}
-
 size_t ctxprof_profile_n_entries(const ctxprof_profile *p) { return p->n_entries; }
 
 void ctxprof_profile_entry(const ctxprof_profile *p, size_t i, const char **section,

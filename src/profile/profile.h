@@ -12,28 +12,9 @@
 
 #include "core/context.h"
 #include "core/uri.h"
+#include "load/source.h"
 #include "snap/contexts.h"
 #include "snap/snap.h"
-
-typedef struct {
-    char *key;   /* e.g. "date" for field.date */
-    char *value; /* the column name(s) as written */
-} ctxprof_field_map;
-
-typedef struct {
-    char *name;   /* the part after "source." */
-    char *kind;   /* source kind id, e.g. police_referral */
-    char *path;   /* resolved dataset path (without |layername=) */
-    char *layer;  /* layer name, or NULL for the first layer */
-    char *encoding;
-    char *open_options; /* comma-separated GDAL open options */
-    char delimiter;     /* given delimiter, or 0 to find it */
-    char *date_format;
-    char *code_map;     /* resolved path or NULL */
-    ctxprof_field_map *fields;
-    size_t n_fields, cap_fields;
-    int line; /* line of the [source.*] header */
-} ctxprof_source;
 
 typedef struct ctxprof_profile ctxprof_profile;
 
@@ -57,8 +38,6 @@ double ctxprof_profile_num(const ctxprof_profile *p, const char *section, const 
 
 size_t ctxprof_profile_n_sources(const ctxprof_profile *p);
 const ctxprof_source *ctxprof_profile_source(const ctxprof_profile *p, size_t i);
-/* The column mapped to field.<key> in src, or NULL. */
-const char *ctxprof_source_field(const ctxprof_source *src, const char *key);
 
 /* Every (section, key, value) as written, after resolution, in file order;
  * for run_metadata. */
