@@ -54,7 +54,7 @@ int main(int argc, char **argv)
         prep = GEOSPrepare_r(ctxprof_geos(ctx), garea);
         CPLFree(wkb);
     }
-    if (!p || !prep || ctxprof_gazetteer_from_profile(ctx, &gz, p) || !gz ||
+    if (!p || !prep || ctxprof_gazetteer_from_options(ctx, &gz, &ctxprof_profile_load_options(p)->gazetteer) || !gz ||
         ctxprof_geocoder_new(ctx, &gc, "EPSG:27700", gz, prep)) {
         fprintf(stderr, "geocode_speed: %s\n", ctxprof_errmsg(ctx));
         return 1;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <pthread.h>
 
+#include "people/people.h"
 #include "snap/contexts.h"
 
 typedef enum { T_STR, T_PATH, T_NUM, T_LIST, T_CONTEXT_TYPES, T_REACHES } key_type;
@@ -161,6 +162,11 @@ struct ctxprof_profile {
     const char **ctx_uri, **ctx_id, **ctx_name;
     char **ctx_id_owned; /* id_fields entries copied out */
     double *reach_m;
+    ctxprof_load_options load;
+    ctxprof_hotspots_stage_options hotspots;
+    ctxprof_people_options people;
+    ctxprof_write_options write;
+    ctxprof_people_stage_options people_stage;
 };
 
 typedef struct {
@@ -483,6 +489,7 @@ static int build_sources(ctxprof_ctx *ctx, ctxprof_profile *p)
 }
 
 static const char *profile_str(const ctxprof_profile *p, const char *section, const char *key);
+static double profile_num(const ctxprof_profile *p, const char *section, const char *key);
 
 /* The id_fields entry for key ("areas=LSOA11CD, parks:ListEntry"), or NULL. */
 static char *id_fields_entry(ctxprof_ctx *ctx, const char *list, const char *key)
@@ -545,8 +552,139 @@ static int build_options(ctxprof_ctx *ctx, ctxprof_profile *p)
     co.name_field = p->ctx_name;
     co.bus_sequences = profile_str(p, "contexts", "bus_sequences");
     p->contexts = co;
+
+    ctxprof_load_options lo = CTXPROF_LOAD_OPTIONS_INIT;
+    lo.file = p->file;
+    lo.crs = profile_str(p, "profile", "crs");
+    lo.study_area = profile_str(p, "profile", "study_area");
+    lo.key_file = profile_str(p, "profile", "key_file");
+    lo.key_env = profile_str(p, "profile", "key_env");
+    lo.period_start = profile_str(p, "profile", "period_start");
+    lo.period_end = profile_str(p, "profile", "period_end");
+    lo.threads = (int)profile_num(p, "profile", "threads");
+    lo.sources = p->sources;
+    lo.n_sources = p->n_sources;
+    ctxprof_gazetteer_options *g = &lo.gazetteer;
+    g->crs = lo.crs;
+    g->postcodes = profile_str(p, "gazetteer", "postcodes");
+    g->streets = profile_str(p, "gazetteer", "streets");
+    g->places = profile_str(p, "gazetteer", "places");
+    g->postcodes_licence = profile_str(p, "gazetteer", "postcodes_licence");
+    g->streets_licence = profile_str(p, "gazetteer", "streets_licence");
+    g->places_licence = profile_str(p, "gazetteer", "places_licence");
+    g->gazetteer = profile_str(p, "gazetteer", "gazetteer");
+    p->load = lo;
+
+    ctxprof_hotspots_stage_options ho = CTXPROF_HOTSPOTS_STAGE_OPTIONS_INIT;
+    ho.file = p->file;
+    ho.radius_m = profile_num(p, "hotspots", "radius_m");
+    ho.pixel_m = profile_num(p, "hotspots", "pixel_m");
+    ho.kernel = profile_str(p, "hotspots", "kernel");
+    ho.area_share = profile_num(p, "hotspots", "area_share");
+    ho.gistar_cell_m = profile_num(p, "hotspots", "gistar_cell_m");
+    ho.gistar_band_m = profile_num(p, "hotspots", "gistar_band_m");
+    ho.categories = profile_str(p, "hotspots", "categories");
+    ho.study_area = lo.study_area;
+    ho.crs = lo.crs;
+    p->hotspots = ho;
+
+    ctxprof_people_options po = CTXPROF_PEOPLE_OPTIONS_INIT;
+    double v = profile_num(p, "people", "min_group_size");
+    if (v >= 2)
+        po.min_group_size = (int)v;
+    v = profile_num(p, "people", "community_min_size");
+    if (v >= 2)
+        po.community_min_size = (int)v;
+    v = profile_num(p, "people", "resolution");
+    if (v > 0)
+        po.resolution = v;
+    po.accept_list = profile_str(p, "people", "accept_matches");
+    po.file = p->file;
+    po.sources = p->sources;
+    po.n_sources = p->n_sources;
+    unsigned mask = 0;
+    /* An unknown reason is reported by ctxprof_people_link (the commands
+     * that do not link still run); here it is left out. */
+    if (ctxprof_people_accept_parse(NULL, &mask, po.accept_list, p->file) == 0)
+        po.accept_matches = mask;
+    p->people = po;
+
+    ctxprof_write_options wo = CTXPROF_WRITE_OPTIONS_INIT;
+    wo.sources = p->sources;
+    wo.n_sources = p->n_sources;
+    p->write = wo;
+
+    ctxprof_people_stage_options so = CTXPROF_PEOPLE_STAGE_OPTIONS_INIT;
+    so.load = &p->load;
+    so.contexts = &p->contexts;
+    so.snap = ctxprof_profile_snap_options(p);
+    so.people = &p->people;
+    so.write = &p->write;
+    so.output = profile_str(p, "profile", "output");
+    so.crs = lo.crs;
+    p->people_stage = so;
     return 0;
 }
+
+const ctxprof_load_options *ctxprof_profile_load_options(const ctxprof_profile *p)
+{
+    return &p->load;
+}
+
+const ctxprof_hotspots_stage_options *ctxprof_profile_hotspots_options(const ctxprof_profile *p)
+{
+    return &p->hotspots;
+}
+
+const ctxprof_people_options *ctxprof_profile_people_options(const ctxprof_profile *p)
+{
+    return &p->people;
+}
+
+const ctxprof_write_options *ctxprof_profile_write_options(const ctxprof_profile *p)
+{
+    return &p->write;
+}
+
+const ctxprof_people_stage_options *ctxprof_profile_people_stage_options(const ctxprof_profile *p)
+{
+    return &p->people_stage;
+}
+
+int ctxprof_profile_corridors_options(ctxprof_ctx *ctx, const ctxprof_profile *p,
+                                      ctxprof_corridors_options *o)
+{
+    double k = profile_num(p, "corridors", "k");
+    o->k = isfinite(k) && k >= 0 ? (int)k : 3;
+    o->max_dist_m = profile_num(p, "corridors", "max_dist_m");
+    o->corridor_width_m = profile_num(p, "corridors", "corridor_width_m");
+    o->snap_tolerance_m = profile_num(p, "corridors", "snap_tolerance_m");
+    o->phases = profile_str(p, "corridors", "phases");
+    o->pairs = profile_str(p, "corridors", "pairs");
+    if (!isfinite(o->max_dist_m) || o->max_dist_m <= 0 || !isfinite(o->corridor_width_m) ||
+        o->corridor_width_m <= 0 || !isfinite(o->snap_tolerance_m) || o->snap_tolerance_m < 0)
+        return ctxprof_error(ctx, CTXPROF_E_CONFIG,
+                             "[corridors]: max_dist_m and corridor_width_m must be more than 0 "
+                             "and snap_tolerance_m 0 or more");
+    int rc;
+    if ((rc = ctxprof_corridors_parse_rank(ctx, o, profile_str(p, "corridors", "rank_by"))) ||
+        (rc = ctxprof_corridors_parse_network(ctx, o, profile_str(p, "corridors", "network"),
+                                              profile_str(p, "contexts", "roads"))))
+        return rc;
+    return ctxprof_corridors_parse_windows(ctx, o, profile_str(p, "corridors", "school_travel"));
+}
+
+const char *ctxprof_profile_name(const ctxprof_profile *p)
+{
+    return profile_str(p, "profile", "name");
+}
+
+const char *ctxprof_profile_output(const ctxprof_profile *p)
+{
+    return profile_str(p, "profile", "output");
+}
+
+const char *ctxprof_profile_crs(const ctxprof_profile *p) { return p->load.crs; }
 
 const ctxprof_contexts_options *ctxprof_profile_contexts_options(const ctxprof_profile *p)
 {
@@ -690,6 +828,11 @@ const char *ctxprof_profile_path(const ctxprof_profile *p) { return p->file; }
 static const char *profile_str(const ctxprof_profile *p, const char *section, const char *key)
 {
     return ctxprof_profile_str(p, section, key);
+}
+
+static double profile_num(const ctxprof_profile *p, const char *section, const char *key)
+{
+    return ctxprof_profile_num(p, section, key);
 }
 
 const char *ctxprof_profile_str(const ctxprof_profile *p, const char *section, const char *key)

@@ -12,9 +12,14 @@
 
 #include "core/context.h"
 #include "core/uri.h"
+#include "corridors/corridors.h"
+#include "hotspots/stage.h"
+#include "load/load.h"
 #include "load/source.h"
+#include "people/people.h"
 #include "snap/contexts.h"
 #include "snap/snap.h"
+#include "write/layers.h"
 
 typedef struct ctxprof_profile ctxprof_profile;
 
@@ -49,6 +54,22 @@ void ctxprof_profile_entry(const ctxprof_profile *p, size_t i, const char **sect
  * they point into p (keep it alive while they are used). */
 const ctxprof_contexts_options *ctxprof_profile_contexts_options(const ctxprof_profile *p);
 ctxprof_snap_options ctxprof_profile_snap_options(const ctxprof_profile *p);
+const ctxprof_load_options *ctxprof_profile_load_options(const ctxprof_profile *p);
+const ctxprof_hotspots_stage_options *ctxprof_profile_hotspots_options(const ctxprof_profile *p);
+const ctxprof_people_options *ctxprof_profile_people_options(const ctxprof_profile *p);
+const ctxprof_write_options *ctxprof_profile_write_options(const ctxprof_profile *p);
+const ctxprof_people_stage_options *ctxprof_profile_people_stage_options(const ctxprof_profile *p);
+/* Fills o (initialised by the caller) from [corridors] and [contexts] roads.
+ * Returns CTXPROF_E_CONFIG for a bad distance, rank_by, network or window
+ * list: checked when the corridors are wanted, so that the commands that
+ * do not route still run. */
+int ctxprof_profile_corridors_options(ctxprof_ctx *ctx, const ctxprof_profile *p,
+                                      ctxprof_corridors_options *o);
+
+/* [profile] name, output (resolved) and crs. */
+const char *ctxprof_profile_name(const ctxprof_profile *p);
+const char *ctxprof_profile_output(const ctxprof_profile *p);
+const char *ctxprof_profile_crs(const ctxprof_profile *p);
 
 /* Writes the schema (sections, keys, types, defaults, help) as Markdown. */
 void ctxprof_profile_schema_markdown(void *file);
