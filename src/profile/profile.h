@@ -35,11 +35,10 @@ void ctxprof_profile_free(ctxprof_ctx *ctx, ctxprof_profile *p);
 
 const char *ctxprof_profile_path(const ctxprof_profile *p);
 
-/* Typed access to a [section] key, falling back to the schema's default.
- * Unknown section/key pairs are a programming error and return NULL / the
- * fallback. Path-typed values come back resolved. */
-const char *ctxprof_profile_str(const ctxprof_profile *p, const char *section, const char *key);
-double ctxprof_profile_num(const ctxprof_profile *p, const char *section, const char *key);
+/* The i-th input dataset the profile names (the schema's keys marked as
+ * inputs that are set, in schema order): its key and resolved uri. Returns
+ * 1, or 0 past the last. */
+int ctxprof_profile_input(const ctxprof_profile *p, size_t i, const char **key, const char **uri);
 
 size_t ctxprof_profile_n_sources(const ctxprof_profile *p);
 const ctxprof_source *ctxprof_profile_source(const ctxprof_profile *p, size_t i);
@@ -49,6 +48,11 @@ const ctxprof_source *ctxprof_profile_source(const ctxprof_profile *p, size_t i)
 size_t ctxprof_profile_n_entries(const ctxprof_profile *p);
 void ctxprof_profile_entry(const ctxprof_profile *p, size_t i, const char **section,
                            const char **key, const char **value);
+/* The schema's default of every key the profile leaves unset (the
+ * [source.*] keys per source), as (section, key, value), in schema order. */
+size_t ctxprof_profile_n_defaults(const ctxprof_profile *p);
+void ctxprof_profile_default(const ctxprof_profile *p, size_t i, const char **section,
+                             const char **key, const char **value);
 
 /* The stages' typed options, built and checked when the profile is read;
  * they point into p (keep it alive while they are used). */

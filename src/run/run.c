@@ -92,24 +92,25 @@ static int write_metadata(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_p
     }
     TRY(ctxprof_output_meta(ctx, out, "pseudonym_key",
                             sum->demo_key ? "demo key (sample area only)" : "supplied"));
-    /* Every profile setting, resolved, as param.<section>.<key>. */
+    /* Every profile setting, resolved, as param.<section>.<key>; then the
+     * defaults of the keys it leaves unset, so that each key's effective
+     * value is recorded. */
     for (size_t i = 0; i < ctxprof_profile_n_entries(p); i++) {
         const char *section, *k, *v;
         ctxprof_profile_entry(p, i, &section, &k, &v);
         snprintf(key, sizeof key, "param.%s.%s", section, k);
         TRY(ctxprof_output_meta(ctx, out, key, v));
     }
-    static const char *const inputs[][2] = {
-        {"profile", "study_area"}, {"gazetteer", "postcodes"}, {"gazetteer", "streets"},
-        {"gazetteer", "places"},   {"gazetteer", "gazetteer"}, {"contexts", "areas"},
-        {"contexts", "schools"},   {"contexts", "catchments"}, {"contexts", "parks"},
-        {"contexts", "bus_sequences"}, {"contexts", "bus_segments"}, {"contexts", "roads"},
-    };
-    for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {
-        const char *uri = ctxprof_profile_str(p, inputs[i][0], inputs[i][1]);
-        if (uri)
-            TRY(meta_input(ctx, out, inputs[i][1], uri));
+    for (size_t i = 0; i < ctxprof_profile_n_defaults(p); i++) {
+        const char *section, *k, *v;
+        ctxprof_profile_default(p, i, &section, &k, &v);
+        snprintf(key, sizeof key, "param.%s.%s", section, k);
+        TRY(ctxprof_output_meta(ctx, out, key, v));
     }
+    /* Every input dataset the schema marks, by its key. */
+    const char *name, *uri;
+    for (size_t i = 0; ctxprof_profile_input(p, i, &name, &uri); i++)
+        TRY(meta_input(ctx, out, name, uri));
     for (size_t i = 0; i < sum->n_sources; i++) {
         const ctxprof_source *s = ctxprof_profile_source(p, i);
         const ctxprof_source_counts *c = &sum->counts[i];
