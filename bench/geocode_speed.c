@@ -45,7 +45,7 @@ int main(int argc, char **argv)
     OSRExportToWkt(bng, &wkt);
     OSRDestroySpatialReference(bng);
     if (ctxprof_profile_load(ctx, &p, argv[1]) == 0 &&
-        ctxprof_study_area_read(ctx, &area, ctxprof_profile_str(p, "profile", "study_area"),
+        ctxprof_study_area_read(ctx, &area, ctxprof_profile_load_options(p)->study_area,
                                 wkt) == 0) {
         int nb = OGR_G_WkbSize(area);
         unsigned char *wkb = CPLMalloc((size_t)nb);
@@ -54,7 +54,7 @@ int main(int argc, char **argv)
         prep = GEOSPrepare_r(ctxprof_geos(ctx), garea);
         CPLFree(wkb);
     }
-    if (!p || !prep || ctxprof_gazetteer_from_profile(ctx, &gz, p) || !gz ||
+    if (!p || !prep || ctxprof_gazetteer_from_options(ctx, &gz, &ctxprof_profile_load_options(p)->gazetteer) || !gz ||
         ctxprof_geocoder_new(ctx, &gc, "EPSG:27700", gz, prep)) {
         fprintf(stderr, "geocode_speed: %s\n", ctxprof_errmsg(ctx));
         return 1;
@@ -66,7 +66,7 @@ int main(int argc, char **argv)
     double *xs = calloc(units, sizeof *xs), *ys = calloc(units, sizeof *ys);
     size_t k = 0;
     /* Postcodes from the profile's postcode file (Code-Point Open). */
-    FILE *f = fopen(ctxprof_profile_str(p, "gazetteer", "postcodes"), "r");
+    FILE *f = fopen(ctxprof_profile_load_options(p)->gazetteer.postcodes, "r");
     char line[512];
     while (f && fgets(line, sizeof line, f) && k < units) {
         char pc[CTXPROF_PC_LEN];

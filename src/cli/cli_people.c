@@ -106,8 +106,8 @@ int cli_people_main(const char *name, unsigned what, int argc, char **argv)
     if ((rc = ctxprof_profile_load(ctx, &p, a.positional[0])))
         goto fail;
     if (!output)
-        output = ctxprof_profile_str(p, "profile", "output");
-    if ((rc = ctxprof_people_stage(ctx, &res, p, output, what, args ? args : name)))
+        output = ctxprof_profile_output(p);
+    if ((rc = ctxprof_people_stage(ctx, &res, ctxprof_profile_people_stage_options(p), output, what, args ? args : name)))
         goto fail;
     cli_progress_end();
     if (a.json) {

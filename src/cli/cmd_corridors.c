@@ -92,9 +92,12 @@ int cmd_corridors(int argc, char **argv)
         return CLI_FAIL;
     ctxprof_profile *p = NULL;
     ctxprof_corridors_summary sum = {0};
+    ctxprof_corridors_options co = CTXPROF_CORRIDORS_OPTIONS_INIT;
     char *args = cli_joined_argv(argc, argv);
     if ((rc = ctxprof_profile_load(ctx, &p, profile)) ||
-        (rc = ctxprof_corridors_gpkg(ctx, &sum, p, NULL, in, output, args ? args : "corridors"))) {
+        (rc = ctxprof_profile_corridors_options(ctx, p, &co)) ||
+        (rc = ctxprof_corridors_gpkg(ctx, &sum, ctxprof_profile_contexts_options(p), &co, in,
+                                     output, args ? args : "corridors"))) {
         rc = cli_fail(ctx);
         goto done;
     }

@@ -101,7 +101,7 @@ int cmd_gazetteer(int argc, char **argv)
     } else if (profile) {
         rc = ctxprof_profile_load(ctx, &p, profile);
         if (!rc)
-            rc = ctxprof_gazetteer_from_profile(ctx, &gz, p);
+            rc = ctxprof_gazetteer_from_options(ctx, &gz, &ctxprof_profile_load_options(p)->gazetteer);
         if (!rc && !gz)
             rc = ctxprof_error(ctx, CTXPROF_E_CONFIG, "%s: [gazetteer] names no sources", profile);
     } else {

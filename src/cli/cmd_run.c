@@ -112,7 +112,7 @@ static void print_summary(const ctxprof_profile *p, const ctxprof_run_summary *s
     const ctxprof_source_counts *t = &s->total;
     if (json) {
         printf("{\"profile\": ");
-        cli_json_string(stdout, ctxprof_profile_str(p, "profile", "name"));
+        cli_json_string(stdout, ctxprof_profile_name(p));
         printf(", \"output\": ");
         cli_json_string(stdout, output);
         printf(", \"demo_key\": %s, \"sources\": {", s->demo_key ? "true" : "false");
@@ -127,7 +127,7 @@ static void print_summary(const ctxprof_profile *p, const ctxprof_run_summary *s
                s->seconds_load, s->seconds_snap, s->seconds_write, s->seconds_total);
         return;
     }
-    printf("Profile  %s (%s)\nOutput   %s\n\n", ctxprof_profile_str(p, "profile", "name"),
+    printf("Profile  %s (%s)\nOutput   %s\n\n", ctxprof_profile_name(p),
            ctxprof_profile_path(p), output);
     printf("%-26s %9s %9s %9s %9s %8s %9s\n", "source", "rows", "incidents", "rej.load",
            "rej.place", "linkage", "unmapped");
@@ -180,7 +180,7 @@ int cmd_run(int argc, char **argv)
         goto done;
     }
     unsigned int caps =
-        ctxprof_output_target_caps(output ? output : ctxprof_profile_str(p, "profile", "output"));
+        ctxprof_output_target_caps(output ? output : ctxprof_profile_output(p));
     if ((ro.pg_schema && !(caps & CTXPROF_SINK_SCHEMA)) ||
         (ro.raster_dir && !(caps & CTXPROF_SINK_RASTER_FILES))) {
         cli_error("run: --pg-schema and --raster-dir go with a PostGIS output (-o PG:...)");

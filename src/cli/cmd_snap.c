@@ -73,7 +73,7 @@ static void print_summary(const ctxprof_profile *p, const ctxprof_snap_summary *
     const ctxprof_snap_result *r = &s->result;
     if (json) {
         printf("{\"profile\": ");
-        cli_json_string(stdout, ctxprof_profile_str(p, "profile", "name"));
+        cli_json_string(stdout, ctxprof_profile_name(p));
         printf(", \"input\": ");
         cli_json_string(stdout, in);
         printf(", \"output\": ");
@@ -119,7 +119,7 @@ static void print_summary(const ctxprof_profile *p, const ctxprof_snap_summary *
         return;
     }
     printf("Profile  %s (%s)\nInput    %s: %lld incidents\nOutput   %s\n\n",
-           ctxprof_profile_str(p, "profile", "name"), ctxprof_profile_path(p), in,
+           ctxprof_profile_name(p), ctxprof_profile_path(p), in,
            (long long)s->n_incidents, out);
     printf("%-18s %9s %10s %7s  %s\n", "context", "features", "incidents", "share", "source");
     for (size_t t = 0; t < ctxprof_n_context_types; t++) {

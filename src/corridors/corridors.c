@@ -10,7 +10,7 @@
 #include <gdal.h>
 #include <ogr_api.h>
 
-#include "profile/profile.h"
+#include "core/uri.h"
 #include "corridors/corridors_internal.h"
 #include "load/date.h"
 #include "snap/contexts_internal.h"
@@ -78,22 +78,8 @@ int ctxprof_corridors_is_school_travel(const ctxprof_corridors_options *o,
     return 0;
 }
 
-int ctxprof_corridors_options_from_profile(ctxprof_ctx *ctx, ctxprof_corridors_options *o,
-                                           const ctxprof_profile *p)
+int ctxprof_corridors_parse_rank(ctxprof_ctx *ctx, ctxprof_corridors_options *o, const char *rb)
 {
-    double k = ctxprof_profile_num(p, "corridors", "k");
-    o->k = isfinite(k) && k >= 0 ? (int)k : 3;
-    o->max_dist_m = ctxprof_profile_num(p, "corridors", "max_dist_m");
-    o->corridor_width_m = ctxprof_profile_num(p, "corridors", "corridor_width_m");
-    o->snap_tolerance_m = ctxprof_profile_num(p, "corridors", "snap_tolerance_m");
-    o->phases = ctxprof_profile_str(p, "corridors", "phases");
-    o->pairs = ctxprof_profile_str(p, "corridors", "pairs");
-    if (!isfinite(o->max_dist_m) || o->max_dist_m <= 0 || !isfinite(o->corridor_width_m) ||
-        o->corridor_width_m <= 0 || !isfinite(o->snap_tolerance_m) || o->snap_tolerance_m < 0)
-        return ctxprof_error(ctx, CTXPROF_E_CONFIG,
-                             "[corridors]: max_dist_m and corridor_width_m must be more than 0 "
-                             "and snap_tolerance_m 0 or more");
-    const char *rb = ctxprof_profile_str(p, "corridors", "rank_by");
     if (!rb || strcmp(rb, "n_school_travel") == 0)
         o->rank_by = CTXPROF_RANK_SCHOOL_TRAVEL;
     else if (strcmp(rb, "n_incidents") == 0)
@@ -105,8 +91,13 @@ int ctxprof_corridors_options_from_profile(ctxprof_ctx *ctx, ctxprof_corridors_o
                              "[corridors] rank_by: '%s' is not n_school_travel, n_incidents or "
                              "per_km",
                              rb);
-    const char *net = ctxprof_profile_str(p, "corridors", "network");
-    const char *roads = ctxprof_profile_str(p, "contexts", "roads");
+    return 0;
+}
+
+int ctxprof_corridors_parse_network(ctxprof_ctx *ctx, ctxprof_corridors_options *o,
+                                    const char *net, const char *roads)
+{
+    o->roads = roads;
     o->use_roads = roads != NULL;
     o->use_bus = roads == NULL;
     if (net && *net) {
@@ -130,8 +121,7 @@ int ctxprof_corridors_options_from_profile(ctxprof_ctx *ctx, ctxprof_corridors_o
             s += len;
         }
     }
-    return ctxprof_corridors_parse_windows(ctx, o, ctxprof_profile_str(p, "corridors",
-                                                                       "school_travel"));
+    return 0;
 }
 
 void ctxprof_corridors_lines_free(ctxprof_ctx *ctx, GEOSGeometry **lines, size_t n)
@@ -970,14 +960,14 @@ done:
 }
 
 int ctxprof_corridors_run(ctxprof_ctx *ctx, ctxprof_corridors_result *res,
-                          const ctxprof_profile *p, const ctxprof_contexts *c,
+                          const ctxprof_contexts *c,
                           const ctxprof_incidents *inc, const ctxprof_corridors_options *o)
 {
     int rc = 0;
     GEOSGeometry **roads = NULL, **lines = NULL;
     size_t n_roads = 0, n = 0;
     memset(res, 0, sizeof *res);
-    const char *uri = p ? ctxprof_profile_str(p, "contexts", "roads") : NULL;
+    const char *uri = o->roads;
     if (o->use_roads && uri &&
         (rc = ctxprof_corridors_read_lines(ctx, &roads, &n_roads, uri, c->crs)))
         return rc;

@@ -26,13 +26,13 @@
 #include "core/context.h"
 #include "load/load.h"
 #include "load/taxonomy.h"
-typedef struct ctxprof_profile ctxprof_profile; /* profile/profile.h: until this stage takes typed options */
 #include "snap/contexts.h"
 #include "write/output.h"
 
 #define CTXPROF_CORRIDORS_MAX_WINDOWS 8
 
 typedef struct {
+    unsigned int version;
     int k;                    /* nearest schools per school; 0: all pairs within max_dist_m */
     double max_dist_m;        /* longest school-to-school route (connectors included) */
     double corridor_width_m;  /* full width of the corridor polygon */
@@ -46,6 +46,7 @@ typedef struct {
     int use_bus;              /* network from the bus segments */
     int use_roads;            /* network from the profile's [contexts] roads */
     int rank_by;              /* a ctxprof_corridors_rank */
+    const char *roads;        /* the profile's [contexts] roads (dataset uri), or NULL */
 } ctxprof_corridors_options;
 
 typedef enum {
@@ -54,13 +55,20 @@ typedef enum {
     CTXPROF_RANK_PER_KM             /* per_km */
 } ctxprof_corridors_rank;
 
+#define CTXPROF_CORRIDORS_OPTIONS_VERSION 1
 #define CTXPROF_CORRIDORS_OPTIONS_INIT                                                         \
-    {3, 5000.0, 100.0, 1.0, "Secondary", NULL, 2, {420, 900}, {570, 1110}, 1, 1, 0}
+    {.version = CTXPROF_CORRIDORS_OPTIONS_VERSION, .k = 3, .max_dist_m = 5000.0,               \
+     .corridor_width_m = 100.0, .snap_tolerance_m = 1.0, .phases = "Secondary", .pairs = NULL, \
+     .n_windows = 2, .window_start = {420, 900}, .window_end = {570, 1110}, .use_bus = 1,      \
+     .use_roads = 1, .rank_by = 0}
 
-/* Fills o from the profile's [corridors] section. Strings point into p.
- * Returns CTXPROF_E_CONFIG for a malformed window or network list. */
-int ctxprof_corridors_options_from_profile(ctxprof_ctx *ctx, ctxprof_corridors_options *o,
-                                           const ctxprof_profile *p);
+/* rank_by from its name (NULL: n_school_travel): 0, or CTXPROF_E_CONFIG. */
+int ctxprof_corridors_parse_rank(ctxprof_ctx *ctx, ctxprof_corridors_options *o, const char *rb);
+/* use_roads and use_bus from a network list ("roads", "bus_segments" or
+ * both; NULL or empty: roads when roads is given, else bus segments);
+ * sets o->roads. 0, or CTXPROF_E_CONFIG. */
+int ctxprof_corridors_parse_network(ctxprof_ctx *ctx, ctxprof_corridors_options *o,
+                                    const char *net, const char *roads);
 /* Parses "07:00-09:30,15:00-18:30" into o's windows. */
 int ctxprof_corridors_parse_windows(ctxprof_ctx *ctx, ctxprof_corridors_options *o,
                                     const char *list);
@@ -117,11 +125,10 @@ int ctxprof_corridors_compute(ctxprof_ctx *ctx, ctxprof_corridors_result *res,
                               const ctxprof_context_layer *schools, const ctxprof_incidents *inc,
                               const ctxprof_corridors_options *o);
 
-/* The stage in a run: network from the contexts' bus segments and the
- * profile's [contexts] roads (read and transformed to the profile CRS),
- * schools from the contexts. p may be NULL (no roads). */
+/* The stage in a run: network from the contexts' bus segments and o->roads
+ * (read and transformed to the profile CRS), schools from the contexts. */
 int ctxprof_corridors_run(ctxprof_ctx *ctx, ctxprof_corridors_result *res,
-                          const ctxprof_profile *p, const ctxprof_contexts *c,
+                          const ctxprof_contexts *c,
                           const ctxprof_incidents *inc, const ctxprof_corridors_options *o);
 void ctxprof_corridors_result_free(ctxprof_ctx *ctx, ctxprof_corridors_result *res);
 
@@ -138,7 +145,7 @@ int ctxprof_corridors_write(ctxprof_ctx *ctx, ctxprof_output *out,
                             const ctxprof_corridors_options *o);
 
 /* `ctxprof corridors`: reads the incidents of a profile GeoPackage (in),
- * computes the corridors of profile p, and writes a new GeoPackage (out; may
+ * computes the corridors with o over the contexts of co, and writes a new GeoPackage (out; may
  * equal in) with every layer of in except earlier corridors, plus the
  * corridor layers, through ctxprof_output (temporary file, renamed). */
 typedef struct {
@@ -149,7 +156,7 @@ typedef struct {
 } ctxprof_corridors_summary;
 
 int ctxprof_corridors_gpkg(ctxprof_ctx *ctx, ctxprof_corridors_summary *sum,
-                           const ctxprof_profile *p, const ctxprof_corridors_options *o,
+                           const ctxprof_contexts_options *co, const ctxprof_corridors_options *o,
                            const char *in, const char *out, const char *arguments);
 void ctxprof_corridors_summary_free(ctxprof_ctx *ctx, ctxprof_corridors_summary *sum);
 

@@ -7,7 +7,6 @@
 #include <gdal.h>
 #include <ogr_api.h>
 
-#include "profile/profile.h"
 #include "corridors/corridors.h"
 #include "snap/snap.h"
 #include "load/date.h"
@@ -135,7 +134,7 @@ int ctxprof_corridors_write(ctxprof_ctx *ctx, ctxprof_output *out,
 }
 
 int ctxprof_corridors_gpkg(ctxprof_ctx *ctx, ctxprof_corridors_summary *sum,
-                           const ctxprof_profile *p, const ctxprof_corridors_options *given,
+                           const ctxprof_contexts_options *co, const ctxprof_corridors_options *o,
                            const char *in, const char *out_path, const char *arguments)
 {
     int rc = 0;
@@ -144,13 +143,8 @@ int ctxprof_corridors_gpkg(ctxprof_ctx *ctx, ctxprof_corridors_summary *sum,
     ctxprof_output *out = NULL;
     ctxprof_incidents inc = {0};
     ctxprof_contexts *contexts = NULL;
-    ctxprof_corridors_options o = CTXPROF_CORRIDORS_OPTIONS_INIT;
     memset(sum, 0, sizeof *sum);
-    const char *crs = ctxprof_profile_str(p, "profile", "crs");
-    if (given)
-        o = *given;
-    else if ((rc = ctxprof_corridors_options_from_profile(ctx, &o, p)))
-        return rc;
+    const char *crs = co->crs;
     if (!(ds = GDALOpenEx(in, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL))) {
         rc = ctxprof_error_at(ctx, CTXPROF_E_IO, in, 0, NULL, "cannot open the profile GeoPackage");
         ctxprof_error_append_lib(ctx);
@@ -167,11 +161,11 @@ int ctxprof_corridors_gpkg(ctxprof_ctx *ctx, ctxprof_corridors_summary *sum,
     sum->n_incidents = (int64_t)inc.n;
     double t1 = now_s();
     sum->seconds_read = t1 - t0;
-    if ((rc = ctxprof_contexts_load(ctx, &contexts, ctxprof_profile_contexts_options(p))))
+    if ((rc = ctxprof_contexts_load(ctx, &contexts, co)))
         goto done;
     sum->seconds_contexts = now_s() - t1;
     ctxprof_progress_push(ctx, 0.1, 0.8);
-    rc = ctxprof_corridors_run(ctx, &sum->result, p, contexts, &inc, &o);
+    rc = ctxprof_corridors_run(ctx, &sum->result, contexts, &inc, o);
     ctxprof_progress_pop(ctx);
     if (rc)
         goto done;
@@ -197,7 +191,7 @@ int ctxprof_corridors_gpkg(ctxprof_ctx *ctx, ctxprof_corridors_summary *sum,
     if ((rc = ctxprof_output_meta(ctx, out, "corridors.arguments",
                                   arguments ? arguments : "corridors")) ||
         (rc = ctxprof_output_meta(ctx, out, "corridors.input", in)) ||
-        (rc = ctxprof_corridors_write(ctx, out, &sum->result, &o)))
+        (rc = ctxprof_corridors_write(ctx, out, &sum->result, o)))
         goto done;
     GDALClose(ds);
     ds = NULL;

@@ -6,7 +6,6 @@
 
 #include <igraph/igraph.h>
 
-#include "profile/profile.h"
 #include "corridors/corridors_internal.h"
 
 struct ctxprof_network {

@@ -16,7 +16,7 @@
 #include <ogr_srs_api.h>
 
 #include "core/strmap.h"
-#include "profile/profile.h"
+#include "core/uri.h"
 #include "write/output.h"
 
 #define SAME_STREET_GAP_M 60.0 /* same-name segments closer than this are one street */
@@ -1259,17 +1259,13 @@ done:
 
 /* ---- from a profile ------------------------------------------------------------- */
 
-/* Adds every comma-separated source of one [gazetteer] key. */
-static int add_list(ctxprof_ctx *ctx, ctxprof_gazetteer *gz, const ctxprof_profile *p,
-                    const char *key,
+/* Adds every comma-separated source of one [gazetteer] list. */
+static int add_list(ctxprof_ctx *ctx, ctxprof_gazetteer *gz, const char *list,
+                    const char *licence,
                     int (*add)(ctxprof_ctx *, ctxprof_gazetteer *, const char *, const char *))
 {
-    const char *list = ctxprof_profile_str(p, "gazetteer", key);
     if (!list)
         return 0;
-    char lkey[64];
-    snprintf(lkey, sizeof lkey, "%s_licence", key);
-    const char *licence = ctxprof_profile_str(p, "gazetteer", lkey);
     char **items = CSLTokenizeString2(list, ",", CSLT_STRIPLEADSPACES | CSLT_STRIPENDSPACES);
     int rc = 0;
     for (int i = 0; items && items[i] && !rc; i++)
@@ -1278,25 +1274,23 @@ static int add_list(ctxprof_ctx *ctx, ctxprof_gazetteer *gz, const ctxprof_profi
     return rc;
 }
 
-int ctxprof_gazetteer_from_profile(ctxprof_ctx *ctx, ctxprof_gazetteer **out,
-                                   const ctxprof_profile *p)
+int ctxprof_gazetteer_from_options(ctxprof_ctx *ctx, ctxprof_gazetteer **out,
+                                   const ctxprof_gazetteer_options *o)
 {
     *out = NULL;
-    const char *crs = ctxprof_profile_str(p, "profile", "crs");
-    const char *built = ctxprof_profile_str(p, "gazetteer", "gazetteer");
-    if (built)
-        return ctxprof_gazetteer_open(ctx, out, built, crs);
-    if (!ctxprof_profile_str(p, "gazetteer", "postcodes") &&
-        !ctxprof_profile_str(p, "gazetteer", "streets") &&
-        !ctxprof_profile_str(p, "gazetteer", "places"))
+    const char *crs = o->crs;
+    if (o->gazetteer)
+        return ctxprof_gazetteer_open(ctx, out, o->gazetteer, crs);
+    if (!o->postcodes && !o->streets && !o->places)
         return 0;
     ctxprof_gazetteer *gz;
     int rc = ctxprof_gazetteer_new(ctx, &gz, crs);
     if (rc)
         return rc;
-    if ((rc = add_list(ctx, gz, p, "postcodes", ctxprof_gazetteer_add_postcodes)) ||
-        (rc = add_list(ctx, gz, p, "streets", ctxprof_gazetteer_add_streets)) ||
-        (rc = add_list(ctx, gz, p, "places", ctxprof_gazetteer_add_places)) ||
+    if ((rc = add_list(ctx, gz, o->postcodes, o->postcodes_licence,
+                       ctxprof_gazetteer_add_postcodes)) ||
+        (rc = add_list(ctx, gz, o->streets, o->streets_licence, ctxprof_gazetteer_add_streets)) ||
+        (rc = add_list(ctx, gz, o->places, o->places_licence, ctxprof_gazetteer_add_places)) ||
         (rc = ctxprof_gazetteer_finish(ctx, gz))) {
         ctxprof_gazetteer_free(ctx, gz);
         return rc;

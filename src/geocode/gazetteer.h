@@ -65,12 +65,28 @@ int ctxprof_gazetteer_write(ctxprof_ctx *ctx, ctxprof_gazetteer *gz, const char 
 int ctxprof_gazetteer_open(ctxprof_ctx *ctx, ctxprof_gazetteer **out, const char *path,
                            const char *crs);
 
-/* The gazetteer a profile names: [gazetteer] gazetteer (a built GeoPackage),
- * or built from its postcodes, streets and places (comma-separated lists,
- * with optional <key>_licence lines). *out stays NULL when it names none. */
-struct ctxprof_profile;
-int ctxprof_gazetteer_from_profile(ctxprof_ctx *ctx, ctxprof_gazetteer **out,
-                                   const struct ctxprof_profile *p);
+/* What a profile's [gazetteer] section says (filled by src/profile/). */
+typedef struct {
+    unsigned int version;
+    const char *crs;               /* the profile CRS */
+    const char *postcodes;         /* comma-separated lists of datasets, or NULL */
+    const char *streets;
+    const char *places;
+    const char *postcodes_licence; /* licence lines, or NULL */
+    const char *streets_licence;
+    const char *places_licence;
+    const char *gazetteer;         /* a built gazetteer GeoPackage, or NULL */
+} ctxprof_gazetteer_options;
+
+#define CTXPROF_GAZETTEER_OPTIONS_VERSION 1
+#define CTXPROF_GAZETTEER_OPTIONS_INIT                                                         \
+    {.version = CTXPROF_GAZETTEER_OPTIONS_VERSION, .crs = "EPSG:27700"}
+
+/* The gazetteer o names: o->gazetteer (a built GeoPackage), or built from
+ * its postcodes, streets and places (comma-separated lists, with optional
+ * licence lines). *out stays NULL when it names none. */
+int ctxprof_gazetteer_from_options(ctxprof_ctx *ctx, ctxprof_gazetteer **out,
+                                   const ctxprof_gazetteer_options *o);
 
 /* Lookups (after finish/open). */
 const ctxprof_gz_postcode *ctxprof_gz_unit(const ctxprof_gazetteer *gz, const char *pc);

@@ -13,7 +13,6 @@
 #include <gdal_alg.h>
 #include <ogr_srs_api.h>
 
-#include "profile/profile.h"
 
 /* ---------------------------------------------------------------------------
  * The study-area mask: cells whose centre lies in the study area (or in the

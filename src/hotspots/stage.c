@@ -6,18 +6,18 @@
 #include <cpl_conv.h>
 #include <ogr_srs_api.h>
 
-#include "profile/profile.h"
 #include "hotspots/hotspots.h"
 #include "hotspots/stage.h"
 
-int ctxprof_hotspots_stage(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_profile *p,
-                           const double *x, const double *y, size_t n)
+int ctxprof_hotspots_stage(ctxprof_ctx *ctx, ctxprof_output *out,
+                           const ctxprof_hotspots_stage_options *o, const double *x,
+                           const double *y, size_t n)
 {
     if (n == 0)
         return 0;
     int rc = 0;
     ctxprof_kde_options ko = CTXPROF_KDE_OPTIONS_INIT;
-    double radius = ctxprof_profile_num(p, "hotspots", "radius_m");
+    double radius = o->radius_m;
     ko.radius = isnan(radius) ? 0 : radius; /* empty: the default rule */
     /* Every incident at one place (or a single one) has no spread for the
      * default bandwidth: the run's other layers still stand, so hotspots are
@@ -36,24 +36,24 @@ int ctxprof_hotspots_stage(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_
         return ctxprof_output_meta(ctx, out, "hotspots.skipped",
                                    "all incidents at one place; no radius_m");
     }
-    ko.pixel = ctxprof_profile_num(p, "hotspots", "pixel_m");
-    const char *kernel = ctxprof_profile_str(p, "hotspots", "kernel");
+    ko.pixel = o->pixel_m;
+    const char *kernel = o->kernel;
     int k = ctxprof_kernel_parse(kernel);
     if (k < 0)
         return ctxprof_error(ctx, CTXPROF_E_CONFIG,
                              "%s: [hotspots] kernel '%s' is not quartic, triangular, uniform, "
                              "triweight or epanechnikov",
-                             ctxprof_profile_path(p), kernel);
+                             o->file, kernel);
     ko.kernel = (ctxprof_kernel)k;
     ctxprof_hotspot_options ho = CTXPROF_HOTSPOT_OPTIONS_INIT;
-    ho.area_share = ctxprof_profile_num(p, "hotspots", "area_share");
+    ho.area_share = o->area_share;
     ctxprof_gistar_options go = CTXPROF_GISTAR_OPTIONS_INIT;
-    go.cell = ctxprof_profile_num(p, "hotspots", "gistar_cell_m");
-    go.band = ctxprof_profile_num(p, "hotspots", "gistar_band_m");
+    go.cell = o->gistar_cell_m;
+    go.band = o->gistar_band_m;
     OGRGeometryH study = NULL;
     char *wkt = NULL;
     OSRExportToWkt(ctxprof_output_srs(out), &wkt);
-    const char *sa = ctxprof_profile_str(p, "profile", "study_area");
+    const char *sa = o->study_area;
     if (sa)
         rc = ctxprof_hotspots_study_area(ctx, &study, sa, wkt);
     ho.study_area = go.study_area = study;

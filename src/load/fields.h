@@ -7,7 +7,7 @@
 
 #include "core/context.h"
 #include "load/kinds.h"
-#include "profile/profile.h"
+#include "load/source.h"
 
 #define CTXPROF_MAX_COLS 8 /* columns listed in one field.code or field.flags */
 

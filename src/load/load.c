@@ -1,5 +1,4 @@
 #include "core/polygons.h"
-#include "profile/profile.h"
 #include "load/load.h"
 
 #include <math.h>
@@ -29,7 +28,7 @@
 
 
 struct ctxprof_loader {
-    const ctxprof_profile *profile;
+    const ctxprof_load_options *o;
     OGRSpatialReferenceH target;
     GEOSGeometry *study_area;
     const GEOSPreparedGeometry *study_prep;
@@ -255,16 +254,16 @@ static int load_study_area(ctxprof_ctx *ctx, ctxprof_loader *ld, const char *uri
     return rc;
 }
 
-int ctxprof_loader_new(ctxprof_ctx *ctx, ctxprof_loader **out, const ctxprof_profile *p)
+int ctxprof_loader_new(ctxprof_ctx *ctx, ctxprof_loader **out, const ctxprof_load_options *o)
 {
     int rc = 0;
     *out = NULL;
     ctxprof_loader *ld = ctxprof_calloc(ctx, 1, sizeof *ld);
     if (!ld)
         return CTXPROF_E_NOMEM;
-    ld->profile = p;
-    const char *file = ctxprof_profile_path(p);
-    const char *crs = ctxprof_profile_str(p, "profile", "crs");
+    ld->o = o;
+    const char *file = o->file;
+    const char *crs = o->crs;
     if (!(ld->target = ctxprof_srs_new(crs))) {
         rc = ctxprof_error_at(ctx, CTXPROF_E_CRS, file, 0, NULL, "[profile] crs '%s' is unknown",
                               crs);
@@ -275,29 +274,27 @@ int ctxprof_loader_new(ctxprof_ctx *ctx, ctxprof_loader **out, const ctxprof_pro
                               "[profile] crs '%s' is not a projected metric CRS", crs);
         goto done;
     }
-    const char *study = ctxprof_profile_str(p, "profile", "study_area");
+    const char *study = o->study_area;
     if (study && (rc = load_study_area(ctx, ld, study, crs)))
         goto done;
-    if ((rc = parse_day(ctx, file, "period_start",
-                        ctxprof_profile_str(p, "profile", "period_start"), &ld->period_start)) ||
-        (rc = parse_day(ctx, file, "period_end", ctxprof_profile_str(p, "profile", "period_end"),
-                        &ld->period_end)))
+    if ((rc = parse_day(ctx, file, "period_start", o->period_start, &ld->period_start)) ||
+        (rc = parse_day(ctx, file, "period_end", o->period_end, &ld->period_end)))
         goto done;
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
     ld->today = (ctxprof_datetime){tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, 0, 0, 0,
                                    CTXPROF_PREC_DAY};
-    if ((rc = ctxprof_gazetteer_from_profile(ctx, &ld->gazetteer, p)) ||
+    if ((rc = ctxprof_gazetteer_from_options(ctx, &ld->gazetteer, &o->gazetteer)) ||
         (rc = ctxprof_geocoder_new(ctx, &ld->geocoder, crs, ld->gazetteer, ld->study_prep)))
         goto done;
     /* The key is needed only when a source names people (see setup_columns). */
-    const char *key_file = ctxprof_profile_str(p, "profile", "key_file");
-    const char *key_env = ctxprof_profile_str(p, "profile", "key_env");
+    const char *key_file = o->key_file;
+    const char *key_env = o->key_env;
     if ((key_file || (key_env && getenv(key_env))) &&
         (rc = ctxprof_pseudonym_open(ctx, &ld->pseudonym, key_file, key_env)))
         goto done;
-    size_t n = ctxprof_profile_n_sources(p);
+    size_t n = o->n_sources;
     if (!(ld->codemaps = ctxprof_calloc(ctx, n, sizeof *ld->codemaps)) ||
         !(ld->kindmaps = ctxprof_calloc(ctx, n, sizeof *ld->kindmaps)) ||
         !(ld->kinds = ctxprof_calloc(ctx, n, sizeof *ld->kinds)) ||
@@ -308,7 +305,7 @@ int ctxprof_loader_new(ctxprof_ctx *ctx, ctxprof_loader **out, const ctxprof_pro
     if ((rc = ctxprof_codemap_load_text(ctx, &ld->keywords, "keywords", ctxprof_common_keywords)))
         goto done;
     for (size_t i = 0; i < n; i++) {
-        const ctxprof_source *s = ctxprof_profile_source(p, i);
+        const ctxprof_source *s = &o->sources[i];
         const ctxprof_kind *k = ld->kinds[i] = ctxprof_kind_find(s->kind);
         if (!k) {
             char list[1024];
@@ -351,7 +348,7 @@ void ctxprof_loader_free(ctxprof_ctx *ctx, ctxprof_loader *ld)
         GEOSGeom_destroy_r(h, ld->study_area);
     if (ld->target)
         OSRDestroySpatialReference(ld->target);
-    for (size_t i = 0; i < ctxprof_profile_n_sources(ld->profile); i++) {
+    for (size_t i = 0; i < ld->o->n_sources; i++) {
         if (ld->codemaps)
             ctxprof_codemap_free(ctx, ld->codemaps[i]);
         if (ld->kindmaps)
@@ -381,7 +378,7 @@ static const ctxprof_codemap *source_map(const ctxprof_loader *ld, uint32_t si)
 static int setup_columns(ctxprof_ctx *ctx, const ctxprof_loader *ld, uint32_t si,
                          OGRLayerH layer, source_cols *c)
 {
-    const ctxprof_source *s = ctxprof_profile_source(ld->profile, si);
+    const ctxprof_source *s = &ld->o->sources[si];
     c->layer = layer;
     int rc = ctxprof_columns_resolve(ctx, &c->col, s, ld->kinds[si], OGR_L_GetLayerDefn(layer));
     if (rc)
@@ -392,7 +389,7 @@ static int setup_columns(ctxprof_ctx *ctx, const ctxprof_loader *ld, uint32_t si
         /* Reopening gives the pseudonym module's own message about the key. */
         ctxprof_pseudonym *ps = NULL;
         rc = ctxprof_pseudonym_open(ctx, &ps, NULL,
-                                    ctxprof_profile_str(ld->profile, "profile", "key_env"));
+                                    ld->o->key_env);
         ctxprof_pseudonym_free(ctx, ps);
         if (rc)
             return ctxprof_error(ctx, rc, "%s: source '%s' names people, and %s", s->path,
@@ -413,16 +410,16 @@ static int setup_columns(ctxprof_ctx *ctx, const ctxprof_loader *ld, uint32_t si
             return ctxprof_error(ctx, CTXPROF_E_CONFIG,
                                  "%s line %d: [source.%s] needs both field.x and field.y (or "
                                  "field.lon and field.lat)",
-                                 ctxprof_profile_path(ld->profile), s->line, s->name);
+                                 ld->o->file, s->line, s->name);
     if (c->col.x >= 0) {
         const char *srs = ctxprof_source_field(s, "srs");
         if (!srs)
-            srs = ctxprof_profile_str(ld->profile, "profile", "crs");
+            srs = ld->o->crs;
         /* The geocoder makes a transform per row for any other CRS. */
         c->xy_is_bng = strcasecmp(srs, "EPSG:27700") == 0;
         if (!(c->xy_srs = ctxprof_srs_new(srs)))
             return ctxprof_error(ctx, CTXPROF_E_CRS, "%s line %d: [source.%s] field.srs '%s' is unknown",
-                                 ctxprof_profile_path(ld->profile), s->line, s->name, srs);
+                                 ld->o->file, s->line, s->name, srs);
         c->xy_ct = OCTNewCoordinateTransformation(c->xy_srs, ld->target);
     }
     if (c->col.lon >= 0) {
@@ -883,7 +880,7 @@ static int next_row(ctxprof_ctx *ctx, row_reader *r, OGRLayerH layer, const char
 static int load_source(ctxprof_ctx *ctx, ctxprof_loader *ld, ctxprof_geocoder *gc, uint32_t si,
                        ctxprof_incidents *inc, ctxprof_rejects *rej, ctxprof_source_counts *cnt)
 {
-    const ctxprof_source *s = ctxprof_profile_source(ld->profile, si);
+    const ctxprof_source *s = &ld->o->sources[si];
     int rc = 0;
     source_cols c;
     memset(&c, 0, sizeof c);
@@ -1132,7 +1129,7 @@ static int load_thread_init(ctxprof_ctx *ctx, int thread, void *arg, void **stat
             return rc;
         }
     }
-    return ctxprof_geocoder_new(ctx, &lt->gc, ctxprof_profile_str(j->ld->profile, "profile", "crs"),
+    return ctxprof_geocoder_new(ctx, &lt->gc, j->ld->o->crs,
                                 j->ld->gazetteer, lt->prep);
 }
 
@@ -1180,7 +1177,7 @@ void ctxprof_loader_order(size_t *order, const double *weight, size_t n)
 int ctxprof_loader_run(ctxprof_ctx *ctx, ctxprof_loader *ld, ctxprof_incidents *inc,
                        ctxprof_rejects *rej, ctxprof_source_counts *counts)
 {
-    size_t n = ctxprof_profile_n_sources(ld->profile);
+    size_t n = ld->o->n_sources;
     int rc = 0;
     load_job j = {.ld = ld, .cnt = counts};
     size_t *order = ctxprof_calloc(ctx, n, sizeof *order);
@@ -1194,7 +1191,7 @@ int ctxprof_loader_run(ctxprof_ctx *ctx, ctxprof_loader *ld, ctxprof_incidents *
     }
     for (size_t i = 0; i < n; i++) {
         struct stat st;
-        const char *path = ctxprof_profile_source(ld->profile, i)->path;
+        const char *path = ld->o->sources[i].path;
         weight[i] = stat(path, &st) == 0 ? (double)st.st_size + 1 : 1;
     }
     ctxprof_loader_order(order, weight, n);
@@ -1202,7 +1199,7 @@ int ctxprof_loader_run(ctxprof_ctx *ctx, ctxprof_loader *ld, ctxprof_incidents *
         share[k] = weight[order[k]];
     j.order = order;
     ctxprof_pool_options po = CTXPROF_POOL_OPTIONS_INIT;
-    int threads = (int)ctxprof_profile_num(ld->profile, "profile", "threads");
+    int threads = ld->o->threads;
     po.threads = threads > 0 ? threads : 0;
     po.progress = "loading";
     po.weights = share;

@@ -14,7 +14,8 @@
 #include "geocode/geocode.h"
 #include "load/date.h"
 #include "core/pseudonym.h"
-typedef struct ctxprof_profile ctxprof_profile; /* profile/profile.h */
+#include "geocode/gazetteer.h"
+#include "load/source.h"
 
 
 typedef struct {
@@ -68,9 +69,32 @@ typedef struct {
 
 typedef struct ctxprof_loader ctxprof_loader;
 
-/* Prepares loading for profile p: study area, CRS transforms, pseudonym key,
- * code maps. */
-int ctxprof_loader_new(ctxprof_ctx *ctx, ctxprof_loader **out, const ctxprof_profile *p);
+/* What loading needs from a profile ([profile], [gazetteer] and the
+ * [source.*] sections), filled by src/profile/. Strings and sources are
+ * borrowed: they must outlive the loader. */
+typedef struct {
+    unsigned int version;
+    const char *file;         /* the profile file, named in messages */
+    const char *crs;          /* projected metric CRS of all work */
+    const char *study_area;   /* dataset uri, or NULL */
+    const char *key_file;     /* pseudonym key file, or NULL */
+    const char *key_env;      /* environment variable holding the key, or NULL */
+    const char *period_start; /* YYYY-MM-DD, checked by ctxprof_loader_new, or NULL */
+    const char *period_end;
+    int threads;              /* 0: one per core */
+    const ctxprof_source *sources;
+    size_t n_sources;
+    ctxprof_gazetteer_options gazetteer;
+} ctxprof_load_options;
+
+#define CTXPROF_LOAD_OPTIONS_VERSION 1
+#define CTXPROF_LOAD_OPTIONS_INIT                                                              \
+    {.version = CTXPROF_LOAD_OPTIONS_VERSION, .crs = "EPSG:27700", .key_env = "CTXPROF_KEY",  \
+     .gazetteer = CTXPROF_GAZETTEER_OPTIONS_INIT}
+
+/* Prepares loading with o: study area, CRS transforms, pseudonym key,
+ * code maps. o (and what it points to) must outlive the loader. */
+int ctxprof_loader_new(ctxprof_ctx *ctx, ctxprof_loader **out, const ctxprof_load_options *o);
 void ctxprof_loader_free(ctxprof_ctx *ctx, ctxprof_loader *ld);
 
 /* Loads every source of the profile into inc and rej; counts[i] (one per

@@ -9,7 +9,7 @@
 
 #include "core/context.h"
 #include "load/csv.h"
-#include "profile/profile.h"
+#include "load/source.h"
 
 typedef struct {
     GDALDatasetH ds;

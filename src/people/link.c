@@ -1,7 +1,6 @@
 /* Linking people across sources: crosswalk rewriting, association pairs and
  * possible matches. Identity values (names, dates of birth, system ids) are
  * read here, compared in memory, wiped, and never leave this file. */
-#include "profile/profile.h"
 #include "people/people.h"
 
 #include <ctype.h>
@@ -777,19 +776,20 @@ done:
     return rc;
 }
 
-int ctxprof_people_link(ctxprof_ctx *ctx, ctxprof_people_result *res, const ctxprof_profile *p,
-                        const ctxprof_pseudonym *ps, ctxprof_incidents *inc)
+int ctxprof_people_link(ctxprof_ctx *ctx, ctxprof_people_result *res,
+                        const ctxprof_people_options *o, const ctxprof_pseudonym *ps,
+                        ctxprof_incidents *inc)
 {
     int rc = 0;
     pid_map xw = {0};
     identity_set ids = {0}, nodob = {0};
     ctxprof_strmap used = {0}, linked = {0};
-    size_t ns = ctxprof_profile_n_sources(p);
+    size_t ns = o->n_sources;
     if (!ps) {
         /* No key: no source names anyone (the loader makes sure), so there
          * is nothing to link, unless association or crosswalk records wait. */
         for (size_t i = 0; i < ns; i++) {
-            const ctxprof_source *s = ctxprof_profile_source(p, i);
+            const ctxprof_source *s = &o->sources[i];
             if (strcmp(s->kind, "association") == 0 || strcmp(s->kind, "crosswalk") == 0)
                 return ctxprof_error(ctx, CTXPROF_E_CONFIG,
                                      "%s: source '%s' links people, and there is no pseudonym "
@@ -806,7 +806,7 @@ int ctxprof_people_link(ctxprof_ctx *ctx, ctxprof_people_result *res, const ctxp
     for (int pass = 0; pass < 3 && !rc; pass++)
         for (size_t i = 0; i < ns && !rc; i++) {
             int what = passes[pass];
-            const ctxprof_source *s = ctxprof_profile_source(p, i);
+            const ctxprof_source *s = &o->sources[i];
             const ctxprof_kind *k = ctxprof_kind_find(s->kind);
             int is_xw = k && strcmp(k->name, "crosswalk") == 0;
             int is_assoc = k && strcmp(k->name, "association") == 0;
@@ -853,9 +853,7 @@ int ctxprof_people_link(ctxprof_ctx *ctx, ctxprof_people_result *res, const ctxp
     if ((rc = find_matches(ctx, res, ids.v, keep, nodob.v, keep_nodob)))
         goto done;
     unsigned accept = 0;
-    if ((rc = ctxprof_people_accept_parse(ctx, &accept,
-                                          ctxprof_profile_str(p, "people", "accept_matches"),
-                                          ctxprof_profile_path(p))) ||
+    if ((rc = ctxprof_people_accept_parse(ctx, &accept, o->accept_list, o->file)) ||
         (rc = accept_matches(ctx, res, accept, inc)))
         goto done;
     /* Distinct people with a school record, after every link. */

@@ -1,5 +1,4 @@
 /* People: overlap across the silos, peer groups (igraph), and their layers. */
-#include "profile/profile.h"
 #include "people/people.h"
 
 #include <math.h>
@@ -15,24 +14,6 @@
 
 static const char *const SILO_LABEL[CTXPROF_PEOPLE_N_SILOS] = {"CSE", "SYV", "HSB", "TRA",
                                                                "online"};
-
-void ctxprof_people_options_from_profile(ctxprof_people_options *o, const ctxprof_profile *p)
-{
-    double v = ctxprof_profile_num(p, "people", "min_group_size");
-    if (v >= 2)
-        o->min_group_size = (int)v;
-    v = ctxprof_profile_num(p, "people", "community_min_size");
-    if (v >= 2)
-        o->community_min_size = (int)v;
-    v = ctxprof_profile_num(p, "people", "resolution");
-    if (v > 0)
-        o->resolution = v;
-    unsigned mask = 0;
-    /* An unknown reason is reported by ctxprof_people_link; here it is left out. */
-    if (ctxprof_people_accept_parse(NULL, &mask, ctxprof_profile_str(p, "people", "accept_matches"),
-                                    ctxprof_profile_path(p)) == 0)
-        o->accept_matches = mask;
-}
 
 int ctxprof_people_add_pair(ctxprof_ctx *ctx, ctxprof_people_result *res, const char *pid_a,
                             const char *pid_b)

@@ -28,9 +28,10 @@
 #include "core/context.h"
 #include "load/load.h"
 #include "core/pseudonym.h"
-typedef struct ctxprof_profile ctxprof_profile; /* profile/profile.h: until this stage takes typed options */
+#include "load/source.h"
 #include "snap/contexts.h"
 #include "snap/snap.h"
+#include "write/layers.h"
 #include "write/output.h"
 
 #define CTXPROF_PEOPLE_N_SILOS 5 /* cse, syv, hsb, tra, online: taxonomy bits 0..4 */
@@ -49,16 +50,22 @@ enum {
 extern const char *const ctxprof_match_reasons[CTXPROF_MATCH_N_REASONS];
 
 typedef struct {
+    unsigned int version;
     int min_group_size;     /* [people] min_group_size: smaller components are not groups */
     int community_min_size; /* [people] community_min_size: larger components are split (Louvain) */
     double resolution;      /* [people] resolution: Louvain resolution */
     unsigned accept_matches; /* [people] accept_matches: CTXPROF_MATCH_* bits; 0 = none */
+    /* For ctxprof_people_link: */
+    const char *accept_list; /* [people] accept_matches as written; checked when linking */
+    const char *file;        /* the profile file, named in messages */
+    const ctxprof_source *sources; /* the profile's sources (crosswalks, associations, ...) */
+    size_t n_sources;
 } ctxprof_people_options;
 
-#define CTXPROF_PEOPLE_OPTIONS_INIT {4, 20, 1.0, 0}
-
-/* Fills o from the profile's [people] section. */
-void ctxprof_people_options_from_profile(ctxprof_people_options *o, const ctxprof_profile *p);
+#define CTXPROF_PEOPLE_OPTIONS_VERSION 1
+#define CTXPROF_PEOPLE_OPTIONS_INIT                                                            \
+    {.version = CTXPROF_PEOPLE_OPTIONS_VERSION, .min_group_size = 4, .community_min_size = 20, \
+     .resolution = 1.0, .accept_matches = 0, .accept_list = "none"}
 
 /* Parses a comma-separated list of reasons ("none" or names of
  * ctxprof_match_reasons) into CTXPROF_MATCH_* bits. Returns 0, or
@@ -192,8 +199,9 @@ enum { CTXPROF_PEOPLE_OVERLAP = 1, CTXPROF_PEOPLE_GROUPS = 2 };
  * records, finds possible matches and merges those [people] accept_matches
  * accepts (unambiguous ones only, see docs/people.md). Fills the linking
  * part of res. */
-int ctxprof_people_link(ctxprof_ctx *ctx, ctxprof_people_result *res, const ctxprof_profile *p,
-                        const ctxprof_pseudonym *ps, ctxprof_incidents *inc);
+int ctxprof_people_link(ctxprof_ctx *ctx, ctxprof_people_result *res,
+                        const ctxprof_people_options *o, const ctxprof_pseudonym *ps,
+                        ctxprof_incidents *inc);
 
 /* The overlap part of res from the incidents' pids and categories. */
 int ctxprof_people_overlap(ctxprof_ctx *ctx, ctxprof_people_result *res,
@@ -222,15 +230,32 @@ int ctxprof_people_write_overlap(ctxprof_ctx *ctx, ctxprof_output *out,
 int ctxprof_people_write_groups(ctxprof_ctx *ctx, ctxprof_output *out,
                                 const ctxprof_people_result *res, const ctxprof_contexts *c);
 
-/* The people stage from a profile, for the commands: loads and places the
+/* The people stage from a profile's options, for the commands: loads and places the
  * incidents, links people, computes what `what` asks (CTXPROF_PEOPLE_*
  * bits; groups also snap the incidents to their contexts), and writes the
  * incidents, those layers and run_metadata to output (the profile's output
  * when NULL), renamed into place when complete. arguments goes to
  * run_metadata. res is filled for the summary (free it with
  * ctxprof_people_result_free, also after a failure). */
-int ctxprof_people_stage(ctxprof_ctx *ctx, ctxprof_people_result *res, const ctxprof_profile *p,
-                         const char *output, unsigned what, const char *arguments);
+typedef struct {
+    unsigned int version;
+    const ctxprof_load_options *load;
+    const ctxprof_contexts_options *contexts;
+    ctxprof_snap_options snap;
+    const ctxprof_people_options *people;
+    const ctxprof_write_options *write;
+    const char *output; /* the profile's output, used when the call gives none */
+    const char *crs;    /* the profile CRS */
+} ctxprof_people_stage_options;
+
+#define CTXPROF_PEOPLE_STAGE_OPTIONS_VERSION 1
+#define CTXPROF_PEOPLE_STAGE_OPTIONS_INIT                                                      \
+    {.version = CTXPROF_PEOPLE_STAGE_OPTIONS_VERSION, .snap = CTXPROF_SNAP_OPTIONS_INIT,       \
+     .crs = "EPSG:27700"}
+
+int ctxprof_people_stage(ctxprof_ctx *ctx, ctxprof_people_result *res,
+                         const ctxprof_people_stage_options *o, const char *output,
+                         unsigned what, const char *arguments);
 
 void ctxprof_people_result_free(ctxprof_ctx *ctx, ctxprof_people_result *res);
 

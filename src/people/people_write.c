@@ -1,6 +1,5 @@
 /* The people layers: overlap, possible_matches, peer_groups,
  * peer_group_members, peer_group_contexts. Only pids leave the stage. */
-#include "profile/profile.h"
 #include "people/people.h"
 
 #include <math.h>

@@ -5,7 +5,6 @@
  * incidents, marked `nearest`, so that the two are never confused. The
  * catchments, parks and bus segments are where the group's incidents
  * happen. */
-#include "profile/profile.h"
 #include "people/people_internal.h"
 
 #include <ctype.h>

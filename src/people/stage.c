@@ -1,7 +1,6 @@
 /* The people stage from a profile: what `ctxprof people`, `ctxprof overlap`
  * and `ctxprof peers` run (`ctxprof run` calls the steps itself, between
  * its other stages). */
-#include "profile/profile.h"
 #include "people/people.h"
 
 #include <string.h>
@@ -12,8 +11,9 @@
 #include "write/layers.h"
 #include "write/output.h"
 
-int ctxprof_people_stage(ctxprof_ctx *ctx, ctxprof_people_result *res, const ctxprof_profile *p,
-                         const char *output, unsigned what, const char *arguments)
+int ctxprof_people_stage(ctxprof_ctx *ctx, ctxprof_people_result *res,
+                         const ctxprof_people_stage_options *o, const char *output,
+                         unsigned what, const char *arguments)
 {
     int rc;
     ctxprof_loader *ld = NULL;
@@ -23,43 +23,41 @@ int ctxprof_people_stage(ctxprof_ctx *ctx, ctxprof_people_result *res, const ctx
     ctxprof_source_counts *counts = NULL;
     ctxprof_contexts *contexts = NULL;
     ctxprof_snap_result snap = {0};
-    ctxprof_snap_options so = CTXPROF_SNAP_OPTIONS_INIT;
-    ctxprof_people_options po = CTXPROF_PEOPLE_OPTIONS_INIT;
     const ctxprof_extra_column *extra = NULL;
-    size_t n_extra = 0, ns = ctxprof_profile_n_sources(p);
+    size_t n_extra = 0, ns = o->load->n_sources;
     memset(res, 0, sizeof *res);
     if (!output)
-        output = ctxprof_profile_str(p, "profile", "output");
+        output = o->output;
     if (!(counts = ctxprof_calloc(ctx, ns ? ns : 1, sizeof *counts)))
         return CTXPROF_E_NOMEM;
-    so = ctxprof_profile_snap_options(p);
-    ctxprof_people_options_from_profile(&po, p);
-    if ((rc = ctxprof_loader_new(ctx, &ld, p)) ||
-        (rc = ctxprof_output_open(ctx, &out, output, ctxprof_profile_str(p, "profile", "crs"))))
+    ctxprof_snap_options so = o->snap;
+    const ctxprof_people_options *po = o->people;
+    if ((rc = ctxprof_loader_new(ctx, &ld, o->load)) ||
+        (rc = ctxprof_output_open(ctx, &out, output, o->crs)))
         goto done;
     ctxprof_progress_push(ctx, 0.0, 0.7);
     rc = ctxprof_loader_run(ctx, ld, &inc, &rej, counts);
     ctxprof_progress_pop(ctx);
-    if (rc || (rc = ctxprof_people_link(ctx, res, p, ctxprof_loader_pseudonym(ld), &inc)))
+    if (rc || (rc = ctxprof_people_link(ctx, res, po, ctxprof_loader_pseudonym(ld), &inc)))
         goto done;
     if ((what & CTXPROF_PEOPLE_OVERLAP) && (rc = ctxprof_people_overlap(ctx, res, &inc)))
         goto done;
     ctxprof_progress_push(ctx, 0.7, 0.9);
     if (what & CTXPROF_PEOPLE_GROUPS) {
         /* The groups' schools and places come from each incident's contexts. */
-        rc = ctxprof_contexts_load(ctx, &contexts, ctxprof_profile_contexts_options(p));
+        rc = ctxprof_contexts_load(ctx, &contexts, o->contexts);
         if (!rc)
             rc = ctxprof_snap_run(ctx, &snap, contexts, &inc, &so);
         if (!rc)
             rc = ctxprof_snap_columns(ctx, &snap, contexts, &extra, &n_extra);
         if (!rc)
-            rc = ctxprof_people_groups(ctx, res, &inc, &snap, contexts, &po);
+            rc = ctxprof_people_groups(ctx, res, &inc, &snap, contexts, po);
     }
     ctxprof_progress_pop(ctx);
     if (rc)
         goto done;
     ctxprof_progress_push(ctx, 0.9, 1.0);
-    rc = ctxprof_write_incidents(ctx, out, p, &inc, extra, n_extra);
+    rc = ctxprof_write_incidents(ctx, out, o->write, &inc, extra, n_extra);
     if (!rc && (what & CTXPROF_PEOPLE_OVERLAP))
         rc = ctxprof_people_write_overlap(ctx, out, res);
     if (!rc && (what & CTXPROF_PEOPLE_GROUPS))

@@ -92,24 +92,25 @@ static int write_metadata(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_p
     }
     TRY(ctxprof_output_meta(ctx, out, "pseudonym_key",
                             sum->demo_key ? "demo key (sample area only)" : "supplied"));
-    /* Every profile setting, resolved, as param.<section>.<key>. */
+    /* Every profile setting, resolved, as param.<section>.<key>; then the
+     * defaults of the keys it leaves unset, so that each key's effective
+     * value is recorded. */
     for (size_t i = 0; i < ctxprof_profile_n_entries(p); i++) {
         const char *section, *k, *v;
         ctxprof_profile_entry(p, i, &section, &k, &v);
         snprintf(key, sizeof key, "param.%s.%s", section, k);
         TRY(ctxprof_output_meta(ctx, out, key, v));
     }
-    static const char *const inputs[][2] = {
-        {"profile", "study_area"}, {"gazetteer", "postcodes"}, {"gazetteer", "streets"},
-        {"gazetteer", "places"},   {"gazetteer", "gazetteer"}, {"contexts", "areas"},
-        {"contexts", "schools"},   {"contexts", "catchments"}, {"contexts", "parks"},
-        {"contexts", "bus_sequences"}, {"contexts", "bus_segments"}, {"contexts", "roads"},
-    };
-    for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {
-        const char *uri = ctxprof_profile_str(p, inputs[i][0], inputs[i][1]);
-        if (uri)
-            TRY(meta_input(ctx, out, inputs[i][1], uri));
+    for (size_t i = 0; i < ctxprof_profile_n_defaults(p); i++) {
+        const char *section, *k, *v;
+        ctxprof_profile_default(p, i, &section, &k, &v);
+        snprintf(key, sizeof key, "param.%s.%s", section, k);
+        TRY(ctxprof_output_meta(ctx, out, key, v));
     }
+    /* Every input dataset the schema marks, by its key. */
+    const char *name, *uri;
+    for (size_t i = 0; ctxprof_profile_input(p, i, &name, &uri); i++)
+        TRY(meta_input(ctx, out, name, uri));
     for (size_t i = 0; i < sum->n_sources; i++) {
         const ctxprof_source *s = ctxprof_profile_source(p, i);
         const ctxprof_source_counts *c = &sum->counts[i];
@@ -156,12 +157,12 @@ static int open_output(ctxprof_ctx *ctx, ctxprof_output **out, const ctxprof_pro
                        const char *output, const ctxprof_run_options *o)
 {
     ctxprof_output_options oo = CTXPROF_OUTPUT_OPTIONS_INIT;
-    oo.name = ctxprof_profile_str(p, "profile", "name");
+    oo.name = ctxprof_profile_name(p);
     oo.schema = o ? o->pg_schema : NULL;
     oo.raster_dir = o ? o->raster_dir : NULL;
-    oo.raster_beside[0] = ctxprof_profile_str(p, "profile", "output");
+    oo.raster_beside[0] = ctxprof_profile_output(p);
     oo.raster_beside[1] = ctxprof_profile_path(p);
-    return ctxprof_output_open_with(ctx, out, output, ctxprof_profile_str(p, "profile", "crs"),
+    return ctxprof_output_open_with(ctx, out, output, ctxprof_profile_crs(p),
                                     &oo);
 }
 
@@ -195,13 +196,13 @@ int ctxprof_run_with(ctxprof_ctx *ctx, ctxprof_run_summary *sum, const ctxprof_p
                                        sizeof *sum->counts)))
         return CTXPROF_E_NOMEM;
     if (!output)
-        output = ctxprof_profile_str(p, "profile", "output");
+        output = ctxprof_profile_output(p);
     /* A database is reached first: a wrong connection fails at once, not
      * after the load. */
     if ((ctxprof_output_target_caps(output) & CTXPROF_SINK_REMOTE) &&
         (rc = open_output(ctx, &out, p, output, o)))
         goto done;
-    if ((rc = ctxprof_loader_new(ctx, &ld, p)))
+    if ((rc = ctxprof_loader_new(ctx, &ld, ctxprof_profile_load_options(p))))
         goto done;
     sum->demo_key = ctxprof_loader_pseudonym(ld) && ctxprof_pseudonym_is_demo(ctxprof_loader_pseudonym(ld));
     if (sum->demo_key)
@@ -241,8 +242,8 @@ int ctxprof_run_with(ctxprof_ctx *ctx, ctxprof_run_summary *sum, const ctxprof_p
     /* People: id-only pids linked to their person through the crosswalk
      * (before snap, so that n_people counts people, not ids), and the
      * overlap across the silos. */
-    ctxprof_people_options_from_profile(&po, p);
-    if ((rc = ctxprof_people_link(ctx, &people, p, ctxprof_loader_pseudonym(ld), &inc)) ||
+    po = *ctxprof_profile_people_options(p);
+    if ((rc = ctxprof_people_link(ctx, &people, &po, ctxprof_loader_pseudonym(ld), &inc)) ||
         (rc = ctxprof_people_overlap(ctx, &people, &inc)))
         goto done;
 
@@ -266,16 +267,16 @@ int ctxprof_run_with(ctxprof_ctx *ctx, ctxprof_run_summary *sum, const ctxprof_p
 
     /* Corridors: routes between schools over the network, with the
      * incidents along them. */
-    if ((rc = ctxprof_corridors_options_from_profile(ctx, &co, p)))
+    if ((rc = ctxprof_profile_corridors_options(ctx, p, &co)))
         goto done;
     ctxprof_progress_push(ctx, 0.8, 0.85);
-    rc = ctxprof_corridors_run(ctx, &corr, p, contexts, &inc, &co);
+    rc = ctxprof_corridors_run(ctx, &corr, contexts, &inc, &co);
     ctxprof_progress_pop(ctx);
     if (rc)
         goto done;
 
     ctxprof_progress_push(ctx, 0.85, 1.0);
-    rc = ctxprof_write_incidents(ctx, out, p, &inc, extra, n_extra);
+    rc = ctxprof_write_incidents(ctx, out, ctxprof_profile_write_options(p), &inc, extra, n_extra);
     if (!rc)
         rc = ctxprof_snap_write_layers(ctx, out, contexts, &snap, &so);
     if (!rc)
@@ -283,11 +284,11 @@ int ctxprof_run_with(ctxprof_ctx *ctx, ctxprof_run_summary *sum, const ctxprof_p
     if (!rc)
         rc = ctxprof_people_write(ctx, out, &people, contexts);
     if (!rc)
-        rc = ctxprof_hotspots_stage(ctx, out, p, inc.x, inc.y, inc.n);
+        rc = ctxprof_hotspots_stage(ctx, out, ctxprof_profile_hotspots_options(p), inc.x, inc.y, inc.n);
     if (!rc)
-        rc = ctxprof_write_rejects(ctx, out, p, &rej);
+        rc = ctxprof_write_rejects(ctx, out, ctxprof_profile_write_options(p), &rej);
     if (!rc)
-        rc = ctxprof_write_data_quality(ctx, out, p, sum->counts);
+        rc = ctxprof_write_data_quality(ctx, out, ctxprof_profile_write_options(p), sum->counts);
     ctxprof_progress_pop(ctx);
     if (rc)
         goto done;

@@ -9,6 +9,7 @@
 
 #include <gdal.h>
 
+#include "core/uri.h"
 #include "load/open.h"
 #include "snap/contexts.h"
 #include "snap/contexts_internal.h"

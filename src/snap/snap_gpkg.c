@@ -13,7 +13,6 @@
 #include <gdal.h>
 #include <sqlite3.h>
 
-#include "profile/profile.h"
 #include "core/gpkg.h"
 #include "core/pool.h"
 #include "load/date.h"

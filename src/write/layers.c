@@ -1,4 +1,3 @@
-#include "profile/profile.h"
 #include "write/layers.h"
 
 #include <math.h>
@@ -9,7 +8,7 @@
 
 #include "load/taxonomy.h"
 
-int ctxprof_write_incidents(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_profile *p,
+int ctxprof_write_incidents(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_write_options *o,
                             const ctxprof_incidents *inc, const ctxprof_extra_column *extra,
                             size_t n_extra)
 {
@@ -39,7 +38,7 @@ int ctxprof_write_incidents(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof
     OGRGeometryH pt = OGR_G_CreateGeometry(wkbPoint);
     char buf[256];
     for (size_t i = 0; i < inc->n && !rc; i++) {
-        const ctxprof_source *s = ctxprof_profile_source(p, inc->source[i]);
+        const ctxprof_source *s = &o->sources[inc->source[i]];
         const ctxprof_datetime *w = &inc->when[i];
         OGR_F_SetFID(f, OGRNullFID);
         snprintf(buf, sizeof buf, "%s:%lld", s->name, (long long)inc->row[i]);
@@ -101,7 +100,7 @@ int ctxprof_write_incidents(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof
     return rc ? rc : ctxprof_output_end_layer(ctx, out);
 }
 
-static int write_reject_table(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_profile *p,
+static int write_reject_table(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_write_options *o,
                               const ctxprof_rejects *rej, ctxprof_reject_stage stage)
 {
     static const ctxprof_column cols[] = {
@@ -119,7 +118,7 @@ static int write_reject_table(ctxprof_ctx *ctx, ctxprof_output *out, const ctxpr
         if (rej->stage[i] != stage)
             continue;
         OGR_F_SetFID(f, OGRNullFID);
-        OGR_F_SetFieldString(f, 0, ctxprof_profile_source(p, rej->source[i])->name);
+        OGR_F_SetFieldString(f, 0, o->sources[rej->source[i]].name);
         OGR_F_SetFieldInteger64(f, 1, rej->row[i]);
         if (rej->field[i])
             OGR_F_SetFieldString(f, 2, rej->field[i]);
@@ -136,11 +135,11 @@ static int write_reject_table(ctxprof_ctx *ctx, ctxprof_output *out, const ctxpr
     return rc ? rc : ctxprof_output_end_layer(ctx, out);
 }
 
-int ctxprof_write_rejects(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_profile *p,
+int ctxprof_write_rejects(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_write_options *o,
                           const ctxprof_rejects *rej)
 {
-    int rc = write_reject_table(ctx, out, p, rej, CTXPROF_STAGE_LOAD);
-    return rc ? rc : write_reject_table(ctx, out, p, rej, CTXPROF_STAGE_GEOCODE);
+    int rc = write_reject_table(ctx, out, o, rej, CTXPROF_STAGE_LOAD);
+    return rc ? rc : write_reject_table(ctx, out, o, rej, CTXPROF_STAGE_GEOCODE);
 }
 
 static int cmp_code_count(const void *a, const void *b)
@@ -162,7 +161,7 @@ void ctxprof_format_unmapped(ctxprof_source_counts *c, char *buf, size_t size)
                                  c->unmapped[i].code, (long long)c->unmapped[i].n);
 }
 
-int ctxprof_write_data_quality(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_profile *p,
+int ctxprof_write_data_quality(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_write_options *o,
                                const ctxprof_source_counts *counts)
 {
     enum { SOURCE, KIND, ROWS, INCIDENTS, REJ_LOAD, REJ_GEO, LINKAGE, DUPS, NO_DATE, NO_LOC,
@@ -189,8 +188,8 @@ int ctxprof_write_data_quality(ctxprof_ctx *ctx, ctxprof_output *out, const ctxp
         return rc;
     OGRFeatureH f = OGR_F_Create(OGR_L_GetLayerDefn(layer));
     char buf[4096];
-    for (size_t i = 0; i < ctxprof_profile_n_sources(p) && !rc; i++) {
-        const ctxprof_source *s = ctxprof_profile_source(p, i);
+    for (size_t i = 0; i < o->n_sources && !rc; i++) {
+        const ctxprof_source *s = &o->sources[i];
         ctxprof_source_counts *c = (ctxprof_source_counts *)&counts[i];
         OGR_F_SetFID(f, OGRNullFID);
         OGR_F_SetFieldString(f, SOURCE, s->name);

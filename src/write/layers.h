@@ -4,8 +4,19 @@
 #define CTXPROF_LAYERS_H
 
 #include "load/load.h"
-typedef struct ctxprof_profile ctxprof_profile; /* profile/profile.h: until this stage takes typed options */
+#include "load/source.h"
 #include "write/output.h"
+
+/* What the incident layers need from a profile: its sources (the
+ * incidents' and rejects' source indexes point into them). */
+typedef struct {
+    unsigned int version;
+    const ctxprof_source *sources;
+    size_t n_sources;
+} ctxprof_write_options;
+
+#define CTXPROF_WRITE_OPTIONS_VERSION 1
+#define CTXPROF_WRITE_OPTIONS_INIT {.version = CTXPROF_WRITE_OPTIONS_VERSION}
 
 /* A column that a stage adds to the incidents layer: one value per
  * incident, in one of three arrays (the others NULL). Nulls: a NULL string,
@@ -21,16 +32,16 @@ typedef struct {
 
 /* `incidents` (Point): one feature per incident, with the stages' extra
  * columns after the loader's. */
-int ctxprof_write_incidents(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_profile *p,
+int ctxprof_write_incidents(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_write_options *o,
                             const ctxprof_incidents *inc, const ctxprof_extra_column *extra,
                             size_t n_extra);
 /* `load_rejects` and `geocode_rejects` (tables): one row per reject. */
-int ctxprof_write_rejects(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_profile *p,
+int ctxprof_write_rejects(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_write_options *o,
                           const ctxprof_rejects *rej);
 
 /* `data_quality` (table): one row per source with its row accounting and the
  * evidence of inconsistent codes and flags. */
-int ctxprof_write_data_quality(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_profile *p,
+int ctxprof_write_data_quality(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_write_options *o,
                                const ctxprof_source_counts *counts);
 /* The unmapped codes of a source as "CODE (N); CODE (N)", most frequent
  * first (sorts counts->unmapped). */

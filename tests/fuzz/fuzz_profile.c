@@ -30,8 +30,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fclose(fp);
     ctxprof_profile *p = NULL;
     if (ctxprof_profile_load(ctx, &p, path) == 0) {
-        (void)ctxprof_profile_str(p, "profile", "name");
-        (void)ctxprof_profile_num(p, "profile", "threads");
+        (void)ctxprof_profile_name(p);
+        (void)ctxprof_profile_load_options(p)->threads;
         for (size_t i = 0; i < ctxprof_profile_n_sources(p); i++) {
             const ctxprof_source *src = ctxprof_profile_source(p, i);
             (void)ctxprof_source_field(src, "date");

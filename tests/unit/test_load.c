@@ -164,7 +164,7 @@ static void *load_on_thread(void *arg)
     loaded *l = arg;
     l->ctx = ctxprof_ctx_new();
     if (!(l->rc = ctxprof_profile_load(l->ctx, &l->p, l->ini)) &&
-        !(l->rc = ctxprof_loader_new(l->ctx, &l->ld, l->p))) {
+        !(l->rc = ctxprof_loader_new(l->ctx, &l->ld, ctxprof_profile_load_options(l->p)))) {
         l->ns = ctxprof_profile_n_sources(l->p);
         l->cnt = calloc(l->ns, sizeof *l->cnt);
         l->rc = ctxprof_loader_run(l->ctx, l->ld, &l->inc, &l->rej, l->cnt);

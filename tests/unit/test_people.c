@@ -173,7 +173,7 @@ static void test_crosswalk_link(void **state)
     add(&f, sam1, SYV, 0, 0);
     add(&f, other, SYV, 0, 0); /* not in the crosswalk: kept */
     ctxprof_people_result r = {0};
-    assert_int_equal(ctxprof_people_link(ctx, &r, p, ps, &f.inc), 0);
+    assert_int_equal(ctxprof_people_link(ctx, &r, ctxprof_profile_people_options(p), ps, &f.inc), 0);
     assert_int_equal(r.crosswalk_rows, 2);
     assert_int_equal(r.crosswalk_ids, 2);
     assert_int_equal(r.links_made, 1);
@@ -326,7 +326,7 @@ static void link_with(ctxprof_ctx *ctx, const char *dir, const char *accept,
     ctxprof_profile *p = NULL;
     assert_int_equal(ctxprof_profile_load(ctx, &p, path), 0);
     memset(r, 0, sizeof *r);
-    assert_int_equal(ctxprof_people_link(ctx, r, p, ps, &f->inc), 0);
+    assert_int_equal(ctxprof_people_link(ctx, r, ctxprof_profile_people_options(p), ps, &f->inc), 0);
     ctxprof_profile_free(ctx, p);
 }
 
@@ -436,7 +436,7 @@ static void test_accept_matches(void **state)
     ctxprof_profile *p = NULL;
     assert_int_equal(ctxprof_profile_load(ctx, &p, write_file(dir, "bad.ini", ini)), 0);
     memset(&r, 0, sizeof r);
-    assert_int_equal(ctxprof_people_link(ctx, &r, p, ps, &g.inc), CTXPROF_E_CONFIG);
+    assert_int_equal(ctxprof_people_link(ctx, &r, ctxprof_profile_people_options(p), ps, &g.inc), CTXPROF_E_CONFIG);
     assert_non_null(strstr(ctxprof_errmsg(ctx), "bad.ini: [people] accept_matches: 'soundex'"));
     ctxprof_people_result_free(ctx, &r);
     ctxprof_profile_free(ctx, p);

@@ -4,6 +4,7 @@
 
 #include "profile/profile.h"
 
+#include <math.h>
 #include <unistd.h>
 
 static ctxprof_ctx *ctx;
@@ -28,18 +29,18 @@ static void test_good_profile(void **state)
     ctxprof_profile *p = NULL;
     const char *path = test_data("profiles/good.ini");
     assert_int_equal(ctxprof_profile_load(ctx, &p, path), 0);
-    assert_string_equal(ctxprof_profile_str(p, "profile", "name"), "Test profile");
+    assert_string_equal(ctxprof_profile_name(p), "Test profile");
     /* Paths resolve against the profile's folder; absolute paths stay. */
     char want[1100];
     snprintf(want, sizeof want, "%s", test_data("profiles/out/test.gpkg"));
-    assert_string_equal(ctxprof_profile_str(p, "profile", "output"), want);
-    assert_string_equal(ctxprof_profile_str(p, "contexts", "parks"), "/abs/parks.shp");
+    assert_string_equal(ctxprof_profile_output(p), want);
+    assert_string_equal(ctxprof_profile_contexts_options(p)->uri[CTXPROF_CTX_PARKS], "/abs/parks.shp");
     /* Set values win; unset keys give the schema default. */
-    assert_near(ctxprof_profile_num(p, "snap", "park_buffer_m"), 40, 0);
-    assert_near(ctxprof_profile_num(p, "snap", "bus_max_dist_m"), 30, 0);
-    assert_string_equal(ctxprof_profile_str(p, "hotspots", "kernel"), "quartic");
-    assert_null(ctxprof_profile_str(p, "hotspots", "radius_m"));
-    assert_string_equal(ctxprof_profile_str(p, "profile", "key_env"), "CTXPROF_KEY");
+    assert_near(ctxprof_profile_snap_options(p).reach_m[CTXPROF_CTX_PARKS], 40, 0);
+    assert_near(ctxprof_profile_snap_options(p).reach_m[CTXPROF_CTX_BUS_SEGMENTS], 30, 0);
+    assert_string_equal(ctxprof_profile_hotspots_options(p)->kernel, "quartic");
+    assert_true(isnan(ctxprof_profile_hotspots_options(p)->radius_m));
+    assert_string_equal(ctxprof_profile_load_options(p)->key_env, "CTXPROF_KEY");
 
     assert_int_equal(ctxprof_profile_n_sources(p), 2);
     const ctxprof_source *s = ctxprof_profile_source(p, 0);
@@ -116,9 +117,9 @@ static void test_long_lines(void **state)
     ctxprof_profile *p = NULL;
     assert_int_equal(ctxprof_profile_load(ctx, &p, path), 0);
     snprintf(want, sizeof want, "%s", value);
-    assert_string_equal(ctxprof_profile_str(p, "contexts", "parks"), want);
+    assert_string_equal(ctxprof_profile_contexts_options(p)->uri[CTXPROF_CTX_PARKS], want);
     snprintf(want, sizeof want, "%s/short.gpkg", dir);
-    assert_string_equal(ctxprof_profile_str(p, "contexts", "schools"), want);
+    assert_string_equal(ctxprof_profile_contexts_options(p)->uri[CTXPROF_CTX_SCHOOLS], want);
     ctxprof_profile_free(ctx, p);
     /* A long line with no key = value in reach is an error on its line. */
     f = fopen(path, "w");
