@@ -45,8 +45,8 @@ int main(int argc, char **argv)
     OSRExportToWkt(bng, &wkt);
     OSRDestroySpatialReference(bng);
     if (ctxprof_profile_load(ctx, &p, argv[1]) == 0 &&
-        ctxprof_study_area_read(ctx, &area, ctxprof_profile_load_options(p)->study_area,
-                                wkt) == 0) {
+        ctxprof_study_area_read(ctx, &area, ctxprof_profile_load_options(p)->study_area, wkt) ==
+            0) {
         int nb = OGR_G_WkbSize(area);
         unsigned char *wkb = CPLMalloc((size_t)nb);
         OGR_G_ExportToWkb(area, wkbNDR, wkb);
@@ -54,15 +54,16 @@ int main(int argc, char **argv)
         prep = GEOSPrepare_r(ctxprof_geos(ctx), garea);
         CPLFree(wkb);
     }
-    if (!p || !prep || ctxprof_gazetteer_from_options(ctx, &gz, &ctxprof_profile_load_options(p)->gazetteer) || !gz ||
-        ctxprof_geocoder_new(ctx, &gc, "EPSG:27700", gz, prep)) {
+    if (!p || !prep ||
+        ctxprof_gazetteer_from_options(ctx, &gz, &ctxprof_profile_load_options(p)->gazetteer) ||
+        !gz || ctxprof_geocoder_new(ctx, &gc, "EPSG:27700", gz, prep)) {
         fprintf(stderr, "geocode_speed: %s\n", ctxprof_errmsg(ctx));
         return 1;
     }
     size_t units, sectors, districts, streets, places;
     ctxprof_gz_counts(gz, &units, &sectors, &districts, &streets, &places);
     /* Records drawn from the gazetteer itself: every one should be placed. */
-    char (*pcs)[CTXPROF_PC_LEN] = calloc(units, sizeof *pcs);
+    char(*pcs)[CTXPROF_PC_LEN] = calloc(units, sizeof *pcs);
     double *xs = calloc(units, sizeof *xs), *ys = calloc(units, sizeof *ys);
     size_t k = 0;
     /* Postcodes from the profile's postcode file (Code-Point Open). */
@@ -83,7 +84,7 @@ int main(int argc, char **argv)
     }
     if (f)
         fclose(f);
-    char (*addr)[160] = calloc(streets, sizeof *addr);
+    char(*addr)[160] = calloc(streets, sizeof *addr);
     for (size_t i = 0; i < streets; i++)
         snprintf(addr[i], sizeof addr[i], "%zu %s, Northbrook", i + 1,
                  ctxprof_gz_street_at(gz, (int)i)->name);

@@ -50,7 +50,8 @@ int main(int argc, char **argv)
     ctxprof_ctx *ctx = ctxprof_ctx_new();
     ctxprof_profile *p = NULL;
     ctxprof_loader *ld = NULL;
-    if (ctxprof_profile_load(ctx, &p, argv[1]) || ctxprof_loader_new(ctx, &ld, ctxprof_profile_load_options(p))) {
+    if (ctxprof_profile_load(ctx, &p, argv[1]) ||
+        ctxprof_loader_new(ctx, &ld, ctxprof_profile_load_options(p))) {
         fprintf(stderr, "load_speed: %s\n", ctxprof_errmsg(ctx));
         return 1;
     }

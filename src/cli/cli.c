@@ -58,8 +58,8 @@ int cli_check_options(const cli_command *cmd)
     int n = 0;
     for (const cli_option *o = cmd->options; o && o->name; o++)
         if (++n > CLI_MAX_OPTIONS) {
-            cli_error("internal error: '%s' has more than %d options (CLI_MAX_OPTIONS)",
-                      cmd->name, CLI_MAX_OPTIONS);
+            cli_error("internal error: '%s' has more than %d options (CLI_MAX_OPTIONS)", cmd->name,
+                      CLI_MAX_OPTIONS);
             return CLI_FAIL;
         }
     return CLI_OK;
@@ -75,8 +75,8 @@ int cli_parse(const cli_command *cmd, int argc, char **argv, cli_args *out)
         return CLI_FAIL;
     shorts[ns++] = ':'; /* report a missing value as ':' */
     for (const cli_option *o = cmd->options; o && o->name; o++, n++) {
-        longs[n] = (struct option){o->name, o->arg ? required_argument : no_argument, NULL,
-                                   256 + (int)n};
+        longs[n] =
+            (struct option){o->name, o->arg ? required_argument : no_argument, NULL, 256 + (int)n};
         if (o->short_name) {
             shorts[ns++] = o->short_name;
             if (o->arg)
@@ -195,8 +195,8 @@ static int cli_progress(double complete, const char *msg, void *payload)
             int s = (int)(el / complete - el);
             snprintf(eta, sizeof eta, " ETA %d:%02d", s / 60, s % 60);
         }
-        fprintf(stderr, "\r[%s] %3d%% %-28.28s%s\033[K", bar, (int)(complete * 100),
-                msg ? msg : "", eta);
+        fprintf(stderr, "\r[%s] %3d%% %-28.28s%s\033[K", bar, (int)(complete * 100), msg ? msg : "",
+                eta);
         fflush(stderr);
         progress_state.bar_drawn = 1;
     }

@@ -19,19 +19,21 @@ typedef struct {
 } cli_command;
 
 typedef struct cli_option {
-    const char *name;  /* long name without dashes */
-    char short_name;   /* 0 for none */
-    const char *arg;   /* metavariable, NULL for a flag */
+    const char *name; /* long name without dashes */
+    char short_name;  /* 0 for none */
+    const char *arg;  /* metavariable, NULL for a flag */
     const char *help;
 } cli_option;
 
 /* Options every command takes. */
-#define CLI_COMMON_OPTIONS                                                                     \
-    {"progress", 0, NULL, "Print GDAL-style progress (0...10...100 - done.) on stderr"},      \
-        {"json", 0, NULL, "Print the summary as JSON on stdout"},                              \
-        {"quiet", 'q', NULL, "Print errors only"},                                             \
-        {"verbose", 'v', NULL, "Print debugging messages"},                                    \
-        {"help", 'h', NULL, "Show this help"}
+#define CLI_COMMON_OPTIONS                                                                         \
+    {"progress", 0, NULL, "Print GDAL-style progress (0...10...100 - done.) on stderr"},           \
+        {"json", 0, NULL, "Print the summary as JSON on stdout"},                                  \
+        {"quiet", 'q', NULL, "Print errors only"},                                                 \
+        {"verbose", 'v', NULL, "Print debugging messages"},                                        \
+    {                                                                                              \
+        "help", 'h', NULL, "Show this help"                                                        \
+    }
 
 extern const cli_command cli_commands[];
 extern const size_t cli_n_commands;

@@ -24,8 +24,7 @@ static void json_overlap(const ctxprof_people_result *r)
     printf(", \"people_with_any\": %lld, \"sum_of_category_lists\": %lld, \"by_category\": {",
            (long long)r->n_people, (long long)r->sum_lists);
     for (int a = 0; a < CTXPROF_PEOPLE_N_SILOS; a++)
-        printf("%s\"%s\": %lld", a ? ", " : "", ctxprof_category_names[a],
-               (long long)r->by_cat[a]);
+        printf("%s\"%s\": %lld", a ? ", " : "", ctxprof_category_names[a], (long long)r->by_cat[a]);
     printf("}, \"pairwise\": {");
     int first = 1;
     for (int a = 0; a < CTXPROF_PEOPLE_N_SILOS; a++)
@@ -37,8 +36,8 @@ static void json_overlap(const ctxprof_people_result *r)
     printf("}, \"upset_exclusive\": {");
     char name[128];
     for (size_t i = 0; i < r->n_combos; i++) {
-        ctxprof_taxonomy_format(r->combos[i].mask, ctxprof_category_names,
-                                CTXPROF_PEOPLE_N_SILOS, name, sizeof name);
+        ctxprof_taxonomy_format(r->combos[i].mask, ctxprof_category_names, CTXPROF_PEOPLE_N_SILOS,
+                                name, sizeof name);
         printf("%s\"%s\": %lld", i ? ", " : "", name, (long long)r->combos[i].n_people);
     }
     int64_t reasons[CTXPROF_MATCH_N_REASONS] = {0};
@@ -62,10 +61,9 @@ static void json_groups(const ctxprof_people_result *r)
            "\"top_schools_share\": %.4f, \"groups\": [",
            (long long)r->association_rows, (long long)r->association_pairs, r->n_members,
            (long long)r->n_edges, r->n_groups, (long long)r->group_people,
-           (long long)r->group_incidents, (long long)r->n_schools,
-           (long long)r->n_schools_attended, r->n_attendance, (long long)r->attendance_people,
-           (long long)r->attendance_unmatched, r->top_n, r->top_groups_share,
-           r->top_schools_share);
+           (long long)r->group_incidents, (long long)r->n_schools, (long long)r->n_schools_attended,
+           r->n_attendance, (long long)r->attendance_people, (long long)r->attendance_unmatched,
+           r->top_n, r->top_groups_share, r->top_schools_share);
     char cats[128];
     for (size_t i = 0; i < r->n_groups; i++) {
         const ctxprof_peer_group *g = &r->groups[i];
@@ -107,7 +105,8 @@ int cli_people_main(const char *name, unsigned what, int argc, char **argv)
         goto fail;
     if (!output)
         output = ctxprof_profile_output(p);
-    if ((rc = ctxprof_people_stage(ctx, &res, ctxprof_profile_people_stage_options(p), output, what, args ? args : name)))
+    if ((rc = ctxprof_people_stage(ctx, &res, ctxprof_profile_people_stage_options(p), output, what,
+                                   args ? args : name)))
         goto fail;
     cli_progress_end();
     if (a.json) {

@@ -6,7 +6,8 @@
 #include "profile/profile.h"
 
 const cli_option cmd_corridors_options[] = {
-    {"profile", 'p', "PROFILE.ini", "The profile whose [contexts] and [corridors] sections to use (required)"},
+    {"profile", 'p', "PROFILE.ini",
+     "The profile whose [contexts] and [corridors] sections to use (required)"},
     {"output", 'o', "OUT.gpkg", "Output GeoPackage (default: replace the input, atomically)"},
     CLI_COMMON_OPTIONS,
     {NULL, 0, NULL, NULL},
@@ -59,9 +60,9 @@ static void print_summary(const ctxprof_corridors_summary *s, const char *in, co
     for (int64_t rank = 1, shown = 0; shown < 10 && rank <= (int64_t)r->n; rank++)
         for (size_t c = 0; c < r->n && shown < 10; c++)
             if (r->rank[c] == rank) {
-                printf("%4lld %-12s %-12s %10.1f %9lld %7.2f %9lld\n", (long long)rank,
-                       r->id_a[c], r->id_b[c], r->length_m[c], (long long)r->n_incidents[c],
-                       r->per_km[c], (long long)r->n_school_travel[c]);
+                printf("%4lld %-12s %-12s %10.1f %9lld %7.2f %9lld\n", (long long)rank, r->id_a[c],
+                       r->id_b[c], r->length_m[c], (long long)r->n_incidents[c], r->per_km[c],
+                       (long long)r->n_school_travel[c]);
                 shown++;
             }
     printf("\nTime     network %.2f s, pairs %.2f s, routes %.2f s, count %.2f s, total %.2f s\n",

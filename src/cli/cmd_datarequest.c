@@ -10,8 +10,9 @@
 #include "load/kinds.h"
 
 const cli_option cmd_datarequest_options[] = {
-    {"output", 'o', "FILE.md|DIR", "Write the sheet to FILE.md (default: stdout); with --all, "
-                                   "the folder for one KIND.md per kind"},
+    {"output", 'o', "FILE.md|DIR",
+     "Write the sheet to FILE.md (default: stdout); with --all, "
+     "the folder for one KIND.md per kind"},
     {"all", 0, NULL, "One sheet for every source kind"},
     {"retention", 0, "PERIOD", "How long the data and profiles are kept (default: 12 months)"},
     CLI_COMMON_OPTIONS,

@@ -16,7 +16,8 @@ const cli_option cmd_evaluate_options[] = {
     {"radii", 0, "LIST", "auto-pai candidates (default 100,150,200,250,300,400,500,600,800,1000)"},
     {"layer", 'l', "LAYER", "Input layer (default: the first)"},
     {"where", 0, "EXPR", "OGR SQL filter on every input, e.g. \"\\\"Crime type\\\" = 'Robbery'\""},
-    {"radius", 'r', "R|auto-pai", "Kernel radius; auto-pai: the one maximising PAI at 5% on --validate"},
+    {"radius", 'r', "R|auto-pai",
+     "Kernel radius; auto-pai: the one maximising PAI at 5% on --validate"},
     {"pixel", 'p', "P", "Cell size in map units (default 25)"},
     {"kernel", 'k', "NAME", "quartic (default), triangular, uniform, triweight, epanechnikov"},
     {"decay", 0, "D", "Triangular kernel decay (0)"},
@@ -129,8 +130,9 @@ int cmd_evaluate(int argc, char **argv)
         (validate && (rc = read_files(ctx, &va, validate, &po, &nf_va))))
         goto fail;
     if (!tr.n || !te.n) {
-        ctxprof_error(ctx, CTXPROF_E_INPUT, "evaluate: no %s points%s%s", tr.n ? "test" : "training",
-                      po.where ? " match " : "", po.where ? po.where : "");
+        ctxprof_error(ctx, CTXPROF_E_INPUT, "evaluate: no %s points%s%s",
+                      tr.n ? "test" : "training", po.where ? " match " : "",
+                      po.where ? po.where : "");
         goto fail;
     }
     const char *sa = cli_get(&a, cmd, "study-area");
@@ -145,8 +147,8 @@ int cmd_evaluate(int argc, char **argv)
             ctxprof_progress_push(ctx, (double)i / (nrad + 1), (double)(i + 1) / (nrad + 1));
             rc = ctxprof_kde_run(ctx, &ras, tr.x, tr.y, tr.w, tr.n, &o);
             ctxprof_progress_pop(ctx);
-            if (rc || (rc = ctxprof_hotspots_evaluate(ctx, &e, &c5, 1, &ras, tr.x, tr.y, tr.n,
-                                                      va.x, va.y, va.n, study)))
+            if (rc || (rc = ctxprof_hotspots_evaluate(ctx, &e, &c5, 1, &ras, tr.x, tr.y, tr.n, va.x,
+                                                      va.y, va.n, study)))
                 goto fail;
             ctxprof_raster_clear(&ras);
             rad_pai[i] = e.pai_test;
@@ -172,8 +174,8 @@ int cmd_evaluate(int argc, char **argv)
         for (int i = 0; i < ncov; i++)
             printf("%s{\"coverage\": %g, \"area_m2\": %.1f, \"n_train\": %lld, \"n_test\": %lld, "
                    "\"pai_train\": %.4f, \"pai_test\": %.4f, \"rri\": %.4f}",
-                   i ? ", " : "", ev[i].coverage * 100, ev[i].area_m2, ev[i].n_train,
-                   ev[i].n_test, ev[i].pai_train, ev[i].pai_test, ev[i].rri);
+                   i ? ", " : "", ev[i].coverage * 100, ev[i].area_m2, ev[i].n_train, ev[i].n_test,
+                   ev[i].pai_train, ev[i].pai_test, ev[i].rri);
         printf("]");
         if (auto_pai) {
             printf(", \"auto_pai\": {\"validate_points\": %zu, \"best_radius\": %.6g, "
@@ -191,7 +193,8 @@ int cmd_evaluate(int argc, char **argv)
             printf("Radius   auto-pai on %zu validation points (%d files): PAI at 5%%\n", va.n,
                    nf_va);
             for (int i = 0; i < nrad; i++)
-                printf("  %7g  %6.2f%s\n", radii[i], rad_pai[i], radii[i] == best_r ? "  <- best" : "");
+                printf("  %7g  %6.2f%s\n", radii[i], rad_pai[i],
+                       radii[i] == best_r ? "  <- best" : "");
         }
         printf("Radius   %.1f%s, cells of %g, %s kernel\n", ras.radius,
                ras.radius_from_rule ? " (default rule)" : "", ko.pixel,

@@ -8,8 +8,9 @@
 
 const cli_option cmd_export_options[] = {
     {"output", 'o', "DIR", "Folder to write the shapefiles into (created when missing)"},
-    {"layers", 'l', "A,B,...", "Layers to export (default: every vector layer and table but "
-                               "run_metadata and ctxprof's internal tables)"},
+    {"layers", 'l', "A,B,...",
+     "Layers to export (default: every vector layer and table but "
+     "run_metadata and ctxprof's internal tables)"},
     CLI_COMMON_OPTIONS,
     {NULL, 0, NULL, NULL},
 };
@@ -32,16 +33,15 @@ static int limit_from_env(unsigned long long *out)
     return 0;
 }
 
-static void print_summary(const ctxprof_shp_summary *s, const char *in, const char *dir,
-                          int json)
+static void print_summary(const ctxprof_shp_summary *s, const char *in, const char *dir, int json)
 {
     if (json) {
         printf("{\"input\": ");
         cli_json_string(stdout, in);
         printf(", \"output\": ");
         cli_json_string(stdout, dir);
-        printf(", \"truncated_text\": %lld, \"nulled_values\": %lld, \"files\": [",
-               s->n_truncated, s->n_nulled);
+        printf(", \"truncated_text\": %lld, \"nulled_values\": %lld, \"files\": [", s->n_truncated,
+               s->n_nulled);
         for (size_t i = 0; i < s->n_files; i++) {
             const ctxprof_shp_file *f = &s->files[i];
             printf("%s{\"layer\": ", i ? ", " : "");
@@ -59,8 +59,7 @@ static void print_summary(const ctxprof_shp_summary *s, const char *in, const ch
     printf("%-28s %-22s %-12s %9s %6s\n", "file", "layer", "shape", "records", "fields");
     for (size_t i = 0; i < s->n_files; i++) {
         const ctxprof_shp_file *f = &s->files[i];
-        printf("%-28s %-22s %-12s %9lld %6d\n", f->file, f->layer, f->shape, f->records,
-               f->fields);
+        printf("%-28s %-22s %-12s %9lld %6d\n", f->file, f->layer, f->shape, f->records, f->fields);
     }
     printf("\nField names are cut to 10 characters: each layer's <layer>.fields.csv maps them.\n");
     if (s->n_truncated)

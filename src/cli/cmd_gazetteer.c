@@ -9,7 +9,8 @@ const cli_option cmd_gazetteer_options[] = {
     {"output", 'o', "GAZ.gpkg", "The gazetteer GeoPackage to write (build)"},
     {"postcodes", 0, "FILES", "Code-Point Open or ONSPD-style CSVs, comma-separated"},
     {"streets", 0, "LAYERS", "Street lines (or easting/northing tables) with a name field"},
-    {"places", 0, "LAYERS", "Named point or polygon layers: stations, shops, schools, parks, stops"},
+    {"places", 0, "LAYERS",
+     "Named point or polygon layers: stations, shops, schools, parks, stops"},
     {"licence", 0, "TEXT", "Licence line recorded for the sources given on the command line"},
     {"profile", 0, "PROFILE.ini", "Take the sources from the profile's [gazetteer] section"},
     {"crs", 0, "CRS", "CRS of the gazetteer (default EPSG:27700, or the profile's)"},
@@ -57,8 +58,9 @@ static void print_info(const ctxprof_gazetteer *gz, const char *path, int json)
         printf("]}\n");
         return;
     }
-    printf("Gazetteer %s\n  %zu postcode units, %zu sectors, %zu districts, %zu streets, %zu places\n",
-           path, units, sectors, districts, streets, places);
+    printf(
+        "Gazetteer %s\n  %zu postcode units, %zu sectors, %zu districts, %zu streets, %zu places\n",
+        path, units, sectors, districts, streets, places);
     for (size_t i = 0; i < ctxprof_gz_n_sources(gz); i++) {
         const ctxprof_gz_source *s = ctxprof_gz_source_at(gz, i);
         printf("  %-9s %s: %ld rows, %ld used, %ld skipped%s%s%s\n            licence: %s\n",
@@ -78,7 +80,8 @@ int cmd_gazetteer(int argc, char **argv)
     const char *action = a.n_positional ? a.positional[0] : "";
     int build = strcmp(action, "build") == 0, info = strcmp(action, "info") == 0;
     if (!build && !info) {
-        cli_error("gazetteer: expected 'build' or 'info' (usage: ctxprof gazetteer %s)", cmd->usage);
+        cli_error("gazetteer: expected 'build' or 'info' (usage: ctxprof gazetteer %s)",
+                  cmd->usage);
         return CLI_USAGE;
     }
     const char *out = cli_get(&a, cmd, "output"), *profile = cli_get(&a, cmd, "profile");
@@ -101,7 +104,8 @@ int cmd_gazetteer(int argc, char **argv)
     } else if (profile) {
         rc = ctxprof_profile_load(ctx, &p, profile);
         if (!rc)
-            rc = ctxprof_gazetteer_from_options(ctx, &gz, &ctxprof_profile_load_options(p)->gazetteer);
+            rc = ctxprof_gazetteer_from_options(ctx, &gz,
+                                                &ctxprof_profile_load_options(p)->gazetteer);
         if (!rc && !gz)
             rc = ctxprof_error(ctx, CTXPROF_E_CONFIG, "%s: [gazetteer] names no sources", profile);
     } else {

@@ -6,20 +6,25 @@
 #include "hotspots/hotspots.h"
 #include "hotspots/points.h"
 
-#define KDE_OPTIONS                                                                            \
-    {"layer", 'l', "LAYER", "Input layer (default: the first)"},                               \
-        {"where", 0, "EXPR", "OGR SQL filter on the input"},                                   \
-        {"radius", 'r', "R", "Kernel radius in map units; default: the ArcGIS rule"},          \
-        {"pixel", 'p', "P", "Cell size in map units (default 25)"},                            \
-        {"kernel", 'k', "NAME", "quartic (default), triangular, uniform, triweight, epanechnikov"}, \
-        {"decay", 0, "D", "Triangular kernel decay (0)"},                                      \
-        {"scaled", 0, NULL, "Density (kernels integrate to 1) instead of raw sums"},           \
-        {"weight", 'w', "FIELD", "Numeric field weighting each point"},                        \
-        {"extent", 0, "XMIN,YMIN,XMAX,YMAX", "Grid extent"},                                   \
-        {"crs", 0, "CRS", "Projected CRS to work in (default: the layer's; EPSG:27700 for lon/lat)"}, \
-        {"threads", 'j', "N", "Threads (default: every core)"},                                \
-        {"qgis-compat", 0, NULL, "QGIS 3.22's heatmap surface"},                               \
-        {"study-area", 0, "URI", "Study area polygons (file.gpkg|layername=x); default: the points' bounding box"}
+#define KDE_OPTIONS                                                                                \
+    {"layer", 'l', "LAYER", "Input layer (default: the first)"},                                   \
+        {"where", 0, "EXPR", "OGR SQL filter on the input"},                                       \
+        {"radius", 'r', "R", "Kernel radius in map units; default: the ArcGIS rule"},              \
+        {"pixel", 'p', "P", "Cell size in map units (default 25)"},                                \
+        {"kernel", 'k', "NAME",                                                                    \
+         "quartic (default), triangular, uniform, triweight, epanechnikov"},                       \
+        {"decay", 0, "D", "Triangular kernel decay (0)"},                                          \
+        {"scaled", 0, NULL, "Density (kernels integrate to 1) instead of raw sums"},               \
+        {"weight", 'w', "FIELD", "Numeric field weighting each point"},                            \
+        {"extent", 0, "XMIN,YMIN,XMAX,YMAX", "Grid extent"},                                       \
+        {"crs", 0, "CRS",                                                                          \
+         "Projected CRS to work in (default: the layer's; EPSG:27700 for lon/lat)"},               \
+        {"threads", 'j', "N", "Threads (default: every core)"},                                    \
+        {"qgis-compat", 0, NULL, "QGIS 3.22's heatmap surface"},                                   \
+    {                                                                                              \
+        "study-area", 0, "URI",                                                                    \
+            "Study area polygons (file.gpkg|layername=x); default: the points' bounding box"       \
+    }
 
 const cli_option cmd_hotspots_options[] = {
     {"output", 'o', "OUT.gpkg", "Output GeoPackage (hotspot_density, hotspots, hotspot_gistar)"},

@@ -22,7 +22,8 @@ const cli_option cmd_kde_options[] = {
     {"crs", 0, "CRS", "Projected CRS to work in (default: the layer's; EPSG:27700 for lon/lat)"},
     {"raster-layer", 0, "NAME", "Raster table name in a .gpkg output (hotspot_density)"},
     {"threads", 'j', "N", "Threads (default: every core)"},
-    {"qgis-compat", 0, NULL, "Reproduce QGIS 3.22's Heatmap (Kernel Density Estimation) cell for cell"},
+    {"qgis-compat", 0, NULL,
+     "Reproduce QGIS 3.22's Heatmap (Kernel Density Estimation) cell for cell"},
     CLI_COMMON_OPTIONS,
     {NULL, 0, NULL, NULL},
 };

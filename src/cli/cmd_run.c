@@ -10,14 +10,17 @@
 #include "write/output.h"
 
 const cli_option cmd_run_options[] = {
-    {"output", 'o', "OUT.gpkg", "Output GeoPackage (default: the profile's output), or PostGIS: "
-                                "PG:\"dbname=DB host=HOST [user=U port=P]\" (password: PGPASSWORD "
-                                "or ~/.pgpass)"},
-    {"pg-schema", 0, "NAME", "PostGIS schema for every layer, replaced as a whole in one "
-                             "transaction (default: from the profile's name, e.g. "
-                             "northbrook_sample)"},
-    {"raster-dir", 0, "DIR", "PostGIS output: folder for the GeoTIFF rasters SCHEMA.LAYER.tif "
-                             "(default: the folder of the profile's output GeoPackage)"},
+    {"output", 'o', "OUT.gpkg",
+     "Output GeoPackage (default: the profile's output), or PostGIS: "
+     "PG:\"dbname=DB host=HOST [user=U port=P]\" (password: PGPASSWORD "
+     "or ~/.pgpass)"},
+    {"pg-schema", 0, "NAME",
+     "PostGIS schema for every layer, replaced as a whole in one "
+     "transaction (default: from the profile's name, e.g. "
+     "northbrook_sample)"},
+    {"raster-dir", 0, "DIR",
+     "PostGIS output: folder for the GeoTIFF rasters SCHEMA.LAYER.tif "
+     "(default: the folder of the profile's output GeoPackage)"},
     CLI_COMMON_OPTIONS,
     {NULL, 0, NULL, NULL},
 };
@@ -127,16 +130,15 @@ static void print_summary(const ctxprof_profile *p, const ctxprof_run_summary *s
                s->seconds_load, s->seconds_snap, s->seconds_write, s->seconds_total);
         return;
     }
-    printf("Profile  %s (%s)\nOutput   %s\n\n", ctxprof_profile_name(p),
-           ctxprof_profile_path(p), output);
+    printf("Profile  %s (%s)\nOutput   %s\n\n", ctxprof_profile_name(p), ctxprof_profile_path(p),
+           output);
     printf("%-26s %9s %9s %9s %9s %8s %9s\n", "source", "rows", "incidents", "rej.load",
            "rej.place", "linkage", "unmapped");
     for (size_t i = 0; i < s->n_sources; i++) {
         const ctxprof_source_counts *c = &s->counts[i];
         printf("%-26.26s %9lld %9lld %9lld %9lld %8lld %9lld\n", ctxprof_profile_source(p, i)->name,
                (long long)c->rows_read, (long long)c->incidents, (long long)c->rejects_load,
-               (long long)c->rejects_geocode, (long long)c->linkage,
-               (long long)c->unmapped_codes);
+               (long long)c->rejects_geocode, (long long)c->linkage, (long long)c->unmapped_codes);
     }
     printf("%-26s %9lld %9lld %9lld %9lld %8lld %9lld\n\n", "total", (long long)t->rows_read,
            (long long)t->incidents, (long long)t->rejects_load, (long long)t->rejects_geocode,
@@ -179,8 +181,7 @@ int cmd_run(int argc, char **argv)
         rc = cli_fail(ctx);
         goto done;
     }
-    unsigned int caps =
-        ctxprof_output_target_caps(output ? output : ctxprof_profile_output(p));
+    unsigned int caps = ctxprof_output_target_caps(output ? output : ctxprof_profile_output(p));
     if ((ro.pg_schema && !(caps & CTXPROF_SINK_SCHEMA)) ||
         (ro.raster_dir && !(caps & CTXPROF_SINK_RASTER_FILES))) {
         cli_error("run: --pg-schema and --raster-dir go with a PostGIS output (-o PG:...)");

@@ -7,13 +7,15 @@
 
 const cli_option cmd_share_options[] = {
     {"output", 'o', "SHARE.gpkg", "The share package to write (required)"},
-    {"min-count", 'k', "K", "Suppress counts from 1 to K-1; drop hotspots and corridors with "
-                            "fewer than K incidents (default 5, at least 2)"},
+    {"min-count", 'k', "K",
+     "Suppress counts from 1 to K-1; drop hotspots and corridors with "
+     "fewer than K incidents (default 5, at least 2)"},
     {"round", 'r', "R", "Round published counts to the nearest R (default 0: off)"},
-    {"layers", 'l', "LIST", "Comma-separated layers to write (default: every shareable layer "
-                            "the profile has: every context layer (see 'ctxprof help "
-                            "contexts'), corridors, corridor_routes, hotspots, hotspot_gistar, "
-                            "temporal)"},
+    {"layers", 'l', "LIST",
+     "Comma-separated layers to write (default: every shareable layer "
+     "the profile has: every context layer (see 'ctxprof help "
+     "contexts'), corridors, corridor_routes, hotspots, hotspot_gistar, "
+     "temporal)"},
     CLI_COMMON_OPTIONS,
     {NULL, 0, NULL, NULL},
 };
@@ -71,8 +73,8 @@ static void print_summary(const ctxprof_share_summary *s, const ctxprof_share_op
         printf("%-18s %8zu %8zu %8zu %8zu %9zu %8zu %8zu\n", l->name, l->n_in, l->n_out,
                l->n_dropped, l->n_primary, l->n_secondary, l->n_derived, l->n_rounded);
     }
-    printf("%-18s %8s %8s %8zu %8zu %9zu %8zu %8zu\n", "total", "", "", s->n_dropped,
-           s->n_primary, s->n_secondary, s->n_derived, s->n_rounded);
+    printf("%-18s %8s %8s %8zu %8zu %9zu %8zu %8zu\n", "total", "", "", s->n_dropped, s->n_primary,
+           s->n_secondary, s->n_derived, s->n_rounded);
     printf("\nCells suppressed: %zu primary, %zu secondary (and %zu derived values); "
            "features dropped: %zu\n",
            s->n_primary, s->n_secondary, s->n_derived, s->n_dropped);
@@ -91,8 +93,9 @@ int cmd_share(int argc, char **argv)
         return rc < 0 ? CLI_OK : rc;
     const char *output = cli_get(&a, cmd, "output");
     if (a.n_positional != 1 || !output) {
-        cli_error("share: expected a profile GeoPackage and -o SHARE.gpkg (usage: ctxprof share %s)",
-                  cmd->usage);
+        cli_error(
+            "share: expected a profile GeoPackage and -o SHARE.gpkg (usage: ctxprof share %s)",
+            cmd->usage);
         return CLI_USAGE;
     }
     ctxprof_share_options o = CTXPROF_SHARE_OPTIONS_INIT;

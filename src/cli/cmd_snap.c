@@ -9,14 +9,18 @@
 #include "snap/snap.h"
 
 const cli_option cmd_snap_options[] = {
-    {"profile", 'p', "PROFILE.ini", "The profile whose [contexts] and [snap] sections to use (required)"},
+    {"profile", 'p', "PROFILE.ini",
+     "The profile whose [contexts] and [snap] sections to use (required)"},
     {"output", 'o', "OUT.gpkg", "Output GeoPackage (default: replace the input, atomically)"},
-    {"park-buffer", 0, "M", "Distance in metres within which an incident counts for a park "
-                            "(default: [snap] park_buffer_m)"},
-    {"bus-max-dist", 0, "M", "Largest distance in metres from an incident to its bus segment "
-                             "(default: [snap] bus_max_dist_m)"},
-    {"reach", 0, "KIND=M,...", "Reach in metres of any context kind that links within one "
-                               "(parks, bus_segments, places_of_concern; default: [snap])"},
+    {"park-buffer", 0, "M",
+     "Distance in metres within which an incident counts for a park "
+     "(default: [snap] park_buffer_m)"},
+    {"bus-max-dist", 0, "M",
+     "Largest distance in metres from an incident to its bus segment "
+     "(default: [snap] bus_max_dist_m)"},
+    {"reach", 0, "KIND=M,...",
+     "Reach in metres of any context kind that links within one "
+     "(parks, bus_segments, places_of_concern; default: [snap])"},
     CLI_COMMON_OPTIONS,
     {NULL, 0, NULL, NULL},
 };
@@ -66,8 +70,7 @@ static int parse_reaches(const char *list, double *given)
 }
 
 static void print_summary(const ctxprof_profile *p, const ctxprof_snap_summary *s,
-                          const ctxprof_snap_options *o, const char *in, const char *out,
-                          int json)
+                          const ctxprof_snap_options *o, const char *in, const char *out, int json)
 {
     const ctxprof_contexts *c = s->contexts;
     const ctxprof_snap_result *r = &s->result;
@@ -119,15 +122,14 @@ static void print_summary(const ctxprof_profile *p, const ctxprof_snap_summary *
         return;
     }
     printf("Profile  %s (%s)\nInput    %s: %lld incidents\nOutput   %s\n\n",
-           ctxprof_profile_name(p), ctxprof_profile_path(p), in,
-           (long long)s->n_incidents, out);
+           ctxprof_profile_name(p), ctxprof_profile_path(p), in, (long long)s->n_incidents, out);
     printf("%-18s %9s %10s %7s  %s\n", "context", "features", "incidents", "share", "source");
     for (size_t t = 0; t < ctxprof_n_context_types; t++) {
         const ctxprof_context_layer *l = &c->layer[t];
         if (!l->present)
             continue;
-        double share = s->n_incidents ? 100.0 * (double)r->n_linked[t] / (double)s->n_incidents
-                                      : 0.0;
+        double share =
+            s->n_incidents ? 100.0 * (double)r->n_linked[t] / (double)s->n_incidents : 0.0;
         printf("%-18s %9zu %10lld %6.1f%%  %s\n", ctxprof_context_types[t].layer, l->n,
                (long long)r->n_linked[t], share, l->source);
     }

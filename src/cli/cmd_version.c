@@ -24,12 +24,16 @@ int cmd_version(int argc, char **argv)
         return rc < 0 ? CLI_OK : rc;
     const char *igraph;
     igraph_version(&igraph, NULL, NULL, NULL);
-    const char *names[] = {"ctxprof", "GDAL", "PROJ", "GEOS", "SpatiaLite", "shapelib",
-                           "igraph", "libsodium", "inih"};
-    const char *versions[] = {CTXPROF_VERSION,         GDALVersionInfo("RELEASE_NAME"),
-                              proj_info().version,     GEOSversion(),
-                              spatialite_version(),    CTXPROF_SHAPELIB_VERSION,
-                              igraph,                  sodium_version_string(),
+    const char *names[] = {"ctxprof",  "GDAL",   "PROJ",      "GEOS", "SpatiaLite",
+                           "shapelib", "igraph", "libsodium", "inih"};
+    const char *versions[] = {CTXPROF_VERSION,
+                              GDALVersionInfo("RELEASE_NAME"),
+                              proj_info().version,
+                              GEOSversion(),
+                              spatialite_version(),
+                              CTXPROF_SHAPELIB_VERSION,
+                              igraph,
+                              sodium_version_string(),
                               CTXPROF_INIH_VERSION};
     size_t n = sizeof names / sizeof names[0];
     if (a.json) {

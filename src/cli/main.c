@@ -39,7 +39,8 @@ const cli_command cli_commands[] = {
      "files are owner-only (0600): they are as identifiable as the profile.",
      cmd_export_options},
     {"gazetteer", cmd_gazetteer, "Build or describe a gazetteer for geocoding",
-     "build -o GAZ.gpkg [--postcodes F] [--streets L] [--places L] [--profile P.ini] | info GAZ.gpkg",
+     "build -o GAZ.gpkg [--postcodes F] [--streets L] [--places L] [--profile P.ini] | info "
+     "GAZ.gpkg",
      "Builds a gazetteer GeoPackage from Code-Point Open or ONSPD postcodes (units without\n"
      "coordinates are skipped and counted), street lines with a name field (same-name\n"
      "segments grouped into streets) and named places (stations, shops, schools, parks,\n"
@@ -92,7 +93,8 @@ const cli_command cli_commands[] = {
      "is known) and the catchments, parks and bus segments where their incidents happen.\n"
      "Prints how many groups, across how many schools, and how concentrated they are.",
      cmd_people_options},
-    {"run", cmd_run, "Run every stage of a profile into one GeoPackage", "PROFILE.ini [-o OUT.gpkg | -o PG:CONNECTION]",
+    {"run", cmd_run, "Run every stage of a profile into one GeoPackage",
+     "PROFILE.ini [-o OUT.gpkg | -o PG:CONNECTION]",
      "Loads every source of the profile, normalises and pseudonymises it, places each\n"
      "incident, and writes incidents, rejects and run_metadata into one GeoPackage.\n"
      "The output is written to a temporary file beside OUT and renamed into place\n"

@@ -11,8 +11,8 @@
 #include <gdal.h>
 #include <ogr_api.h>
 
-#define ERRMSG_MAX 1024
-#define LIBMSG_MAX 512
+#define ERRMSG_MAX     1024
+#define LIBMSG_MAX     512
 #define PROGRESS_DEPTH 16
 
 typedef struct {
@@ -68,7 +68,10 @@ static void gdal_message(CPLErr cls, CPLErrorNum num, const char *msg)
 
 /* GDAL's drivers, registered once for the process: GDALAllRegister is not
  * safe to run on two threads at once (contexts are made on each thread). */
-static void register_gdal(void) { GDALAllRegister(); }
+static void register_gdal(void)
+{
+    GDALAllRegister();
+}
 
 ctxprof_ctx *ctxprof_ctx_new(void)
 {
@@ -104,9 +107,15 @@ void ctxprof_ctx_free(ctxprof_ctx *ctx)
     free(ctx);
 }
 
-GEOSContextHandle_t ctxprof_geos(ctxprof_ctx *ctx) { return ctx->geos; }
+GEOSContextHandle_t ctxprof_geos(ctxprof_ctx *ctx)
+{
+    return ctx->geos;
+}
 
-int ctxprof_errcode(const ctxprof_ctx *ctx) { return ctx->errcode; }
+int ctxprof_errcode(const ctxprof_ctx *ctx)
+{
+    return ctx->errcode;
+}
 
 const char *ctxprof_errmsg(const ctxprof_ctx *ctx)
 {
@@ -124,21 +133,30 @@ void ctxprof_error_clear(ctxprof_ctx *ctx)
 const char *ctxprof_strerror(int code)
 {
     switch (code) {
-    case CTXPROF_OK: return "success";
-    case CTXPROF_E_INPUT: return "bad input";
-    case CTXPROF_E_IO: return "input/output error";
-    case CTXPROF_E_CRS: return "coordinate reference system error";
-    case CTXPROF_E_GEOM: return "geometry error";
-    case CTXPROF_E_DB: return "database error";
-    case CTXPROF_E_CANCELLED: return "cancelled";
-    case CTXPROF_E_NOMEM: return "out of memory";
-    case CTXPROF_E_CONFIG: return "bad profile or options";
-    default: return "internal error";
+    case CTXPROF_OK:
+        return "success";
+    case CTXPROF_E_INPUT:
+        return "bad input";
+    case CTXPROF_E_IO:
+        return "input/output error";
+    case CTXPROF_E_CRS:
+        return "coordinate reference system error";
+    case CTXPROF_E_GEOM:
+        return "geometry error";
+    case CTXPROF_E_DB:
+        return "database error";
+    case CTXPROF_E_CANCELLED:
+        return "cancelled";
+    case CTXPROF_E_NOMEM:
+        return "out of memory";
+    case CTXPROF_E_CONFIG:
+        return "bad profile or options";
+    default:
+        return "internal error";
     }
 }
 
-static int set_error(ctxprof_ctx *ctx, int code, const char *prefix, const char *fmt,
-                     va_list ap)
+static int set_error(ctxprof_ctx *ctx, int code, const char *prefix, const char *fmt, va_list ap)
 {
     size_t n = (size_t)snprintf(ctx->errmsg, sizeof ctx->errmsg, "%s", prefix);
     if (n < sizeof ctx->errmsg)
@@ -156,8 +174,8 @@ int ctxprof_error(ctxprof_ctx *ctx, int code, const char *fmt, ...)
     return code;
 }
 
-int ctxprof_error_at(ctxprof_ctx *ctx, int code, const char *file, long row,
-                     const char *field, const char *fmt, ...)
+int ctxprof_error_at(ctxprof_ctx *ctx, int code, const char *file, long row, const char *field,
+                     const char *fmt, ...)
 {
     char where[512];
     size_t n = 0;
@@ -215,7 +233,10 @@ void ctxprof_log(ctxprof_ctx *ctx, ctxprof_log_level level, const char *fmt, ...
     ctx->log_fn(level, msg, ctx->log_payload);
 }
 
-long ctxprof_warning_count(const ctxprof_ctx *ctx) { return ctx->n_warnings; }
+long ctxprof_warning_count(const ctxprof_ctx *ctx)
+{
+    return ctx->n_warnings;
+}
 
 void ctxprof_set_progress(ctxprof_ctx *ctx, ctxprof_progress_fn fn, void *payload)
 {
@@ -413,4 +434,7 @@ int ctxprof_error_take(ctxprof_ctx *ctx, ctxprof_ctx *from)
     return code;
 }
 
-ctxprof_log_level ctxprof_log_min(const ctxprof_ctx *ctx) { return ctx->log_min; }
+ctxprof_log_level ctxprof_log_min(const ctxprof_ctx *ctx)
+{
+    return ctx->log_min;
+}

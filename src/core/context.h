@@ -67,9 +67,8 @@ int ctxprof_error(ctxprof_ctx *ctx, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Same, prefixed with where: "FILE row ROW field 'FIELD': ". row <= 0 and
  * field == NULL leave those parts out. */
-int ctxprof_error_at(ctxprof_ctx *ctx, int code, const char *file, long row,
-                     const char *field, const char *fmt, ...)
-    __attribute__((format(printf, 6, 7)));
+int ctxprof_error_at(ctxprof_ctx *ctx, int code, const char *file, long row, const char *field,
+                     const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 /* Appends GDAL's or GEOS's last message (if any) to the current error. */
 void ctxprof_error_append_lib(ctxprof_ctx *ctx);
 
@@ -130,8 +129,7 @@ int ctxprof_grow(ctxprof_ctx *ctx, void **array, size_t *cap, size_t need, size_
 OGRSpatialReferenceH ctxprof_srs_new(const char *def);
 
 /* printf into a new string allocated through the context. */
-char *ctxprof_sprintf(ctxprof_ctx *ctx, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+char *ctxprof_sprintf(ctxprof_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Moves from's error (code and message) to ctx and clears it on from:
  * how an error made on a worker's context reaches the caller's (contexts

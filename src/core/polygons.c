@@ -54,8 +54,7 @@ static int add_polygons(ctxprof_ctx *ctx, GEOSContextHandle_t h, const GEOSGeome
     return 0;
 }
 
-int ctxprof_study_area_read(ctxprof_ctx *ctx, GEOSGeometry **out, const char *uri,
-                            const char *crs)
+int ctxprof_study_area_read(ctxprof_ctx *ctx, GEOSGeometry **out, const char *uri, const char *crs)
 {
     int rc = 0;
     char *path = NULL, *lname = NULL, what[1100], fid[32];
@@ -104,9 +103,8 @@ int ctxprof_study_area_read(ctxprof_ctx *ctx, GEOSGeometry **out, const char *ur
         OGRGeometryH g = OGR_F_GetGeometryRef(f);
         snprintf(fid, sizeof fid, "%lld", (long long)OGR_F_GetFID(f));
         if (g && !OGR_G_IsEmpty(g)) {
-            OGRGeometryH lin = OGR_G_HasCurveGeometry(g, TRUE)
-                                   ? OGR_G_GetLinearGeometry(g, 0, NULL)
-                                   : OGR_G_Clone(g);
+            OGRGeometryH lin = OGR_G_HasCurveGeometry(g, TRUE) ? OGR_G_GetLinearGeometry(g, 0, NULL)
+                                                               : OGR_G_Clone(g);
             OGR_G_FlattenTo2D(lin);
             if (ct && OGR_G_Transform(lin, ct) != OGRERR_NONE) {
                 OGR_G_DestroyGeometry(lin);

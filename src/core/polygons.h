@@ -21,7 +21,6 @@ GEOSGeometry *ctxprof_geom_repair(ctxprof_ctx *ctx, GEOSGeometry *g, const char 
  * repaired as ctxprof_geom_repair does; lines and points in it are
  * ignored, a layer with no polygon is an error. *out is owned by the
  * caller (GEOSGeom_destroy_r). */
-int ctxprof_study_area_read(ctxprof_ctx *ctx, GEOSGeometry **out, const char *uri,
-                            const char *crs);
+int ctxprof_study_area_read(ctxprof_ctx *ctx, GEOSGeometry **out, const char *uri, const char *crs);
 
 #endif

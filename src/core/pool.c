@@ -214,7 +214,7 @@ typedef struct {
     size_t failed;          /* the task that failed here (its context has the error) */
     int rc;                 /* its code */
     int init_rc;
-    log_buf *out;           /* where its lines go now */
+    log_buf *out;            /* where its lines go now */
     log_buf setup, teardown; /* thread_init's and thread_free's (thread 0's are passed on) */
 } pool_thread;
 
@@ -224,17 +224,17 @@ struct pool {
     ctxprof_pool_task_fn task;
     void *arg;
     const ctxprof_pool_options *o;
-    double total;              /* of the weights */
-    int equal;                 /* weights all 1 */
+    double total; /* of the weights */
+    int equal;    /* weights all 1 */
     ctxprof_log_level min;
-    atomic_size_t next;        /* the next task to start */
-    atomic_size_t fail_min;    /* the lowest task that failed, or NONE */
-    atomic_int cancel;         /* the caller's progress callback cancelled */
-    atomic_int abort;          /* thread 0 could not be set up */
-    atomic_uchar *finished;    /* per task */
-    log_buf *logs;             /* per task */
-    size_t flushed;            /* tasks whose lines have been passed on */
-    double reported;           /* the last progress reported */
+    atomic_size_t next;     /* the next task to start */
+    atomic_size_t fail_min; /* the lowest task that failed, or NONE */
+    atomic_int cancel;      /* the caller's progress callback cancelled */
+    atomic_int abort;       /* thread 0 could not be set up */
+    atomic_uchar *finished; /* per task */
+    log_buf *logs;          /* per task */
+    size_t flushed;         /* tasks whose lines have been passed on */
+    double reported;        /* the last progress reported */
     pool_thread *th;
     int n_threads;
 };

@@ -65,9 +65,11 @@ typedef struct {
     ctxprof_pool_free_fn thread_free; /* optional */
 } ctxprof_pool_options;
 
-#define CTXPROF_POOL_OPTIONS_INIT                                                              \
-    { .version = CTXPROF_POOL_OPTIONS_VERSION, .threads = 0, .max_threads = 0,                 \
-      .progress = NULL, .weights = NULL, .thread_init = NULL, .thread_free = NULL }
+#define CTXPROF_POOL_OPTIONS_INIT                                                                  \
+    {                                                                                              \
+        .version = CTXPROF_POOL_OPTIONS_VERSION, .threads = 0, .max_threads = 0, .progress = NULL, \
+        .weights = NULL, .thread_init = NULL, .thread_free = NULL                                  \
+    }
 
 /* The number of threads a pool of n tasks would use with these settings
  * (as ctxprof_pool_options says); at least 1. For work that is split by

@@ -95,10 +95,15 @@ void ctxprof_pseudonym_free(ctxprof_ctx *ctx, ctxprof_pseudonym *ps)
     ctxprof_free(ctx, ps);
 }
 
-int ctxprof_pseudonym_is_demo(const ctxprof_pseudonym *ps) { return ps->demo; }
+int ctxprof_pseudonym_is_demo(const ctxprof_pseudonym *ps)
+{
+    return ps->demo;
+}
 
 /* Latin-1 Supplement letters (U+00C0..U+00FF) folded to ASCII. */
-static const char LATIN1_FOLD[64] = "AAAAAAACEEEEIIII" "DNOOOOO*OUUUUYTs" "AAAAAAACEEEEIIII"
+static const char LATIN1_FOLD[64] = "AAAAAAACEEEEIIII"
+                                    "DNOOOOO*OUUUUYTs"
+                                    "AAAAAAACEEEEIIII"
                                     "DNOOOOO/OUUUUYTY";
 
 void ctxprof_normalise_name(const char *in, char *out, size_t size)
@@ -132,9 +137,8 @@ static void pid_of(const ctxprof_pseudonym *ps, const char *msg, char pid[CTXPRO
     sodium_memzero(mac, sizeof mac);
 }
 
-void ctxprof_pid_from_name(const ctxprof_pseudonym *ps, const char *forename,
-                           const char *surname, const char *dob_iso,
-                           char pid[CTXPROF_PID_LEN + 1])
+void ctxprof_pid_from_name(const ctxprof_pseudonym *ps, const char *forename, const char *surname,
+                           const char *dob_iso, char pid[CTXPROF_PID_LEN + 1])
 {
     char f[128], s[128], msg[300];
     ctxprof_normalise_name(forename, f, sizeof f);

@@ -24,9 +24,8 @@ int ctxprof_pseudonym_is_demo(const ctxprof_pseudonym *ps);
 void ctxprof_normalise_name(const char *in, char *out, size_t size);
 
 /* pid of a person known by name and date of birth (dob as YYYY-MM-DD). */
-void ctxprof_pid_from_name(const ctxprof_pseudonym *ps, const char *forename,
-                           const char *surname, const char *dob_iso,
-                           char pid[CTXPROF_PID_LEN + 1]);
+void ctxprof_pid_from_name(const ctxprof_pseudonym *ps, const char *forename, const char *surname,
+                           const char *dob_iso, char pid[CTXPROF_PID_LEN + 1]);
 /* pid of a person known only by a system id. */
 void ctxprof_pid_from_id(const ctxprof_pseudonym *ps, const char *system, const char *id,
                          char pid[CTXPROF_PID_LEN + 1]);

@@ -35,8 +35,8 @@ static int parse_hhmm(const char *s, const char *end, int *min)
         return -1;
     memcpy(buf, s, len);
     buf[len] = 0;
-    if (sscanf(buf, "%d:%d%n", &h, &m, &n) != 2 || (size_t)n != len || h < 0 || h > 24 ||
-        m < 0 || m > 59 || (h == 24 && m))
+    if (sscanf(buf, "%d:%d%n", &h, &m, &n) != 2 || (size_t)n != len || h < 0 || h > 24 || m < 0 ||
+        m > 59 || (h == 24 && m))
         return -1;
     *min = h * 60 + m;
     return 0;
@@ -94,8 +94,8 @@ int ctxprof_corridors_parse_rank(ctxprof_ctx *ctx, ctxprof_corridors_options *o,
     return 0;
 }
 
-int ctxprof_corridors_parse_network(ctxprof_ctx *ctx, ctxprof_corridors_options *o,
-                                    const char *net, const char *roads)
+int ctxprof_corridors_parse_network(ctxprof_ctx *ctx, ctxprof_corridors_options *o, const char *net,
+                                    const char *roads)
 {
     o->roads = roads;
     o->use_roads = roads != NULL;
@@ -234,9 +234,10 @@ void ctxprof_corridors_result_free(ctxprof_ctx *ctx, ctxprof_corridors_result *r
         if (r->polygon && r->polygon[i])
             GEOSGeom_destroy_r(gh, r->polygon[i]);
     }
-    void *arrays[] = {r->id_a, r->id_b, r->name_a, r->name_b, r->length_m, r->network_m,
-                      r->connector_a_m, r->connector_b_m, r->route, r->polygon, r->n_incidents,
-                      r->n_cat, r->n_school_travel, r->per_km, r->rank, r->rank_per_km};
+    void *arrays[] = {r->id_a,        r->id_b,          r->name_a,          r->name_b, r->length_m,
+                      r->network_m,   r->connector_a_m, r->connector_b_m,   r->route,  r->polygon,
+                      r->n_incidents, r->n_cat,         r->n_school_travel, r->per_km, r->rank,
+                      r->rank_per_km};
     for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++)
         ctxprof_free(ctx, arrays[i]);
     memset(r, 0, sizeof *r);
@@ -363,7 +364,8 @@ static int count_incidents(ctxprof_ctx *ctx, ctxprof_corridors_result *r,
     }
     for (size_t i = 0; i < r->n; i++) {
         if (!(prep[i] = GEOSPrepare_r(gh, r->polygon[i]))) {
-            rc = ctxprof_error(ctx, CTXPROF_E_GEOM, "corridors: cannot prepare corridor %zu", i + 1);
+            rc =
+                ctxprof_error(ctx, CTXPROF_E_GEOM, "corridors: cannot prepare corridor %zu", i + 1);
             goto done;
         }
         GEOSSTRtree_insert_r(gh, tree, r->polygon[i], (void *)(uintptr_t)(i + 1));
@@ -398,8 +400,9 @@ static int count_incidents(ctxprof_ctx *ctx, ctxprof_corridors_result *r,
             rc = CTXPROF_E_NOMEM;
             goto done;
         }
-        if ((j & 16383) == 16383 && (rc = ctxprof_progress(ctx, 0.8 + 0.2 * (double)j / (double)inc->n,
-                                                           "counting incidents in corridors")))
+        if ((j & 16383) == 16383 &&
+            (rc = ctxprof_progress(ctx, 0.8 + 0.2 * (double)j / (double)inc->n,
+                                   "counting incidents in corridors")))
             goto done;
     }
 done:
@@ -425,9 +428,8 @@ static void rank_desc(const double *v, int64_t *rank, size_t n)
 }
 
 /* The route of one pair: connector a, network path, connector b. */
-static GEOSGeometry *route_line(GEOSContextHandle_t gh, double ax, double ay, double bx,
-                                double by, const double *nx, const double *ny,
-                                const igraph_vector_int_t *path)
+static GEOSGeometry *route_line(GEOSContextHandle_t gh, double ax, double ay, double bx, double by,
+                                const double *nx, const double *ny, const igraph_vector_int_t *path)
 {
     igraph_integer_t nv = path ? igraph_vector_int_size(path) : 0;
     unsigned n = (unsigned)nv + 2, k = 0;
@@ -651,7 +653,8 @@ int ctxprof_corridors_compute(ctxprof_ctx *ctx, ctxprof_corridors_result *r,
     int have_paths = 0, have_targets = 0;
     memset(r, 0, sizeof *r);
     igraph_set_error_handler(igraph_error_handler_ignore);
-    igraph_set_warning_handler(igraph_warning_handler_ignore); /* unreachable pairs are warned about here */
+    igraph_set_warning_handler(
+        igraph_warning_handler_ignore); /* unreachable pairs are warned about here */
     double t0 = now_s();
     if (!schools || !schools->present || schools->n == 0) {
         ctxprof_log(ctx, CTXPROF_LOG_INFO, "corridors: no schools, so no corridors");
@@ -777,8 +780,7 @@ int ctxprof_corridors_compute(ctxprof_ctx *ctx, ctxprof_corridors_result *r,
             sconn[i] = conn[sel[i]];
         stop.conn = sconn;
         if (!rc)
-            rc = ctxprof_corridors_school_distances(ctx, g, w, col_node, n_cols, cut, dmat,
-                                                    &stop);
+            rc = ctxprof_corridors_school_distances(ctx, g, w, col_node, n_cols, cut, dmat, &stop);
         ctxprof_free(ctx, sconn);
         ctxprof_free(ctx, col_node);
         ctxprof_free(ctx, cut);
@@ -804,8 +806,8 @@ int ctxprof_corridors_compute(ctxprof_ctx *ctx, ctxprof_corridors_result *r,
             for (size_t j = 0; j < take && !rc; j++)
                 rc = add_pair(ctx, &pairs, &n_pairs, &cap_pairs, si, cidx[j]);
             if (!rc && (i & 15) == 15)
-                rc = ctxprof_progress(ctx, 0.3 + 0.2 * (double)i / (double)n_sel,
-                                      "pairing schools");
+                rc =
+                    ctxprof_progress(ctx, 0.3 + 0.2 * (double)i / (double)n_sel, "pairing schools");
         }
         ctxprof_free(ctx, cand);
         ctxprof_free(ctx, cidx);
@@ -901,10 +903,10 @@ int ctxprof_corridors_compute(ctxprof_ctx *ctx, ctxprof_corridors_result *r,
                 r->n++;
                 goto done;
             }
-            r->route[c] = route_line(gh, sx[a], sy[a], sx[b], sy[b], nx, ny,
-                                     node[a] == node[b] ? NULL : pv);
-            r->polygon[c] = r->route[c] ? GEOSBuffer_r(gh, r->route[c], o->corridor_width_m / 2, 8)
-                                        : NULL;
+            r->route[c] =
+                route_line(gh, sx[a], sy[a], sx[b], sy[b], nx, ny, node[a] == node[b] ? NULL : pv);
+            r->polygon[c] =
+                r->route[c] ? GEOSBuffer_r(gh, r->route[c], o->corridor_width_m / 2, 8) : NULL;
             r->n++;
             if (!r->route[c] || !r->polygon[c]) {
                 rc = ctxprof_error(ctx, CTXPROF_E_GEOM,
@@ -922,8 +924,8 @@ int ctxprof_corridors_compute(ctxprof_ctx *ctx, ctxprof_corridors_result *r,
     if ((rc = count_incidents(ctx, r, inc, o)))
         goto done;
     for (size_t c = 0; c < r->n; c++)
-        r->per_km[c] = r->length_m[c] > 0 ? (double)r->n_incidents[c] / (r->length_m[c] / 1000.0)
-                                          : 0.0;
+        r->per_km[c] =
+            r->length_m[c] > 0 ? (double)r->n_incidents[c] / (r->length_m[c] / 1000.0) : 0.0;
     double *v = ctxprof_mallocarray(ctx, r->n ? r->n : 1, sizeof *v);
     if (!v) {
         rc = CTXPROF_E_NOMEM;
@@ -960,8 +962,8 @@ done:
 }
 
 int ctxprof_corridors_run(ctxprof_ctx *ctx, ctxprof_corridors_result *res,
-                          const ctxprof_contexts *c,
-                          const ctxprof_incidents *inc, const ctxprof_corridors_options *o)
+                          const ctxprof_contexts *c, const ctxprof_incidents *inc,
+                          const ctxprof_corridors_options *o)
 {
     int rc = 0;
     GEOSGeometry **roads = NULL, **lines = NULL;
@@ -982,7 +984,8 @@ int ctxprof_corridors_run(ctxprof_ctx *ctx, ctxprof_corridors_result *res,
     for (size_t i = 0; i < n_roads; i++)
         lines[n++] = roads[i];
     if (n == 0)
-        ctxprof_log(ctx, c->layer[CTXPROF_CTX_SCHOOLS].present ? CTXPROF_LOG_WARN : CTXPROF_LOG_INFO,
+        ctxprof_log(ctx,
+                    c->layer[CTXPROF_CTX_SCHOOLS].present ? CTXPROF_LOG_WARN : CTXPROF_LOG_INFO,
                     "corridors: no network lines (give [contexts] roads or bus segments)");
     rc = ctxprof_corridors_compute(ctx, res, lines, n, &c->layer[CTXPROF_CTX_SCHOOLS], inc, o);
 done:

@@ -33,20 +33,20 @@
 
 typedef struct {
     unsigned int version;
-    int k;                    /* nearest schools per school; 0: all pairs within max_dist_m */
-    double max_dist_m;        /* longest school-to-school route (connectors included) */
-    double corridor_width_m;  /* full width of the corridor polygon */
-    double snap_tolerance_m;  /* vertices closer than this are one node */
-    const char *phases;       /* comma list matched case-insensitively against the
-                                 schools' phase column; NULL, "" or "all": every school */
-    const char *pairs;        /* CSV of school id pairs (school_a, school_b), or NULL */
-    int n_windows;            /* school-travel windows, minutes of the day, both ends included */
+    int k;                   /* nearest schools per school; 0: all pairs within max_dist_m */
+    double max_dist_m;       /* longest school-to-school route (connectors included) */
+    double corridor_width_m; /* full width of the corridor polygon */
+    double snap_tolerance_m; /* vertices closer than this are one node */
+    const char *phases;      /* comma list matched case-insensitively against the
+                                schools' phase column; NULL, "" or "all": every school */
+    const char *pairs;       /* CSV of school id pairs (school_a, school_b), or NULL */
+    int n_windows;           /* school-travel windows, minutes of the day, both ends included */
     int window_start[CTXPROF_CORRIDORS_MAX_WINDOWS];
     int window_end[CTXPROF_CORRIDORS_MAX_WINDOWS];
-    int use_bus;              /* network from the bus segments */
-    int use_roads;            /* network from the profile's [contexts] roads */
-    int rank_by;              /* a ctxprof_corridors_rank */
-    const char *roads;        /* the profile's [contexts] roads (dataset uri), or NULL */
+    int use_bus;       /* network from the bus segments */
+    int use_roads;     /* network from the profile's [contexts] roads */
+    int rank_by;       /* a ctxprof_corridors_rank */
+    const char *roads; /* the profile's [contexts] roads (dataset uri), or NULL */
 } ctxprof_corridors_options;
 
 typedef enum {
@@ -56,19 +56,21 @@ typedef enum {
 } ctxprof_corridors_rank;
 
 #define CTXPROF_CORRIDORS_OPTIONS_VERSION 1
-#define CTXPROF_CORRIDORS_OPTIONS_INIT                                                         \
-    {.version = CTXPROF_CORRIDORS_OPTIONS_VERSION, .k = 3, .max_dist_m = 5000.0,               \
-     .corridor_width_m = 100.0, .snap_tolerance_m = 1.0, .phases = "Secondary", .pairs = NULL, \
-     .n_windows = 2, .window_start = {420, 900}, .window_end = {570, 1110}, .use_bus = 1,      \
-     .use_roads = 1, .rank_by = 0}
+#define CTXPROF_CORRIDORS_OPTIONS_INIT                                                             \
+    {                                                                                              \
+        .version = CTXPROF_CORRIDORS_OPTIONS_VERSION, .k = 3, .max_dist_m = 5000.0,                \
+        .corridor_width_m = 100.0, .snap_tolerance_m = 1.0, .phases = "Secondary", .pairs = NULL,  \
+        .n_windows = 2, .window_start = {420, 900}, .window_end = {570, 1110}, .use_bus = 1,       \
+        .use_roads = 1, .rank_by = 0                                                               \
+    }
 
 /* rank_by from its name (NULL: n_school_travel): 0, or CTXPROF_E_CONFIG. */
 int ctxprof_corridors_parse_rank(ctxprof_ctx *ctx, ctxprof_corridors_options *o, const char *rb);
 /* use_roads and use_bus from a network list ("roads", "bus_segments" or
  * both; NULL or empty: roads when roads is given, else bus segments);
  * sets o->roads. 0, or CTXPROF_E_CONFIG. */
-int ctxprof_corridors_parse_network(ctxprof_ctx *ctx, ctxprof_corridors_options *o,
-                                    const char *net, const char *roads);
+int ctxprof_corridors_parse_network(ctxprof_ctx *ctx, ctxprof_corridors_options *o, const char *net,
+                                    const char *roads);
 /* Parses "07:00-09:30,15:00-18:30" into o's windows. */
 int ctxprof_corridors_parse_windows(ctxprof_ctx *ctx, ctxprof_corridors_options *o,
                                     const char *list);
@@ -97,23 +99,23 @@ int ctxprof_network_route(ctxprof_ctx *ctx, const ctxprof_network *net, long a, 
 
 /* The corridors of one run; everything is owned by the result. */
 typedef struct {
-    size_t n;                    /* corridors, in rank order of the pairs' creation */
-    char **id_a, **id_b;         /* school ids (school_a < school_b in layer order) */
-    char **name_a, **name_b;     /* may hold NULLs */
-    double *length_m;            /* connector_a + network + connector_b */
+    size_t n;                /* corridors, in rank order of the pairs' creation */
+    char **id_a, **id_b;     /* school ids (school_a < school_b in layer order) */
+    char **name_a, **name_b; /* may hold NULLs */
+    double *length_m;        /* connector_a + network + connector_b */
     double *network_m, *connector_a_m, *connector_b_m;
-    GEOSGeometry **route;        /* school a -> node -> ... -> node -> school b */
-    GEOSGeometry **polygon;      /* route buffered by corridor_width_m / 2 */
+    GEOSGeometry **route;   /* school a -> node -> ... -> node -> school b */
+    GEOSGeometry **polygon; /* route buffered by corridor_width_m / 2 */
     int64_t *n_incidents;
-    int64_t *n_cat;              /* n x CTXPROF_N_CATEGORIES, row-major */
+    int64_t *n_cat; /* n x CTXPROF_N_CATEGORIES, row-major */
     int64_t *n_school_travel;
-    double *per_km;              /* n_incidents per km of length_m */
-    int64_t *rank;               /* 1 = first by rank_by; ties share the best rank */
-    int64_t *rank_per_km;        /* 1 = highest per_km */
-    size_t n_schools;            /* schools taking part (phase filter / CSV) */
+    double *per_km;       /* n_incidents per km of length_m */
+    int64_t *rank;        /* 1 = first by rank_by; ties share the best rank */
+    int64_t *rank_per_km; /* 1 = highest per_km */
+    size_t n_schools;     /* schools taking part (phase filter / CSV) */
     size_t n_nodes, n_edges, n_lines;
-    size_t n_unreachable;        /* CSV pairs without a route (each warned about) */
-    int64_t n_counted;           /* incidents inside at least one corridor */
+    size_t n_unreachable; /* CSV pairs without a route (each warned about) */
+    int64_t n_counted;    /* incidents inside at least one corridor */
     double seconds_network, seconds_pairs, seconds_routes, seconds_count;
 } ctxprof_corridors_result;
 
@@ -128,8 +130,8 @@ int ctxprof_corridors_compute(ctxprof_ctx *ctx, ctxprof_corridors_result *res,
 /* The stage in a run: network from the contexts' bus segments and o->roads
  * (read and transformed to the profile CRS), schools from the contexts. */
 int ctxprof_corridors_run(ctxprof_ctx *ctx, ctxprof_corridors_result *res,
-                          const ctxprof_contexts *c,
-                          const ctxprof_incidents *inc, const ctxprof_corridors_options *o);
+                          const ctxprof_contexts *c, const ctxprof_incidents *inc,
+                          const ctxprof_corridors_options *o);
 void ctxprof_corridors_result_free(ctxprof_ctx *ctx, ctxprof_corridors_result *res);
 
 /* Reads the road lines of uri ("file|layername=x") in CRS crs; *lines

@@ -19,9 +19,9 @@ const igraph_t *ctxprof_network_graph(const ctxprof_network *net, const igraph_v
  * distance plus the partner's connector (rows are then INFINITY past that):
  * the k-nearest pairing is unchanged. */
 typedef struct {
-    size_t k;          /* the pairing's k; 0: no early stop */
-    size_t n_schools;  /* schools taking part */
-    const long *col;   /* each school's column */
+    size_t k;           /* the pairing's k; 0: no early stop */
+    size_t n_schools;   /* schools taking part */
+    const long *col;    /* each school's column */
     const double *conn; /* each school's connector length */
 } ctxprof_school_stop;
 

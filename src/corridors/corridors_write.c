@@ -49,8 +49,8 @@ static int write_layer(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_corr
     cols[nc++] = (ctxprof_column){"rank", OFTInteger64};
     cols[nc++] = (ctxprof_column){"rank_per_km", OFTInteger64};
     OGRLayerH l;
-    int rc = ctxprof_output_layer(ctx, out, &l, name, polygons ? wkbPolygon : wkbLineString, cols,
-                                  nc);
+    int rc =
+        ctxprof_output_layer(ctx, out, &l, name, polygons ? wkbPolygon : wkbLineString, cols, nc);
     if (rc)
         return rc;
     OGRFeatureH f = OGR_F_Create(OGR_L_GetLayerDefn(l));
@@ -91,7 +91,8 @@ static int write_layer(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_corr
         if (!wkb || OGR_G_CreateFromWkb(wkb, NULL, &og, (int)len) != OGRERR_NONE) {
             if (wkb)
                 GEOSFree_r(gh, wkb);
-            rc = ctxprof_error(ctx, CTXPROF_E_GEOM, "corridors: cannot convert corridor %zu", c + 1);
+            rc =
+                ctxprof_error(ctx, CTXPROF_E_GEOM, "corridors: cannot convert corridor %zu", c + 1);
             break;
         }
         GEOSFree_r(gh, wkb);
@@ -113,8 +114,8 @@ int ctxprof_corridors_write(ctxprof_ctx *ctx, ctxprof_output *out,
     if ((rc = write_layer(ctx, out, r, "corridor_routes", 0)) ||
         (rc = write_layer(ctx, out, r, "corridors", 1)))
         return rc;
-#define META(k, ...)                                                                           \
-    if ((rc = ctxprof_output_metaf(ctx, out, k, __VA_ARGS__)))                                 \
+#define META(k, ...)                                                                               \
+    if ((rc = ctxprof_output_metaf(ctx, out, k, __VA_ARGS__)))                                     \
         return rc;
     META("corridors.network_lines", "%zu", r->n_lines)
     META("corridors.network_nodes", "%zu", r->n_nodes)

@@ -10,14 +10,20 @@
 
 struct ctxprof_network {
     igraph_t g;
-    igraph_vector_t w;  /* edge weights, metres */
+    igraph_vector_t w; /* edge weights, metres */
     int has_graph;
     size_t n_nodes, n_edges;
-    double *x, *y;      /* node positions: the first vertex seen there */
+    double *x, *y; /* node positions: the first vertex seen there */
 };
 
-size_t ctxprof_network_n_nodes(const ctxprof_network *net) { return net ? net->n_nodes : 0; }
-size_t ctxprof_network_n_edges(const ctxprof_network *net) { return net ? net->n_edges : 0; }
+size_t ctxprof_network_n_nodes(const ctxprof_network *net)
+{
+    return net ? net->n_nodes : 0;
+}
+size_t ctxprof_network_n_edges(const ctxprof_network *net)
+{
+    return net ? net->n_edges : 0;
+}
 
 void ctxprof_network_free(ctxprof_ctx *ctx, ctxprof_network *net)
 {
@@ -36,15 +42,16 @@ void ctxprof_network_free(ctxprof_ctx *ctx, ctxprof_network *net)
  * within tol of a node in its or a neighbouring cell is that node. */
 typedef struct {
     double cell, tol;
-    size_t nb;         /* buckets, a power of two */
-    int64_t *head;     /* per bucket: first node, -1 */
-    int64_t *next;     /* per node */
+    size_t nb;     /* buckets, a power of two */
+    int64_t *head; /* per bucket: first node, -1 */
+    int64_t *next; /* per node */
     size_t cap;
 } node_index;
 
 static uint64_t cell_hash(int64_t ix, int64_t iy)
 {
-    uint64_t h = (uint64_t)ix * 0x9E3779B97F4A7C15ULL ^ ((uint64_t)iy + 0x632BE59BD9B4E019ULL) * 0xC2B2AE3D27D4EB4FULL;
+    uint64_t h = (uint64_t)ix * 0x9E3779B97F4A7C15ULL ^
+                 ((uint64_t)iy + 0x632BE59BD9B4E019ULL) * 0xC2B2AE3D27D4EB4FULL;
     return h ^ (h >> 29);
 }
 
@@ -92,7 +99,8 @@ static int add_node(ctxprof_ctx *ctx, ctxprof_network *net, node_index *ix, doub
     size_t n = net->n_nodes++;
     net->x[n] = x;
     net->y[n] = y;
-    uint64_t b = cell_hash((int64_t)floor(x / ix->cell), (int64_t)floor(y / ix->cell)) & (ix->nb - 1);
+    uint64_t b =
+        cell_hash((int64_t)floor(x / ix->cell), (int64_t)floor(y / ix->cell)) & (ix->nb - 1);
     ix->next[n] = ix->head[b];
     ix->head[b] = (int64_t)n;
     *id = (long)n;

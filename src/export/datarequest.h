@@ -12,7 +12,10 @@
 typedef struct {
     const char *retention; /* how long data and profiles are kept, e.g. "12 months" */
 } ctxprof_datarequest_options;
-#define CTXPROF_DATAREQUEST_OPTIONS_INIT {"12 months"}
+#define CTXPROF_DATAREQUEST_OPTIONS_INIT                                                           \
+    {                                                                                              \
+        "12 months"                                                                                \
+    }
 
 /* The sharing level a field is asked at: "identifiable" (identity fields,
  * replaced by a pseudonym when loaded), "pseudonymised" (record level, no

@@ -36,7 +36,7 @@ typedef struct {
     char name[11];
     char type; /* 'C', 'N', 'D', 'L'; 0: skipped (binary, lists) */
     int width, decimals;
-    int sci; /* reals written %.17g: fixed notation would be too wide */
+    int sci;     /* reals written %.17g: fixed notation would be too wide */
     int int_len; /* reals: widest "%.0f" */
 } fld;
 
@@ -155,7 +155,10 @@ static SAFile owner_fopen(const char *filename, const char *access)
     return (SAFile)f;
 }
 
-static void quiet_error(const char *message) { (void)message; }
+static void quiet_error(const char *message)
+{
+    (void)message;
+}
 
 static SAHooks owner_hooks(void)
 {
@@ -355,8 +358,8 @@ static int time_text(char *buf, size_t size, int h, int mi, float sec, int tz)
         n += snprintf(buf + n, size - (size_t)n, "Z");
     else if (tz > 1) {
         int off = (tz - 100) * 15;
-        n += snprintf(buf + n, size - (size_t)n, "%c%02d:%02d", off < 0 ? '-' : '+',
-                      abs(off) / 60, abs(off) % 60);
+        n += snprintf(buf + n, size - (size_t)n, "%c%02d:%02d", off < 0 ? '-' : '+', abs(off) / 60,
+                      abs(off) % 60);
     }
     return n;
 }
@@ -559,7 +562,8 @@ static int plan_scan(ctxprof_ctx *ctx, plan *p)
                 gr->n++;
                 if (OGR_G_Is3D(g))
                     gr->z = 1;
-                OGRGeometryH lin = OGR_G_HasCurveGeometry(g, TRUE) ? OGR_G_GetLinearGeometry(g, 0, NULL) : NULL;
+                OGRGeometryH lin =
+                    OGR_G_HasCurveGeometry(g, TRUE) ? OGR_G_GetLinearGeometry(g, 0, NULL) : NULL;
                 c.n = c.np = 0;
                 c.dropped = 0;
                 rc = collect(ctx, &c, lin ? lin : g, fam);
@@ -645,14 +649,14 @@ static int add_fields(ctxprof_ctx *ctx, const plan *p, DBFHandle dbf, const char
         if (!f->type)
             continue;
         if (DBFAddNativeFieldType(dbf, f->name, f->type, f->width, f->decimals) < 0)
-            return ctxprof_error(ctx, CTXPROF_E_IO, "%s.dbf: cannot add field %s (layer %s)",
-                                 file, f->name, p->name);
+            return ctxprof_error(ctx, CTXPROF_E_IO, "%s.dbf: cannot add field %s (layer %s)", file,
+                                 f->name, p->name);
     }
     return 0;
 }
 
-static int write_attrs(ctxprof_ctx *ctx, ctxprof_shp_summary *sum, const plan *p,
-                       DBFHandle dbf, int rec, OGRFeatureH feat, const char *file)
+static int write_attrs(ctxprof_ctx *ctx, ctxprof_shp_summary *sum, const plan *p, DBFHandle dbf,
+                       int rec, OGRFeatureH feat, const char *file)
 {
     int iout = 0, ok = 1;
     char buf[600];
@@ -675,15 +679,16 @@ static int write_attrs(ctxprof_ctx *ctx, ctxprof_shp_summary *sum, const plan *p
                             "layer %s fid %lld field %s (%s): text of %zu bytes cut to %zu, "
                             "the most a DBF field holds",
                             p->name, (long long)OGR_F_GetFID(feat),
-                            OGR_Fld_GetNameRef(OGR_F_GetFieldDefnRef(feat, f->src)), f->name,
-                            len, cut);
+                            OGR_Fld_GetNameRef(OGR_F_GetFieldDefnRef(feat, f->src)), f->name, len,
+                            cut);
             }
             char *t = ctxprof_malloc(ctx, cut + 1);
             if (!t)
                 return CTXPROF_E_NOMEM;
             memcpy(t, s, cut);
             t[cut] = '\0';
-            ok &= cut ? DBFWriteStringAttribute(dbf, rec, i, t) : DBFWriteNULLAttribute(dbf, rec, i);
+            ok &=
+                cut ? DBFWriteStringAttribute(dbf, rec, i, t) : DBFWriteNULLAttribute(dbf, rec, i);
             ctxprof_free(ctx, t);
             break;
         }
@@ -739,8 +744,8 @@ static int write_attrs(ctxprof_ctx *ctx, ctxprof_shp_summary *sum, const plan *p
         }
     }
     if (!ok)
-        return ctxprof_error(ctx, CTXPROF_E_IO, "%s.dbf: cannot write record %d (layer %s)",
-                             file, rec, p->name);
+        return ctxprof_error(ctx, CTXPROF_E_IO, "%s.dbf: cannot write record %d (layer %s)", file,
+                             rec, p->name);
     return 0;
 }
 
@@ -751,7 +756,8 @@ static int write_shape(ctxprof_ctx *ctx, SHPHandle shp, int type, int fam, OGRGe
     if (fam < 0) {
         o = SHPCreateSimpleObject(SHPT_NULL, 0, NULL, NULL, NULL);
     } else {
-        OGRGeometryH lin = OGR_G_HasCurveGeometry(g, TRUE) ? OGR_G_GetLinearGeometry(g, 0, NULL) : NULL;
+        OGRGeometryH lin =
+            OGR_G_HasCurveGeometry(g, TRUE) ? OGR_G_GetLinearGeometry(g, 0, NULL) : NULL;
         c->n = c->np = 0;
         c->dropped = 0;
         int rc = collect(ctx, c, lin ? lin : g, fam);
@@ -870,8 +876,8 @@ done:
     return rc;
 }
 
-static int add_file(ctxprof_ctx *ctx, ctxprof_shp_summary *sum, const char *layer,
-                    const char *base, const char *shape, size_t *index)
+static int add_file(ctxprof_ctx *ctx, ctxprof_shp_summary *sum, const char *layer, const char *base,
+                    const char *shape, size_t *index)
 {
     if (ctxprof_grow(ctx, (void **)&sum->files, &sum->cap_files, sum->n_files + 1,
                      sizeof *sum->files))
@@ -1095,9 +1101,8 @@ int ctxprof_shp_export(ctxprof_ctx *ctx, ctxprof_shp_summary *sum, const char *g
                         strcat(list, nm);
                     }
                 }
-                rc = ctxprof_error(ctx, CTXPROF_E_INPUT,
-                                   "%s has no layer '%s' (its layers: %s)", gpkg, o->layers[i],
-                                   list);
+                rc = ctxprof_error(ctx, CTXPROF_E_INPUT, "%s has no layer '%s' (its layers: %s)",
+                                   gpkg, o->layers[i], list);
                 goto done;
             }
             for (size_t k = 0; k < n_plans; k++)

@@ -20,12 +20,15 @@ typedef struct {
     size_t n_layers;
     unsigned long long limit_bytes; /* largest .shp/.dbf allowed; 0: CTXPROF_SHP_LIMIT_DEFAULT */
 } ctxprof_shp_options;
-#define CTXPROF_SHP_OPTIONS_INIT {NULL, 0, 0}
+#define CTXPROF_SHP_OPTIONS_INIT                                                                   \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 typedef struct {
-    char *layer;         /* the GeoPackage layer */
-    char *file;          /* file name without extension (e.g. "incidents_point") */
-    const char *shape;   /* "point", "multipoint", "line", "polygon" (Z appended) or "table" */
+    char *layer;       /* the GeoPackage layer */
+    char *file;        /* file name without extension (e.g. "incidents_point") */
+    const char *shape; /* "point", "multipoint", "line", "polygon" (Z appended) or "table" */
     long long records;
     int fields;
     unsigned long long shp_bytes, dbf_bytes; /* as written (shp_bytes 0 for a table) */

@@ -20,7 +20,7 @@
 #include "write/output.h"
 
 #define SAME_STREET_GAP_M 60.0 /* same-name segments closer than this are one street */
-#define SAME_PLACE_M 30.0      /* same-name places closer than this are one place */
+#define SAME_PLACE_M      30.0 /* same-name places closer than this are one place */
 
 typedef struct {
     char *name, *norm;
@@ -172,8 +172,7 @@ static char *licence_of(ctxprof_ctx *ctx, const char *path, const char *given)
             }
             fclose(fp);
             if (*best) /* OS licence files are Latin-1 */
-                return CPLIsUTF8(best, -1) ? ctxprof_strdup(ctx, best)
-                                           : recoded(ctx, best);
+                return CPLIsUTF8(best, -1) ? ctxprof_strdup(ctx, best) : recoded(ctx, best);
         }
     }
     return ctxprof_strdup(ctx, "not stated");
@@ -330,9 +329,9 @@ static int find_field(OGRFeatureDefnH defn, const char *const *names)
     return -1;
 }
 
-static const char *const NAME_FIELDS[] = {"name", "stop_name", "street", "street_name",
-                                          "road_name", "roadname", "name1", "site_name",
-                                          "school_name", "establishmentname", "NAME", NULL};
+static const char *const NAME_FIELDS[] = {
+    "name",  "stop_name", "street",      "street_name",       "road_name", "roadname",
+    "name1", "site_name", "school_name", "establishmentname", "NAME",      NULL};
 static const char *const X_FIELDS[] = {"easting", "eastings", "location_easting", "x", NULL};
 static const char *const Y_FIELDS[] = {"northing", "northings", "location_northing", "y", NULL};
 
@@ -401,8 +400,8 @@ static void close_named(named_layer *nl)
 
 /* The feature's geometry in the target CRS as GEOS, or NULL (then x and y may
  * still come from easting/northing columns; *has_xy says so). */
-static GEOSGeometry *feature_geom(ctxprof_gazetteer *gz, named_layer *nl, OGRFeatureH f,
-                                  double *x, double *y, int *has_xy)
+static GEOSGeometry *feature_geom(ctxprof_gazetteer *gz, named_layer *nl, OGRFeatureH f, double *x,
+                                  double *y, int *has_xy)
 {
     *has_xy = 0;
     OGRGeometryH g = OGR_F_GetGeometryRef(f);
@@ -571,9 +570,9 @@ int ctxprof_gazetteer_add_places(ctxprof_ctx *ctx, ctxprof_gazetteer *gz, const 
     if (rc)
         return rc;
     OGRFeatureDefnH defn = OGR_L_GetLayerDefn(nl.layer);
-    static const char *const kind_fields[] = {"kind", "type", "amenity", "leisure", "railway",
-                                              "highway", "shop", "fclass", "category", "phase",
-                                              NULL};
+    static const char *const kind_fields[] = {"kind",     "type",    "amenity", "leisure",
+                                              "railway",  "highway", "shop",    "fclass",
+                                              "category", "phase",   NULL};
     static const char *const route_fields[] = {"route", "routes", NULL};
     int c_kind = find_field(defn, kind_fields), c_route = find_field(defn, route_fields);
     int stops = find_field(defn, (const char *const[]){"stop_name", NULL}) >= 0;
@@ -645,8 +644,7 @@ static void nearest_district(const ctxprof_gazetteer *gz, double x, double y, ch
 }
 
 static int add_street(ctxprof_ctx *ctx, ctxprof_gazetteer *gz, const char *name, const char *norm,
-                      const char *district, GEOSGeometry *geom, double x, double y,
-                      double length)
+                      const char *district, GEOSGeometry *geom, double x, double y, double length)
 {
     if (ctxprof_grow(ctx, (void **)&gz->streets, &gz->cap_streets, gz->n_streets + 1,
                      sizeof *gz->streets))
@@ -721,9 +719,9 @@ static int group_streets(ctxprof_ctx *ctx, ctxprof_gazetteer *gz)
                 if (s->geom && np < 4096) {
                     int t = GEOSGeomTypeId_r(h, s->geom);
                     for (int k = 0; k < GEOSGetNumGeometries_r(h, s->geom) && np < 4096; k++)
-                        parts[np++] = GEOSGeom_clone_r(
-                            h, t == GEOS_MULTILINESTRING ? GEOSGetGeometryN_r(h, s->geom, k)
-                                                         : s->geom);
+                        parts[np++] = GEOSGeom_clone_r(h, t == GEOS_MULTILINESTRING
+                                                              ? GEOSGetGeometryN_r(h, s->geom, k)
+                                                              : s->geom);
                 }
             }
             GEOSGeometry *geom =
@@ -811,7 +809,8 @@ static int add_name(ctxprof_ctx *ctx, ctxprof_gazetteer *gz, const char *norm)
 {
     if (ctxprof_strmap_get(&gz->name_map, norm) >= 0)
         return 0;
-    if (ctxprof_grow(ctx, (void **)&gz->names, &gz->cap_names, gz->n_names + 1, sizeof *gz->names) ||
+    if (ctxprof_grow(ctx, (void **)&gz->names, &gz->cap_names, gz->n_names + 1,
+                     sizeof *gz->names) ||
         !(gz->names[gz->n_names] = ctxprof_strdup(ctx, norm)))
         return CTXPROF_E_NOMEM;
     return ctxprof_strmap_put(ctx, &gz->name_map, norm, (int)gz->n_names++);
@@ -978,7 +977,10 @@ int ctxprof_gz_fuzzy(const ctxprof_gazetteer *gz, const char *norm, int max_edit
     return n;
 }
 
-size_t ctxprof_gz_n_sources(const ctxprof_gazetteer *gz) { return gz->n_sources; }
+size_t ctxprof_gz_n_sources(const ctxprof_gazetteer *gz)
+{
+    return gz->n_sources;
+}
 
 const ctxprof_gz_source *ctxprof_gz_source_at(const ctxprof_gazetteer *gz, size_t i)
 {
@@ -1047,9 +1049,9 @@ int ctxprof_gazetteer_write(ctxprof_ctx *ctx, ctxprof_gazetteer *gz, const char 
         (rc = write_points(ctx, out, "postcode_districts", "district", "n_units", gz->districts,
                            gz->n_districts)))
         goto done;
-    static const ctxprof_column scols[] = {{"name", OFTString},   {"norm", OFTString},
+    static const ctxprof_column scols[] = {{"name", OFTString},     {"norm", OFTString},
                                            {"district", OFTString}, {"rep_x", OFTReal},
-                                           {"rep_y", OFTReal},     {"length_m", OFTReal}};
+                                           {"rep_y", OFTReal},      {"length_m", OFTReal}};
     if ((rc = ctxprof_output_layer(ctx, out, &layer, "streets", wkbMultiLineString, scols, 6)))
         goto done;
     f = OGR_F_Create(OGR_L_GetLayerDefn(layer));
@@ -1070,8 +1072,8 @@ int ctxprof_gazetteer_write(ctxprof_ctx *ctx, ctxprof_gazetteer *gz, const char 
     f = NULL;
     if (rc || (rc = ctxprof_output_end_layer(ctx, out)))
         goto done;
-    static const ctxprof_column pcols[] = {{"name", OFTString}, {"norm", OFTString},
-                                           {"kind", OFTString}, {"routes", OFTString}};
+    static const ctxprof_column pcols[] = {
+        {"name", OFTString}, {"norm", OFTString}, {"kind", OFTString}, {"routes", OFTString}};
     if ((rc = ctxprof_output_layer(ctx, out, &layer, "places", wkbPoint, pcols, 4)))
         goto done;
     f = OGR_F_Create(OGR_L_GetLayerDefn(layer));
@@ -1144,9 +1146,8 @@ int ctxprof_gazetteer_open(ctxprof_ctx *ctx, ctxprof_gazetteer **out, const char
         rc = ctxprof_error_at(ctx, CTXPROF_E_IO, path, 0, NULL, "cannot open the gazetteer");
         goto done;
     }
-    static const char *const needed[] = {"postcode_units", "postcode_sectors",
-                                         "postcode_districts", "streets", "places",
-                                         "gazetteer_sources"};
+    static const char *const needed[] = {"postcode_units", "postcode_sectors", "postcode_districts",
+                                         "streets",        "places",           "gazetteer_sources"};
     for (size_t i = 0; i < 6; i++)
         if (!GDALDatasetGetLayerByName(ds, needed[i])) {
             rc = ctxprof_error_at(ctx, CTXPROF_E_INPUT, path, 0, NULL,
@@ -1163,10 +1164,12 @@ int ctxprof_gazetteer_open(ctxprof_ctx *ctx, ctxprof_gazetteer **out, const char
     /* Units, sectors and districts. */
     for (int which = 0; which < 3 && !rc; which++) {
         l = GDALDatasetGetLayerByName(ds, needed[which]);
-        ctxprof_strmap *map = which == 0 ? &gz->unit_map : which == 1 ? &gz->sector_map
-                                                                      : &gz->district_map;
-        ctxprof_gz_postcode **arr = which == 0 ? &gz->units : which == 1 ? &gz->sectors
-                                                                         : &gz->districts;
+        ctxprof_strmap *map = which == 0   ? &gz->unit_map
+                              : which == 1 ? &gz->sector_map
+                                           : &gz->district_map;
+        ctxprof_gz_postcode **arr = which == 0   ? &gz->units
+                                    : which == 1 ? &gz->sectors
+                                                 : &gz->districts;
         size_t *n = which == 0 ? &gz->n_units : which == 1 ? &gz->n_sectors : &gz->n_districts;
         size_t cap = 0;
         OGR_L_ResetReading(l);
@@ -1230,9 +1233,9 @@ int ctxprof_gazetteer_open(ctxprof_ctx *ctx, ctxprof_gazetteer **out, const char
     }
     l = GDALDatasetGetLayerByName(ds, "gazetteer_sources");
     while (!rc && (f = OGR_L_GetNextFeature(l))) {
-        ctxprof_gz_source *s = add_source(ctx, gz, OGR_F_GetFieldAsString(f, 0),
-                                          OGR_F_GetFieldAsString(f, 1),
-                                          OGR_F_GetFieldAsString(f, 2));
+        ctxprof_gz_source *s =
+            add_source(ctx, gz, OGR_F_GetFieldAsString(f, 0), OGR_F_GetFieldAsString(f, 1),
+                       OGR_F_GetFieldAsString(f, 2));
         if (!s) {
             rc = CTXPROF_E_NOMEM;
         } else {
@@ -1260,8 +1263,7 @@ done:
 /* ---- from a profile ------------------------------------------------------------- */
 
 /* Adds every comma-separated source of one [gazetteer] list. */
-static int add_list(ctxprof_ctx *ctx, ctxprof_gazetteer *gz, const char *list,
-                    const char *licence,
+static int add_list(ctxprof_ctx *ctx, ctxprof_gazetteer *gz, const char *list, const char *licence,
                     int (*add)(ctxprof_ctx *, ctxprof_gazetteer *, const char *, const char *))
 {
     if (!list)

@@ -19,23 +19,23 @@ typedef struct {
 } ctxprof_gz_postcode;
 
 typedef struct {
-    char *name, *norm;          /* as written; normalised */
+    char *name, *norm;             /* as written; normalised */
     char district[CTXPROF_PC_LEN]; /* postcode district it lies in ("" unknown) */
-    double x, y;                /* representative point: on the street, near its middle */
+    double x, y;                   /* representative point: on the street, near its middle */
     double length_m;
-    void *geom;                 /* GEOSGeometry* (MultiLineString) or NULL for point-only streets */
-    int next;                   /* next street with the same norm, or -1 */
+    void *geom; /* GEOSGeometry* (MultiLineString) or NULL for point-only streets */
+    int next;   /* next street with the same norm, or -1 */
 } ctxprof_gz_street;
 
 typedef struct {
     char *name, *norm, *kind;
-    char *routes;               /* bus stops: ";"-joined routes, else NULL */
+    char *routes; /* bus stops: ";"-joined routes, else NULL */
     double x, y;
-    int next;                   /* next place with the same norm, or -1 */
+    int next; /* next place with the same norm, or -1 */
 } ctxprof_gz_place;
 
 typedef struct {
-    char *kind;   /* postcodes, streets, places */
+    char *kind; /* postcodes, streets, places */
     char *path;
     char *licence;
     long rows_read, rows_used, rows_skipped;
@@ -68,19 +68,21 @@ int ctxprof_gazetteer_open(ctxprof_ctx *ctx, ctxprof_gazetteer **out, const char
 /* What a profile's [gazetteer] section says (filled by src/profile/). */
 typedef struct {
     unsigned int version;
-    const char *crs;               /* the profile CRS */
-    const char *postcodes;         /* comma-separated lists of datasets, or NULL */
+    const char *crs;       /* the profile CRS */
+    const char *postcodes; /* comma-separated lists of datasets, or NULL */
     const char *streets;
     const char *places;
     const char *postcodes_licence; /* licence lines, or NULL */
     const char *streets_licence;
     const char *places_licence;
-    const char *gazetteer;         /* a built gazetteer GeoPackage, or NULL */
+    const char *gazetteer; /* a built gazetteer GeoPackage, or NULL */
 } ctxprof_gazetteer_options;
 
 #define CTXPROF_GAZETTEER_OPTIONS_VERSION 1
-#define CTXPROF_GAZETTEER_OPTIONS_INIT                                                         \
-    {.version = CTXPROF_GAZETTEER_OPTIONS_VERSION, .crs = "EPSG:27700"}
+#define CTXPROF_GAZETTEER_OPTIONS_INIT                                                             \
+    {                                                                                              \
+        .version = CTXPROF_GAZETTEER_OPTIONS_VERSION, .crs = "EPSG:27700"                          \
+    }
 
 /* The gazetteer o names: o->gazetteer (a built GeoPackage), or built from
  * its postcodes, streets and places (comma-separated lists, with optional

@@ -10,8 +10,8 @@
 #include "geocode/normalise.h"
 
 const char *const ctxprof_gc_method_names[CTXPROF_GC_N_METHODS] = {
-    "none",  "geometry", "coord_bng", "coord_wgs84", "postcode", "address",
-    "stop",  "junction", "place",     "street",      "sector",   "district",
+    "none", "geometry", "coord_bng", "coord_wgs84", "postcode", "address",
+    "stop", "junction", "place",     "street",      "sector",   "district",
 };
 
 /* Scores: how far an analyst can trust the point (docs/geocoding.md). */
@@ -25,7 +25,7 @@ enum {
     SCORE_PLACE = 80,
     SCORE_ADDRESS_STREET = 70,
     SCORE_STREET = 65,
-    SCORE_FUZZY_PENALTY = 10,   /* per edit needed to match a name */
+    SCORE_FUZZY_PENALTY = 10, /* per edit needed to match a name */
     SCORE_AMBIGUOUS_PENALTY = 15,
     SCORE_SECTOR = 40,
     SCORE_DISTRICT = 20,
@@ -151,10 +151,8 @@ static int geocode_coords(ctxprof_ctx *ctx, ctxprof_geocoder *gc, const ctxprof_
     struct {
         int wgs;
         double a, b;
-    } tries[4] = {{declared_wgs, a, b},
-                  {declared_wgs, b, a},
-                  {!declared_wgs, a, b},
-                  {!declared_wgs, b, a}};
+    } tries[4] = {
+        {declared_wgs, a, b}, {declared_wgs, b, a}, {!declared_wgs, a, b}, {!declared_wgs, b, a}};
     int valid = 0, hit = 0;
     for (int t = 0; t < 4 && !hit; t++) {
         double x, y;
@@ -168,9 +166,9 @@ static int geocode_coords(ctxprof_ctx *ctx, ctxprof_geocoder *gc, const ctxprof_
             res->score = t ? SCORE_COORD_REPAIRED : SCORE_COORD;
             if (t)
                 snprintf(res->reason, sizeof res->reason, "%s",
-                         t == 1 ? "coordinates were swapped"
-                                : t == 2 ? "coordinates were in the other grid"
-                                         : "coordinates were swapped and in the other grid");
+                         t == 1   ? "coordinates were swapped"
+                         : t == 2 ? "coordinates were in the other grid"
+                                  : "coordinates were swapped and in the other grid");
             hit = 1;
         }
     }
@@ -233,10 +231,11 @@ static int starts_word(const char *s, const char *w)
 static void strip_relations(char *s, int *stop)
 {
     static const char *const words[] = {
-        "ON", "OR", "NEAR", "NR", "AT", "BY", "OUTSIDE", "OPPOSITE", "OPP", "BEHIND", "INSIDE",
-        "IN", "THE", "CORNER", "JUNCTION", "OF", "TOP", "BOTTOM", "END", "OFF", "UPSTAIRS",
-        "DOWNSTAIRS", "BUS", "STOP", "SHELTER", "ALLEY", "FRONT", "BACK", "OUTSIDE", "OPPOSITE",
-        "OUT", "SIDE", "NEXT", "TO", "ROUND", "AROUND", "ALONG", "ACROSS", "FROM", NULL};
+        "ON",      "OR",     "NEAR",   "NR",     "AT",       "BY",         "OUTSIDE",  "OPPOSITE",
+        "OPP",     "BEHIND", "INSIDE", "IN",     "THE",      "CORNER",     "JUNCTION", "OF",
+        "TOP",     "BOTTOM", "END",    "OFF",    "UPSTAIRS", "DOWNSTAIRS", "BUS",      "STOP",
+        "SHELTER", "ALLEY",  "FRONT",  "BACK",   "OUTSIDE",  "OPPOSITE",   "OUT",      "SIDE",
+        "NEXT",    "TO",     "ROUND",  "AROUND", "ALONG",    "ACROSS",     "FROM",     NULL};
     for (;;) {
         const char *const *w;
         for (w = words; *w && !starts_word(s, *w); w++)
@@ -420,8 +419,7 @@ static int find_named(const ctxprof_gazetteer *gz, const char *norm, int want_st
         return 0;
     if (want_stop && find_place(gz, norm, 1, route, hint, out))
         return 1;
-    if (find_place(gz, norm, -1, route, hint, out) ||
-        find_street(gz, norm, district, hint, out) ||
+    if (find_place(gz, norm, -1, route, hint, out) || find_street(gz, norm, district, hint, out) ||
         find_place(gz, norm, want_stop, route, hint, out))
         return 1;
     int edits;
@@ -439,8 +437,8 @@ static int find_named(const ctxprof_gazetteer *gz, const char *norm, int want_st
 
 /* Free text: "bus stop outside Tesco, High Rd", "on or near Park Lane",
  * "EGERTON STREET / ALDER WAY", "Northbrook Park (benches)". */
-static int text_match(ctxprof_ctx *ctx, const ctxprof_gazetteer *gz, const char *text,
-                        int is_stop, const char *route, const char *district, hit *out)
+static int text_match(ctxprof_ctx *ctx, const ctxprof_gazetteer *gz, const char *text, int is_stop,
+                      const char *route, const char *district, hit *out)
 {
     char raw[512];
     snprintf(raw, sizeof raw, "%s", text);
@@ -475,11 +473,11 @@ static int text_match(ctxprof_ctx *ctx, const ctxprof_gazetteer *gz, const char 
     ctxprof_name_normalise(raw, norm, sizeof norm);
     {
         char *and = strstr(norm, " AND ");
-        if (and && (starts_word(norm, "JUNCTION OF") || starts_word(norm, "CORNER OF"))) {
+        if (and&&(starts_word(norm, "JUNCTION OF") || starts_word(norm, "CORNER OF"))) {
             char a[256], b[256];
             int dummy = 0;
-            snprintf(a, sizeof a, "%.*s", (int)(and - norm), norm);
-            snprintf(b, sizeof b, "%s", and + 5);
+            snprintf(a, sizeof a, "%.*s", (int)(and-norm), norm);
+            snprintf(b, sizeof b, "%s", and+5);
             strip_relations(a, &dummy);
             strip_relations(b, &dummy);
             if (find_junction(ctx, gz, a, b, out))
@@ -622,16 +620,17 @@ int ctxprof_geocode(ctxprof_ctx *ctx, ctxprof_geocoder *gc, const ctxprof_geo_in
     snprintf(coord_reason, sizeof coord_reason, "%s", res->reason);
     res->reason[0] = '\0';
     const ctxprof_gazetteer *gz = gc->gz;
-    int has_text = !is_blank(in->postcode) || !is_blank(in->address) ||
-                   !is_blank(in->location) || !is_blank(in->stop);
+    int has_text = !is_blank(in->postcode) || !is_blank(in->address) || !is_blank(in->location) ||
+                   !is_blank(in->stop);
     if (!has_text) {
         snprintf(res->reason, sizeof res->reason, "%s",
                  *coord_reason ? coord_reason : "no location given");
         return 0;
     }
     if (!gz) {
-        snprintf(res->reason, sizeof res->reason, "%.150s%sno gazetteer to look up the location text",
-                 coord_reason, *coord_reason ? "; " : "");
+        snprintf(res->reason, sizeof res->reason,
+                 "%.150s%sno gazetteer to look up the location text", coord_reason,
+                 *coord_reason ? "; " : "");
         return 0;
     }
     hit h = {0};
@@ -682,12 +681,11 @@ int ctxprof_geocode(ctxprof_ctx *ctx, ctxprof_geocoder *gc, const ctxprof_geo_in
         }
     }
     /* 4. Bus stop, junction, named place, "on or near" street. */
-    if (!is_blank(in->stop) &&
-        geocode_text(ctx, gz, in->stop, 1, in->route, district, &h) && accept(ctx, gc, &h, res))
+    if (!is_blank(in->stop) && geocode_text(ctx, gz, in->stop, 1, in->route, district, &h) &&
+        accept(ctx, gc, &h, res))
         return 1;
     if (!is_blank(in->location) &&
-        geocode_text(ctx, gz, in->location, 0, in->route, district, &h) &&
-        accept(ctx, gc, &h, res))
+        geocode_text(ctx, gz, in->location, 0, in->route, district, &h) && accept(ctx, gc, &h, res))
         return 1;
     /* 5. Postcode sector or district: a rough area, scored low. */
     if (partial_level >= CTXPROF_PC_SECTOR) {
@@ -717,7 +715,8 @@ int ctxprof_geocode(ctxprof_ctx *ctx, ctxprof_geocoder *gc, const ctxprof_geo_in
              is_blank(in->stop))
         snprintf(res->reason, sizeof res->reason, "not a postcode");
     else
-        snprintf(res->reason, sizeof res->reason, "no street, stop or place in the gazetteer matches");
+        snprintf(res->reason, sizeof res->reason,
+                 "no street, stop or place in the gazetteer matches");
     if (*coord_reason) {
         size_t n = strlen(res->reason);
         snprintf(res->reason + n, sizeof res->reason - n, "; %s", coord_reason);

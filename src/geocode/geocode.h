@@ -40,11 +40,11 @@ typedef struct {
 } ctxprof_geo_input;
 
 typedef struct {
-    double x, y;                 /* profile CRS */
+    double x, y; /* profile CRS */
     ctxprof_gc_method method;
-    int score;                   /* 0-100 */
-    int repaired;                /* coordinates swapped or in the other system */
-    char reason[200];            /* why it failed (or what was repaired) */
+    int score;        /* 0-100 */
+    int repaired;     /* coordinates swapped or in the other system */
+    char reason[200]; /* why it failed (or what was repaired) */
 } ctxprof_geo_result;
 
 typedef struct ctxprof_geocoder ctxprof_geocoder;

@@ -173,21 +173,23 @@ void ctxprof_postcode_district(const char *pc, char out[CTXPROF_PC_LEN])
 /* ---- names --------------------------------------------------------------- */
 
 /* Latin-1 Supplement letters folded to ASCII (as in core/pseudonym.c). */
-static const char LATIN1_FOLD[64] = "AAAAAAACEEEEIIII" "DNOOOOO OUUUUYTS" "AAAAAAACEEEEIIII"
+static const char LATIN1_FOLD[64] = "AAAAAAACEEEEIIII"
+                                    "DNOOOOO OUUUUYTS"
+                                    "AAAAAAACEEEEIIII"
                                     "DNOOOOO OUUUUYTY";
 
 static const struct {
     const char *abbr, *full;
 } ABBREVIATIONS[] = {
-    {"RD", "ROAD"},       {"AVE", "AVENUE"},   {"AV", "AVENUE"},    {"GDNS", "GARDENS"},
-    {"GDN", "GARDEN"},    {"LN", "LANE"},      {"CRES", "CRESCENT"}, {"CR", "CRESCENT"},
-    {"CL", "CLOSE"},      {"PL", "PLACE"},     {"SQ", "SQUARE"},    {"TER", "TERRACE"},
-    {"TERR", "TERRACE"},  {"GRN", "GREEN"},    {"PK", "PARK"},      {"DR", "DRIVE"},
-    {"CT", "COURT"},      {"GRO", "GROVE"},    {"GR", "GROVE"},     {"HL", "HILL"},
-    {"MT", "MOUNT"},      {"UPR", "UPPER"},    {"LWR", "LOWER"},    {"GT", "GREAT"},
-    {"PDE", "PARADE"},    {"WLK", "WALK"},     {"MWS", "MEWS"},     {"HSE", "HOUSE"},
-    {"STN", "STATION"},   {"RI", "RISE"},      {"EST", "ESTATE"},   {"BLDGS", "BUILDINGS"},
-    {"CTR", "CENTRE"},    {"CEN", "CENTRE"},   {"CNR", "CORNER"},   {"OPP", "OPPOSITE"},
+    {"RD", "ROAD"},      {"AVE", "AVENUE"}, {"AV", "AVENUE"},     {"GDNS", "GARDENS"},
+    {"GDN", "GARDEN"},   {"LN", "LANE"},    {"CRES", "CRESCENT"}, {"CR", "CRESCENT"},
+    {"CL", "CLOSE"},     {"PL", "PLACE"},   {"SQ", "SQUARE"},     {"TER", "TERRACE"},
+    {"TERR", "TERRACE"}, {"GRN", "GREEN"},  {"PK", "PARK"},       {"DR", "DRIVE"},
+    {"CT", "COURT"},     {"GRO", "GROVE"},  {"GR", "GROVE"},      {"HL", "HILL"},
+    {"MT", "MOUNT"},     {"UPR", "UPPER"},  {"LWR", "LOWER"},     {"GT", "GREAT"},
+    {"PDE", "PARADE"},   {"WLK", "WALK"},   {"MWS", "MEWS"},      {"HSE", "HOUSE"},
+    {"STN", "STATION"},  {"RI", "RISE"},    {"EST", "ESTATE"},    {"BLDGS", "BUILDINGS"},
+    {"CTR", "CENTRE"},   {"CEN", "CENTRE"}, {"CNR", "CORNER"},    {"OPP", "OPPOSITE"},
 };
 
 void ctxprof_name_normalise(const char *in, char *out, size_t size)

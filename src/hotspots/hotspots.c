@@ -13,7 +13,6 @@
 #include <gdal_alg.h>
 #include <ogr_srs_api.h>
 
-
 /* ---------------------------------------------------------------------------
  * The study-area mask: cells whose centre lies in the study area (or in the
  * points' bounding box), and its area A. */
@@ -39,11 +38,11 @@ static int area_mask(ctxprof_ctx *ctx, unsigned char **maskp, double *area, int 
         int band = 1;
         double burn = 1;
         OGRGeometryH geoms[1] = {study};
-        CPLErr err = GDALRasterizeGeometries(ds, 1, &band, 1, geoms, NULL, NULL, &burn, NULL,
-                                             NULL, NULL);
+        CPLErr err =
+            GDALRasterizeGeometries(ds, 1, &band, 1, geoms, NULL, NULL, &burn, NULL, NULL, NULL);
         if (err == CE_None)
-            err = GDALRasterIO(GDALGetRasterBand(ds, 1), GF_Read, 0, 0, cols, rows, m, cols,
-                               rows, GDT_Byte, 0, 0);
+            err = GDALRasterIO(GDALGetRasterBand(ds, 1), GF_Read, 0, 0, cols, rows, m, cols, rows,
+                               GDT_Byte, 0, 0);
         GDALClose(ds);
         if (err != CE_None) {
             free(m);
@@ -294,8 +293,8 @@ int ctxprof_hotspots_run(ctxprof_ctx *ctx, ctxprof_hotspots *h, const ctxprof_ra
         h->share_area = calloc(nspots, sizeof(double));
         h->pai = calloc(nspots, sizeof(double));
         h->peak = calloc(nspots, sizeof(double));
-        if (!h->geom || !h->n_incidents || !h->area_m2 || !h->share_incidents ||
-            !h->share_area || !h->pai || !h->peak) {
+        if (!h->geom || !h->n_incidents || !h->area_m2 || !h->share_incidents || !h->share_area ||
+            !h->pai || !h->peak) {
             h->n = 0;
             rc = ctxprof_error(ctx, CTXPROF_E_NOMEM, "hotspots: out of memory");
             goto done;
@@ -409,8 +408,8 @@ int ctxprof_gistar_run(ctxprof_ctx *ctx, ctxprof_gistar *g, const double *x, con
         fr++;
     if (fc * fr > 1e8)
         return ctxprof_error(ctx, CTXPROF_E_CONFIG,
-                             "gistar: %.0f x %.0f cells of %g is too many; use a larger cell",
-                             fc, fr, cs);
+                             "gistar: %.0f x %.0f cells of %g is too many; use a larger cell", fc,
+                             fr, cs);
     int cols = (int)fc, rows = (int)fr;
     double gt[6] = {gx0, cs, 0, gy1, 0, -cs};
     g->cols = cols;
@@ -572,9 +571,8 @@ int ctxprof_hotspots_evaluate(ctxprof_ctx *ctx, ctxprof_eval *out, const double 
         double sa = area > 0 ? e->area_m2 / area : 0;
         e->pai_train = sa > 0 && ntr ? ((double)e->n_train / ntr) / sa : 0;
         e->pai_test = sa > 0 && nte ? ((double)e->n_test / nte) / sa : 0;
-        e->rri = e->n_train && nte && ntr
-                     ? ((double)e->n_test / e->n_train) / ((double)nte / ntr)
-                     : 0;
+        e->rri =
+            e->n_train && nte && ntr ? ((double)e->n_test / e->n_train) / ((double)nte / ntr) : 0;
     }
 done:
     free(m);
@@ -596,10 +594,14 @@ int ctxprof_write_hotspots(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_
         return rc;
     if (h) {
         static const ctxprof_column cols[] = {
-            {"hotspot_id", OFTInteger},   {"rank", OFTInteger},
-            {"area_m2", OFTReal},         {"n_incidents", OFTInteger64},
-            {"share_incidents", OFTReal}, {"share_area", OFTReal},
-            {"pai", OFTReal},             {"peak_density", OFTReal},
+            {"hotspot_id", OFTInteger},
+            {"rank", OFTInteger},
+            {"area_m2", OFTReal},
+            {"n_incidents", OFTInteger64},
+            {"share_incidents", OFTReal},
+            {"share_area", OFTReal},
+            {"pai", OFTReal},
+            {"peak_density", OFTReal},
         };
         if ((rc = ctxprof_output_layer(ctx, out, &lyr, "hotspots", wkbPolygon, cols,
                                        sizeof cols / sizeof cols[0])))

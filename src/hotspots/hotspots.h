@@ -17,21 +17,24 @@
 #include "write/output.h"
 
 typedef struct {
-    double area_share;        /* share of the study area covered, e.g. 0.05 */
-    OGRGeometryH study_area;  /* not owned; NULL: the points' bounding box */
+    double area_share;       /* share of the study area covered, e.g. 0.05 */
+    OGRGeometryH study_area; /* not owned; NULL: the points' bounding box */
 } ctxprof_hotspot_options;
 
-#define CTXPROF_HOTSPOT_OPTIONS_INIT { 0.05, NULL }
+#define CTXPROF_HOTSPOT_OPTIONS_INIT                                                               \
+    {                                                                                              \
+        0.05, NULL                                                                                 \
+    }
 
 typedef struct {
-    size_t n;              /* hotspots, in rank order */
-    OGRGeometryH *geom;    /* owned polygons */
+    size_t n;           /* hotspots, in rank order */
+    OGRGeometryH *geom; /* owned polygons */
     long long *n_incidents;
     double *area_m2, *share_incidents, *share_area, *pai, *peak;
     /* The selection. */
-    double threshold;      /* density of the least dense cell selected */
-    double study_area_m2;  /* A */
-    long long n_total;     /* N: the points inside the study area */
+    double threshold;     /* density of the least dense cell selected */
+    double study_area_m2; /* A */
+    long long n_total;    /* N: the points inside the study area */
     size_t cells_selected;
 } ctxprof_hotspots;
 
@@ -45,22 +48,25 @@ void ctxprof_hotspots_free(ctxprof_hotspots *h);
 
 /* Getis-Ord Gi* on a grid of counts. */
 typedef struct {
-    double cell;             /* grid cell size in map units (100) */
-    double band;             /* neighbours: cell centres within this distance, itself included (300) */
+    double cell; /* grid cell size in map units (100) */
+    double band; /* neighbours: cell centres within this distance, itself included (300) */
     OGRGeometryH study_area; /* not owned; NULL: the points' bounding box */
 } ctxprof_gistar_options;
 
-#define CTXPROF_GISTAR_OPTIONS_INIT { 100.0, 300.0, NULL }
+#define CTXPROF_GISTAR_OPTIONS_INIT                                                                \
+    {                                                                                              \
+        100.0, 300.0, NULL                                                                         \
+    }
 
 typedef struct {
     int cols, rows;
     double gt[6];
-    size_t n_cells;   /* cells in the study area (the Gi* population) */
+    size_t n_cells; /* cells in the study area (the Gi* population) */
     /* Per cell in the study area, in row-major order: */
     int *col, *row;
     long long *count;
     double *z, *p;
-    int *bin;         /* -3..3: significant at 99/95/90% after FDR correction, by sign */
+    int *bin; /* -3..3: significant at 99/95/90% after FDR correction, by sign */
 } ctxprof_gistar;
 
 int ctxprof_gistar_run(ctxprof_ctx *ctx, ctxprof_gistar *g, const double *x, const double *y,
@@ -74,7 +80,7 @@ double ctxprof_bh_threshold(const double *p, size_t n, double q);
 /* Evaluation of hotspots from one period (the density d built on train
  * points) on a later period (test points), at each area share. */
 typedef struct {
-    double coverage;            /* area share, e.g. 0.05 */
+    double coverage; /* area share, e.g. 0.05 */
     double area_m2, threshold;
     long long n_train, n_test;  /* points in the selected cells */
     double pai_train, pai_test; /* (n/N) / (a/A) */

@@ -269,8 +269,7 @@ static int stamp_band_qgis(kde_job *j, int band)
             long a = b - 2 - j->hw[kk], e = b + 3 + j->hw[kk];
             int xp0 = a > 0 ? (int)a : 0, xp1 = e < bs ? (int)e : bs;
             if (xp0 < xp1)
-                j->qrow(line, val, xp0, xp1, xpos, px, j->xmin, x, dy, r, wt, j->qconst,
-                        o->decay);
+                j->qrow(line, val, xp0, xp1, xpos, px, j->xmin, x, dy, r, wt, j->qconst, o->decay);
         }
     }
     free(val);
@@ -319,8 +318,8 @@ static int stamp_band_exact(kde_job *j, int band)
                 a = c0;
             if (b > c1)
                 b = c1;
-            j->erow(j->acc + (size_t)row * (size_t)j->cols, val, (int)a, (int)b, j->xmin - x, px, dy2, r2,
-                    inv_r2, wt, o->decay);
+            j->erow(j->acc + (size_t)row * (size_t)j->cols, val, (int)a, (int)b, j->xmin - x, px,
+                    dy2, r2, inv_r2, wt, o->decay);
         }
     }
     free(val);
@@ -368,10 +367,8 @@ int ctxprof_kde_run(ctxprof_ctx *ctx, ctxprof_raster *raster, const double *x, c
     if ((int)o->kernel < 0 || (int)o->kernel > 4)
         return ctxprof_error(ctx, CTXPROF_E_CONFIG, "kde: unknown kernel %d", (int)o->kernel);
     if (!isfinite(o->decay) || o->decay < -100 || o->decay > 100)
-        return ctxprof_error(ctx, CTXPROF_E_CONFIG, "kde: decay %g is outside -100..100",
-                             o->decay);
-    if (!o->qgis_compat && o->scaled && o->kernel == CTXPROF_KERNEL_TRIANGULAR &&
-        o->decay <= -0.5)
+        return ctxprof_error(ctx, CTXPROF_E_CONFIG, "kde: decay %g is outside -100..100", o->decay);
+    if (!o->qgis_compat && o->scaled && o->kernel == CTXPROF_KERNEL_TRIANGULAR && o->decay <= -0.5)
         return ctxprof_error(ctx, CTXPROF_E_CONFIG,
                              "kde: a scaled triangular kernel needs decay > -0.5 (its integral "
                              "is %s otherwise)",
@@ -382,8 +379,8 @@ int ctxprof_kde_run(ctxprof_ctx *ctx, ctxprof_raster *raster, const double *x, c
         !(o->qgis_compat ? o->extent[2] >= o->extent[0] && o->extent[3] >= o->extent[1]
                          : o->extent[2] > o->extent[0] && o->extent[3] > o->extent[1]))
         return ctxprof_error(ctx, CTXPROF_E_CONFIG,
-                             "kde: extent %g,%g,%g,%g is empty (xmin,ymin,xmax,ymax)",
-                             o->extent[0], o->extent[1], o->extent[2], o->extent[3]);
+                             "kde: extent %g,%g,%g,%g is empty (xmin,ymin,xmax,ymax)", o->extent[0],
+                             o->extent[1], o->extent[2], o->extent[3]);
     if (n == 0 && !o->has_extent)
         return ctxprof_error(ctx, CTXPROF_E_INPUT, "kde: no points to estimate a density from");
     if (n > UINT32_MAX)
@@ -497,8 +494,8 @@ int ctxprof_kde_run(ctxprof_ctx *ctx, ctxprof_raster *raster, const double *x, c
     size_t ncell = (size_t)j.cols * (size_t)j.rows;
     raster->data = malloc(ctxprof_size_mul(ncell, sizeof(float)));
     if (!raster->data) {
-        rc = ctxprof_error(ctx, CTXPROF_E_NOMEM, "kde: no memory for %d x %d cells", j.cols,
-                           j.rows);
+        rc =
+            ctxprof_error(ctx, CTXPROF_E_NOMEM, "kde: no memory for %d x %d cells", j.cols, j.rows);
         goto done;
     }
     if (o->qgis_compat) {
@@ -506,8 +503,8 @@ int ctxprof_kde_run(ctxprof_ctx *ctx, ctxprof_raster *raster, const double *x, c
             raster->data[c] = CTXPROF_KDE_NODATA;
         j.out = raster->data;
     } else if (!(j.acc = calloc(ncell, sizeof(double)))) {
-        rc = ctxprof_error(ctx, CTXPROF_E_NOMEM, "kde: no memory for %d x %d cells", j.cols,
-                           j.rows);
+        rc =
+            ctxprof_error(ctx, CTXPROF_E_NOMEM, "kde: no memory for %d x %d cells", j.cols, j.rows);
         goto done;
     }
 
@@ -668,8 +665,8 @@ int ctxprof_raster_save(ctxprof_ctx *ctx, const ctxprof_raster *raster, const ch
         GDALSetProjection(ds, srs_wkt);
     GDALRasterBandH band = GDALGetRasterBand(ds, 1);
     GDALSetRasterNoDataValue(band, raster->nodata);
-    if (GDALRasterIO(band, GF_Write, 0, 0, raster->cols, raster->rows, raster->data,
-                     raster->cols, raster->rows, GDT_Float32, 0, 0) != CE_None) {
+    if (GDALRasterIO(band, GF_Write, 0, 0, raster->cols, raster->rows, raster->data, raster->cols,
+                     raster->rows, GDT_Float32, 0, 0) != CE_None) {
         rc = ctxprof_error(ctx, CTXPROF_E_IO, "%s: cannot write the raster", path);
         ctxprof_error_append_lib(ctx);
         goto done;
@@ -684,8 +681,9 @@ int ctxprof_raster_save(ctxprof_ctx *ctx, const ctxprof_raster *raster, const ch
     }
     ds = NULL;
     if (rename(tmp, path) != 0) {
-        rc = ctxprof_error(ctx, CTXPROF_E_IO, "%s: cannot rename the finished raster into place: %s",
-                           path, strerror(errno));
+        rc =
+            ctxprof_error(ctx, CTXPROF_E_IO, "%s: cannot rename the finished raster into place: %s",
+                          path, strerror(errno));
         goto done;
     }
 done:

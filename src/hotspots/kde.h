@@ -38,26 +38,28 @@ int ctxprof_kernel_parse(const char *name);
 #define CTXPROF_KDE_NODATA (-9999.0f)
 
 typedef struct {
-    double radius;         /* bandwidth in map units; <= 0: the default rule */
-    double pixel;          /* cell size in map units (> 0) */
+    double radius; /* bandwidth in map units; <= 0: the default rule */
+    double pixel;  /* cell size in map units (> 0) */
     ctxprof_kernel kernel;
-    double decay;          /* triangular kernel only: value at the radius, relative */
-    int scaled;            /* 0: raw sums of kernel values; 1: density (integrates to 1) */
-    int qgis_compat;       /* reproduce QGIS 3.22 (see above) */
-    int has_extent;        /* use extent[] (xmin, ymin, xmax, ymax) for the grid */
+    double decay;    /* triangular kernel only: value at the radius, relative */
+    int scaled;      /* 0: raw sums of kernel values; 1: density (integrates to 1) */
+    int qgis_compat; /* reproduce QGIS 3.22 (see above) */
+    int has_extent;  /* use extent[] (xmin, ymin, xmax, ymax) for the grid */
     double extent[4];
-    int threads;           /* 0: every online core */
+    int threads; /* 0: every online core */
 } ctxprof_kde_options;
 
-#define CTXPROF_KDE_OPTIONS_INIT                                                               \
-    { 0.0, 25.0, CTXPROF_KERNEL_QUARTIC, 0.0, 0, 0, 0, {0.0, 0.0, 0.0, 0.0}, 0 }
+#define CTXPROF_KDE_OPTIONS_INIT                                                                   \
+    {                                                                                              \
+        0.0, 25.0, CTXPROF_KERNEL_QUARTIC, 0.0, 0, 0, 0, {0.0, 0.0, 0.0, 0.0}, 0                   \
+    }
 
 /* A north-up Float32 raster: data[row * cols + col], row 0 at the top. */
 typedef struct {
     int cols, rows;
-    double gt[6];      /* GDAL geotransform */
-    float *data;       /* owned; free with ctxprof_raster_clear */
-    float nodata;      /* CTXPROF_KDE_NODATA */
+    double gt[6]; /* GDAL geotransform */
+    float *data;  /* owned; free with ctxprof_raster_clear */
+    float nodata; /* CTXPROF_KDE_NODATA */
     /* What the run used and did. */
     double radius;        /* the bandwidth used */
     int radius_from_rule; /* 1 when radius came from the default rule */

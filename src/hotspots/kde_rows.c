@@ -17,7 +17,7 @@
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #include <immintrin.h>
 #define HAVE_AVX2_CLONES 1
-#define TARGET_AVX2 __attribute__((target("avx2")))
+#define TARGET_AVX2      __attribute__((target("avx2")))
 #else
 #define HAVE_AVX2_CLONES 0
 #define TARGET_AVX2
@@ -50,8 +50,8 @@ TARGET_AVX2 static inline void sqrt_avx2(double *v, int a, int b)
 #define sqrt_avx2 sqrt_base
 #endif
 
-#define TWICE(MACRO, NAME, EXPR)                                                               \
-    MACRO(NAME##_base, , sqrt_base, EXPR)                                                      \
+#define TWICE(MACRO, NAME, EXPR)                                                                   \
+    MACRO(NAME##_base, , sqrt_base, EXPR)                                                          \
     MACRO(NAME##_avx2, TARGET_AVX2, sqrt_avx2, EXPR)
 
 /* One row of a QGIS stamp. QGIS 3.22's kernels (QgsKernelDensityEstimation)
@@ -61,55 +61,55 @@ TARGET_AVX2 static inline void sqrt_avx2(double *v, int a, int b)
  * large), a negative decay leaving the scaled triangular raw. Cells beyond
  * the radius are left alone; the others, NoData turned into 0, receive the
  * value in Float32, as QGIS's read-modify-write of each block does. */
-#define QGIS_ROW(NAME, ATTR, SQRT, KERNEL_EXPR)                                                \
-    ATTR void NAME(float *restrict line, double *restrict val, int xp0, int xp1, long xpos,    \
-                   double px, double xmin, double x, double dy, double r, double wt, double c, \
-                   double dc)                                                                  \
-    {                                                                                          \
-        double dy2 = dy * dy;                                                                  \
-        for (int xp = xp0; xp < xp1; xp++) {                                                   \
-            double dx = ((double)(int)(xpos + xp) + 0.5) * px + xmin - x;                      \
-            val[xp] = dx * dx + dy2;                                                           \
-        }                                                                                      \
-        SQRT(val, xp0, xp1);                                                                   \
-        for (int xp = xp0; xp < xp1; xp++) {                                                   \
-            double dist = val[xp], u = dist / r;                                               \
-            (void)u;                                                                           \
-            (void)c;                                                                           \
-            (void)dc;                                                                          \
-            val[xp] = dist > r ? NAN : wt * (KERNEL_EXPR);                                     \
-        }                                                                                      \
-        for (int xp = xp0; xp < xp1; xp++) {                                                   \
-            float cur = line[xp];                                                              \
-            float base = cur == NODATA ? 0.0f : cur;                                           \
-            double v = val[xp];                                                                \
-            float sum = (float)((double)base + v);                                             \
-            line[xp] = v == v ? sum : cur;                                                     \
-        }                                                                                      \
+#define QGIS_ROW(NAME, ATTR, SQRT, KERNEL_EXPR)                                                    \
+    ATTR void NAME(float *restrict line, double *restrict val, int xp0, int xp1, long xpos,        \
+                   double px, double xmin, double x, double dy, double r, double wt, double c,     \
+                   double dc)                                                                      \
+    {                                                                                              \
+        double dy2 = dy * dy;                                                                      \
+        for (int xp = xp0; xp < xp1; xp++) {                                                       \
+            double dx = ((double)(int)(xpos + xp) + 0.5) * px + xmin - x;                          \
+            val[xp] = dx * dx + dy2;                                                               \
+        }                                                                                          \
+        SQRT(val, xp0, xp1);                                                                       \
+        for (int xp = xp0; xp < xp1; xp++) {                                                       \
+            double dist = val[xp], u = dist / r;                                                   \
+            (void)u;                                                                               \
+            (void)c;                                                                               \
+            (void)dc;                                                                              \
+            val[xp] = dist > r ? NAN : wt * (KERNEL_EXPR);                                         \
+        }                                                                                          \
+        for (int xp = xp0; xp < xp1; xp++) {                                                       \
+            float cur = line[xp];                                                                  \
+            float base = cur == NODATA ? 0.0f : cur;                                               \
+            double v = val[xp];                                                                    \
+            float sum = (float)((double)base + v);                                                 \
+            line[xp] = v == v ? sum : cur;                                                         \
+        }                                                                                          \
     }
 /* c is QGIS's constant factor (k * 15/16 and so on, computed once as QGIS
  * computes it per cell); c * t * t then rounds as QGIS's k * (15./16.) *
  * pow(t, 2) does. */
-TWICE(QGIS_ROW, qrow_quartic, c * kde_quartic(u * u))
-TWICE(QGIS_ROW, qrow_triweight, c * kde_triweight_qgis(u * u))
-TWICE(QGIS_ROW, qrow_epanechnikov, c * kde_epanechnikov(u * u))
-TWICE(QGIS_ROW, qrow_triangular, c * kde_triangular(u, dc))
-TWICE(QGIS_ROW, qrow_constant, c * kde_uniform())
+TWICE(QGIS_ROW, qrow_quartic, c *kde_quartic(u *u))
+TWICE(QGIS_ROW, qrow_triweight, c *kde_triweight_qgis(u *u))
+TWICE(QGIS_ROW, qrow_epanechnikov, c *kde_epanechnikov(u *u))
+TWICE(QGIS_ROW, qrow_triangular, c *kde_triangular(u, dc))
+TWICE(QGIS_ROW, qrow_constant, c *kde_uniform())
 
 /* One row of an exact stamp over columns c0..c1; val is scratch. */
-#define EXACT_ROW(NAME, ATTR, SQRT, KERNEL_EXPR)                                               \
-    ATTR void NAME(double *restrict line, double *restrict val, int c0, int c1, double dx0,    \
-                   double px, double dy2, double r2, double inv_r2, double wt, double decay)   \
-    {                                                                                          \
-        (void)val;                                                                             \
-        for (int c = c0; c <= c1; c++) {                                                       \
-            double dx = dx0 + ((double)c + 0.5) * px;                                          \
-            double d2 = dx * dx + dy2;                                                         \
-            double q = d2 * inv_r2;                                                            \
-            (void)q;                                                                           \
-            (void)decay;                                                                       \
-            line[c] += d2 <= r2 ? wt * (KERNEL_EXPR) : 0.0;                                    \
-        }                                                                                      \
+#define EXACT_ROW(NAME, ATTR, SQRT, KERNEL_EXPR)                                                   \
+    ATTR void NAME(double *restrict line, double *restrict val, int c0, int c1, double dx0,        \
+                   double px, double dy2, double r2, double inv_r2, double wt, double decay)       \
+    {                                                                                              \
+        (void)val;                                                                                 \
+        for (int c = c0; c <= c1; c++) {                                                           \
+            double dx = dx0 + ((double)c + 0.5) * px;                                              \
+            double d2 = dx * dx + dy2;                                                             \
+            double q = d2 * inv_r2;                                                                \
+            (void)q;                                                                               \
+            (void)decay;                                                                           \
+            line[c] += d2 <= r2 ? wt * (KERNEL_EXPR) : 0.0;                                        \
+        }                                                                                          \
     }
 TWICE(EXACT_ROW, erow_quartic, kde_quartic(q))
 TWICE(EXACT_ROW, erow_triweight, kde_triweight(q))
@@ -117,21 +117,21 @@ TWICE(EXACT_ROW, erow_epanechnikov, kde_epanechnikov(q))
 TWICE(EXACT_ROW, erow_uniform, kde_uniform())
 
 /* The triangular kernel needs d itself. */
-#define EXACT_TRI(NAME, ATTR, SQRT)                                                            \
-    ATTR void NAME(double *restrict line, double *restrict val, int c0, int c1, double dx0,    \
-                   double px, double dy2, double r2, double inv_r2, double wt, double decay)   \
-    {                                                                                          \
-        double r = sqrt(r2); /* exactly the radius: sqrt(fl(r * r)) == r */                    \
-        (void)inv_r2;                                                                          \
-        for (int c = c0; c <= c1; c++) {                                                       \
-            double dx = dx0 + ((double)c + 0.5) * px;                                          \
-            val[c - c0] = dx * dx + dy2;                                                       \
-        }                                                                                      \
-        SQRT(val, 0, c1 - c0 + 1);                                                             \
-        for (int c = c0; c <= c1; c++) {                                                       \
-            double d = val[c - c0];                                                            \
-            line[c] += d <= r ? wt * kde_triangular(d / r, decay) : 0.0;                       \
-        }                                                                                      \
+#define EXACT_TRI(NAME, ATTR, SQRT)                                                                \
+    ATTR void NAME(double *restrict line, double *restrict val, int c0, int c1, double dx0,        \
+                   double px, double dy2, double r2, double inv_r2, double wt, double decay)       \
+    {                                                                                              \
+        double r = sqrt(r2); /* exactly the radius: sqrt(fl(r * r)) == r */                        \
+        (void)inv_r2;                                                                              \
+        for (int c = c0; c <= c1; c++) {                                                           \
+            double dx = dx0 + ((double)c + 0.5) * px;                                              \
+            val[c - c0] = dx * dx + dy2;                                                           \
+        }                                                                                          \
+        SQRT(val, 0, c1 - c0 + 1);                                                                 \
+        for (int c = c0; c <= c1; c++) {                                                           \
+            double d = val[c - c0];                                                                \
+            line[c] += d <= r ? wt * kde_triangular(d / r, decay) : 0.0;                           \
+        }                                                                                          \
     }
 EXACT_TRI(erow_triangular_base, , sqrt_base)
 EXACT_TRI(erow_triangular_avx2, TARGET_AVX2, sqrt_avx2)

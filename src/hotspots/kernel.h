@@ -11,19 +11,37 @@
 
 #include <math.h>
 
-static inline double kde_quartic(double q) { return (1.0 - q) * (1.0 - q); }
+static inline double kde_quartic(double q)
+{
+    return (1.0 - q) * (1.0 - q);
+}
 
-static inline double kde_triweight(double q) { return (1.0 - q) * (1.0 - q) * (1.0 - q); }
+static inline double kde_triweight(double q)
+{
+    return (1.0 - q) * (1.0 - q) * (1.0 - q);
+}
 
 /* QGIS 3.22 writes the triweight as pow(1 - u^2, 3), which can round
  * differently from the product. */
-static inline double kde_triweight_qgis(double q) { return pow(1.0 - q, 3); }
+static inline double kde_triweight_qgis(double q)
+{
+    return pow(1.0 - q, 3);
+}
 
-static inline double kde_epanechnikov(double q) { return 1.0 - q; }
+static inline double kde_epanechnikov(double q)
+{
+    return 1.0 - q;
+}
 
 /* decay: the value at the radius, relative to the centre. */
-static inline double kde_triangular(double t, double decay) { return 1.0 - (1.0 - decay) * t; }
+static inline double kde_triangular(double t, double decay)
+{
+    return 1.0 - (1.0 - decay) * t;
+}
 
-static inline double kde_uniform(void) { return 1.0; }
+static inline double kde_uniform(void)
+{
+    return 1.0;
+}
 
 #endif

@@ -77,7 +77,6 @@ static int add_point(ctxprof_ctx *ctx, ctxprof_points *p, double x, double y, do
     return 0;
 }
 
-
 /* Parallel reading of a GeoPackage layer: FID ranges read straight
  * through SQLite on their own connections, then joined in FID order, the
  * order a sequential read gives. Points only, no weights, no filter, no
@@ -99,10 +98,10 @@ static int read_part_run(ctxprof_ctx *ctx, size_t i, void *arg, void *state)
     read_part *rp = (read_part *)arg + i;
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
-    char *sql = sqlite3_mprintf("SELECT \"%w\" FROM \"%w\" WHERE \"%w\" >= %lld AND \"%w\" < "
-                                "%lld ORDER BY \"%w\"",
-                                rp->geomcol, rp->layer, rp->fidcol, rp->lo, rp->fidcol, rp->hi,
-                                rp->fidcol);
+    char *sql =
+        sqlite3_mprintf("SELECT \"%w\" FROM \"%w\" WHERE \"%w\" >= %lld AND \"%w\" < "
+                        "%lld ORDER BY \"%w\"",
+                        rp->geomcol, rp->layer, rp->fidcol, rp->lo, rp->fidcol, rp->hi, rp->fidcol);
     if (!sql ||
         sqlite3_open_v2(rp->path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
             SQLITE_OK ||
@@ -114,8 +113,7 @@ static int read_part_run(ctxprof_ctx *ctx, size_t i, void *arg, void *state)
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         rp->pts.features++;
         double x, y;
-        int r = ctxprof_gpkg_point(sqlite3_column_blob(st, 0), sqlite3_column_bytes(st, 0), &x,
-                                   &y);
+        int r = ctxprof_gpkg_point(sqlite3_column_blob(st, 0), sqlite3_column_bytes(st, 0), &x, &y);
         if (r < 0) { /* anything but a plain point: the sequential reader decides */
             rp->failed = 1;
             break;
@@ -157,7 +155,8 @@ static int read_gpkg_parallel(ctxprof_ctx *ctx, ctxprof_points *pts, GDALDataset
     if (!res)
         return 1;
     OGRFeatureH f = OGR_L_GetNextFeature(res);
-    long long lo = f ? OGR_F_GetFieldAsInteger64(f, 0) : 0, hi = f ? OGR_F_GetFieldAsInteger64(f, 1) : -1;
+    long long lo = f ? OGR_F_GetFieldAsInteger64(f, 0) : 0,
+              hi = f ? OGR_F_GetFieldAsInteger64(f, 1) : -1;
     if (f)
         OGR_F_Destroy(f);
     GDALDatasetReleaseResultSet(ds, res);
@@ -214,19 +213,17 @@ int ctxprof_points_read(ctxprof_ctx *ctx, ctxprof_points *pts, const char *path,
         rc = ctxprof_error_at(ctx, CTXPROF_E_IO, path, 0, NULL, "no such file");
         goto done;
     }
-    ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, (const char *const *)oo,
-                    NULL);
+    ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, (const char *const *)oo, NULL);
     if (!ds) {
         rc = ctxprof_error_at(ctx, CTXPROF_E_IO, path, 0, NULL, "cannot open as a vector layer");
         ctxprof_error_append_lib(ctx);
         goto done;
     }
-    OGRLayerH layer = o->layer ? GDALDatasetGetLayerByName(ds, o->layer)
-                               : GDALDatasetGetLayer(ds, 0);
+    OGRLayerH layer =
+        o->layer ? GDALDatasetGetLayerByName(ds, o->layer) : GDALDatasetGetLayer(ds, 0);
     if (!layer) {
         if (o->layer)
-            rc = ctxprof_error_at(ctx, CTXPROF_E_INPUT, path, 0, NULL, "no layer '%s'",
-                                  o->layer);
+            rc = ctxprof_error_at(ctx, CTXPROF_E_INPUT, path, 0, NULL, "no layer '%s'", o->layer);
         else
             rc = ctxprof_error_at(ctx, CTXPROF_E_INPUT, path, 0, NULL, "no vector layer");
         goto done;
@@ -375,10 +372,9 @@ int ctxprof_points_read(ctxprof_ctx *ctx, ctxprof_points *pts, const char *path,
                 while (*end == ' ')
                     end++;
                 if (end == s || *end || !isfinite(wt)) {
-                    rc = ctxprof_error_at(ctx, CTXPROF_E_INPUT, path,
-                                          (long)OGR_F_GetFID(f), o->weight,
-                                          "weight '%.40s' is not a number (row is the feature id)",
-                                          s);
+                    rc = ctxprof_error_at(
+                        ctx, CTXPROF_E_INPUT, path, (long)OGR_F_GetFID(f), o->weight,
+                        "weight '%.40s' is not a number (row is the feature id)", s);
                     OGR_F_Destroy(f);
                     goto done;
                 }

@@ -9,9 +9,9 @@
 
 typedef struct {
     size_t n, cap;
-    double *x, *y, *w; /* w is NULL unless a weight field was read */
-    char *srs_wkt;     /* the CRS of x, y (WKT), or NULL when unknown */
-    int srs_geographic;  /* the layer's own CRS was geographic (transformed) */
+    double *x, *y, *w;  /* w is NULL unless a weight field was read */
+    char *srs_wkt;      /* the CRS of x, y (WKT), or NULL when unknown */
+    int srs_geographic; /* the layer's own CRS was geographic (transformed) */
     /* Accounting: features read = points (parts of multipoints counted once
      * per part) + no_geometry; null weights count as 0. */
     long long features, no_geometry, null_weights;
@@ -20,14 +20,17 @@ typedef struct {
 } ctxprof_points;
 
 typedef struct {
-    const char *layer;     /* NULL: the first layer */
-    const char *where;     /* OGR SQL attribute filter, or NULL */
-    const char *weight;    /* numeric field, or NULL */
-    const char *target_crs;/* e.g. "EPSG:27700"; NULL: the layer's CRS, or
-                              EPSG:27700 when that is geographic */
+    const char *layer;      /* NULL: the first layer */
+    const char *where;      /* OGR SQL attribute filter, or NULL */
+    const char *weight;     /* numeric field, or NULL */
+    const char *target_crs; /* e.g. "EPSG:27700"; NULL: the layer's CRS, or
+                               EPSG:27700 when that is geographic */
 } ctxprof_points_options;
 
-#define CTXPROF_POINTS_OPTIONS_INIT { NULL, NULL, NULL, NULL }
+#define CTXPROF_POINTS_OPTIONS_INIT                                                                \
+    {                                                                                              \
+        NULL, NULL, NULL, NULL                                                                     \
+    }
 
 /* Appends the points of path's layer to *pts (which starts zeroed; several
  * files may be appended when they share a CRS). Text files (.csv) find their

@@ -24,8 +24,7 @@ int ctxprof_hotspots_stage(ctxprof_ctx *ctx, ctxprof_output *out,
      * left out with a warning rather than failing the whole run. Any other
      * failure (out of memory) fails it. The bandwidth found here is the one
      * the density uses: it is not worked out twice. */
-    if (!(ko.radius > 0) &&
-        (rc = ctxprof_kde_default_bandwidth(ctx, &ko.radius, x, y, NULL, n))) {
+    if (!(ko.radius > 0) && (rc = ctxprof_kde_default_bandwidth(ctx, &ko.radius, x, y, NULL, n))) {
         if (rc != CTXPROF_E_INPUT)
             return rc;
         ctxprof_error_clear(ctx);

@@ -23,10 +23,12 @@ typedef struct {
 } ctxprof_hotspots_stage_options;
 
 #define CTXPROF_HOTSPOTS_STAGE_OPTIONS_VERSION 1
-#define CTXPROF_HOTSPOTS_STAGE_OPTIONS_INIT                                                    \
-    {.version = CTXPROF_HOTSPOTS_STAGE_OPTIONS_VERSION, .radius_m = 0, .pixel_m = 25,          \
-     .kernel = "quartic", .area_share = 0.05, .gistar_cell_m = 100, .gistar_band_m = 300,      \
-     .crs = "EPSG:27700"}
+#define CTXPROF_HOTSPOTS_STAGE_OPTIONS_INIT                                                        \
+    {                                                                                              \
+        .version = CTXPROF_HOTSPOTS_STAGE_OPTIONS_VERSION, .radius_m = 0, .pixel_m = 25,           \
+        .kernel = "quartic", .area_share = 0.05, .gistar_cell_m = 100, .gistar_band_m = 300,       \
+        .crs = "EPSG:27700"                                                                        \
+    }
 
 /* Density surface (hotspot_density), hotspot polygons (hotspots) and Gi*
  * cells (hotspot_gistar) of the n points, with the settings o; nothing

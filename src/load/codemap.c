@@ -80,8 +80,8 @@ int ctxprof_codemap_load(ctxprof_ctx *ctx, ctxprof_codemap **out, const char *pa
         const char *flags = c_flags >= 0 && c_flags < n ? row[c_flags] : "";
         code_entry e = {0};
         char bad[64];
-        if (ctxprof_taxonomy_parse(cats, ctxprof_category_names, CTXPROF_N_CATEGORIES, &e.cats,
-                                   bad, sizeof bad)) {
+        if (ctxprof_taxonomy_parse(cats, ctxprof_category_names, CTXPROF_N_CATEGORIES, &e.cats, bad,
+                                   sizeof bad)) {
             rc = ctxprof_error_at(ctx, CTXPROF_E_INPUT, path, line, "categories",
                                   "'%s' is not a category (cse, syv, hsb, tra, online, missing, "
                                   "exclusion, asb, da, disturbance, transport)",
@@ -158,8 +158,7 @@ int ctxprof_codemap_code(const ctxprof_codemap *map, const char *code, uint32_t 
         key[i] = (char)toupper((unsigned char)code[i]);
     key[n] = '\0';
     code_entry probe = {key, 0, 0};
-    const code_entry *e =
-        bsearch(&probe, map->codes, map->n_codes, sizeof(code_entry), cmp_entry);
+    const code_entry *e = bsearch(&probe, map->codes, map->n_codes, sizeof(code_entry), cmp_entry);
     if (!e)
         return 0;
     *cats |= e->cats;

@@ -25,12 +25,12 @@
 typedef struct {
     const char *data;
     size_t size, pos;
-    void *map;       /* the mapping, or NULL when reading from memory */
+    void *map; /* the mapping, or NULL when reading from memory */
     size_t map_size;
     char delim;
-    char *buf;       /* the cells of the current record, each NUL-terminated */
+    char *buf; /* the cells of the current record, each NUL-terminated */
     size_t cap;
-    size_t *off;     /* offset of each cell in buf */
+    size_t *off; /* offset of each cell in buf */
     int ncells, capcells;
 } ctxprof_csv;
 

@@ -55,9 +55,9 @@ static int flag_from_name(const char *name)
     static const struct {
         const char *part;
         const char *flag;
-    } hints[] = {{"youth", "youth"},         {"young", "youth"},      {"under 18", "youth"},
-                 {"u18", "youth"},           {"vulnerab", "vulnerable"}, {"marac", "marac"},
-                 {"weapon", "weapon"},       {"knife", "weapon"},     {"permanent", "permanent"},
+    } hints[] = {{"youth", "youth"},     {"young", "youth"},         {"under 18", "youth"},
+                 {"u18", "youth"},       {"vulnerab", "vulnerable"}, {"marac", "marac"},
+                 {"weapon", "weapon"},   {"knife", "weapon"},        {"permanent", "permanent"},
                  {"fixed", "fixed_term"}};
     for (size_t i = 0; i < sizeof hints / sizeof hints[0]; i++)
         if (strcasestr(name, hints[i].part))
@@ -109,8 +109,8 @@ static int resolve_one(ctxprof_ctx *ctx, const ctxprof_source *s, const ctxprof_
     if (name) {
         if ((*col = find_col(defn, name, strlen(name))) < 0)
             return ctxprof_error_at(ctx, CTXPROF_E_INPUT, s->path, 0, NULL,
-                                    "field.%s names column '%s', which the file does not have",
-                                    key, name);
+                                    "field.%s names column '%s', which the file does not have", key,
+                                    name);
         return 0;
     }
     const char *aliases = kind_aliases(kind, key);
@@ -130,10 +130,10 @@ static int resolve_list(ctxprof_ctx *ctx, const ctxprof_source *s, const ctxprof
 {
     const char *list = ctxprof_source_field(s, key);
     int from_profile = list != NULL;
-    char **items = from_profile ? CSLTokenizeString2(list, ",", CSLT_STRIPLEADSPACES |
-                                                                    CSLT_STRIPENDSPACES)
-                                : CSLTokenizeString2(kind_aliases(kind, key) ? kind_aliases(kind, key) : "",
-                                                     "|", 0);
+    char **items =
+        from_profile
+            ? CSLTokenizeString2(list, ",", CSLT_STRIPLEADSPACES | CSLT_STRIPENDSPACES)
+            : CSLTokenizeString2(kind_aliases(kind, key) ? kind_aliases(kind, key) : "", "|", 0);
     int rc = 0;
     for (int i = 0; items && items[i]; i++) {
         if (strcmp(key, "code") == 0) {
@@ -164,18 +164,50 @@ static int resolve_list(ctxprof_ctx *ctx, const ctxprof_source *s, const ctxprof
 int ctxprof_columns_resolve(ctxprof_ctx *ctx, ctxprof_columns *c, const ctxprof_source *s,
                             const ctxprof_kind *kind, OGRFeatureDefnH defn)
 {
-    static const char *keys[] = {"id",         "date",       "time",     "x",
-                                 "y",          "lon",        "lat",      "postcode",
-                                 "address",    "location",   "text",     "person_id",
-                                 "forename",   "surname",    "dob",      "person2_id",
-                                 "person2_forename", "person2_surname", "person2_dob",
-                                 "route",      "stop",       "school"};
-    int *cols[] = {&c->id,         &c->date,       &c->time,     &c->x,
-                   &c->y,          &c->lon,        &c->lat,      &c->postcode,
-                   &c->address,    &c->location,   &c->text,     &c->person_id,
-                   &c->forename,   &c->surname,    &c->dob,      &c->person2_id,
-                   &c->person2_forename, &c->person2_surname, &c->person2_dob,
-                   &c->route,      &c->stop,       &c->school};
+    static const char *keys[] = {"id",
+                                 "date",
+                                 "time",
+                                 "x",
+                                 "y",
+                                 "lon",
+                                 "lat",
+                                 "postcode",
+                                 "address",
+                                 "location",
+                                 "text",
+                                 "person_id",
+                                 "forename",
+                                 "surname",
+                                 "dob",
+                                 "person2_id",
+                                 "person2_forename",
+                                 "person2_surname",
+                                 "person2_dob",
+                                 "route",
+                                 "stop",
+                                 "school"};
+    int *cols[] = {&c->id,
+                   &c->date,
+                   &c->time,
+                   &c->x,
+                   &c->y,
+                   &c->lon,
+                   &c->lat,
+                   &c->postcode,
+                   &c->address,
+                   &c->location,
+                   &c->text,
+                   &c->person_id,
+                   &c->forename,
+                   &c->surname,
+                   &c->dob,
+                   &c->person2_id,
+                   &c->person2_forename,
+                   &c->person2_surname,
+                   &c->person2_dob,
+                   &c->route,
+                   &c->stop,
+                   &c->school};
     int rc;
     memset(c, 0, sizeof *c);
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)

@@ -13,7 +13,7 @@
 
 typedef struct {
     int col;
-    int flag; /* index into ctxprof_flag_names, or -1: values go through the code map */
+    int flag;          /* index into ctxprof_flag_names, or -1: values go through the code map */
     int explicit_flag; /* the profile said Column:flag */
 } ctxprof_flag_col;
 
@@ -26,7 +26,7 @@ typedef struct {
     ctxprof_flag_col flags[CTXPROF_MAX_COLS];
     int n_flags;
     const char *system; /* person_system, else the source's kind */
-    int school; /* the school the person attends (URN, id or name) */
+    int school;         /* the school the person attends (URN, id or name) */
 } ctxprof_columns;
 
 /* Resolves every field of source s (of kind, which may be NULL) against

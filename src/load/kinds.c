@@ -4,63 +4,67 @@
 
 /* Column names seen across agencies' exports, most specific first. */
 #define A_ID "Ref|Reference|Ref No|Reference Number|Incident Ref|Incident ID|Record ID|ID"
-#define A_DATE "Date|Incident Date|Date Reported|Reported Date|Referral Date|Occurred|Date of Incident|Event Date"
-#define A_TIME "Time|Incident Time|Time Reported|Time of Incident"
-#define A_X "Easting|Eastings|X|Grid Easting|X Coordinate|Location_Easting"
-#define A_Y "Northing|Northings|Y|Grid Northing|Y Coordinate|Location_Northing"
-#define A_LON "Longitude|Lon|Long|Lng"
-#define A_LAT "Latitude|Lat"
-#define A_POSTCODE "Postcode|Post Code|Postal Code|PostCode"
-#define A_ADDRESS "Address|Incident Address|Location Address|Full Address"
-#define A_LOCATION "Location|Location Description|Place|Where"
-#define A_TEXT "Notes|Summary|Description|Details|Concerns|Narrative|Comments|Free Text"
+#define A_DATE                                                                                     \
+    "Date|Incident Date|Date Reported|Reported Date|Referral Date|Occurred|Date of "               \
+    "Incident|Event Date"
+#define A_TIME      "Time|Incident Time|Time Reported|Time of Incident"
+#define A_X         "Easting|Eastings|X|Grid Easting|X Coordinate|Location_Easting"
+#define A_Y         "Northing|Northings|Y|Grid Northing|Y Coordinate|Location_Northing"
+#define A_LON       "Longitude|Lon|Long|Lng"
+#define A_LAT       "Latitude|Lat"
+#define A_POSTCODE  "Postcode|Post Code|Postal Code|PostCode"
+#define A_ADDRESS   "Address|Incident Address|Location Address|Full Address"
+#define A_LOCATION  "Location|Location Description|Place|Where"
+#define A_TEXT      "Notes|Summary|Description|Details|Concerns|Narrative|Comments|Free Text"
 #define A_PERSON_ID "Person ID|Child ID|Client ID|Subject ID|Nominal ID|UPN|NHS Number|System ID"
-#define A_FORENAME "Forename|First Name|Firstname|Given Name|First Names"
-#define A_SURNAME "Surname|Last Name|Lastname|Family Name"
-#define A_DOB "DOB|Date of Birth|D.O.B.|Birth Date|DateOfBirth"
+#define A_FORENAME  "Forename|First Name|Firstname|Given Name|First Names"
+#define A_SURNAME   "Surname|Last Name|Lastname|Family Name"
+#define A_DOB       "DOB|Date of Birth|D.O.B.|Birth Date|DateOfBirth"
 /* The school a child attends: its URN (or the schools layer's id), else its name. */
 #define A_SCHOOL "School URN|URN|School ID|School Id|School Code|School|School Name|School Attended"
 
-#define COMMON_FIELDS                                                                          \
-    {"id", A_ID}, {"date", A_DATE}, {"time", A_TIME}, {"x", A_X}, {"y", A_Y},               \
-        {"lon", A_LON}, {"lat", A_LAT}, {"postcode", A_POSTCODE}, {"address", A_ADDRESS},      \
-        {"location", A_LOCATION}, {"text", A_TEXT}, {"person_id", A_PERSON_ID},                \
-        {"forename", A_FORENAME}, {"surname", A_SURNAME}, {"dob", A_DOB}
+#define COMMON_FIELDS                                                                              \
+    {"id", A_ID}, {"date", A_DATE}, {"time", A_TIME}, {"x", A_X}, {"y", A_Y}, {"lon", A_LON},      \
+        {"lat", A_LAT}, {"postcode", A_POSTCODE}, {"address", A_ADDRESS},                          \
+        {"location", A_LOCATION}, {"text", A_TEXT}, {"person_id", A_PERSON_ID},                    \
+        {"forename", A_FORENAME}, {"surname", A_SURNAME},                                          \
+    {                                                                                              \
+        "dob", A_DOB                                                                               \
+    }
 
-const char *const ctxprof_common_keywords =
-    "code,categories,flags\n"
-    "kw:sexual exploitation,cse,\n"
-    "kw:cse,cse,\n"
-    "kw:older boyfriend,cse,vulnerable\n"
-    "kw:grooming,cse,vulnerable\n"
-    "kw:exchange for,cse,\n"
-    "kw:county lines,syv,vulnerable\n"
-    "kw:criminal exploitation,syv,vulnerable\n"
-    "kw:cce,syv,vulnerable\n"
-    "kw:gang,syv,\n"
-    "kw:stabbed,syv,weapon\n"
-    "kw:stabbing,syv,weapon\n"
-    "kw:stab wound,syv,weapon\n"
-    "kw:knife,syv,weapon\n"
-    "kw:bladed,syv,weapon\n"
-    "kw:machete,syv,weapon\n"
-    "kw:firearm,syv,weapon\n"
-    "kw:robbery,syv,\n"
-    "kw:harmful sexual behaviour,hsb,\n"
-    "kw:sexual assault,hsb,\n"
-    "kw:upskirting,hsb+online,\n"
-    "kw:sexting,online+hsb,\n"
-    "kw:nude image,online+hsb,\n"
-    "kw:indecent image,online+hsb,\n"
-    "kw:sextortion,online+cse,vulnerable\n"
-    "kw:online grooming,online+cse,vulnerable\n"
-    "kw:social media,online,\n"
-    "kw:coercive control,tra,\n"
-    "kw:relationship abuse,tra,\n"
-    "kw:boyfriend,tra,\n"
-    "kw:girlfriend,tra,\n"
-    "kw:went missing,missing,\n"
-    "kw:missing from,missing,\n";
+const char *const ctxprof_common_keywords = "code,categories,flags\n"
+                                            "kw:sexual exploitation,cse,\n"
+                                            "kw:cse,cse,\n"
+                                            "kw:older boyfriend,cse,vulnerable\n"
+                                            "kw:grooming,cse,vulnerable\n"
+                                            "kw:exchange for,cse,\n"
+                                            "kw:county lines,syv,vulnerable\n"
+                                            "kw:criminal exploitation,syv,vulnerable\n"
+                                            "kw:cce,syv,vulnerable\n"
+                                            "kw:gang,syv,\n"
+                                            "kw:stabbed,syv,weapon\n"
+                                            "kw:stabbing,syv,weapon\n"
+                                            "kw:stab wound,syv,weapon\n"
+                                            "kw:knife,syv,weapon\n"
+                                            "kw:bladed,syv,weapon\n"
+                                            "kw:machete,syv,weapon\n"
+                                            "kw:firearm,syv,weapon\n"
+                                            "kw:robbery,syv,\n"
+                                            "kw:harmful sexual behaviour,hsb,\n"
+                                            "kw:sexual assault,hsb,\n"
+                                            "kw:upskirting,hsb+online,\n"
+                                            "kw:sexting,online+hsb,\n"
+                                            "kw:nude image,online+hsb,\n"
+                                            "kw:indecent image,online+hsb,\n"
+                                            "kw:sextortion,online+cse,vulnerable\n"
+                                            "kw:online grooming,online+cse,vulnerable\n"
+                                            "kw:social media,online,\n"
+                                            "kw:coercive control,tra,\n"
+                                            "kw:relationship abuse,tra,\n"
+                                            "kw:boyfriend,tra,\n"
+                                            "kw:girlfriend,tra,\n"
+                                            "kw:went missing,missing,\n"
+                                            "kw:missing from,missing,\n";
 
 static const ctxprof_kind_field police_fields[] = {
     COMMON_FIELDS,
@@ -69,13 +73,13 @@ static const ctxprof_kind_field police_fields[] = {
 
 static const ctxprof_kind_field mash_fields[] = {
     COMMON_FIELDS,
-    {"code", "Category|Primary Category|Concern Category|Referral Category|Abuse Type|Presenting Need"},
+    {"code",
+     "Category|Primary Category|Concern Category|Referral Category|Abuse Type|Presenting Need"},
     {NULL, NULL}};
 
 static const ctxprof_kind_field police_uk_fields[] = {
-    {"id", "Crime ID"},         {"date", "Month"},         {"lon", "Longitude"},
-    {"lat", "Latitude"},        {"location", "Location"},  {"code", "Crime type"},
-    {NULL, NULL}};
+    {"id", "Crime ID"},       {"date", "Month"},      {"lon", "Longitude"}, {"lat", "Latitude"},
+    {"location", "Location"}, {"code", "Crime type"}, {NULL, NULL}};
 
 static const ctxprof_kind_field exclusion_fields[] = {
     COMMON_FIELDS,
@@ -83,11 +87,10 @@ static const ctxprof_kind_field exclusion_fields[] = {
     {"school", A_SCHOOL},
     {NULL, NULL}};
 
-static const ctxprof_kind_field missing_fields[] = {
-    COMMON_FIELDS,
-    {"code", "Reason|Reason Code|Category|Outcome"},
-    {"school", A_SCHOOL},
-    {NULL, NULL}};
+static const ctxprof_kind_field missing_fields[] = {COMMON_FIELDS,
+                                                    {"code", "Reason|Reason Code|Category|Outcome"},
+                                                    {"school", A_SCHOOL},
+                                                    {NULL, NULL}};
 
 static const ctxprof_kind_field health_fields[] = {
     COMMON_FIELDS,
@@ -108,7 +111,8 @@ static const ctxprof_kind_field da_fields[] = {
 static const ctxprof_kind_field bus_fields[] = {
     COMMON_FIELDS,
     {"code", "Cause Code|Cause|Incident Type|Category|Code"},
-    {"flags", "Youth Flag:youth|Youth:youth|Under 18:youth|Vulnerability Flag:vulnerable|Vulnerable:vulnerable|Weapon:weapon"},
+    {"flags", "Youth Flag:youth|Youth:youth|Under 18:youth|Vulnerability "
+              "Flag:vulnerable|Vulnerable:vulnerable|Weapon:weapon"},
     {"route", "Route|Route No|Bus Route"},
     {"stop", "Stop|Stop Name|Bus Stop|Nearest Stop"},
     {NULL, NULL}};
@@ -133,18 +137,22 @@ static const ctxprof_kind_field association_fields[] = {
     {"person2_dob", "Person B DOB|DOB 2|Associate DOB"},
     {NULL, NULL}};
 
-static const ctxprof_kind_field records_fields[] = {
-    {"id", A_ID}, {"x", A_X}, {"y", A_Y}, {"lon", A_LON}, {"lat", A_LAT},
-    {"postcode", A_POSTCODE}, {"address", A_ADDRESS}, {"location", A_LOCATION},
-    {NULL, NULL}};
+static const ctxprof_kind_field records_fields[] = {{"id", A_ID},
+                                                    {"x", A_X},
+                                                    {"y", A_Y},
+                                                    {"lon", A_LON},
+                                                    {"lat", A_LAT},
+                                                    {"postcode", A_POSTCODE},
+                                                    {"address", A_ADDRESS},
+                                                    {"location", A_LOCATION},
+                                                    {NULL, NULL}};
 
-static const ctxprof_kind_field crosswalk_fields[] = {
-    {"person_system", "System|Source System"},
-    {"person_id", "System ID|Person ID|ID"},
-    {"forename", A_FORENAME},
-    {"surname", A_SURNAME},
-    {"dob", A_DOB},
-    {NULL, NULL}};
+static const ctxprof_kind_field crosswalk_fields[] = {{"person_system", "System|Source System"},
+                                                      {"person_id", "System ID|Person ID|ID"},
+                                                      {"forename", A_FORENAME},
+                                                      {"surname", A_SURNAME},
+                                                      {"dob", A_DOB},
+                                                      {NULL, NULL}};
 
 static const ctxprof_kind KINDS[] = {
     {"ae_youth_worker", "A&E and youth worker reports",
@@ -395,6 +403,12 @@ const ctxprof_kind *ctxprof_kind_find(const char *name)
     return NULL;
 }
 
-size_t ctxprof_kind_count(void) { return N_KINDS; }
+size_t ctxprof_kind_count(void)
+{
+    return N_KINDS;
+}
 
-const ctxprof_kind *ctxprof_kind_at(size_t i) { return i < N_KINDS ? &KINDS[i] : NULL; }
+const ctxprof_kind *ctxprof_kind_at(size_t i)
+{
+    return i < N_KINDS ? &KINDS[i] : NULL;
+}

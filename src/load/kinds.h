@@ -14,14 +14,14 @@ typedef struct {
 } ctxprof_kind_field;
 
 typedef struct {
-    const char *name;        /* e.g. "police_referral" */
-    const char *title;       /* e.g. "Police referrals" */
-    const char *about;       /* what it tells an analyst (Markdown) */
-    const char *date_format; /* default date_format */
-    const char *categories;  /* categories every row carries, '+'-joined */
+    const char *name;                 /* e.g. "police_referral" */
+    const char *title;                /* e.g. "Police referrals" */
+    const char *about;                /* what it tells an analyst (Markdown) */
+    const char *date_format;          /* default date_format */
+    const char *categories;           /* categories every row carries, '+'-joined */
     const ctxprof_kind_field *fields; /* terminated by {NULL, NULL} */
-    const char *codes;       /* default code map as CSV text (code,categories,flags) */
-    int linkage;             /* rows link people rather than describe incidents */
+    const char *codes;                /* default code map as CSV text (code,categories,flags) */
+    int linkage;                      /* rows link people rather than describe incidents */
 } ctxprof_kind;
 
 const ctxprof_kind *ctxprof_kind_find(const char *name);

@@ -24,8 +24,8 @@ static void codes_table(FILE *f, const char *csv)
                 fprintf(f, "| code | categories | flags |\n|---|---|---|\n");
             const char *code = buf;
             int kw = strncmp(code, "kw:", 3) == 0;
-            fprintf(f, "| %s`%s` | %s | %s |\n", kw ? "keyword " : "", kw ? code + 3 : code,
-                    c1 + 1, c2 + 1);
+            fprintf(f, "| %s`%s` | %s | %s |\n", kw ? "keyword " : "", kw ? code + 3 : code, c1 + 1,
+                    c2 + 1);
         }
         line = end;
     }
@@ -41,8 +41,7 @@ void ctxprof_kind_markdown(FILE *f, const ctxprof_kind *k)
                    "summary) and used to link people, never placed as incidents.\n\n");
     else
         fprintf(f, "Every row carries the categories: %s. Default `date_format`: `%s`.\n\n",
-                *k->categories ? k->categories : "none (only what its codes say)",
-                k->date_format);
+                *k->categories ? k->categories : "none (only what its codes say)", k->date_format);
     fprintf(f, "## Columns\n\nWhen the profile does not map a field, the first of these "
                "columns that the file has is used (case and surrounding spaces ignored). For "
                "`code` and `flags` every listed column present is used.\n\n"

@@ -26,7 +26,6 @@
 #include "load/open.h"
 #include "load/taxonomy.h"
 
-
 struct ctxprof_loader {
     const ctxprof_load_options *o;
     OGRSpatialReferenceH target;
@@ -35,11 +34,11 @@ struct ctxprof_loader {
     ctxprof_pseudonym *pseudonym;
     ctxprof_gazetteer *gazetteer; /* NULL when the profile names none */
     ctxprof_geocoder *geocoder;
-    const ctxprof_kind **kinds;  /* per source */
-    ctxprof_codemap **codemaps;  /* the profile's code map per source, or NULL */
-    ctxprof_codemap **kindmaps;  /* the kind's built-in code map per source */
-    ctxprof_codemap *keywords;   /* keywords looked for in every source's free text */
-    uint32_t *kind_cats;         /* categories every row of the source carries */
+    const ctxprof_kind **kinds; /* per source */
+    ctxprof_codemap **codemaps; /* the profile's code map per source, or NULL */
+    ctxprof_codemap **kindmaps; /* the kind's built-in code map per source */
+    ctxprof_codemap *keywords;  /* keywords looked for in every source's free text */
+    uint32_t *kind_cats;        /* categories every row of the source carries */
     ctxprof_datetime period_start, period_end, today;
 };
 
@@ -68,7 +67,7 @@ typedef struct {
     char *buf[4];         /* recoded strings, reused round-robin */
     size_t cap[4];        /* their sizes */
     int nbuf;
-    int recoded;          /* a value was not UTF-8 and was read as Windows-1252 */
+    int recoded; /* a value was not UTF-8 and was read as Windows-1252 */
 } row_reader;
 
 /* The raw cell, or NULL when unset. A column OGR was told to ignore is
@@ -76,8 +75,7 @@ typedef struct {
 static const char *raw_cell(const row_reader *r, int col)
 {
     if (r->csv)
-        return col >= 0 && col < r->nfields && r->used[col] ? ctxprof_csv_cell(r->csv, col)
-                                                             : NULL;
+        return col >= 0 && col < r->nfields && r->used[col] ? ctxprof_csv_cell(r->csv, col) : NULL;
     if (col < 0 || !OGR_F_IsFieldSetAndNotNull(r->feat, col))
         return NULL;
     return OGR_F_GetFieldAsString(r->feat, col);
@@ -144,12 +142,12 @@ int ctxprof_rejects_add(ctxprof_ctx *ctx, ctxprof_rejects *rej, uint32_t source,
     size_t i = rej->n;
     if (i + 1 > rej->cap) {
         size_t cap = rej->cap ? rej->cap * 2 : 256;
-#define GROW(a)                                                                                \
-    do {                                                                                       \
-        void *p_ = ctxprof_reallocarray(ctx, rej->a, cap, sizeof *rej->a);                     \
-        if (!p_)                                                                               \
-            return CTXPROF_E_NOMEM;                                                            \
-        rej->a = p_;                                                                           \
+#define GROW(a)                                                                                    \
+    do {                                                                                           \
+        void *p_ = ctxprof_reallocarray(ctx, rej->a, cap, sizeof *rej->a);                         \
+        if (!p_)                                                                                   \
+            return CTXPROF_E_NOMEM;                                                                \
+        rej->a = p_;                                                                               \
     } while (0)
         GROW(source);
         GROW(row);
@@ -209,12 +207,12 @@ static int incidents_reserve(ctxprof_ctx *ctx, ctxprof_incidents *inc, size_t ne
     size_t cap = inc->cap ? inc->cap : 1024;
     while (cap < need)
         cap *= 2;
-#define GROW(a)                                                                                \
-    do {                                                                                       \
-        void *p_ = ctxprof_reallocarray(ctx, inc->a, cap, sizeof *inc->a);                     \
-        if (!p_)                                                                               \
-            return CTXPROF_E_NOMEM;                                                            \
-        inc->a = p_;                                                                           \
+#define GROW(a)                                                                                    \
+    do {                                                                                           \
+        void *p_ = ctxprof_reallocarray(ctx, inc->a, cap, sizeof *inc->a);                         \
+        if (!p_)                                                                                   \
+            return CTXPROF_E_NOMEM;                                                                \
+        inc->a = p_;                                                                               \
     } while (0)
     GROW(x);
     GROW(y);
@@ -283,8 +281,8 @@ int ctxprof_loader_new(ctxprof_ctx *ctx, ctxprof_loader **out, const ctxprof_loa
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
-    ld->today = (ctxprof_datetime){tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, 0, 0, 0,
-                                   CTXPROF_PREC_DAY};
+    ld->today =
+        (ctxprof_datetime){tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, 0, 0, 0, CTXPROF_PREC_DAY};
     if ((rc = ctxprof_gazetteer_from_options(ctx, &ld->gazetteer, &o->gazetteer)) ||
         (rc = ctxprof_geocoder_new(ctx, &ld->geocoder, crs, ld->gazetteer, ld->study_prep)))
         goto done;
@@ -314,8 +312,8 @@ int ctxprof_loader_new(ctxprof_ctx *ctx, ctxprof_loader **out, const ctxprof_loa
                 used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", j ? ", " : "",
                                          ctxprof_kind_at(j)->name);
             rc = ctxprof_error(ctx, CTXPROF_E_CONFIG,
-                               "%s line %d: [source.%s] kind '%s' is not a source kind (%s)",
-                               file, s->line, s->name, s->kind, list);
+                               "%s line %d: [source.%s] kind '%s' is not a source kind (%s)", file,
+                               s->line, s->name, s->kind, list);
             goto done;
         }
         char bad[64];
@@ -375,8 +373,8 @@ static const ctxprof_codemap *source_map(const ctxprof_loader *ld, uint32_t si)
     return ld->codemaps[si] ? ld->codemaps[si] : ld->kindmaps[si];
 }
 
-static int setup_columns(ctxprof_ctx *ctx, const ctxprof_loader *ld, uint32_t si,
-                         OGRLayerH layer, source_cols *c)
+static int setup_columns(ctxprof_ctx *ctx, const ctxprof_loader *ld, uint32_t si, OGRLayerH layer,
+                         source_cols *c)
 {
     const ctxprof_source *s = &ld->o->sources[si];
     c->layer = layer;
@@ -384,25 +382,24 @@ static int setup_columns(ctxprof_ctx *ctx, const ctxprof_loader *ld, uint32_t si
     if (rc)
         return rc;
     OGRFeatureDefnH defn = OGR_L_GetLayerDefn(layer);
-    if (!ld->pseudonym && (c->col.person_id >= 0 || c->col.forename >= 0 || c->col.surname >= 0 ||
-                           c->col.dob >= 0)) {
+    if (!ld->pseudonym &&
+        (c->col.person_id >= 0 || c->col.forename >= 0 || c->col.surname >= 0 || c->col.dob >= 0)) {
         /* Reopening gives the pseudonym module's own message about the key. */
         ctxprof_pseudonym *ps = NULL;
-        rc = ctxprof_pseudonym_open(ctx, &ps, NULL,
-                                    ld->o->key_env);
+        rc = ctxprof_pseudonym_open(ctx, &ps, NULL, ld->o->key_env);
         ctxprof_pseudonym_free(ctx, ps);
         if (rc)
-            return ctxprof_error(ctx, rc, "%s: source '%s' names people, and %s", s->path,
-                                 s->name, ctxprof_errmsg(ctx));
+            return ctxprof_error(ctx, rc, "%s: source '%s' names people, and %s", s->path, s->name,
+                                 ctxprof_errmsg(ctx));
     }
     for (int k = 0; k < c->col.n_flags; k++) {
         char key[300];
         snprintf(key, sizeof key, "flag:%s", ctxprof_column_name(defn, c->col.flags[k].col));
         /* "Column:flag" in the profile wins; then a code-map row
          * "flag:Column"; then the flag guessed from the column's name. */
-        c->flag_by_map[k] = !c->col.flags[k].explicit_flag &&
-                            ctxprof_codemap_code(source_map(ld, si), key, &c->flag_cats[k],
-                                                 &c->flag_flags[k]);
+        c->flag_by_map[k] =
+            !c->col.flags[k].explicit_flag &&
+            ctxprof_codemap_code(source_map(ld, si), key, &c->flag_cats[k], &c->flag_flags[k]);
     }
     if (ctxprof_source_field(s, "x") || ctxprof_source_field(s, "y") ||
         ctxprof_source_field(s, "lon") || ctxprof_source_field(s, "lat"))
@@ -418,8 +415,9 @@ static int setup_columns(ctxprof_ctx *ctx, const ctxprof_loader *ld, uint32_t si
         /* The geocoder makes a transform per row for any other CRS. */
         c->xy_is_bng = strcasecmp(srs, "EPSG:27700") == 0;
         if (!(c->xy_srs = ctxprof_srs_new(srs)))
-            return ctxprof_error(ctx, CTXPROF_E_CRS, "%s line %d: [source.%s] field.srs '%s' is unknown",
-                                 ld->o->file, s->line, s->name, srs);
+            return ctxprof_error(ctx, CTXPROF_E_CRS,
+                                 "%s line %d: [source.%s] field.srs '%s' is unknown", ld->o->file,
+                                 s->line, s->name, srs);
         c->xy_ct = OCTNewCoordinateTransformation(c->xy_srs, ld->target);
     }
     if (c->col.lon >= 0) {
@@ -489,12 +487,13 @@ static int row_date(const ctxprof_loader *ld, const ctxprof_source *s, const sou
     /* The fast path reads plain CSV, every column a string. */
     OGRFieldType type =
         r->csv ? OFTString : OGR_Fld_GetType(OGR_F_GetFieldDefnRef(r->feat, c->col.date));
-    if ((type == OFTDate || type == OFTDateTime) && OGR_F_IsFieldSetAndNotNull(r->feat, c->col.date)) {
+    if ((type == OFTDate || type == OFTDateTime) &&
+        OGR_F_IsFieldSetAndNotNull(r->feat, c->col.date)) {
         int y, mo, d, h, mi, tz;
         float sec;
         OGR_F_GetFieldAsDateTimeEx(r->feat, c->col.date, &y, &mo, &d, &h, &mi, &sec, &tz);
-        *when = (ctxprof_datetime){y, mo, d, h, mi, (int)sec,
-                                   type == OFTDate ? CTXPROF_PREC_DAY : CTXPROF_PREC_MINUTE};
+        *when = (ctxprof_datetime){
+            y, mo, d, h, mi, (int)sec, type == OFTDate ? CTXPROF_PREC_DAY : CTXPROF_PREC_MINUTE};
     } else {
         const char *v = value(r, c->col.date);
         if (is_blank(v))
@@ -594,8 +593,8 @@ static double number_or_nan(const char *s)
 
 /* Places a row: the layer's own geometry when it lies in the study area,
  * else the geocoding cascade over its coordinate and text fields. */
-static int row_place(ctxprof_ctx *ctx, const source_cols *c,
-                     row_reader *r, ctxprof_geo_result *res, int *has_location)
+static int row_place(ctxprof_ctx *ctx, const source_cols *c, row_reader *r, ctxprof_geo_result *res,
+                     int *has_location)
 {
     OGRGeometryH g = r->csv ? NULL : OGR_F_GetGeometryRef(r->feat);
     double gx = NAN, gy = NAN;
@@ -674,12 +673,27 @@ static char *ignore_unused(OGRLayerH layer, const source_cols *c)
     int n = OGR_FD_GetFieldCount(defn);
     char *used = CPLCalloc((size_t)n + 1, 1);
     used[0] = 1; /* a DOS end-of-file line (Ctrl-Z) shows in the first column */
-    const int cols[] = {c->col.id,         c->col.date,       c->col.time,       c->col.x,
-                        c->col.y,          c->col.lon,        c->col.lat,        c->col.postcode,
-                        c->col.address,    c->col.location,   c->col.text,       c->col.person_id,
-                        c->col.forename,   c->col.surname,    c->col.dob,        c->col.person2_id,
-                        c->col.person2_forename, c->col.person2_surname, c->col.person2_dob,
-                        c->col.route,      c->col.stop};
+    const int cols[] = {c->col.id,
+                        c->col.date,
+                        c->col.time,
+                        c->col.x,
+                        c->col.y,
+                        c->col.lon,
+                        c->col.lat,
+                        c->col.postcode,
+                        c->col.address,
+                        c->col.location,
+                        c->col.text,
+                        c->col.person_id,
+                        c->col.forename,
+                        c->col.surname,
+                        c->col.dob,
+                        c->col.person2_id,
+                        c->col.person2_forename,
+                        c->col.person2_surname,
+                        c->col.person2_dob,
+                        c->col.route,
+                        c->col.stop};
     for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++)
         if (cols[i] >= 0)
             used[cols[i]] = 1;
@@ -808,9 +822,8 @@ void ctxprof_source_counts_clear(ctxprof_ctx *ctx, ctxprof_source_counts *c)
 
 /* Categories and flags of a row: codes through the source's code map;
  * keywords in the free text; flag columns; the kind's own categories. */
-static int classify(ctxprof_ctx *ctx, const ctxprof_loader *ld, uint32_t si,
-                    const source_cols *c, row_reader *r, uint32_t *cats, uint32_t *flags,
-                    ctxprof_source_counts *cnt)
+static int classify(ctxprof_ctx *ctx, const ctxprof_loader *ld, uint32_t si, const source_cols *c,
+                    row_reader *r, uint32_t *cats, uint32_t *flags, ctxprof_source_counts *cnt)
 {
     const ctxprof_codemap *map = source_map(ld, si);
     int unmapped = 0, rc = 0;
@@ -858,8 +871,7 @@ static int classify(ctxprof_ctx *ctx, const ctxprof_loader *ld, uint32_t si,
 /* A reader that fails mid-file (a line over GDAL's size limit, a file cut
  * short) ends like the end of the file would: the error state tells the two
  * apart, so later rows are not silently lost. row is the next row's number. */
-static int next_row(ctxprof_ctx *ctx, row_reader *r, OGRLayerH layer, const char *path,
-                    int64_t row)
+static int next_row(ctxprof_ctx *ctx, row_reader *r, OGRLayerH layer, const char *path, int64_t row)
 {
     if (r->csv)
         return ctxprof_csv_next(ctx, r->csv);
@@ -952,15 +964,14 @@ static int load_source(ctxprof_ctx *ctx, ctxprof_loader *ld, ctxprof_geocoder *g
         if (first > 0) {
             snprintf(reason_buf, sizeof reason_buf,
                      "duplicate of row %lld (same reference and values)", (long long)first);
-            rc = ctxprof_rejects_add(ctx, rej, si, row, CTXPROF_STAGE_LOAD, NULL, reason_buf,
-                                     NULL);
+            rc = ctxprof_rejects_add(ctx, rej, si, row, CTXPROF_STAGE_LOAD, NULL, reason_buf, NULL);
             cnt->rejects_load++;
             cnt->duplicates++;
             goto next;
         }
         if (row_date(ld, s, &c, &r, &when, &field, reason_buf, sizeof reason_buf)) {
-            rc = ctxprof_rejects_add(ctx, rej, si, row, CTXPROF_STAGE_LOAD, field, reason_buf,
-                                     NULL);
+            rc =
+                ctxprof_rejects_add(ctx, rej, si, row, CTXPROF_STAGE_LOAD, field, reason_buf, NULL);
             cnt->rejects_load++;
             goto next;
         }
@@ -1006,8 +1017,8 @@ static int load_source(ctxprof_ctx *ctx, ctxprof_loader *ld, ctxprof_geocoder *g
             bytes_read += row_bytes(&r);
         if ((row & 1023) == 0 &&
             (rc = ctxprof_progress(ctx,
-                                   fast ? fmin(0.99, ctxprof_csv_progress(&csv))
-                                   : total > 0 ? (double)row / (double)total
+                                   fast             ? fmin(0.99, ctxprof_csv_progress(&csv))
+                                   : total > 0      ? (double)row / (double)total
                                    : file_bytes > 0 ? fmin(0.99, bytes_read / file_bytes)
                                                     : 0,
                                    s->name)))
@@ -1129,8 +1140,7 @@ static int load_thread_init(ctxprof_ctx *ctx, int thread, void *arg, void **stat
             return rc;
         }
     }
-    return ctxprof_geocoder_new(ctx, &lt->gc, j->ld->o->crs,
-                                j->ld->gazetteer, lt->prep);
+    return ctxprof_geocoder_new(ctx, &lt->gc, j->ld->o->crs, j->ld->gazetteer, lt->prep);
 }
 
 static void load_thread_free(ctxprof_ctx *ctx, int thread, void *arg, void *state)

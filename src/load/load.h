@@ -17,17 +17,16 @@
 #include "geocode/gazetteer.h"
 #include "load/source.h"
 
-
 typedef struct {
     size_t n, cap;
-    double *x, *y;            /* profile CRS */
-    ctxprof_datetime *when;   /* precision NONE when unknown */
-    uint32_t *source;         /* index into the profile's sources */
-    int64_t *row;             /* 1-based data row in the source */
-    uint32_t *cats, *flags;   /* taxonomy bit masks */
+    double *x, *y;                    /* profile CRS */
+    ctxprof_datetime *when;           /* precision NONE when unknown */
+    uint32_t *source;                 /* index into the profile's sources */
+    int64_t *row;                     /* 1-based data row in the source */
+    uint32_t *cats, *flags;           /* taxonomy bit masks */
     char (*pid)[CTXPROF_PID_LEN + 1]; /* "" when the source names nobody */
-    uint8_t *geocode_method; /* ctxprof_gc_method */
-    uint8_t *geocode_score;  /* 0-100 */
+    uint8_t *geocode_method;          /* ctxprof_gc_method */
+    uint8_t *geocode_score;           /* 0-100 */
 } ctxprof_incidents;
 
 typedef enum { CTXPROF_STAGE_LOAD = 0, CTXPROF_STAGE_GEOCODE = 1 } ctxprof_reject_stage;
@@ -50,21 +49,21 @@ typedef struct {
 /* Row accounting and data quality of one source. */
 typedef struct {
     int64_t rows_read, incidents, rejects_load, rejects_geocode, linkage;
-    int64_t unmapped_codes;     /* incidents with a code the code maps do not know */
-    int64_t missing_dates;      /* incidents without a date */
-    int64_t missing_locations;  /* rows with neither coordinates nor location text */
-    int64_t duplicates;         /* exact duplicate rows (rejected) */
-    int64_t bad_flag_values;    /* flag cells that are neither yes nor no */
-    int64_t recoded;            /* rows read as Windows-1252 because they were not UTF-8 */
-    int64_t no_person;          /* incidents naming nobody (pid NULL) */
-    int64_t flag_set[8];        /* incidents with each flag (ctxprof_flag_names order) */
-    int64_t with_location;      /* rows past loading that carried any location */
-    int64_t repaired;           /* coordinates swapped or in the other grid, repaired */
+    int64_t unmapped_codes;    /* incidents with a code the code maps do not know */
+    int64_t missing_dates;     /* incidents without a date */
+    int64_t missing_locations; /* rows with neither coordinates nor location text */
+    int64_t duplicates;        /* exact duplicate rows (rejected) */
+    int64_t bad_flag_values;   /* flag cells that are neither yes nor no */
+    int64_t recoded;           /* rows read as Windows-1252 because they were not UTF-8 */
+    int64_t no_person;         /* incidents naming nobody (pid NULL) */
+    int64_t flag_set[8];       /* incidents with each flag (ctxprof_flag_names order) */
+    int64_t with_location;     /* rows past loading that carried any location */
+    int64_t repaired;          /* coordinates swapped or in the other grid, repaired */
     int64_t by_method[CTXPROF_GC_N_METHODS]; /* incidents placed by each method */
-    ctxprof_code_count *unmapped; /* distinct unmapped codes with counts */
+    ctxprof_code_count *unmapped;            /* distinct unmapped codes with counts */
     size_t n_unmapped, cap_unmapped;
     double seconds;
-    int fast_csv;               /* read by the loader's own CSV reader, not OGR */
+    int fast_csv; /* read by the loader's own CSV reader, not OGR */
 } ctxprof_source_counts;
 
 typedef struct ctxprof_loader ctxprof_loader;
@@ -81,16 +80,18 @@ typedef struct {
     const char *key_env;      /* environment variable holding the key, or NULL */
     const char *period_start; /* YYYY-MM-DD, checked by ctxprof_loader_new, or NULL */
     const char *period_end;
-    int threads;              /* 0: one per core */
+    int threads; /* 0: one per core */
     const ctxprof_source *sources;
     size_t n_sources;
     ctxprof_gazetteer_options gazetteer;
 } ctxprof_load_options;
 
 #define CTXPROF_LOAD_OPTIONS_VERSION 1
-#define CTXPROF_LOAD_OPTIONS_INIT                                                              \
-    {.version = CTXPROF_LOAD_OPTIONS_VERSION, .crs = "EPSG:27700", .key_env = "CTXPROF_KEY",  \
-     .gazetteer = CTXPROF_GAZETTEER_OPTIONS_INIT}
+#define CTXPROF_LOAD_OPTIONS_INIT                                                                  \
+    {                                                                                              \
+        .version = CTXPROF_LOAD_OPTIONS_VERSION, .crs = "EPSG:27700", .key_env = "CTXPROF_KEY",    \
+        .gazetteer = CTXPROF_GAZETTEER_OPTIONS_INIT                                                \
+    }
 
 /* Prepares loading with o: study area, CRS transforms, pseudonym key,
  * code maps. o (and what it points to) must outlive the loader. */

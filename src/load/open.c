@@ -207,8 +207,8 @@ int ctxprof_source_open(ctxprof_ctx *ctx, ctxprof_opened *o, const ctxprof_sourc
     char **oo = s->open_options ? CSLTokenizeString2(s->open_options, ",",
                                                      CSLT_STRIPLEADSPACES | CSLT_STRIPENDSPACES)
                                 : NULL;
-    o->ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, (const char *const *)oo,
-                       NULL);
+    o->ds =
+        GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, (const char *const *)oo, NULL);
     CSLDestroy(oo);
     if (!o->ds) {
         int exists = strncmp(s->path, "PG:", 3) == 0 || access(s->path, F_OK) == 0;
@@ -227,7 +227,8 @@ int ctxprof_source_open(ctxprof_ctx *ctx, ctxprof_opened *o, const ctxprof_sourc
         ctxprof_source_close(ctx, o);
         return rc;
     }
-    o->layer = s->layer ? GDALDatasetGetLayerByName(o->ds, s->layer) : GDALDatasetGetLayer(o->ds, 0);
+    o->layer =
+        s->layer ? GDALDatasetGetLayerByName(o->ds, s->layer) : GDALDatasetGetLayer(o->ds, 0);
     if (!o->layer) {
         rc = ctxprof_error_at(ctx, CTXPROF_E_INPUT, s->path, 0, NULL, "no layer '%s'",
                               s->layer ? s->layer : "(the file has no layers)");
@@ -268,8 +269,9 @@ int ctxprof_source_fast_csv(ctxprof_ctx *ctx, const ctxprof_source *s, const ctx
             return 0;
     const char *dot = strrchr(s->path, '.');
     char csvt[4096];
-    if (!dot || snprintf(csvt, sizeof csvt, "%.*st", (int)(dot - s->path + 4), s->path) >=
-                    (int)sizeof csvt ||
+    if (!dot ||
+        snprintf(csvt, sizeof csvt, "%.*st", (int)(dot - s->path + 4), s->path) >=
+            (int)sizeof csvt ||
         access(csvt, F_OK) == 0)
         return 0;
     int rc = ctxprof_csv_open(ctx, r, s->path, src->delimiter);
@@ -280,7 +282,8 @@ int ctxprof_source_fast_csv(ctxprof_ctx *ctx, const ctxprof_source *s, const ctx
     }
     int same = ctxprof_csv_next(ctx, r) == 1 && r->ncells == n;
     for (int i = 0; same && i < n; i++)
-        same = strcmp(ctxprof_csv_cell(r, i), OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, i))) == 0;
+        same =
+            strcmp(ctxprof_csv_cell(r, i), OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, i))) == 0;
     if (!same) {
         ctxprof_csv_close(ctx, r);
         ctxprof_error_clear(ctx);

@@ -12,15 +12,15 @@ typedef struct {
 } ctxprof_field_map;
 
 typedef struct {
-    char *name;   /* the part after "source." */
-    char *kind;   /* source kind id, e.g. police_referral */
-    char *path;   /* resolved dataset path (without |layername=) */
-    char *layer;  /* layer name, or NULL for the first layer */
+    char *name;  /* the part after "source." */
+    char *kind;  /* source kind id, e.g. police_referral */
+    char *path;  /* resolved dataset path (without |layername=) */
+    char *layer; /* layer name, or NULL for the first layer */
     char *encoding;
     char *open_options; /* comma-separated GDAL open options */
     char delimiter;     /* given delimiter, or 0 to find it */
     char *date_format;
-    char *code_map;     /* resolved path or NULL */
+    char *code_map; /* resolved path or NULL */
     ctxprof_field_map *fields;
     size_t n_fields, cap_fields;
     int line; /* line of the [source.*] header */

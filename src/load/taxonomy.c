@@ -5,8 +5,8 @@
 #include <strings.h>
 
 const char *const ctxprof_category_names[CTXPROF_N_CATEGORIES] = {
-    "cse", "syv", "hsb", "tra", "online", "missing",
-    "exclusion", "asb", "da", "disturbance", "transport",
+    "cse",       "syv", "hsb", "tra",         "online",    "missing",
+    "exclusion", "asb", "da",  "disturbance", "transport",
 };
 
 const char *const ctxprof_flag_names[CTXPROF_N_FLAGS] = {
@@ -40,8 +40,7 @@ int ctxprof_taxonomy_parse(const char *list, const char *const *names, int n, ui
     return 0;
 }
 
-void ctxprof_taxonomy_format(uint32_t mask, const char *const *names, int n, char *buf,
-                             size_t size)
+void ctxprof_taxonomy_format(uint32_t mask, const char *const *names, int n, char *buf, size_t size)
 {
     size_t used = 0;
     buf[0] = '\0';

@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #define CTXPROF_N_CATEGORIES 11
-#define CTXPROF_N_FLAGS 6
+#define CTXPROF_N_FLAGS      6
 
 /* In priority order: the first set bit is an incident's main category. */
 extern const char *const ctxprof_category_names[CTXPROF_N_CATEGORIES];

@@ -78,11 +78,16 @@ static void cells_clear(cells *r)
     }
 }
 
-static int blank(const char *s) { return s[strspn(s, " \t\r\n")] == '\0'; }
+static int blank(const char *s)
+{
+    return s[strspn(s, " \t\r\n")] == '\0';
+}
 
 /* Latin-1 Supplement (U+00C0..U+00FF) and Latin Extended-A (U+0100..U+017F)
  * folded to ASCII: a wider fold than the pid's, for possible matches only. */
-static const char FOLD_L1[64] = "AAAAAAACEEEEIIII" "DNOOOOO*OUUUUYTs" "AAAAAAACEEEEIIII"
+static const char FOLD_L1[64] = "AAAAAAACEEEEIIII"
+                                "DNOOOOO*OUUUUYTs"
+                                "AAAAAAACEEEEIIII"
                                 "DNOOOOO/OUUUUYTY";
 static const char FOLD_EXT_A[129] = "AaAaAaCcCcCcCcDdDdEeEeEeEeEeGgGgGgGgHhHhIiIiIiIiIiIiJjKkk"
                                     "LlLlLlLlLlNnNnNnnNnOoOoOoOoRrRrRrSsSsSsSsTtTtTtUuUuUuUuUuUu"
@@ -137,50 +142,49 @@ static void surname_tokens(const char *in, char *out, size_t size)
 }
 
 /* Nickname groups: forenames in one group may be the same person. */
-static const char *const NICKNAMES[] = {
-    "ALEX ALEXANDER ALEXANDRA ALEXIS ALEKSANDER SASHA",
-    "SAM SAMUEL SAMANTHA SAMMY",
-    "TOM THOMAS TOMMY",
-    "WILL WILLIAM BILL BILLY LIAM WILLIE",
-    "BEN BENJAMIN BENNY",
-    "DAN DANIEL DANNY",
-    "JOE JOSEPH JOEY",
-    "MATT MATTHEW MATTY",
-    "JAMES JAMIE JIM JIMMY",
-    "MIKE MICHAEL MICKEY",
-    "CHRIS CHRISTOPHER CHRISTIAN CHRISTINA CHRISTINE",
-    "KATE KATIE KATHERINE CATHERINE KATHRYN KAT CATH",
-    "LIZ ELIZABETH BETH LIZZIE ELIZA BETTY",
-    "ABBY ABIGAIL ABBIE",
-    "MAX MAXWELL MAXIMILIAN",
-    "NICK NICHOLAS NICKY NICOLA",
-    "ROB ROBERT BOB BOBBY ROBBIE",
-    "JACK JOHN JOHNNY",
-    "HARRY HENRY HAL",
-    "ED EDWARD EDDIE TED TEDDY",
-    "OLLIE OLIVER OLLY",
-    "ZAK ZACK ZACH ZACHARY",
-    "TONY ANTHONY ANTONY",
-    "JOSH JOSHUA",
-    "NATE NATHAN NATHANIEL",
-    "CHARLIE CHARLES CHARLOTTE LOTTIE",
-    "FREDDIE FREDERICK FRED",
-    "GEORGIE GEORGE GEORGINA GEORGIA",
-    "JESS JESSICA JESSIE",
-    "ELLIE ELEANOR ELLA",
-    "MOLLY MARY",
-    "AMY AMELIA MILLIE",
-    "IZZY ISABEL ISABELLA ISOBEL",
-    "SOPH SOPHIE SOPHIA",
-    "LEXI ALEXA",
-    "MO MOHAMMED MOHAMMAD MUHAMMAD",
-    "DAVE DAVID DAVY",
-    "STEVE STEPHEN STEVEN",
-    "ANDY ANDREW DREW",
-    "RICH RICHARD RICKY RICK",
-    "DEV DEVON",
-    "NIA NIAMH",
-    NULL};
+static const char *const NICKNAMES[] = {"ALEX ALEXANDER ALEXANDRA ALEXIS ALEKSANDER SASHA",
+                                        "SAM SAMUEL SAMANTHA SAMMY",
+                                        "TOM THOMAS TOMMY",
+                                        "WILL WILLIAM BILL BILLY LIAM WILLIE",
+                                        "BEN BENJAMIN BENNY",
+                                        "DAN DANIEL DANNY",
+                                        "JOE JOSEPH JOEY",
+                                        "MATT MATTHEW MATTY",
+                                        "JAMES JAMIE JIM JIMMY",
+                                        "MIKE MICHAEL MICKEY",
+                                        "CHRIS CHRISTOPHER CHRISTIAN CHRISTINA CHRISTINE",
+                                        "KATE KATIE KATHERINE CATHERINE KATHRYN KAT CATH",
+                                        "LIZ ELIZABETH BETH LIZZIE ELIZA BETTY",
+                                        "ABBY ABIGAIL ABBIE",
+                                        "MAX MAXWELL MAXIMILIAN",
+                                        "NICK NICHOLAS NICKY NICOLA",
+                                        "ROB ROBERT BOB BOBBY ROBBIE",
+                                        "JACK JOHN JOHNNY",
+                                        "HARRY HENRY HAL",
+                                        "ED EDWARD EDDIE TED TEDDY",
+                                        "OLLIE OLIVER OLLY",
+                                        "ZAK ZACK ZACH ZACHARY",
+                                        "TONY ANTHONY ANTONY",
+                                        "JOSH JOSHUA",
+                                        "NATE NATHAN NATHANIEL",
+                                        "CHARLIE CHARLES CHARLOTTE LOTTIE",
+                                        "FREDDIE FREDERICK FRED",
+                                        "GEORGIE GEORGE GEORGINA GEORGIA",
+                                        "JESS JESSICA JESSIE",
+                                        "ELLIE ELEANOR ELLA",
+                                        "MOLLY MARY",
+                                        "AMY AMELIA MILLIE",
+                                        "IZZY ISABEL ISABELLA ISOBEL",
+                                        "SOPH SOPHIE SOPHIA",
+                                        "LEXI ALEXA",
+                                        "MO MOHAMMED MOHAMMAD MUHAMMAD",
+                                        "DAVE DAVID DAVY",
+                                        "STEVE STEPHEN STEVEN",
+                                        "ANDY ANDREW DREW",
+                                        "RICH RICHARD RICKY RICK",
+                                        "DEV DEVON",
+                                        "NIA NIAMH",
+                                        NULL};
 
 static int nickname_group(const char *f)
 {
@@ -278,8 +282,8 @@ typedef struct {
 /* The row's person, as the loader computes it (src/load/load.c row_pid):
  * names + dob first, else the system id. Fills *ident for name identities
  * when ident is not NULL. Returns 1 when a pid was made. */
-static int row_person(const ctxprof_pseudonym *ps, cells *r, const person_cols *pc,
-                      ctxprof_pid pid, identity *ident, int *by_name)
+static int row_person(const ctxprof_pseudonym *ps, cells *r, const person_cols *pc, ctxprof_pid pid,
+                      identity *ident, int *by_name)
 {
     pid[0] = '\0';
     *by_name = 0;
@@ -375,8 +379,8 @@ int ctxprof_people_accept_parse(ctxprof_ctx *ctx, unsigned *mask, const char *li
                                 const char *origin)
 {
     *mask = 0;
-    char **items = CSLTokenizeString2(list ? list : "", ",",
-                                      CSLT_STRIPLEADSPACES | CSLT_STRIPENDSPACES);
+    char **items =
+        CSLTokenizeString2(list ? list : "", ",", CSLT_STRIPLEADSPACES | CSLT_STRIPENDSPACES);
     int rc = 0;
     for (int i = 0; items && items[i] && !rc; i++) {
         if (!items[i][0] || strcmp(items[i], "none") == 0)
@@ -447,14 +451,16 @@ static int read_source(ctxprof_ctx *ctx, ctxprof_people_result *res, const ctxpr
     if (rc)
         return rc;
     cells r = {0};
-    if (s->encoding && strcasecmp(s->encoding, "UTF-8") != 0 && strcasecmp(s->encoding, "UTF8") != 0)
+    if (s->encoding && strcasecmp(s->encoding, "UTF-8") != 0 &&
+        strcasecmp(s->encoding, "UTF8") != 0)
         r.encoding = s->encoding;
     OGRFeatureDefnH defn = OGR_L_GetLayerDefn(o.layer);
     ctxprof_columns c;
     if ((rc = ctxprof_columns_resolve(ctx, &c, s, kind, defn)))
         goto done;
     person_cols a = {c.forename, c.surname, c.dob, c.person_id, c.system, -1};
-    person_cols b = {c.person2_forename, c.person2_surname, c.person2_dob, c.person2_id, c.system, -1};
+    person_cols b = {c.person2_forename, c.person2_surname, c.person2_dob,
+                     c.person2_id,       c.system,          -1};
     if (what == 0) {
         /* In a crosswalk, person_system may name the column holding the system. */
         int sc = OGR_FD_GetFieldIndex(defn, c.system);
@@ -575,8 +581,8 @@ static int cmp_match(const void *x, const void *y)
 }
 
 /* kept: the pid both become if the match is accepted (NULL: the smaller). */
-static int add_match(ctxprof_ctx *ctx, ctxprof_people_result *res, size_t *cap,
-                     const identity *x, const identity *y, const char *reason, const char *kept)
+static int add_match(ctxprof_ctx *ctx, ctxprof_people_result *res, size_t *cap, const identity *x,
+                     const identity *y, const char *reason, const char *kept)
 {
     if (ctxprof_grow(ctx, (void **)&res->matches, cap, res->n_matches + 1, sizeof *res->matches))
         return CTXPROF_E_NOMEM;
@@ -752,11 +758,11 @@ static int accept_matches(ctxprof_ctx *ctx, ctxprof_people_result *res, unsigned
         if (k >= 0)
             memcpy(res->matches[i].kept, pid[parent[k]], sizeof res->matches[i].kept);
     }
-#define REWRITE(p)                                                                             \
-    do {                                                                                       \
-        int k_ = (p)[0] ? ctxprof_strmap_get(&slot, (p)) : -1;                                 \
-        if (k_ >= 0 && parent[k_] != k_)                                                       \
-            memcpy((p), pid[parent[k_]], sizeof(ctxprof_pid));                                 \
+#define REWRITE(p)                                                                                 \
+    do {                                                                                           \
+        int k_ = (p)[0] ? ctxprof_strmap_get(&slot, (p)) : -1;                                     \
+        if (k_ >= 0 && parent[k_] != k_)                                                           \
+            memcpy((p), pid[parent[k_]], sizeof(ctxprof_pid));                                     \
     } while (0)
     for (size_t i = 0; i < inc->n; i++)
         REWRITE(inc->pid[i]);
@@ -810,8 +816,7 @@ int ctxprof_people_link(ctxprof_ctx *ctx, ctxprof_people_result *res,
             const ctxprof_kind *k = ctxprof_kind_find(s->kind);
             int is_xw = k && strcmp(k->name, "crosswalk") == 0;
             int is_assoc = k && strcmp(k->name, "association") == 0;
-            if ((what == 0 && is_xw) || (what == 1 && is_assoc) ||
-                (what == 2 && k && !k->linkage))
+            if ((what == 0 && is_xw) || (what == 1 && is_assoc) || (what == 2 && k && !k->linkage))
                 rc = read_source(ctx, res, s, (int32_t)i, k, ps, what, &xw, &ids, &nodob);
         }
     if (rc)

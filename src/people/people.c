@@ -162,9 +162,9 @@ static int cmp_edge(const void *x, const void *y)
 }
 
 typedef struct {
-    int comp, comm;       /* comm -1: the whole component */
+    int comp, comm; /* comm -1: the whole component */
     int64_t n;
-    const char *min_pid;  /* for a stable order */
+    const char *min_pid; /* for a stable order */
 } group_key;
 
 static int cmp_group_key(const void *x, const void *y)

@@ -56,16 +56,18 @@ typedef struct {
     double resolution;      /* [people] resolution: Louvain resolution */
     unsigned accept_matches; /* [people] accept_matches: CTXPROF_MATCH_* bits; 0 = none */
     /* For ctxprof_people_link: */
-    const char *accept_list; /* [people] accept_matches as written; checked when linking */
-    const char *file;        /* the profile file, named in messages */
+    const char *accept_list;       /* [people] accept_matches as written; checked when linking */
+    const char *file;              /* the profile file, named in messages */
     const ctxprof_source *sources; /* the profile's sources (crosswalks, associations, ...) */
     size_t n_sources;
 } ctxprof_people_options;
 
 #define CTXPROF_PEOPLE_OPTIONS_VERSION 1
-#define CTXPROF_PEOPLE_OPTIONS_INIT                                                            \
-    {.version = CTXPROF_PEOPLE_OPTIONS_VERSION, .min_group_size = 4, .community_min_size = 20, \
-     .resolution = 1.0, .accept_matches = 0, .accept_list = "none"}
+#define CTXPROF_PEOPLE_OPTIONS_INIT                                                                \
+    {                                                                                              \
+        .version = CTXPROF_PEOPLE_OPTIONS_VERSION, .min_group_size = 4, .community_min_size = 20,  \
+        .resolution = 1.0, .accept_matches = 0, .accept_list = "none"                              \
+    }
 
 /* Parses a comma-separated list of reasons ("none" or names of
  * ctxprof_match_reasons) into CTXPROF_MATCH_* bits. Returns 0, or
@@ -77,13 +79,13 @@ int ctxprof_people_accept_parse(ctxprof_ctx *ctx, unsigned *mask, const char *li
 typedef char ctxprof_pid[CTXPROF_PID_LEN + 1];
 
 typedef struct {
-    ctxprof_pid a, b;   /* a < b */
-    const char *reason; /* transposed_dob, double_surname, accents, nickname,
-                        * name_without_dob (static) */
+    ctxprof_pid a, b;    /* a < b */
+    const char *reason;  /* transposed_dob, double_surname, accents, nickname,
+                          * name_without_dob (static) */
     unsigned reason_bit; /* CTXPROF_MATCH_* */
-    ctxprof_pid kept;   /* the pid both become when accepted: the one with a
-                         * dob for name_without_dob, else a */
-    int accepted;       /* 1 when [people] accept_matches took it as one person */
+    ctxprof_pid kept;    /* the pid both become when accepted: the one with a
+                          * dob for name_without_dob, else a */
+    int accepted;        /* 1 when [people] accept_matches took it as one person */
 } ctxprof_possible_match;
 
 /* Exclusive combination of silos (an UpSet row). */
@@ -95,12 +97,12 @@ typedef struct {
 /* One member of the association graph (a vertex). */
 typedef struct {
     ctxprof_pid pid;
-    int32_t group;      /* index into groups, -1 when in no group */
-    int32_t component;  /* connected component */
-    int64_t degree;     /* distinct associates */
-    double betweenness; /* Freeman, undirected, unweighted */
-    int64_t n_incidents; /* incidents carrying the pid */
-    int32_t school;     /* index in the schools layer, -1 when none */
+    int32_t group;        /* index into groups, -1 when in no group */
+    int32_t component;    /* connected component */
+    int64_t degree;       /* distinct associates */
+    double betweenness;   /* Freeman, undirected, unweighted */
+    int64_t n_incidents;  /* incidents carrying the pid */
+    int32_t school;       /* index in the schools layer, -1 when none */
     uint8_t school_basis; /* CTXPROF_SCHOOL_* */
 } ctxprof_people_member;
 
@@ -116,61 +118,61 @@ extern const char *const ctxprof_school_basis_names[4];
 
 /* One record naming the school a person attends (field.school). */
 typedef struct {
-    ctxprof_pid pid;  /* after linking */
-    char *school;     /* the value as written, trimmed: URN, id or name */
-    int64_t day;      /* the record's date as days since 1970; INT64_MIN when unknown */
-    int32_t source;   /* profile source index */
+    ctxprof_pid pid; /* after linking */
+    char *school;    /* the value as written, trimmed: URN, id or name */
+    int64_t day;     /* the record's date as days since 1970; INT64_MIN when unknown */
+    int32_t source;  /* profile source index */
 } ctxprof_attendance;
 
 typedef struct {
-    int32_t id;          /* 1-based, largest group first */
+    int32_t id; /* 1-based, largest group first */
     int64_t n_members;
     int64_t n_incidents; /* incidents of its members */
     uint32_t cats;       /* silos of its members' incidents */
     int64_t n_schools, n_contexts;
-    double x, y;         /* centroid of its incidents with a position; NaN when none */
-    int split;           /* 1 when a Louvain community of a larger component */
-    int64_t n_schools_attended;  /* schools its members attend */
-    int64_t n_members_attends;   /* members whose school a record names */
-    int64_t n_members_nearest;   /* members placed at the school nearest their incidents */
+    double x, y;                /* centroid of its incidents with a position; NaN when none */
+    int split;                  /* 1 when a Louvain community of a larger component */
+    int64_t n_schools_attended; /* schools its members attend */
+    int64_t n_members_attends;  /* members whose school a record names */
+    int64_t n_members_nearest;  /* members placed at the school nearest their incidents */
 } ctxprof_peer_group;
 
 typedef struct {
-    int32_t group;   /* index into groups */
-    uint8_t type;    /* ctxprof_context_type */
-    int32_t feature; /* index in the context layer */
-    int64_t n;       /* the group's incidents linked to it; for a school, the
-                      * incidents of the members tied to it */
-    uint8_t basis;   /* CTXPROF_SCHOOL_ATTENDS, _NEAREST (schools) or _INCIDENTS */
+    int32_t group;     /* index into groups */
+    uint8_t type;      /* ctxprof_context_type */
+    int32_t feature;   /* index in the context layer */
+    int64_t n;         /* the group's incidents linked to it; for a school, the
+                        * incidents of the members tied to it */
+    uint8_t basis;     /* CTXPROF_SCHOOL_ATTENDS, _NEAREST (schools) or _INCIDENTS */
     int64_t n_members; /* members tied to it (schools) or with an incident there */
 } ctxprof_group_context;
 
 typedef struct {
     /* Linking */
-    int64_t crosswalk_rows;     /* rows read from crosswalk sources */
-    int64_t crosswalk_ids;      /* distinct system ids with a name + dob */
-    int64_t source_ids;         /* further ids linked by incident rows naming id and name + dob */
-    int64_t links_made;         /* incidents whose pid was rewritten */
-    int64_t ids_linked;         /* distinct id pids rewritten */
+    int64_t crosswalk_rows; /* rows read from crosswalk sources */
+    int64_t crosswalk_ids;  /* distinct system ids with a name + dob */
+    int64_t source_ids;     /* further ids linked by incident rows naming id and name + dob */
+    int64_t links_made;     /* incidents whose pid was rewritten */
+    int64_t ids_linked;     /* distinct id pids rewritten */
     int64_t association_rows, association_pairs; /* rows read; rows with two people */
     ctxprof_possible_match *matches;
     size_t n_matches;
     ctxprof_pid *pair_a, *pair_b; /* association pairs after linking, one per record */
     size_t n_pairs, cap_pairs;
-    int64_t matches_accepted;  /* possible matches taken as one person ([people] accept_matches) */
-    int64_t pids_merged;       /* pids that became another through them */
+    int64_t matches_accepted; /* possible matches taken as one person ([people] accept_matches) */
+    int64_t pids_merged;      /* pids that became another through them */
     ctxprof_attendance *attendance; /* records naming a school, pids after linking */
     size_t n_attendance, cap_attendance;
 
     /* Overlap (incidents only, not associations) */
-    int64_t n_people;       /* distinct people with any silo */
-    int64_t n_people_all;   /* distinct pids in incidents */
+    int64_t n_people;     /* distinct people with any silo */
+    int64_t n_people_all; /* distinct pids in incidents */
     int64_t by_cat[CTXPROF_PEOPLE_N_SILOS];
     int64_t pair[CTXPROF_PEOPLE_N_SILOS][CTXPROF_PEOPLE_N_SILOS];
-    int64_t sum_lists;      /* sum of by_cat */
+    int64_t sum_lists;           /* sum of by_cat */
     ctxprof_combination *combos; /* most people first */
     size_t n_combos;
-    char *summary;          /* plain words, several lines */
+    char *summary; /* plain words, several lines */
 
     /* Peer groups */
     ctxprof_people_member *members; /* every vertex of the association graph */
@@ -186,9 +188,9 @@ typedef struct {
     int64_t n_schools;            /* distinct schools the groups are tied to (either basis) */
     int64_t n_schools_attended;   /* of which some member attends */
     int64_t group_people, group_incidents; /* members of groups, and their incidents */
-    int top_n;                    /* groups and schools in the shares below (3) */
-    double top_groups_share;      /* share of group incidents in the top_n groups by incidents */
-    double top_schools_share;     /* share held by members tied to the top_n schools */
+    int top_n;                             /* groups and schools in the shares below (3) */
+    double top_groups_share;  /* share of group incidents in the top_n groups by incidents */
+    double top_schools_share; /* share held by members tied to the top_n schools */
 } ctxprof_people_result;
 
 /* What ctxprof_people_stage computes and writes. */
@@ -249,13 +251,15 @@ typedef struct {
 } ctxprof_people_stage_options;
 
 #define CTXPROF_PEOPLE_STAGE_OPTIONS_VERSION 1
-#define CTXPROF_PEOPLE_STAGE_OPTIONS_INIT                                                      \
-    {.version = CTXPROF_PEOPLE_STAGE_OPTIONS_VERSION, .snap = CTXPROF_SNAP_OPTIONS_INIT,       \
-     .crs = "EPSG:27700"}
+#define CTXPROF_PEOPLE_STAGE_OPTIONS_INIT                                                          \
+    {                                                                                              \
+        .version = CTXPROF_PEOPLE_STAGE_OPTIONS_VERSION, .snap = CTXPROF_SNAP_OPTIONS_INIT,        \
+        .crs = "EPSG:27700"                                                                        \
+    }
 
 int ctxprof_people_stage(ctxprof_ctx *ctx, ctxprof_people_result *res,
-                         const ctxprof_people_stage_options *o, const char *output,
-                         unsigned what, const char *arguments);
+                         const ctxprof_people_stage_options *o, const char *output, unsigned what,
+                         const char *arguments);
 
 void ctxprof_people_result_free(ctxprof_ctx *ctx, ctxprof_people_result *res);
 

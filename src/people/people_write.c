@@ -23,14 +23,14 @@ static int write_overlap(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_pe
         return rc;
     OGRFeatureH f = OGR_F_Create(OGR_L_GetLayerDefn(layer));
     char name[128];
-#define ROW(type, comb, n)                                                                     \
-    do {                                                                                       \
-        OGR_F_SetFID(f, OGRNullFID);                                                           \
-        OGR_F_SetFieldString(f, 0, type);                                                      \
-        OGR_F_SetFieldString(f, 1, comb);                                                      \
-        OGR_F_SetFieldInteger64(f, 2, n);                                                      \
-        if ((rc = ctxprof_output_write(ctx, out, layer, f)))                                   \
-            goto done;                                                                         \
+#define ROW(type, comb, n)                                                                         \
+    do {                                                                                           \
+        OGR_F_SetFID(f, OGRNullFID);                                                               \
+        OGR_F_SetFieldString(f, 0, type);                                                          \
+        OGR_F_SetFieldString(f, 1, comb);                                                          \
+        OGR_F_SetFieldInteger64(f, 2, n);                                                          \
+        if ((rc = ctxprof_output_write(ctx, out, layer, f)))                                       \
+            goto done;                                                                             \
     } while (0)
     ROW("total", "any", r->n_people);
     ROW("total", "sum_of_lists", r->sum_lists);
@@ -82,11 +82,16 @@ static int write_matches(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_pe
 
 static int write_groups(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_people_result *r)
 {
-    static const ctxprof_column cols[] = {
-        {"group_id", OFTInteger},     {"n_members", OFTInteger64}, {"n_incidents", OFTInteger64},
-        {"categories", OFTString},    {"n_schools", OFTInteger64}, {"n_contexts", OFTInteger64},
-        {"louvain_split", OFTInteger}, {"n_schools_attended", OFTInteger64},
-        {"n_members_attends", OFTInteger64}, {"n_members_nearest", OFTInteger64}};
+    static const ctxprof_column cols[] = {{"group_id", OFTInteger},
+                                          {"n_members", OFTInteger64},
+                                          {"n_incidents", OFTInteger64},
+                                          {"categories", OFTString},
+                                          {"n_schools", OFTInteger64},
+                                          {"n_contexts", OFTInteger64},
+                                          {"louvain_split", OFTInteger},
+                                          {"n_schools_attended", OFTInteger64},
+                                          {"n_members_attends", OFTInteger64},
+                                          {"n_members_nearest", OFTInteger64}};
     OGRLayerH layer;
     int rc = ctxprof_output_layer(ctx, out, &layer, "peer_groups", wkbPoint, cols, 10);
     if (rc)
@@ -151,12 +156,9 @@ static int write_members(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_pe
 static int write_contexts(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_people_result *r,
                           const ctxprof_contexts *c)
 {
-    static const ctxprof_column cols[] = {{"group_id", OFTInteger},
-                                          {"context_type", OFTString},
-                                          {"context_id", OFTString},
-                                          {"basis", OFTString},
-                                          {"n_members", OFTInteger64},
-                                          {"n_incidents", OFTInteger64}};
+    static const ctxprof_column cols[] = {
+        {"group_id", OFTInteger}, {"context_type", OFTString}, {"context_id", OFTString},
+        {"basis", OFTString},     {"n_members", OFTInteger64}, {"n_incidents", OFTInteger64}};
     OGRLayerH layer;
     int rc = ctxprof_output_layer(ctx, out, &layer, "peer_group_contexts", wkbLineString, cols, 6);
     if (rc)
@@ -179,7 +181,8 @@ static int write_contexts(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_p
         OGR_F_SetFieldInteger64(f, 4, l->n_members);
         OGR_F_SetFieldInteger64(f, 5, l->n);
         OGRGeometryH line = NULL;
-        GEOSGeometry *pt = cl->geom[l->feature] ? GEOSPointOnSurface_r(h, cl->geom[l->feature]) : NULL;
+        GEOSGeometry *pt =
+            cl->geom[l->feature] ? GEOSPointOnSurface_r(h, cl->geom[l->feature]) : NULL;
         double px, py;
         if (pt && isfinite(g->x) && GEOSGeomGetX_r(h, pt, &px) == 1 &&
             GEOSGeomGetY_r(h, pt, &py) == 1) {
@@ -196,8 +199,8 @@ static int write_contexts(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_p
     return rc ? rc : ctxprof_output_end_layer(ctx, out);
 }
 
-#define META(key, v)                                                                           \
-    if ((rc = ctxprof_output_metaf(ctx, out, key, "%lld", (long long)(v))))                   \
+#define META(key, v)                                                                               \
+    if ((rc = ctxprof_output_metaf(ctx, out, key, "%lld", (long long)(v))))                        \
         return rc;
 
 int ctxprof_people_write_overlap(ctxprof_ctx *ctx, ctxprof_output *out,

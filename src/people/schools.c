@@ -28,8 +28,8 @@ static void norm_school(const char *in, char *out, size_t size)
 }
 
 typedef struct {
-    int32_t v, f;  /* member, school feature */
-    int64_t day;   /* attendance record's date (INT64_MIN unknown) */
+    int32_t v, f; /* member, school feature */
+    int64_t day;  /* attendance record's date (INT64_MIN unknown) */
 } member_school;
 
 static int cmp_member_school(const void *x, const void *y)
@@ -129,7 +129,8 @@ int ctxprof_people_group_contexts(ctxprof_ctx *ctx, ctxprof_people_result *res,
     const ctxprof_context_layer *sl =
         c && c->layer[CTXPROF_CTX_SCHOOLS].present ? &c->layer[CTXPROF_CTX_SCHOOLS] : NULL;
     size_t nsch = sl ? sl->n : 0;
-    double *sx = ctxprof_calloc(ctx, ng + 1, sizeof *sx), *sy = ctxprof_calloc(ctx, ng + 1, sizeof *sy);
+    double *sx = ctxprof_calloc(ctx, ng + 1, sizeof *sx),
+           *sy = ctxprof_calloc(ctx, ng + 1, sizeof *sy);
     int64_t *npos = ctxprof_calloc(ctx, ng + 1, sizeof *npos);
     int64_t *g_inc = ctxprof_calloc(ctx, ng + 1, sizeof *g_inc);
     int64_t *s_inc = ctxprof_calloc(ctx, nsch + 1, sizeof *s_inc);
@@ -152,7 +153,8 @@ int ctxprof_people_group_contexts(ctxprof_ctx *ctx, ctxprof_people_result *res,
     /* Incidents: per member and per group; the contexts where they happen. */
     /* (places of concern are left to the people issue: counted by group
      * with the overlap inside each context) */
-    static const int where[] = {CTXPROF_CTX_CATCHMENTS, CTXPROF_CTX_PARKS, CTXPROF_CTX_BUS_SEGMENTS};
+    static const int where[] = {CTXPROF_CTX_CATCHMENTS, CTXPROF_CTX_PARKS,
+                                CTXPROF_CTX_BUS_SEGMENTS};
     int have_links = snap && inc && snap->n == inc->n;
     for (size_t i = 0; inc && i < inc->n && !rc; i++) {
         if (!inc->pid[i][0])
@@ -338,24 +340,25 @@ int ctxprof_people_group_contexts(ctxprof_ctx *ctx, ctxprof_people_result *res,
                                                  "two young people");
     else if (!ng)
         res->group_summary = ctxprof_sprintf(
-            ctx, "No peer groups of %d or more young people: the %zu people in association "
-                 "records form only smaller groups",
+            ctx,
+            "No peer groups of %d or more young people: the %zu people in association "
+            "records form only smaller groups",
             min_group_size, nv);
     else
         res->group_summary = ctxprof_sprintf(
-        ctx,
-        "%zu peer group%s of %d or more young people (%lld people) across %lld school%s: "
-        "%lld member%s attend%s %lld of them; %lld with no school on record %s placed at the "
-        "school nearest their incidents (%lld more school%s)\n"
-        "Concentration: the %d group%s with the most incidents hold%s %.0f%% of the groups' "
-        "%lld incidents; members at the %d school%s with the most hold %.0f%%",
-        ng, ng == 1 ? "" : "s", min_group_size, (long long)res->group_people,
-        (long long)res->n_schools, res->n_schools == 1 ? "" : "s", (long long)attends_n,
-        attends_n == 1 ? "" : "s", attends_n == 1 ? "s" : "", (long long)res->n_schools_attended,
-        (long long)nearest_n, nearest_n == 1 ? "is" : "are", (long long)nearest_only,
-        nearest_only == 1 ? "" : "s", kg, kg == 1 ? "" : "s", kg == 1 ? "s" : "",
-        100.0 * res->top_groups_share, (long long)res->group_incidents, ks, ks == 1 ? "" : "s",
-        100.0 * res->top_schools_share);
+            ctx,
+            "%zu peer group%s of %d or more young people (%lld people) across %lld school%s: "
+            "%lld member%s attend%s %lld of them; %lld with no school on record %s placed at the "
+            "school nearest their incidents (%lld more school%s)\n"
+            "Concentration: the %d group%s with the most incidents hold%s %.0f%% of the groups' "
+            "%lld incidents; members at the %d school%s with the most hold %.0f%%",
+            ng, ng == 1 ? "" : "s", min_group_size, (long long)res->group_people,
+            (long long)res->n_schools, res->n_schools == 1 ? "" : "s", (long long)attends_n,
+            attends_n == 1 ? "" : "s", attends_n == 1 ? "s" : "",
+            (long long)res->n_schools_attended, (long long)nearest_n, nearest_n == 1 ? "is" : "are",
+            (long long)nearest_only, nearest_only == 1 ? "" : "s", kg, kg == 1 ? "" : "s",
+            kg == 1 ? "s" : "", 100.0 * res->top_groups_share, (long long)res->group_incidents, ks,
+            ks == 1 ? "" : "s", 100.0 * res->top_schools_share);
     if (!res->group_summary)
         rc = CTXPROF_E_NOMEM;
 done:

@@ -12,8 +12,8 @@
 #include "write/output.h"
 
 int ctxprof_people_stage(ctxprof_ctx *ctx, ctxprof_people_result *res,
-                         const ctxprof_people_stage_options *o, const char *output,
-                         unsigned what, const char *arguments)
+                         const ctxprof_people_stage_options *o, const char *output, unsigned what,
+                         const char *arguments)
 {
     int rc;
     ctxprof_loader *ld = NULL;

@@ -28,59 +28,106 @@ typedef struct {
 /* The whole profile schema. docs/profile.md is generated from this table
  * (ctxprof help profile), so the two cannot drift apart. */
 static const schema_key BASE[] = {
-    {"profile", "name", T_STR, NULL, "Profile name, shown in the summary and run_metadata (required).", 0},
+    {"profile", "name", T_STR, NULL,
+     "Profile name, shown in the summary and run_metadata (required).", 0},
     {"profile", "crs", T_STR, "EPSG:27700", "Projected metric CRS all work is done in.", 0},
-    {"profile", "study_area", T_PATH, NULL, "Polygon layer of the study area; points outside it are rejected.", 1},
-    {"profile", "output", T_PATH, "profile.gpkg", "Output GeoPackage (the -o option overrides it).", 0},
-    {"profile", "key_file", T_PATH, NULL, "File holding the pseudonym key (64 hex digits); see key_env.", 0},
-    {"profile", "key_env", T_STR, "CTXPROF_KEY", "Environment variable holding the pseudonym key when key_file is not set.", 0},
-    {"profile", "period_start", T_STR, NULL, "First day of the profile period (YYYY-MM-DD); earlier incidents are rejected.", 0},
-    {"profile", "threads", T_NUM, "0", "Threads for loading sources (0: one per core). The output is the same for any number.", 0},
-    {"profile", "period_end", T_STR, NULL, "Last day of the profile period (YYYY-MM-DD); later incidents are rejected.", 0},
-    {"gazetteer", "postcodes", T_PATH, NULL, "Code-Point Open or ONSPD-style postcode CSVs, comma-separated.", 1},
-    {"gazetteer", "streets", T_PATH, NULL, "Street lines (or a table with easting/northing) with a name field, comma-separated.", 1},
-    {"gazetteer", "places", T_PATH, NULL, "Named places: point or polygon layers with a name field (stations, shops, schools, parks, bus stops), comma-separated.", 1},
-    {"gazetteer", "postcodes_licence", T_STR, NULL, "Licence line of the postcode sources (else read from a licence file beside them).", 0},
+    {"profile", "study_area", T_PATH, NULL,
+     "Polygon layer of the study area; points outside it are rejected.", 1},
+    {"profile", "output", T_PATH, "profile.gpkg", "Output GeoPackage (the -o option overrides it).",
+     0},
+    {"profile", "key_file", T_PATH, NULL,
+     "File holding the pseudonym key (64 hex digits); see key_env.", 0},
+    {"profile", "key_env", T_STR, "CTXPROF_KEY",
+     "Environment variable holding the pseudonym key when key_file is not set.", 0},
+    {"profile", "period_start", T_STR, NULL,
+     "First day of the profile period (YYYY-MM-DD); earlier incidents are rejected.", 0},
+    {"profile", "threads", T_NUM, "0",
+     "Threads for loading sources (0: one per core). The output is the same for any number.", 0},
+    {"profile", "period_end", T_STR, NULL,
+     "Last day of the profile period (YYYY-MM-DD); later incidents are rejected.", 0},
+    {"gazetteer", "postcodes", T_PATH, NULL,
+     "Code-Point Open or ONSPD-style postcode CSVs, comma-separated.", 1},
+    {"gazetteer", "streets", T_PATH, NULL,
+     "Street lines (or a table with easting/northing) with a name field, comma-separated.", 1},
+    {"gazetteer", "places", T_PATH, NULL,
+     "Named places: point or polygon layers with a name field (stations, shops, schools, parks, "
+     "bus stops), comma-separated.",
+     1},
+    {"gazetteer", "postcodes_licence", T_STR, NULL,
+     "Licence line of the postcode sources (else read from a licence file beside them).", 0},
     {"gazetteer", "streets_licence", T_STR, NULL, "Licence line of the street sources.", 0},
     {"gazetteer", "places_licence", T_STR, NULL, "Licence line of the place sources.", 0},
-    {"gazetteer", "gazetteer", T_PATH, NULL, "A gazetteer GeoPackage built with `ctxprof gazetteer build` (instead of the sources above).", 1},
+    {"gazetteer", "gazetteer", T_PATH, NULL,
+     "A gazetteer GeoPackage built with `ctxprof gazetteer build` (instead of the sources above).",
+     1},
     /* one row per context type (the registry, snap/registry.c), then
      * id_field.KEY and name_field.KEY per type */
     {"contexts", NULL, T_CONTEXT_TYPES, NULL, NULL, 0},
     {"contexts", "bus_sequences", T_PATH, NULL, "TfL-style bus stop sequences CSV.", 1},
     {"contexts", "roads", T_PATH, NULL, "Road lines for the corridor network.", 1},
-    {"contexts", "id_fields", T_LIST, NULL, "Id column per context layer when not found by name, e.g. areas=LSOA11CD, parks=ListEntry (or id_field.KEY).", 0},
+    {"contexts", "id_fields", T_LIST, NULL,
+     "Id column per context layer when not found by name, e.g. areas=LSOA11CD, parks=ListEntry (or "
+     "id_field.KEY).",
+     0},
     /* the reach of every context type that links within one */
     {"snap", NULL, T_REACHES, NULL, NULL, 0},
-    {"people", "min_group_size", T_NUM, "4", "Connected components of associated people this large or larger are peer groups.", 0},
-    {"people", "community_min_size", T_NUM, "20", "Components larger than this are split into Louvain communities.", 0},
+    {"people", "min_group_size", T_NUM, "4",
+     "Connected components of associated people this large or larger are peer groups.", 0},
+    {"people", "community_min_size", T_NUM, "20",
+     "Components larger than this are split into Louvain communities.", 0},
     {"people", "resolution", T_NUM, "1", "Louvain resolution (higher: smaller communities).", 0},
-    {"people", "accept_matches", T_LIST, "none", "Possible match reasons taken as the same person when unambiguous: none, or any of transposed_dob, double_surname, accents, nickname, name_without_dob (see docs/people.md).", 0},
-    {"hotspots", "radius_m", T_NUM, NULL, "Kernel radius; when empty the ArcGIS rule of thumb chooses it.", 0},
+    {"people", "accept_matches", T_LIST, "none",
+     "Possible match reasons taken as the same person when unambiguous: none, or any of "
+     "transposed_dob, double_surname, accents, nickname, name_without_dob (see docs/people.md).",
+     0},
+    {"hotspots", "radius_m", T_NUM, NULL,
+     "Kernel radius; when empty the ArcGIS rule of thumb chooses it.", 0},
     {"hotspots", "pixel_m", T_NUM, "25", "Cell size of the density surface.", 0},
-    {"hotspots", "kernel", T_STR, "quartic", "quartic, triangular, uniform, triweight or epanechnikov.", 0},
-    {"hotspots", "area_share", T_NUM, "0.05", "Share of the study area covered by hotspot polygons.", 0},
+    {"hotspots", "kernel", T_STR, "quartic",
+     "quartic, triangular, uniform, triweight or epanechnikov.", 0},
+    {"hotspots", "area_share", T_NUM, "0.05",
+     "Share of the study area covered by hotspot polygons.", 0},
     {"hotspots", "gistar_cell_m", T_NUM, "100", "Cell size of the Gi* grid of incident counts.", 0},
-    {"hotspots", "gistar_band_m", T_NUM, "300", "Gi* distance band: cells whose centres are this close are neighbours.", 0},
-    {"hotspots", "categories", T_LIST, NULL, "Categories that also get a density surface of their own (hotspot_density_<category>), e.g. cse, syv.", 0},
-    {"corridors", "k", T_NUM, "3", "Each school is paired with its k nearest schools by network distance.", 0},
+    {"hotspots", "gistar_band_m", T_NUM, "300",
+     "Gi* distance band: cells whose centres are this close are neighbours.", 0},
+    {"hotspots", "categories", T_LIST, NULL,
+     "Categories that also get a density surface of their own (hotspot_density_<category>), e.g. "
+     "cse, syv.",
+     0},
+    {"corridors", "k", T_NUM, "3",
+     "Each school is paired with its k nearest schools by network distance.", 0},
     {"corridors", "max_dist_m", T_NUM, "5000", "Longest school-to-school route considered.", 0},
-    {"corridors", "corridor_width_m", T_NUM, "100", "Width of the corridor polygon around a route.", 0},
+    {"corridors", "corridor_width_m", T_NUM, "100", "Width of the corridor polygon around a route.",
+     0},
     {"corridors", "phases", T_LIST, "Secondary", "School phases paired.", 0},
-    {"corridors", "school_travel", T_LIST, "07:00-09:30,15:00-18:30", "School-travel time windows (weekdays).", 0},
+    {"corridors", "school_travel", T_LIST, "07:00-09:30,15:00-18:30",
+     "School-travel time windows (weekdays).", 0},
     {"corridors", "pairs", T_PATH, NULL, "CSV of school id pairs, instead of k nearest.", 0},
-    {"corridors", "snap_tolerance_m", T_NUM, "1", "Line vertices closer than this are one network node (line ends that nearly meet are joined).", 0},
-    {"corridors", "network", T_LIST, NULL, "Lines the routing network is built from: roads ([contexts] roads), bus_segments, or both; when empty, roads if given, else bus_segments.", 0},
-    {"corridors", "rank_by", T_STR, "n_school_travel", "Corridors are ranked by n_school_travel, n_incidents or per_km.", 0},
+    {"corridors", "snap_tolerance_m", T_NUM, "1",
+     "Line vertices closer than this are one network node (line ends that nearly meet are joined).",
+     0},
+    {"corridors", "network", T_LIST, NULL,
+     "Lines the routing network is built from: roads ([contexts] roads), bus_segments, or both; "
+     "when empty, roads if given, else bus_segments.",
+     0},
+    {"corridors", "rank_by", T_STR, "n_school_travel",
+     "Corridors are ranked by n_school_travel, n_incidents or per_km.", 0},
     {"share", "min_count", T_NUM, "5", "Counts from 1 to min_count-1 are suppressed.", 0},
     {"share", "round", T_NUM, "0", "Round shared counts to this base (0: no rounding).", 0},
     {"source", "path", T_PATH, NULL, "The incident file or layer (required).", 0},
-    {"source", "kind", T_STR, NULL, "Source kind (required), e.g. police_referral; see docs/sources/.", 0},
+    {"source", "kind", T_STR, NULL,
+     "Source kind (required), e.g. police_referral; see docs/sources/.", 0},
     {"source", "encoding", T_STR, "UTF-8", "Character encoding of text files, e.g. CP1252.", 0},
-    {"source", "delimiter", T_STR, NULL, "Delimiter of a text file: comma, semicolon, tab, pipe, space or one character; found from the header when not set.", 0},
-    {"source", "open_options", T_LIST, NULL, "GDAL open options, e.g. HEADERS=FORCE for a spreadsheet.", 0},
-    {"source", "date_format", T_STR, "dmy", "dmy, ymd, excel or month: how the date field is written.", 0},
-    {"source", "code_map", T_PATH, NULL, "CSV code,categories,flags mapping this source's codes.", 0},
+    {"source", "delimiter", T_STR, NULL,
+     "Delimiter of a text file: comma, semicolon, tab, pipe, space or one character; found from "
+     "the header when not set.",
+     0},
+    {"source", "open_options", T_LIST, NULL,
+     "GDAL open options, e.g. HEADERS=FORCE for a spreadsheet.", 0},
+    {"source", "date_format", T_STR, "dmy",
+     "dmy, ymd, excel or month: how the date field is written.", 0},
+    {"source", "code_map", T_PATH, NULL, "CSV code,categories,flags mapping this source's codes.",
+     0},
 };
 #define N_BASE (sizeof BASE / sizeof BASE[0])
 
@@ -114,10 +161,18 @@ static void schema_build(void)
             }
             for (size_t t = 0; t < nt; t++) {
                 const ctxprof_context_type_def *d = &ctxprof_context_types[t];
-                k[n++] = (schema_key){"contexts", key_name("id_field.", d->key), T_STR, NULL,
-                                      "Id column of this context layer (else found by name).", 0};
-                k[n++] = (schema_key){"contexts", key_name("name_field.", d->key), T_STR, NULL,
-                                      "Name column of this context layer (else found by name).", 0};
+                k[n++] = (schema_key){"contexts",
+                                      key_name("id_field.", d->key),
+                                      T_STR,
+                                      NULL,
+                                      "Id column of this context layer (else found by name).",
+                                      0};
+                k[n++] = (schema_key){"contexts",
+                                      key_name("name_field.", d->key),
+                                      T_STR,
+                                      NULL,
+                                      "Name column of this context layer (else found by name).",
+                                      0};
                 if (!k[n - 2].key || !k[n - 1].key)
                     return;
             }
@@ -125,8 +180,8 @@ static void schema_build(void)
             for (size_t t = 0; t < nt; t++) {
                 const ctxprof_context_type_def *d = &ctxprof_context_types[t];
                 if (d->reach_key)
-                    k[n++] = (schema_key){"snap", d->reach_key, T_NUM, d->reach_default,
-                                          d->reach_help, 0};
+                    k[n++] = (schema_key){"snap",           d->reach_key,  T_NUM,
+                                          d->reach_default, d->reach_help, 0};
             }
         } else
             k[n++] = BASE[i];
@@ -135,13 +190,38 @@ static void schema_build(void)
     N_SCHEMA = n;
 }
 
-static void schema_init(void) { pthread_once(&schema_once, schema_build); }
+static void schema_init(void)
+{
+    pthread_once(&schema_once, schema_build);
+}
 
 /* field.<key> names a source column. */
 static const char *FIELD_KEYS[] = {
-    "id", "date", "time", "x", "y", "srs", "lon", "lat", "postcode", "address", "location",
-    "code", "text", "flags", "person_id", "forename", "surname", "dob", "person_system",
-    "person2_id", "person2_forename", "person2_surname", "person2_dob", "route", "stop",
+    "id",
+    "date",
+    "time",
+    "x",
+    "y",
+    "srs",
+    "lon",
+    "lat",
+    "postcode",
+    "address",
+    "location",
+    "code",
+    "text",
+    "flags",
+    "person_id",
+    "forename",
+    "surname",
+    "dob",
+    "person_system",
+    "person2_id",
+    "person2_forename",
+    "person2_surname",
+    "person2_dob",
+    "route",
+    "stop",
     "school",
 };
 #define N_FIELD_KEYS (sizeof FIELD_KEYS / sizeof FIELD_KEYS[0])
@@ -275,8 +355,8 @@ static char *line_reader(char *str, int num, void *stream)
         if (!st->long_value) {
             if (!st->rc)
                 st->rc = perr(st->ctx, CTXPROF_E_CONFIG, st->p->file, st->line,
-                              "a line of %zd characters with no 'key = value' in its first %d",
-                              n, num - 6);
+                              "a line of %zd characters with no 'key = value' in its first %d", n,
+                              num - 6);
             snprintf(str, (size_t)num, ";\n");
         } else
             snprintf(str, (size_t)num, "%.*s= \x01\n", (int)key, line);
@@ -345,8 +425,8 @@ static int check_value(parse_state *st, const schema_key *sk, const char *sectio
         while (*end == ' ' || *end == '\t')
             end++;
         if (end == value || *end || errno || !isfinite(v) || v < 0)
-            return perr(st->ctx, CTXPROF_E_CONFIG, st->p->file, st->line, "[%s] %s: '%s' is not a non-negative number", section,
-                                    sk->key, value);
+            return perr(st->ctx, CTXPROF_E_CONFIG, st->p->file, st->line,
+                        "[%s] %s: '%s' is not a non-negative number", section, sk->key, value);
     }
     return 0;
 }
@@ -362,20 +442,22 @@ static int handler(void *user, const char *section, const char *name, const char
     if (value && strcmp(value, "\x01") == 0 && st->long_value)
         value = st->long_value;
     if (!section_known(section)) {
-        st->rc = perr(ctx, CTXPROF_E_CONFIG, st->p->file, st->line, "unknown section [%s]", section);
+        st->rc =
+            perr(ctx, CTXPROF_E_CONFIG, st->p->file, st->line, "unknown section [%s]", section);
         return 0;
     }
     const schema_key *sk = schema_find(section, name);
     int field = strncmp(section, "source.", 7) == 0 && is_field_key(name);
     if (!sk && !field) {
-        st->rc = perr(ctx, CTXPROF_E_CONFIG, st->p->file, st->line, "unknown key '%s' in [%s]", name, section);
+        st->rc = perr(ctx, CTXPROF_E_CONFIG, st->p->file, st->line, "unknown key '%s' in [%s]",
+                      name, section);
         return 0;
     }
     for (size_t i = 0; i < st->p->n_entries; i++) {
         entry *e = &st->p->entries[i];
         if (strcmp(e->section, section) == 0 && strcmp(e->key, name) == 0) {
-            st->rc = perr(ctx, CTXPROF_E_CONFIG, st->p->file, st->line, "'%s' in [%s] is already set on line %d", name, section,
-                                      e->line);
+            st->rc = perr(ctx, CTXPROF_E_CONFIG, st->p->file, st->line,
+                          "'%s' in [%s] is already set on line %d", name, section, e->line);
             return 0;
         }
     }
@@ -397,7 +479,6 @@ static int handler(void *user, const char *section, const char *name, const char
     }
     return 1;
 }
-
 
 static const char *entry_get(const ctxprof_profile *p, const char *section, const char *key,
                              int *line)
@@ -469,8 +550,8 @@ static int build_sources(ctxprof_ctx *ctx, ctxprof_profile *p)
             static const struct {
                 const char *name;
                 char c;
-            } named[] = {{"tab", '\t'}, {"comma", ','}, {"semicolon", ';'}, {"pipe", '|'},
-                         {"space", ' '}};
+            } named[] = {
+                {"tab", '\t'}, {"comma", ','}, {"semicolon", ';'}, {"pipe", '|'}, {"space", ' '}};
             for (size_t k = 0; k < sizeof named / sizeof named[0]; k++)
                 if (strcasecmp(delim, named[k].name) == 0)
                     s->delimiter = named[k].c;
@@ -482,20 +563,22 @@ static int build_sources(ctxprof_ctx *ctx, ctxprof_profile *p)
                 int line = 0;
                 entry_get(p, section, "delimiter", &line);
                 return perr(ctx, CTXPROF_E_CONFIG, p->file, line,
-                            "[%s] delimiter '%s' is not one character or tab, comma, semicolon, pipe, space", section, delim);
+                            "[%s] delimiter '%s' is not one character or tab, comma, semicolon, "
+                            "pipe, space",
+                            section, delim);
             }
         }
         if (strcmp(s->date_format, "dmy") && strcmp(s->date_format, "ymd") &&
             strcmp(s->date_format, "excel") && strcmp(s->date_format, "month")) {
             int line = 0;
             entry_get(p, section, "date_format", &line);
-            return perr(ctx, CTXPROF_E_CONFIG, p->file, line, "[%s] date_format '%s' is not dmy, ymd, excel or month",
-                                    section, s->date_format);
+            return perr(ctx, CTXPROF_E_CONFIG, p->file, line,
+                        "[%s] date_format '%s' is not dmy, ymd, excel or month", section,
+                        s->date_format);
         }
     }
     return 0;
 }
-
 
 /* The id_fields entry for key ("areas=LSOA11CD, parks:ListEntry"), or NULL. */
 static char *id_fields_entry(ctxprof_ctx *ctx, const char *list, const char *key)
@@ -522,8 +605,8 @@ static char *id_fields_entry(ctxprof_ctx *ctx, const char *list, const char *key
     return NULL;
 }
 
-static int add_default(ctxprof_ctx *ctx, ctxprof_profile *p, const char *section,
-                       const char *key, const char *value)
+static int add_default(ctxprof_ctx *ctx, ctxprof_profile *p, const char *section, const char *key,
+                       const char *value)
 {
     if (ctxprof_grow(ctx, (void **)&p->defaults, &p->cap_defaults, p->n_defaults + 1,
                      sizeof *p->defaults))
@@ -732,7 +815,10 @@ const char *ctxprof_profile_output(const ctxprof_profile *p)
     return profile_str(p, "profile", "output");
 }
 
-const char *ctxprof_profile_crs(const ctxprof_profile *p) { return p->load.crs; }
+const char *ctxprof_profile_crs(const ctxprof_profile *p)
+{
+    return p->load.crs;
+}
 
 const ctxprof_contexts_options *ctxprof_profile_contexts_options(const ctxprof_profile *p)
 {
@@ -757,16 +843,15 @@ int ctxprof_profile_load(ctxprof_ctx *ctx, ctxprof_profile **out, const char *pa
     st.p = p;
     p->file = ctxprof_strdup(ctx, path);
     const char *slash = strrchr(path, '/');
-    p->dir = slash ? ctxprof_sprintf(ctx, "%.*s", (int)(slash - path), path)
-                   : ctxprof_strdup(ctx, ".");
+    p->dir =
+        slash ? ctxprof_sprintf(ctx, "%.*s", (int)(slash - path), path) : ctxprof_strdup(ctx, ".");
     if (!p->file || !p->dir) {
         rc = CTXPROF_E_NOMEM;
         goto done;
     }
     st.fp = fopen(path, "r");
     if (!st.fp) {
-        rc = perr(ctx, CTXPROF_E_IO, path, 0, "cannot open profile: %s",
-                              strerror(errno));
+        rc = perr(ctx, CTXPROF_E_IO, path, 0, "cannot open profile: %s", strerror(errno));
         goto done;
     }
     int r = ini_parse_stream(line_reader, &st, handler, &st);
@@ -775,7 +860,8 @@ int ctxprof_profile_load(ctxprof_ctx *ctx, ctxprof_profile **out, const char *pa
         goto done;
     }
     if (r != 0) {
-        rc = perr(ctx, CTXPROF_E_CONFIG, path, r > 0 ? r : 0, "syntax error (expected [section] or key = value)");
+        rc = perr(ctx, CTXPROF_E_CONFIG, path, r > 0 ? r : 0,
+                  "syntax error (expected [section] or key = value)");
         goto done;
     }
     if (!entry_get(p, "profile", "name", NULL)) {
@@ -877,7 +963,10 @@ void ctxprof_profile_free(ctxprof_ctx *ctx, ctxprof_profile *p)
     ctxprof_free(ctx, p);
 }
 
-const char *ctxprof_profile_path(const ctxprof_profile *p) { return p->file; }
+const char *ctxprof_profile_path(const ctxprof_profile *p)
+{
+    return p->file;
+}
 
 /* A [section] key's value, falling back to the schema's default (an empty
  * value counts as unset). Path-typed values come back resolved. */
@@ -912,16 +1001,25 @@ int ctxprof_profile_input(const ctxprof_profile *p, size_t i, const char **key, 
     return 0;
 }
 
-size_t ctxprof_profile_n_sources(const ctxprof_profile *p) { return p->n_sources; }
+size_t ctxprof_profile_n_sources(const ctxprof_profile *p)
+{
+    return p->n_sources;
+}
 
 const ctxprof_source *ctxprof_profile_source(const ctxprof_profile *p, size_t i)
 {
     return i < p->n_sources ? &p->sources[i] : NULL;
 }
 
-size_t ctxprof_profile_n_entries(const ctxprof_profile *p) { return p->n_entries; }
+size_t ctxprof_profile_n_entries(const ctxprof_profile *p)
+{
+    return p->n_entries;
+}
 
-size_t ctxprof_profile_n_defaults(const ctxprof_profile *p) { return p->n_defaults; }
+size_t ctxprof_profile_n_defaults(const ctxprof_profile *p)
+{
+    return p->n_defaults;
+}
 
 void ctxprof_profile_default(const ctxprof_profile *p, size_t i, const char **section,
                              const char **key, const char **value)

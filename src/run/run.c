@@ -71,10 +71,10 @@ static int write_metadata(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_p
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
-#define TRY(x)                                                                                 \
-    do {                                                                                       \
-        if ((rc = (x)))                                                                        \
-            return rc;                                                                         \
+#define TRY(x)                                                                                     \
+    do {                                                                                           \
+        if ((rc = (x)))                                                                            \
+            return rc;                                                                             \
     } while (0)
     TRY(ctxprof_output_meta(ctx, out, "version", CTXPROF_VERSION));
     TRY(ctxprof_output_meta(ctx, out, "created_at", stamp));
@@ -116,10 +116,10 @@ static int write_metadata(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_p
         const ctxprof_source_counts *c = &sum->counts[i];
         snprintf(key, sizeof key, "source.%s", s->name);
         TRY(meta_input(ctx, out, key, s->path));
-        static const char *names[] = {"rows_read", "incidents", "rejects_load",
-                                      "rejects_geocode", "linkage", "unmapped_codes"};
-        const int64_t vals[] = {c->rows_read, c->incidents, c->rejects_load, c->rejects_geocode,
-                                c->linkage, c->unmapped_codes};
+        static const char *names[] = {"rows_read",       "incidents", "rejects_load",
+                                      "rejects_geocode", "linkage",   "unmapped_codes"};
+        const int64_t vals[] = {c->rows_read,       c->incidents, c->rejects_load,
+                                c->rejects_geocode, c->linkage,   c->unmapped_codes};
         for (int k = 0; k < 6; k++) {
             snprintf(key, sizeof key, "rows.%s.%s", s->name, names[k]);
             TRY(ctxprof_output_metaf(ctx, out, key, "%lld", (long long)vals[k]));
@@ -139,9 +139,11 @@ static int write_metadata(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_p
         snprintf(key, sizeof key, "geocode.method.%s", ctxprof_gc_method_names[m]);
         TRY(ctxprof_output_metaf(ctx, out, key, "%lld", (long long)c->by_method[m]));
     }
-    TRY(ctxprof_output_metaf(ctx, out, "geocode.with_location", "%lld", (long long)c->with_location));
+    TRY(ctxprof_output_metaf(ctx, out, "geocode.with_location", "%lld",
+                             (long long)c->with_location));
     TRY(ctxprof_output_metaf(ctx, out, "geocode.hit_rate", "%.4f",
-                             c->with_location ? (double)c->incidents / (double)c->with_location : 0));
+                             c->with_location ? (double)c->incidents / (double)c->with_location
+                                              : 0));
     TRY(ctxprof_output_metaf(ctx, out, "geocode.repaired", "%lld", (long long)c->repaired));
     TRY(ctxprof_output_metaf(ctx, out, "time.load_s", "%.3f", sum->seconds_load));
     TRY(ctxprof_output_metaf(ctx, out, "time.snap_s", "%.3f", sum->seconds_snap));
@@ -162,8 +164,7 @@ static int open_output(ctxprof_ctx *ctx, ctxprof_output **out, const ctxprof_pro
     oo.raster_dir = o ? o->raster_dir : NULL;
     oo.raster_beside[0] = ctxprof_profile_output(p);
     oo.raster_beside[1] = ctxprof_profile_path(p);
-    return ctxprof_output_open_with(ctx, out, output, ctxprof_profile_crs(p),
-                                    &oo);
+    return ctxprof_output_open_with(ctx, out, output, ctxprof_profile_crs(p), &oo);
 }
 
 int ctxprof_run(ctxprof_ctx *ctx, ctxprof_run_summary *sum, const ctxprof_profile *p,
@@ -192,8 +193,8 @@ int ctxprof_run_with(ctxprof_ctx *ctx, ctxprof_run_summary *sum, const ctxprof_p
     ctxprof_people_options po = CTXPROF_PEOPLE_OPTIONS_INIT;
     memset(sum, 0, sizeof *sum);
     sum->n_sources = ctxprof_profile_n_sources(p);
-    if (!(sum->counts = ctxprof_calloc(ctx, sum->n_sources ? sum->n_sources : 1,
-                                       sizeof *sum->counts)))
+    if (!(sum->counts =
+              ctxprof_calloc(ctx, sum->n_sources ? sum->n_sources : 1, sizeof *sum->counts)))
         return CTXPROF_E_NOMEM;
     if (!output)
         output = ctxprof_profile_output(p);
@@ -204,7 +205,8 @@ int ctxprof_run_with(ctxprof_ctx *ctx, ctxprof_run_summary *sum, const ctxprof_p
         goto done;
     if ((rc = ctxprof_loader_new(ctx, &ld, ctxprof_profile_load_options(p))))
         goto done;
-    sum->demo_key = ctxprof_loader_pseudonym(ld) && ctxprof_pseudonym_is_demo(ctxprof_loader_pseudonym(ld));
+    sum->demo_key =
+        ctxprof_loader_pseudonym(ld) && ctxprof_pseudonym_is_demo(ctxprof_loader_pseudonym(ld));
     if (sum->demo_key)
         ctxprof_log(ctx, CTXPROF_LOG_WARN,
                     "using the sample area's demo pseudonym key: never use it for real data");
@@ -284,7 +286,8 @@ int ctxprof_run_with(ctxprof_ctx *ctx, ctxprof_run_summary *sum, const ctxprof_p
     if (!rc)
         rc = ctxprof_people_write(ctx, out, &people, contexts);
     if (!rc)
-        rc = ctxprof_hotspots_stage(ctx, out, ctxprof_profile_hotspots_options(p), inc.x, inc.y, inc.n);
+        rc = ctxprof_hotspots_stage(ctx, out, ctxprof_profile_hotspots_options(p), inc.x, inc.y,
+                                    inc.n);
     if (!rc)
         rc = ctxprof_write_rejects(ctx, out, ctxprof_profile_write_options(p), &rej);
     if (!rc)

@@ -21,7 +21,10 @@ typedef struct {
     const char *pg_schema;  /* NULL: made from the profile's name (northbrook_sample) */
     const char *raster_dir; /* NULL: the folder of the profile's output GeoPackage */
 } ctxprof_run_options;
-#define CTXPROF_RUN_OPTIONS_INIT {NULL, NULL}
+#define CTXPROF_RUN_OPTIONS_INIT                                                                   \
+    {                                                                                              \
+        NULL, NULL                                                                                 \
+    }
 
 /* Runs profile p into output (the profile's own output when NULL).
  * arguments is the command line as typed, for run_metadata. On success

@@ -74,9 +74,15 @@ void ctxprof_sdc_drop(ctxprof_sdc *s, long cell)
         s->state[cell] = CTXPROF_SDC_DROPPED;
 }
 
-size_t ctxprof_sdc_n_cells(const ctxprof_sdc *s) { return s->n; }
+size_t ctxprof_sdc_n_cells(const ctxprof_sdc *s)
+{
+    return s->n;
+}
 
-int64_t ctxprof_sdc_value(const ctxprof_sdc *s, long cell) { return s->value[cell]; }
+int64_t ctxprof_sdc_value(const ctxprof_sdc *s, long cell)
+{
+    return s->value[cell];
+}
 
 ctxprof_sdc_state ctxprof_sdc_get(const ctxprof_sdc *s, long cell)
 {

@@ -37,10 +37,9 @@ enum { MAXK = 24, MAXC = 32, MAXD = 4 };
  * places themselves (area, length, pupils on roll), never free text. The
  * context layers keep id, name and what the registry says
  * (ctxprof_context_type_def.share_keep). */
-static const char *const keep_corridors[] = {"corridor_id", "school_a",      "school_b",
-                                             "name_a",      "name_b",        "length_m",
-                                             "network_m",   "connector_a_m", "connector_b_m",
-                                             NULL};
+static const char *const keep_corridors[] = {
+    "corridor_id", "school_a",  "school_b",      "name_a",        "name_b",
+    "length_m",    "network_m", "connector_a_m", "connector_b_m", NULL};
 static const char *const keep_hotspots[] = {"hotspot_id", "rank", "area_m2", "share_area", NULL};
 /* Gi* cells: the significance bin only. z and p are exact functions of the
  * neighbourhood counts, from which the cell counts could be solved. */
@@ -120,7 +119,10 @@ static void specs_build(void)
     N_SPECS = (int)(nt + N_OTHER);
 }
 
-void ctxprof_share_init(void) { pthread_once(&specs_once, specs_build); }
+void ctxprof_share_init(void)
+{
+    pthread_once(&specs_once, specs_build);
+}
 
 /* weekday 0..6 x hour 0..23 and unknown (24) */
 enum { HOURS = 25, SLOTS = 7 * HOURS };
@@ -157,7 +159,7 @@ typedef struct {
     ctxprof_share_summary *sum;
     GDALDatasetH in;
     ctxprof_sdc *s;
-    table *t;          /* N_SPECS */
+    table *t; /* N_SPECS */
     int want_temporal, have_temporal;
     ctxprof_share_layer_summary *temporal_ls;
     size_t n_temporal_unplaced;
@@ -389,7 +391,9 @@ static int build_table(share *sh, table *t, const table *corridors)
             for (int j = 0; j < t->n_cnt; j++) {
                 int cj = count_of(corridors, t->cnt_name[j]);
                 t->cell[r * (size_t)t->n_cnt + (size_t)j] =
-                    cr < 0 || cj < 0 ? -1 : corridors->cell[(size_t)cr * (size_t)corridors->n_cnt + (size_t)cj];
+                    cr < 0 || cj < 0
+                        ? -1
+                        : corridors->cell[(size_t)cr * (size_t)corridors->n_cnt + (size_t)cj];
             }
             continue;
         }
@@ -440,7 +444,8 @@ static int build_temporal(share *sh)
         return 0;
     sh->have_temporal = 1;
     int i_type = field_index(tl, "context_type"), i_id = field_index(tl, "context_id"),
-        i_wd = field_index(tl, "weekday"), i_hr = field_index(tl, "hour"), i_n = field_index(tl, "n");
+        i_wd = field_index(tl, "weekday"), i_hr = field_index(tl, "hour"),
+        i_n = field_index(tl, "n");
     if (i_type < 0 || i_id < 0 || i_wd < 0 || i_hr < 0 || i_n < 0)
         return ctxprof_error(ctx, CTXPROF_E_INPUT,
                              "layer temporal: expected the columns context_type, context_id, "
@@ -497,8 +502,8 @@ static int build_temporal(share *sh)
                 rc = (int)c;
             t->tcell[i] = c;
         }
-        if (rc || ctxprof_grow(ctx, (void **)&eq, &cap, (t->n > SLOTS ? t->n : SLOTS) + 1,
-                               sizeof *eq)) {
+        if (rc ||
+            ctxprof_grow(ctx, (void **)&eq, &cap, (t->n > SLOTS ? t->n : SLOTS) + 1, sizeof *eq)) {
             rc = rc ? rc : CTXPROF_E_NOMEM;
             break;
         }
@@ -535,8 +540,9 @@ static void reason_of(const share *sh, ctxprof_sdc_state st, char *buf, size_t s
     if (st == CTXPROF_SDC_PRIMARY)
         snprintf(buf, size, "count between 1 and %ld", sh->o->min_count - 1);
     else
-        snprintf(buf, size, "hidden so that no suppressed count can be recovered from the "
-                            "totals of its row or column");
+        snprintf(buf, size,
+                 "hidden so that no suppressed count can be recovered from the "
+                 "totals of its row or column");
 }
 
 /* Rates, shares and ranks from the published counts only. */
@@ -580,16 +586,18 @@ static void derive(share *sh, table *t)
             size_t i = r * (size_t)t->n_der + (size_t)d;
             if (t->dstate[i] || t->dropped[r])
                 continue;
-            double v = ds->how == D_RANK
-                           ? (double)published(sh, t->cell[r * (size_t)t->n_cnt + (size_t)t->der_base[d]])
-                           : t->dval[r * (size_t)t->n_der + (size_t)t->der_of[d]];
+            double v =
+                ds->how == D_RANK
+                    ? (double)published(sh, t->cell[r * (size_t)t->n_cnt + (size_t)t->der_base[d]])
+                    : t->dval[r * (size_t)t->n_der + (size_t)t->der_of[d]];
             long rank = 1;
             for (size_t q = 0; q < t->n; q++) {
                 size_t iq = q * (size_t)t->n_der + (size_t)d;
                 if (q == r || t->dstate[iq] || t->dropped[q])
                     continue;
                 double w = ds->how == D_RANK
-                               ? (double)published(sh, t->cell[q * (size_t)t->n_cnt + (size_t)t->der_base[d]])
+                               ? (double)published(
+                                     sh, t->cell[q * (size_t)t->n_cnt + (size_t)t->der_base[d]])
                                : t->dval[q * (size_t)t->n_der + (size_t)t->der_of[d]];
                 rank += w > v;
             }
@@ -624,8 +632,8 @@ static int write_table(share *sh, ctxprof_output *out, table *t)
         cols[nc++] = (ctxprof_column){t->cnt_name[j], OFTInteger64};
     int first_der = (int)nc;
     for (int d = 0; d < t->n_der; d++)
-        cols[nc++] = (ctxprof_column){t->der[d]->name,
-                                      t->der[d]->how == D_SCALE ? OFTReal : OFTInteger64};
+        cols[nc++] =
+            (ctxprof_column){t->der[d]->name, t->der[d]->how == D_SCALE ? OFTReal : OFTInteger64};
     int first_mark = (int)nc;
     for (int j = 0; j < t->n_cnt + t->n_der; j++) {
         snprintf(marker[j], sizeof marker[j], "%s_suppressed",
@@ -686,8 +694,9 @@ static int log_table(share *sh, table *t)
         if (t->dropped[r]) {
             t->ls->n_dropped++;
             snprintf(reason, sizeof reason,
-                     t->sp->kind == K_ROUTES ? "its corridor has fewer than %ld incidents or is not there"
-                                              : "fewer than %ld incidents",
+                     t->sp->kind == K_ROUTES
+                         ? "its corridor has fewer than %ld incidents or is not there"
+                         : "fewer than %ld incidents",
                      sh->o->min_count);
             rc = add_log(sh, t->sp->name, "*", id, "dropped", reason);
             continue;
@@ -731,9 +740,9 @@ static int log_table(share *sh, table *t)
 static int write_temporal(share *sh, ctxprof_output *out, int write)
 {
     ctxprof_ctx *ctx = sh->ctx;
-    static const ctxprof_column cols[] = {{"context_type", OFTString}, {"context_id", OFTString},
-                                          {"weekday", OFTInteger},     {"hour", OFTInteger},
-                                          {"n", OFTInteger64},         {"n_suppressed", OFTInteger}};
+    static const ctxprof_column cols[] = {
+        {"context_type", OFTString}, {"context_id", OFTString}, {"weekday", OFTInteger},
+        {"hour", OFTInteger},        {"n", OFTInteger64},       {"n_suppressed", OFTInteger}};
     OGRLayerH layer = NULL;
     int rc = 0;
     if (write && (rc = ctxprof_output_layer(ctx, out, &layer, "temporal", wkbNone, cols, 6)))
@@ -815,8 +824,10 @@ static int write_temporal(share *sh, ctxprof_output *out, int write)
 
 static int write_log(share *sh, ctxprof_output *out)
 {
-    static const ctxprof_column cols[] = {{"layer", OFTString},  {"column", OFTString},
-                                          {"feature", OFTString}, {"action", OFTString},
+    static const ctxprof_column cols[] = {{"layer", OFTString},
+                                          {"column", OFTString},
+                                          {"feature", OFTString},
+                                          {"action", OFTString},
                                           {"reason", OFTString}};
     OGRLayerH layer;
     int rc = ctxprof_output_layer(sh->ctx, out, &layer, "disclosure_log", wkbNone, cols, 5);
@@ -1085,8 +1096,8 @@ int ctxprof_share_gpkg(ctxprof_ctx *ctx, ctxprof_share_summary *sum, const char 
             break;
         }
         layers = nl;
-        layers_len += (size_t)sprintf(layers + layers_len, "%s%s", layers_len ? "," : "",
-                                      t->sp->name);
+        layers_len +=
+            (size_t)sprintf(layers + layers_len, "%s%s", layers_len ? "," : "", t->sp->name);
     }
     if (rc)
         goto done;

@@ -24,7 +24,10 @@ typedef struct {
     long round;         /* round published counts to a multiple of this; 0 = off */
     const char *layers; /* comma-separated subset of ctxprof_share_layers; NULL = all */
 } ctxprof_share_options;
-#define CTXPROF_SHARE_OPTIONS_INIT {5, 0, NULL}
+#define CTXPROF_SHARE_OPTIONS_INIT                                                                 \
+    {                                                                                              \
+        5, 0, NULL                                                                                 \
+    }
 
 /* The shareable layers (NULL-ended): every context type's layer, corridors,
  * corridor_routes, hotspots, hotspot_gistar, temporal. Set by

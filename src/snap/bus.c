@@ -23,9 +23,9 @@ typedef struct {
 
 /* One consecutive stop pair of a route run. */
 typedef struct {
-    double k[4];   /* the two positions, lower first: the merge key */
+    double k[4];     /* the two positions, lower first: the merge key */
     size_t from, to; /* rows (index into stop_row array) in travel order */
-    size_t order;  /* position in file order of runs: the segment order */
+    size_t order;    /* position in file order of runs: the segment order */
 } stop_pair;
 
 /* Rows (by pointer) sorted by (route, run, sequence, file row). */
@@ -226,8 +226,8 @@ int ctxprof_contexts_build_bus(ctxprof_ctx *ctx, ctxprof_contexts *c, const char
         f = NULL;
     }
     if (warned > 10)
-        ctxprof_log(ctx, CTXPROF_LOG_WARN, "%s: %ld rows in all are not used (reasons above)",
-                    path, warned);
+        ctxprof_log(ctx, CTXPROF_LOG_WARN, "%s: %ld rows in all are not used (reasons above)", path,
+                    warned);
 
     /* Route runs in sequence order; each consecutive pair is one stop pair. */
     if (!(idx = ctxprof_mallocarray(ctx, n_rows ? n_rows : 1, sizeof *idx)) ||
@@ -322,8 +322,8 @@ int ctxprof_contexts_build_bus(ctxprof_ctx *ctx, ctxprof_contexts *c, const char
     if (!OSRIsSame(bng, target))
         ct = OCTNewCoordinateTransformation(bng, target);
 
-    static const char *const anames[N_A] = {"routes",    "n_routes", "n_pairs",  "from_stop",
-                                            "to_stop",   "from_code", "to_code"};
+    static const char *const anames[N_A] = {"routes",  "n_routes",  "n_pairs", "from_stop",
+                                            "to_stop", "from_code", "to_code"};
     static const int atypes[N_A] = {OFTString, OFTInteger, OFTInteger, OFTString,
                                     OFTString, OFTString,  OFTString};
     if (!(l->attrs = ctxprof_calloc(ctx, N_A, sizeof *l->attrs)) ||
@@ -386,8 +386,8 @@ int ctxprof_contexts_build_bus(ctxprof_ctx *ctx, ctxprof_contexts *c, const char
         GEOSLength_r(h, l->geom[j], &length);
         l->measure[j] = length / 1000.0;
         l->id[j] = ctxprof_sprintf(ctx, "BS%05zu", s + 1);
-        l->name[j] = ctxprof_sprintf(ctx, "%s - %s", fr->stop ? fr->stop : "?",
-                                     to->stop ? to->stop : "?");
+        l->name[j] =
+            ctxprof_sprintf(ctx, "%s - %s", fr->stop ? fr->stop : "?", to->stop ? to->stop : "?");
         l->attrs[A_ROUTES].value[j] = list;
         l->attrs[A_N_ROUTES].value[j] = ctxprof_sprintf(ctx, "%zu", nu);
         l->attrs[A_N_PAIRS].value[j] = ctxprof_sprintf(ctx, "%zu", e - b);
@@ -406,8 +406,8 @@ int ctxprof_contexts_build_bus(ctxprof_ctx *ctx, ctxprof_contexts *c, const char
     bc->segments = (int64_t)l->n;
     if (bc->rows_read != bc->rows_rejected + bc->runs + bc->pairs ||
         bc->pairs != bc->pairs_zero_length + bc->pairs_merged) {
-        rc = ctxprof_error(ctx, CTXPROF_E_INTERNAL,
-                           "%s: bus stop accounting does not add up", path);
+        rc =
+            ctxprof_error(ctx, CTXPROF_E_INTERNAL, "%s: bus stop accounting does not add up", path);
         goto done;
     }
     l->present = 1;

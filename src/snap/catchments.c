@@ -42,8 +42,9 @@ int ctxprof_contexts_derive_catchments(ctxprof_ctx *ctx, ctxprof_contexts *c)
     }
     for (size_t i = 0; i < s->n; i++) {
         cell_of[i] = -1;
-        pts[i] = GEOSGeomTypeId_r(h, s->geom[i]) == GEOS_POINT ? GEOSGeom_clone_r(h, s->geom[i])
-                                                                : GEOSPointOnSurface_r(h, s->geom[i]);
+        pts[i] = GEOSGeomTypeId_r(h, s->geom[i]) == GEOS_POINT
+                     ? GEOSGeom_clone_r(h, s->geom[i])
+                     : GEOSPointOnSurface_r(h, s->geom[i]);
         if (!pts[i]) {
             rc = ctxprof_error(ctx, CTXPROF_E_GEOM, "schools: no point for school %s", s->id[i]);
             goto done;
@@ -121,8 +122,8 @@ int ctxprof_contexts_derive_catchments(ctxprof_ctx *ctx, ctxprof_contexts *c)
                         s->id[i]);
             continue;
         }
-        GEOSGeometry *g = GEOSIntersection_r(h, GEOSGetGeometryN_r(h, diagram, (int)cell_of[i]),
-                                             clip);
+        GEOSGeometry *g =
+            GEOSIntersection_r(h, GEOSGetGeometryN_r(h, diagram, (int)cell_of[i]), clip);
         if (!g) {
             rc = ctxprof_error(ctx, CTXPROF_E_GEOM, "schools: cannot clip the catchment of %s",
                                s->id[i]);
@@ -134,7 +135,8 @@ int ctxprof_contexts_derive_catchments(ctxprof_ctx *ctx, ctxprof_contexts *c)
         if (GEOSisEmpty_r(h, g) == 1 || area <= 0) {
             GEOSGeom_destroy_r(h, g);
             ctxprof_log(ctx, CTXPROF_LOG_INFO,
-                        "schools: the catchment of school %s lies outside the study area", s->id[i]);
+                        "schools: the catchment of school %s lies outside the study area",
+                        s->id[i]);
             continue;
         }
         if ((rc = ctxprof_context_layer_reserve(ctx, l, l->n + 1, &cap))) {

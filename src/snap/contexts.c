@@ -19,8 +19,9 @@
  * column names are case-insensitive). */
 int ctxprof_snap_reserved_column(const char *name)
 {
-    static const char *const fixed[] = {"fid", "geom", "id", "name", "n_total", "n_people",
-                                        "rate", "rank", "rate_rank", "area_ha", "length_m"};
+    static const char *const fixed[] = {"fid",       "geom",     "id",      "name",
+                                        "n_total",   "n_people", "rate",    "rank",
+                                        "rate_rank", "area_ha",  "length_m"};
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         if (strcasecmp(name, fixed[i]) == 0)
             return 1;
@@ -123,12 +124,12 @@ int ctxprof_context_layer_reserve(ctxprof_ctx *ctx, ctxprof_context_layer *l, si
     size_t nc = *cap ? *cap * 2 : 64;
     while (nc < need)
         nc *= 2;
-#define GROW(arr)                                                                              \
-    do {                                                                                       \
-        void *p_ = ctxprof_reallocarray(ctx, (arr), nc, sizeof *(arr));                        \
-        if (!p_)                                                                               \
-            return CTXPROF_E_NOMEM;                                                            \
-        (arr) = p_;                                                                            \
+#define GROW(arr)                                                                                  \
+    do {                                                                                           \
+        void *p_ = ctxprof_reallocarray(ctx, (arr), nc, sizeof *(arr));                            \
+        if (!p_)                                                                                   \
+            return CTXPROF_E_NOMEM;                                                                \
+        (arr) = p_;                                                                                \
     } while (0)
     GROW(l->id);
     GROW(l->name);
@@ -381,15 +382,16 @@ int ctxprof_contexts_read_layer(ctxprof_ctx *ctx, ctxprof_contexts *c, int type,
         snprintf(fidbuf, sizeof fidbuf, "%lld", (long long)fid);
         OGRGeometryH g = OGR_F_GetGeometryRef(f);
         if (!g || OGR_G_IsEmpty(g)) {
-            ctxprof_log(ctx, CTXPROF_LOG_WARN, "%s: feature %s%s%s%s has no geometry and is skipped",
-                        lbl, fidbuf, nm ? " '" : "", nm ? nm : "", nm ? "'" : "");
+            ctxprof_log(ctx, CTXPROF_LOG_WARN,
+                        "%s: feature %s%s%s%s has no geometry and is skipped", lbl, fidbuf,
+                        nm ? " '" : "", nm ? nm : "", nm ? "'" : "");
             l->n_skipped++;
             OGR_F_Destroy(f);
             f = NULL;
             continue;
         }
-        OGRGeometryH lin = OGR_G_HasCurveGeometry(g, TRUE) ? OGR_G_GetLinearGeometry(g, 0, NULL)
-                                                            : OGR_G_Clone(g);
+        OGRGeometryH lin =
+            OGR_G_HasCurveGeometry(g, TRUE) ? OGR_G_GetLinearGeometry(g, 0, NULL) : OGR_G_Clone(g);
         OGR_G_FlattenTo2D(lin);
         if (ct && OGR_G_Transform(lin, ct) != OGRERR_NONE) {
             OGR_G_DestroyGeometry(lin);

@@ -41,19 +41,19 @@ typedef enum {
  * docs/contexts.md all read it. Adding a kind is a row there, a style in
  * styles/ and a section in the docs. */
 typedef struct {
-    const char *key;        /* [contexts] key; also id_field.KEY, name_field.KEY, id_fields */
-    const char *layer;      /* output layer */
-    const char *title;      /* for people: "School catchments" */
-    const char *help;       /* the [contexts] key's help text */
+    const char *key;   /* [contexts] key; also id_field.KEY, name_field.KEY, id_fields */
+    const char *layer; /* output layer */
+    const char *title; /* for people: "School catchments" */
+    const char *help;  /* the [contexts] key's help text */
     ctxprof_link_rule link;
-    const char *reach_key;  /* LINK_WITHIN: the [snap] key of the reach in metres */
+    const char *reach_key; /* LINK_WITHIN: the [snap] key of the reach in metres */
     const char *reach_default;
     const char *reach_help;
-    const char *id_column;  /* the incidents column of the linked feature's id */
+    const char *id_column;   /* the incidents column of the linked feature's id */
     const char *dist_column; /* the incidents column of the distance (NULL: none) */
     ctxprof_measure measure;
-    int polygons_only;      /* 1: the layer must hold polygons */
-    int many_layers;        /* 1: the key takes a comma-separated list of layers */
+    int polygons_only;                  /* 1: the layer must hold polygons */
+    int many_layers;                    /* 1: the key takes a comma-separated list of layers */
     const char *const *id_candidates;   /* id columns looked for, in order (NULL-ended) */
     const char *const *name_candidates; /* name columns looked for before the generic rule */
     const char *const *share_keep;      /* descriptive columns share packages keep (NULL-ended) */
@@ -82,26 +82,26 @@ void ctxprof_context_types_json(void *file);
 
 typedef struct {
     char *name;
-    int type;  /* OGRFieldType of the source column */
+    int type;     /* OGRFieldType of the source column */
     char **value; /* one per feature; NULL for a null */
 } ctxprof_context_attr;
 
 /* One context layer. Everything is owned by the layer (ctxprof_contexts_free). */
 typedef struct {
-    int present;          /* 0 when the profile gives no such layer */
-    char *source;         /* where it came from (path, layer) or "derived from schools" */
+    int present;  /* 0 when the profile gives no such layer */
+    char *source; /* where it came from (path, layer) or "derived from schools" */
     size_t n;
-    char **id;            /* the feature's id (id column or, without one, the 1-based FID) */
-    char **name;          /* may hold NULLs */
-    GEOSGeometry **geom;  /* profile CRS; valid */
-    double *measure;      /* hectares, km or pupils; NaN when unknown */
+    char **id;           /* the feature's id (id column or, without one, the 1-based FID) */
+    char **name;         /* may hold NULLs */
+    GEOSGeometry **geom; /* profile CRS; valid */
+    double *measure;     /* hectares, km or pupils; NaN when unknown */
     ctxprof_measure measure_kind;
     char *id_field, *name_field; /* source columns used (NULL: FID / none) */
     ctxprof_context_attr *attrs; /* the source's other columns, copied to the output */
     size_t n_attrs;
-    long n_repaired;      /* invalid geometries repaired with make-valid */
-    long n_skipped;       /* features without a usable geometry (each warned about) */
-    int geom_dim;         /* 0 points, 1 lines, 2 polygons (the layer's highest) */
+    long n_repaired; /* invalid geometries repaired with make-valid */
+    long n_skipped;  /* features without a usable geometry (each warned about) */
+    int geom_dim;    /* 0 points, 1 lines, 2 polygons (the layer's highest) */
 } ctxprof_context_layer;
 
 /* Row accounting of bus segments built from stop sequences: every record
@@ -109,39 +109,42 @@ typedef struct {
  * rows_read = rows_rejected + runs + pairs; pairs = pairs_zero_length +
  * pairs_merged, pairs_merged is spread over the segments. */
 typedef struct {
-    int64_t rows_read;        /* records (a trailing Ctrl-Z line is not one) */
-    int64_t rows_rejected;    /* no route, run, sequence or coordinates */
-    int64_t runs;             /* distinct (route, run) */
-    int64_t single_stop_runs; /* runs with one stop, hence no segment */
-    int64_t pairs;            /* consecutive stop pairs: rows in runs - runs */
+    int64_t rows_read;         /* records (a trailing Ctrl-Z line is not one) */
+    int64_t rows_rejected;     /* no route, run, sequence or coordinates */
+    int64_t runs;              /* distinct (route, run) */
+    int64_t single_stop_runs;  /* runs with one stop, hence no segment */
+    int64_t pairs;             /* consecutive stop pairs: rows in runs - runs */
     int64_t pairs_zero_length; /* both stops at the same point: no line */
-    int64_t pairs_merged;     /* pairs that became or joined a segment */
-    int64_t segments;         /* distinct stop pairs after merging */
-    int64_t routes;           /* distinct routes */
+    int64_t pairs_merged;      /* pairs that became or joined a segment */
+    int64_t segments;          /* distinct stop pairs after merging */
+    int64_t routes;            /* distinct routes */
 } ctxprof_bus_counts;
 
 typedef struct {
     ctxprof_context_layer *layer; /* ctxprof_n_context_types, in registry order */
-    GEOSGeometry *study_area; /* union of the study area, or NULL */
-    int catchments_derived;   /* 1 when catchments are Voronoi cells of the schools */
-    int bus_from_sequences;   /* 1 when bus segments were built from stop sequences */
+    GEOSGeometry *study_area;     /* union of the study area, or NULL */
+    int catchments_derived;       /* 1 when catchments are Voronoi cells of the schools */
+    int bus_from_sequences;       /* 1 when bus segments were built from stop sequences */
     ctxprof_bus_counts bus;
-    char *crs;                /* the profile CRS definition */
+    char *crs; /* the profile CRS definition */
 } ctxprof_contexts;
 
 /* What ctxprof_contexts_load reads. The per-type arrays have
  * ctxprof_n_context_types entries in registry order (or are NULL). */
 typedef struct {
     unsigned int version;
-    const char *crs;                /* the profile CRS (NULL: EPSG:27700) */
-    const char *study_area;         /* polygon layer uri, or NULL */
-    const char *const *uri;         /* the [contexts] value per type (a list for many_layers) */
-    const char *const *id_field;    /* forced id column per type, or NULL: found by name */
-    const char *const *name_field;  /* forced name column per type, or NULL */
-    const char *bus_sequences;      /* TfL stop sequences (when no bus segment layer) */
+    const char *crs;               /* the profile CRS (NULL: EPSG:27700) */
+    const char *study_area;        /* polygon layer uri, or NULL */
+    const char *const *uri;        /* the [contexts] value per type (a list for many_layers) */
+    const char *const *id_field;   /* forced id column per type, or NULL: found by name */
+    const char *const *name_field; /* forced name column per type, or NULL */
+    const char *bus_sequences;     /* TfL stop sequences (when no bus segment layer) */
 } ctxprof_contexts_options;
 #define CTXPROF_CONTEXTS_OPTIONS_VERSION 1
-#define CTXPROF_CONTEXTS_OPTIONS_INIT {CTXPROF_CONTEXTS_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL}
+#define CTXPROF_CONTEXTS_OPTIONS_INIT                                                              \
+    {                                                                                              \
+        CTXPROF_CONTEXTS_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL                       \
+    }
 
 /* Loads every context layer o names, in its CRS. Layers not given are left
  * absent (present = 0), except catchments, derived from schools when

@@ -21,7 +21,6 @@ int ctxprof_snap_reserved_column(const char *name);
 /* qsort comparator over char *. */
 int ctxprof_snap_cmp_str(const void *a, const void *b);
 
-
 /* Snap writing internals (snap_write.c), for ctxprof_snap_gpkg's copy path. */
 #include "snap/snap.h"
 typedef struct sqlite3 sqlite3;
@@ -30,8 +29,8 @@ int ctxprof_snap_has_temporal(const ctxprof_contexts *c);
 int ctxprof_snap_sql_fail(ctxprof_ctx *ctx, sqlite3 *db, const char *path, const char *what);
 int ctxprof_snap_write_temporal_sql(ctxprof_ctx *ctx, sqlite3 *db, const char *path,
                                     const ctxprof_contexts *c, const ctxprof_snap_result *res);
-int ctxprof_snap_write_layers_ex(ctxprof_ctx *ctx, ctxprof_output *out,
-                                 const ctxprof_contexts *c, const ctxprof_snap_result *res,
-                                 const ctxprof_snap_options *opts, int temporal);
+int ctxprof_snap_write_layers_ex(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_contexts *c,
+                                 const ctxprof_snap_result *res, const ctxprof_snap_options *opts,
+                                 int temporal);
 
 #endif

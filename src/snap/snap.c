@@ -266,8 +266,8 @@ static inline int grid_link(const layer_index *x, double px, double py, long *f)
     return 1;
 }
 
-static int index_build(ctxprof_ctx *ctx, layer_index *x, const ctxprof_context_layer *l,
-                       int type, double reach, int no_grid)
+static int index_build(ctxprof_ctx *ctx, layer_index *x, const ctxprof_context_layer *l, int type,
+                       double reach, int no_grid)
 {
     GEOSContextHandle_t h = ctxprof_geos(ctx);
     memset(x, 0, sizeof *x);
@@ -398,8 +398,8 @@ static long link_nearest(query *q, double px, double py)
  * builds its indexes lazily on first use, so threads do not share them). */
 typedef struct {
     GEOSContextHandle_t h;
-    layer_index *x;          /* one per context type */
-    GEOSGeometry ***clone;   /* what x[t].prep prepares (workers; per type) */
+    layer_index *x;        /* one per context type */
+    GEOSGeometry ***clone; /* what x[t].prep prepares (workers; per type) */
     int64_t n_no_position;
     size_t bad; /* the incident whose point GEOS could not make */
 } linker;
@@ -534,8 +534,8 @@ static int link_thread_init(ctxprof_ctx *ctx, int thread, void *arg, void **stat
         return 0;
     }
     if (linker_init(lk, j->x, ctxprof_geos(ctx)) != 0) {
-        int rc = ctxprof_error(ctx, CTXPROF_E_GEOM,
-                               "cannot prepare the contexts for a linking thread");
+        int rc =
+            ctxprof_error(ctx, CTXPROF_E_GEOM, "cannot prepare the contexts for a linking thread");
         ctxprof_error_append_lib(ctx);
         return rc;
     }
@@ -587,8 +587,8 @@ static int link_all(ctxprof_ctx *ctx, ctxprof_snap_result *res, const layer_inde
 {
     GEOSContextHandle_t h = ctxprof_geos(ctx);
     size_t n = inc->n;
-    int nthreads = feed                ? 1
-                   : opts->threads > 0 ? opts->threads
+    int nthreads = feed                  ? 1
+                   : opts->threads > 0   ? opts->threads
                    : n >= 4 * LINK_CHUNK ? 0 /* one per processor */
                                          : 1;
     GEOSGeometry *probe = GEOSGeom_createPointFromXY_r(h, 0, 0);
@@ -647,7 +647,6 @@ typedef struct {
     const char *pid;
     size_t i;
 } pid_ref;
-
 
 /* Sort helpers for ranks: a value with its feature index. */
 typedef struct {
@@ -789,9 +788,8 @@ static int temporal_table(ctxprof_ctx *ctx, ctxprof_snap_result *res, const ctxp
                 for (int hh = -1; hh < 24; hh++) {
                     int64_t v = cnt[f * CELLS + (size_t)w * 25 + (size_t)(hh + 1)];
                     if (v)
-                        res->temporal[res->n_temporal++] =
-                            (ctxprof_temporal_cell){(uint8_t)t, (uint32_t)f, (int8_t)w,
-                                                    (int8_t)hh, v};
+                        res->temporal[res->n_temporal++] = (ctxprof_temporal_cell){
+                            (uint8_t)t, (uint32_t)f, (int8_t)w, (int8_t)hh, v};
                 }
         ctxprof_free(ctx, cnt);
     }

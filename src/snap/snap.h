@@ -49,7 +49,10 @@ typedef struct {
 } ctxprof_snap_options;
 
 #define CTXPROF_SNAP_OPTIONS_VERSION 1
-#define CTXPROF_SNAP_OPTIONS_INIT {CTXPROF_SNAP_OPTIONS_VERSION, NULL, 0, 0, 0}
+#define CTXPROF_SNAP_OPTIONS_INIT                                                                  \
+    {                                                                                              \
+        CTXPROF_SNAP_OPTIONS_VERSION, NULL, 0, 0, 0                                                \
+    }
 
 /* The reach of context type t under o (0 for kinds that do not link within
  * a reach). */
@@ -59,26 +62,26 @@ double ctxprof_snap_reach(const ctxprof_snap_options *o, int type);
 typedef struct {
     size_t n;
     int64_t *n_total;
-    int64_t *n_cat;    /* n x CTXPROF_N_CATEGORIES, row-major */
-    int64_t *n_flag;   /* n x CTXPROF_N_FLAGS */
-    int64_t *n_people; /* distinct non-empty pid */
-    double *rate;      /* n_total per measure (per 1,000 pupils for schools); NaN when unknown */
-    int64_t *rank;     /* 1 = most incidents; ties share the best rank */
+    int64_t *n_cat;     /* n x CTXPROF_N_CATEGORIES, row-major */
+    int64_t *n_flag;    /* n x CTXPROF_N_FLAGS */
+    int64_t *n_people;  /* distinct non-empty pid */
+    double *rate;       /* n_total per measure (per 1,000 pupils for schools); NaN when unknown */
+    int64_t *rank;      /* 1 = most incidents; ties share the best rank */
     int64_t *rate_rank; /* 1 = highest rate; NULL rate: INT64_MIN */
 } ctxprof_context_profile;
 
 /* One cell of the temporal table. hour is -1 when only the day is known. */
 typedef struct {
-    uint8_t type;      /* row of ctxprof_context_types */
-    uint32_t feature;  /* index in the layer */
-    int8_t weekday;    /* 0 = Monday .. 6 */
-    int8_t hour;       /* 0..23 or -1 */
+    uint8_t type;     /* row of ctxprof_context_types */
+    uint32_t feature; /* index in the layer */
+    int8_t weekday;   /* 0 = Monday .. 6 */
+    int8_t hour;      /* 0..23 or -1 */
     int64_t n;
 } ctxprof_temporal_cell;
 
 /* Per-type arrays hold ctxprof_n_context_types entries, in registry order. */
 typedef struct {
-    size_t n;              /* incidents */
+    size_t n; /* incidents */
     /* Per type and incident: index of the linked feature, -1 for none. */
     int32_t **link;
     /* Per type with a dist_column, per incident: the distance (NaN when not
@@ -87,14 +90,14 @@ typedef struct {
     ctxprof_context_profile *profile; /* per type */
     ctxprof_temporal_cell *temporal;
     size_t n_temporal;
-    int64_t *n_linked;               /* per type: incidents linked */
-    int64_t n_no_position;           /* incidents without coordinates */
+    int64_t *n_linked;     /* per type: incidents linked */
+    int64_t n_no_position; /* incidents without coordinates */
     double seconds_index, seconds_snap, seconds_profile;
 
     /* The per-incident id columns for ctxprof_write_incidents (filled by
      * ctxprof_snap_link; they point into the contexts). */
-    const char ***col_str;           /* per type */
-    ctxprof_extra_column *columns;   /* id and distance columns, registry order */
+    const char ***col_str;         /* per type */
+    ctxprof_extra_column *columns; /* id and distance columns, registry order */
     size_t n_columns;
 } ctxprof_snap_result;
 

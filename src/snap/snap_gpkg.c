@@ -58,9 +58,8 @@ static int alloc_incidents(ctxprof_ctx *ctx, ctxprof_incidents *inc, size_t n)
     inc->flags = ctxprof_calloc(ctx, m, sizeof *inc->flags);
     inc->pid = ctxprof_calloc(ctx, m, sizeof *inc->pid);
     inc->cap = m;
-    return inc->x && inc->y && inc->when && inc->cats && inc->flags && inc->pid
-               ? 0
-               : CTXPROF_E_NOMEM;
+    return inc->x && inc->y && inc->when && inc->cats && inc->flags && inc->pid ? 0
+                                                                                : CTXPROF_E_NOMEM;
 }
 
 /* Doubles the arrays of inc (and *fids), the new slots zeroed. */
@@ -68,13 +67,16 @@ static int grow_incidents(ctxprof_ctx *ctx, ctxprof_incidents *inc, int64_t **fi
 {
     size_t nc = inc->cap * 2;
     void *p;
-#define GROW(a)                                                                                \
-    if (!(p = ctxprof_reallocarray(ctx, inc->a, nc, sizeof *inc->a)))                          \
-        return CTXPROF_E_NOMEM;                                                                \
+#define GROW(a)                                                                                    \
+    if (!(p = ctxprof_reallocarray(ctx, inc->a, nc, sizeof *inc->a)))                              \
+        return CTXPROF_E_NOMEM;                                                                    \
     inc->a = p;
+    /* clang-format off */
     GROW(x) GROW(y) GROW(when) GROW(cats) GROW(flags) GROW(pid)
+    /* clang-format on */
 #undef GROW
-    if (fids) {
+        if (fids)
+    {
         if (!(p = ctxprof_reallocarray(ctx, *fids, nc, sizeof **fids)))
             return CTXPROF_E_NOMEM;
         *fids = p;
@@ -89,8 +91,8 @@ static int grow_incidents(ctxprof_ctx *ctx, ctxprof_incidents *inc, int64_t **fi
 
 /* *ct from the incidents layer's CRS to the profile's, or NULL when they
  * are the same (or the layer has none). */
-static int incidents_transform(ctxprof_ctx *ctx, OGRLayerH layer, const char *path,
-                               const char *crs, OGRCoordinateTransformationH *ct)
+static int incidents_transform(ctxprof_ctx *ctx, OGRLayerH layer, const char *path, const char *crs,
+                               OGRCoordinateTransformationH *ct)
 {
     int rc = 0;
     *ct = NULL;
@@ -122,10 +124,10 @@ static void set_field(ctxprof_ctx *ctx, ctxprof_incidents *inc, size_t i, int k,
     size_t len;
     switch (k) {
     case 0:
-        if (ctxprof_taxonomy_parse(v, ctxprof_category_names, CTXPROF_N_CATEGORIES,
-                                   &inc->cats[i], bad, sizeof bad))
-            ctxprof_log(ctx, CTXPROF_LOG_WARN, "%s incidents fid %lld: unknown category '%s'",
-                        path, fid, bad);
+        if (ctxprof_taxonomy_parse(v, ctxprof_category_names, CTXPROF_N_CATEGORIES, &inc->cats[i],
+                                   bad, sizeof bad))
+            ctxprof_log(ctx, CTXPROF_LOG_WARN, "%s incidents fid %lld: unknown category '%s'", path,
+                        fid, bad);
         break;
     case 1:
         if (ctxprof_taxonomy_parse(v, ctxprof_flag_names, CTXPROF_N_FLAGS, &inc->flags[i], bad,
@@ -219,8 +221,7 @@ static int read_gpkg_part(ctxprof_ctx *ctx, size_t part, void *arg, void *state)
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
     int rc = 0;
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
-            SQLITE_OK ||
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db, pt->sql, -1, &st, NULL) != SQLITE_OK) {
         rc = ctxprof_error_at(ctx, CTXPROF_E_IO, path, 0, NULL, "cannot read the incidents: %s",
                               db ? sqlite3_errmsg(db) : "out of memory");
@@ -241,8 +242,7 @@ static int read_gpkg_part(ctxprof_ctx *ctx, size_t part, void *arg, void *state)
         pt->fids[i] = fid;
         double x, y;
         /* as the OGR reader: a position only for a non-empty point */
-        if (ctxprof_gpkg_point(sqlite3_column_blob(st, 1), sqlite3_column_bytes(st, 1), &x, &y) <
-            1)
+        if (ctxprof_gpkg_point(sqlite3_column_blob(st, 1), sqlite3_column_bytes(st, 1), &x, &y) < 1)
             x = y = NAN;
         if (!isnan(x) && pt->ct && !OCTTransform(pt->ct, 1, &x, &y, NULL))
             x = y = NAN;
@@ -255,8 +255,7 @@ static int read_gpkg_part(ctxprof_ctx *ctx, size_t part, void *arg, void *state)
         }
         i++;
         if ((i & 65535) == 0 &&
-            (rc = ctxprof_progress(ctx, pt->count ? fmin(1.0, (double)i / (double)pt->count)
-                                                  : 0.5,
+            (rc = ctxprof_progress(ctx, pt->count ? fmin(1.0, (double)i / (double)pt->count) : 0.5,
                                    "reading incidents")))
             goto done;
     }
@@ -281,9 +280,11 @@ static int append_part(ctxprof_ctx *ctx, gpkg_part *a, const gpkg_part *b)
         if (grow_incidents(ctx, x, &a->fids))
             return CTXPROF_E_NOMEM;
 #define APPEND(f) memcpy(x->f + x->n, y->f, y->n * sizeof *x->f);
+    /* clang-format off */
     APPEND(x) APPEND(y) APPEND(when) APPEND(cats) APPEND(flags) APPEND(pid)
+    /* clang-format on */
 #undef APPEND
-    memcpy(a->fids + x->n, b->fids, y->n * sizeof *a->fids);
+        memcpy(a->fids + x->n, b->fids, y->n * sizeof *a->fids);
     x->n += y->n;
     return 0;
 }
@@ -305,8 +306,7 @@ int ctxprof_snap_read_incidents_gpkg(ctxprof_ctx *ctx, ctxprof_incidents *inc, O
     for (int k = 0; k < 4; k++) {
         int fi = OGR_FD_GetFieldIndex(defn, row_fields[k]);
         if (fi >= 0)
-            sqlite3_str_appendf(q, ", \"%w\"",
-                                OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, fi)));
+            sqlite3_str_appendf(q, ", \"%w\"", OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, fi)));
         else
             sqlite3_str_appendf(q, ", NULL");
     }
@@ -319,8 +319,8 @@ int ctxprof_snap_read_incidents_gpkg(ctxprof_ctx *ctx, ctxprof_incidents *inc, O
     if (select && count >= 200000 && ctxprof_pool_threads(0, 2, SIZE_MAX) >= 2) {
         sqlite3 *db = NULL;
         sqlite3_stmt *st = NULL;
-        char *mm = sqlite3_mprintf("SELECT min(\"%w\"), max(\"%w\") FROM \"%w\"", fidcol, fidcol,
-                                   table);
+        char *mm =
+            sqlite3_mprintf("SELECT min(\"%w\"), max(\"%w\") FROM \"%w\"", fidcol, fidcol, table);
         if (mm && sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
             sqlite3_prepare_v2(db, mm, -1, &st, NULL) == SQLITE_OK &&
             sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_INTEGER) {
@@ -343,10 +343,10 @@ int ctxprof_snap_read_incidents_gpkg(ctxprof_ctx *ctx, ctxprof_incidents *inc, O
             break;
         }
         pt->sql = n_parts == 1 ? sqlite3_mprintf("%s ORDER BY 1", select)
-                  : k == 0     ? sqlite3_mprintf("%s WHERE \"%w\" < %lld ORDER BY 1", select,
-                                                 fidcol, (long long)mid)
-                               : sqlite3_mprintf("%s WHERE \"%w\" >= %lld ORDER BY 1", select,
-                                                 fidcol, (long long)mid);
+                  : k == 0 ? sqlite3_mprintf("%s WHERE \"%w\" < %lld ORDER BY 1", select, fidcol,
+                                             (long long)mid)
+                           : sqlite3_mprintf("%s WHERE \"%w\" >= %lld ORDER BY 1", select, fidcol,
+                                             (long long)mid);
         if (!pt->sql)
             rc = CTXPROF_E_NOMEM;
         else
@@ -424,8 +424,8 @@ static int write_incidents(ctxprof_ctx *ctx, ctxprof_output *out, OGRLayerH in,
     size_t first_extra = nc;
     for (size_t k = 0; k < n_extra; k++)
         cols[nc++] = (ctxprof_column){extra[k].name, extra[k].str   ? OFTString
-                                                      : extra[k].i64 ? OFTInteger64
-                                                                     : OFTReal};
+                                                     : extra[k].i64 ? OFTInteger64
+                                                                    : OFTReal};
     OGRLayerH layer;
     rc = ctxprof_output_layer(ctx, out, &layer, "incidents", wkbPoint, cols, nc);
     ctxprof_free(ctx, cols);
@@ -454,8 +454,8 @@ static int write_incidents(ctxprof_ctx *ctx, ctxprof_output *out, OGRLayerH in,
         rc = ctxprof_output_write(ctx, out, layer, g);
         OGR_F_Destroy(f);
         if (!rc && (++i & 65535) == 0)
-            rc = ctxprof_progress(ctx, n_inc ? (double)i / (double)n_inc : 0.5,
-                                  "writing incidents");
+            rc =
+                ctxprof_progress(ctx, n_inc ? (double)i / (double)n_inc : 0.5, "writing incidents");
     }
     OGR_F_Destroy(g);
     ctxprof_free(ctx, map);
@@ -479,14 +479,14 @@ typedef struct {
     ctxprof_thread *thread; /* NULL once joined */
     int started;
     char *src, *path; /* the input, and its copy beside the output */
-    int copy_failed; /* the copy could not be made (err says why) */
-    int rc;          /* the update's (its error is on the thread's context) */
+    int copy_failed;  /* the copy could not be made (err says why) */
+    int rc;           /* the update's (its error is on the thread's context) */
     char err[512];
     /* The update, described by updater_go (or run on the calling thread by
      * update_incidents when there is no second thread). */
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    atomic_int state; /* 0 waiting for go, 1 go, -1 stop */
+    atomic_int state;     /* 0 waiting for go, 1 go, -1 stop */
     atomic_size_t linked; /* incidents 0..linked-1 have their columns */
     atomic_size_t rows;   /* rows updated, for progress */
     int done;             /* the thread has finished (under mu) */
@@ -650,7 +650,9 @@ static int update_incidents(ctxprof_ctx *ctx, sqlite3 *db, updater *u)
             continue;
         const ctxprof_extra_column *e = &u->cols[k];
         sql = sqlite3_mprintf("ALTER TABLE \"%w\" ADD COLUMN \"%w\" %s", u->table, e->name,
-                              e->str ? "TEXT" : e->i64 ? "INTEGER" : "REAL");
+                              e->str   ? "TEXT"
+                              : e->i64 ? "INTEGER"
+                                       : "REAL");
         if (!sql || sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) {
             rc = ctxprof_snap_sql_fail(ctx, db, u->in, "cannot add a snap column to the incidents");
             goto done;
@@ -674,8 +676,8 @@ static int update_incidents(ctxprof_ctx *ctx, sqlite3 *db, updater *u)
         if (have[k] || !u->cols[k].all_null) {
             if (sv.first < 0)
                 sv.first = (int)k;
-            sqlite3_str_appendf(q, "%s\"%w\" = ctxprof_snap_value(%d, \"%w\")",
-                                n_set++ ? ", " : "", u->cols[k].name, (int)k, u->fid_col);
+            sqlite3_str_appendf(q, "%s\"%w\" = ctxprof_snap_value(%d, \"%w\")", n_set++ ? ", " : "",
+                                u->cols[k].name, (int)k, u->fid_col);
         }
     sql = sqlite3_str_finish(q);
     if (!sql || (n_set && sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)) {
@@ -794,9 +796,9 @@ static int updater_wait(ctxprof_ctx *ctx, updater *u)
         return 1;
     int rc = 0, told = u->state > 0;
     for (;;) {
-        if (told && (rc = ctxprof_progress(ctx, (double)atomic_load(&u->rows) /
-                                                     (double)(u->n ? u->n : 1),
-                                           "writing incidents"))) {
+        if (told &&
+            (rc = ctxprof_progress(ctx, (double)atomic_load(&u->rows) / (double)(u->n ? u->n : 1),
+                                   "writing incidents"))) {
             updater_tell(u, -1);
             told = 0;
         }
@@ -863,7 +865,7 @@ static int profile_run(ctxprof_ctx *ctx, void *arg)
 /* What the copy gets through SQLite once it is the output: the update when
  * the updater did not make it, and the temporal table. */
 typedef struct {
-    updater *u; /* NULL: updated already */
+    updater *u;       /* NULL: updated already */
     const char *path; /* the output, for messages */
     const ctxprof_contexts *c;
     const ctxprof_snap_result *res;
@@ -974,12 +976,11 @@ int ctxprof_snap_gpkg(ctxprof_ctx *ctx, ctxprof_snap_summary *sum,
     int temporal_sql = copy && ctxprof_snap_has_temporal(sum->contexts);
     ctxprof_progress_push(ctx, 0.8, 0.95);
     if (copy) {
-        copy_edit ce = {urc == 0 ? NULL : &up, out_path, sum->contexts, &sum->result,
-                        temporal_sql};
+        copy_edit ce = {urc == 0 ? NULL : &up, out_path, sum->contexts, &sum->result, temporal_sql};
         atomic_store(&up.linked, inc.n); /* this thread updates: nothing to wait for */
-        rc = urc == 0 ? ctxprof_output_open_copied(ctx, &out, out_path, crs, up.path, edit_copy,
-                                                   &ce)
-                      : ctxprof_output_open_copy(ctx, &out, out_path, crs, in, edit_copy, &ce);
+        rc = urc == 0
+                 ? ctxprof_output_open_copied(ctx, &out, out_path, crs, up.path, edit_copy, &ce)
+                 : ctxprof_output_open_copy(ctx, &out, out_path, crs, in, edit_copy, &ce);
     } else
         rc = ctxprof_output_open(ctx, &out, out_path, crs);
     ctxprof_progress_pop(ctx);
@@ -998,7 +999,8 @@ int ctxprof_snap_gpkg(ctxprof_ctx *ctx, ctxprof_snap_summary *sum,
         OGRSpatialReferenceH ls = OGR_L_GetSpatialRef(l);
         if (ls && !OSRIsSame(ls, ctxprof_output_srs(out)))
             ctxprof_log(ctx, CTXPROF_LOG_WARN,
-                        "%s: layer %s is not in the profile CRS %s; copied as it is", in, name, crs);
+                        "%s: layer %s is not in the profile CRS %s; copied as it is", in, name,
+                        crs);
         if (copy || !(rc = ctxprof_output_copy_layer(ctx, out, l)))
             sum->n_layers_copied++;
     }

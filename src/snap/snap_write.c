@@ -120,7 +120,8 @@ static int write_layer(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_cont
                 OGR_F_SetFieldNull(f, (int)(first_attr + a));
         }
         if (measure_col >= 0) {
-            double m = l->measure_kind == CTXPROF_MEASURE_KM ? l->measure[i] * 1000.0 : l->measure[i];
+            double m =
+                l->measure_kind == CTXPROF_MEASURE_KM ? l->measure[i] * 1000.0 : l->measure[i];
             if (isnan(m))
                 OGR_F_SetFieldNull(f, measure_col);
             else
@@ -191,10 +192,10 @@ static int write_meta(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_conte
 {
     int rc = 0;
     char key[128];
-#define META(k, ...)                                                                           \
-    do {                                                                                       \
-        if ((rc = ctxprof_output_metaf(ctx, out, k, __VA_ARGS__)))                             \
-            return rc;                                                                         \
+#define META(k, ...)                                                                               \
+    do {                                                                                           \
+        if ((rc = ctxprof_output_metaf(ctx, out, k, __VA_ARGS__)))                                 \
+            return rc;                                                                             \
     } while (0)
     for (size_t t = 0; t < ctxprof_n_context_types; t++)
         if (ctxprof_context_types[t].reach_key) {
@@ -203,7 +204,8 @@ static int write_meta(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_conte
         }
     META("snap.incidents", "%zu", res->n);
     META("snap.no_position", "%lld", (long long)res->n_no_position);
-    META("snap.catchments_derived", "%s", c->catchments_derived ? "yes (Voronoi of schools)" : "no");
+    META("snap.catchments_derived", "%s",
+         c->catchments_derived ? "yes (Voronoi of schools)" : "no");
     for (size_t t = 0; t < ctxprof_n_context_types; t++) {
         const ctxprof_context_layer *l = &c->layer[t];
         if (!l->present)
@@ -447,8 +449,8 @@ int ctxprof_snap_write_temporal_sql(ctxprof_ctx *ctx, sqlite3 *db, const char *p
                      "\"weekday\", \"hour\", \"n\") SELECT rowid, context_type, context_id, "
                      "weekday, hour, n FROM ctxprof_temporal_cells",
                      NULL, NULL, NULL) != SQLITE_OK)
-        rc = ts.rc ? ts.rc
-                   : ctxprof_snap_sql_fail(ctx, db, path, "cannot write the temporal table");
+        rc =
+            ts.rc ? ts.rc : ctxprof_snap_sql_fail(ctx, db, path, "cannot write the temporal table");
     /* the module points at ts: gone with it */
     sqlite3_create_module(db, "ctxprof_temporal_cells", NULL, NULL);
     if (rc)
@@ -477,9 +479,9 @@ int ctxprof_snap_write_layers(ctxprof_ctx *ctx, ctxprof_output *out, const ctxpr
     return ctxprof_snap_write_layers_ex(ctx, out, c, res, opts, 1);
 }
 
-int ctxprof_snap_write_layers_ex(ctxprof_ctx *ctx, ctxprof_output *out,
-                                 const ctxprof_contexts *c, const ctxprof_snap_result *res,
-                                 const ctxprof_snap_options *opts, int temporal)
+int ctxprof_snap_write_layers_ex(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_contexts *c,
+                                 const ctxprof_snap_result *res, const ctxprof_snap_options *opts,
+                                 int temporal)
 {
     int rc = 0;
     ctxprof_snap_options def = CTXPROF_SNAP_OPTIONS_INIT;

@@ -12,13 +12,28 @@ int ctxprof_write_incidents(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof
                             const ctxprof_incidents *inc, const ctxprof_extra_column *extra,
                             size_t n_extra)
 {
-    enum { UID, SOURCE, KIND, ROW, OCCURRED, PRECISION, HOUR, WEEKDAY, CATEGORY, CATEGORIES,
-           FLAGS, PID, METHOD, SCORE, N_COLS };
+    enum {
+        UID,
+        SOURCE,
+        KIND,
+        ROW,
+        OCCURRED,
+        PRECISION,
+        HOUR,
+        WEEKDAY,
+        CATEGORY,
+        CATEGORIES,
+        FLAGS,
+        PID,
+        METHOD,
+        SCORE,
+        N_COLS
+    };
     static const ctxprof_column cols[N_COLS] = {
-        {"incident_uid", OFTString}, {"source", OFTString},       {"kind", OFTString},
-        {"source_row", OFTInteger64}, {"occurred_at", OFTString}, {"date_precision", OFTString},
-        {"hour", OFTInteger},        {"weekday", OFTInteger},     {"category", OFTString},
-        {"categories", OFTString},   {"flags", OFTString},        {"pid", OFTString},
+        {"incident_uid", OFTString},   {"source", OFTString},         {"kind", OFTString},
+        {"source_row", OFTInteger64},  {"occurred_at", OFTString},    {"date_precision", OFTString},
+        {"hour", OFTInteger},          {"weekday", OFTInteger},       {"category", OFTString},
+        {"categories", OFTString},     {"flags", OFTString},          {"pid", OFTString},
         {"geocode_method", OFTString}, {"geocode_score", OFTInteger},
     };
     static const char *precisions[] = {"none", "month", "day", "minute"};
@@ -161,19 +176,35 @@ void ctxprof_format_unmapped(ctxprof_source_counts *c, char *buf, size_t size)
                                  c->unmapped[i].code, (long long)c->unmapped[i].n);
 }
 
-int ctxprof_write_data_quality(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_write_options *o,
-                               const ctxprof_source_counts *counts)
+int ctxprof_write_data_quality(ctxprof_ctx *ctx, ctxprof_output *out,
+                               const ctxprof_write_options *o, const ctxprof_source_counts *counts)
 {
-    enum { SOURCE, KIND, ROWS, INCIDENTS, REJ_LOAD, REJ_GEO, LINKAGE, DUPS, NO_DATE, NO_LOC,
-           NO_PERSON, BAD_FLAGS, RECODED, UNMAPPED_ROWS, UNMAPPED, FIRST_SHARE };
+    enum {
+        SOURCE,
+        KIND,
+        ROWS,
+        INCIDENTS,
+        REJ_LOAD,
+        REJ_GEO,
+        LINKAGE,
+        DUPS,
+        NO_DATE,
+        NO_LOC,
+        NO_PERSON,
+        BAD_FLAGS,
+        RECODED,
+        UNMAPPED_ROWS,
+        UNMAPPED,
+        FIRST_SHARE
+    };
     ctxprof_column cols[FIRST_SHARE + CTXPROF_N_FLAGS] = {
-        {"source", OFTString},         {"kind", OFTString},
-        {"rows_read", OFTInteger64},   {"incidents", OFTInteger64},
-        {"rejects_load", OFTInteger64}, {"rejects_geocode", OFTInteger64},
-        {"linkage", OFTInteger64},     {"duplicates", OFTInteger64},
+        {"source", OFTString},           {"kind", OFTString},
+        {"rows_read", OFTInteger64},     {"incidents", OFTInteger64},
+        {"rejects_load", OFTInteger64},  {"rejects_geocode", OFTInteger64},
+        {"linkage", OFTInteger64},       {"duplicates", OFTInteger64},
         {"missing_dates", OFTInteger64}, {"missing_locations", OFTInteger64},
-        {"no_person", OFTInteger64},   {"bad_flag_values", OFTInteger64},
-        {"recoded_rows", OFTInteger64}, {"unmapped_code_rows", OFTInteger64},
+        {"no_person", OFTInteger64},     {"bad_flag_values", OFTInteger64},
+        {"recoded_rows", OFTInteger64},  {"unmapped_code_rows", OFTInteger64},
         {"unmapped_codes", OFTString},
     };
     char names[CTXPROF_N_FLAGS][32];
@@ -194,10 +225,10 @@ int ctxprof_write_data_quality(ctxprof_ctx *ctx, ctxprof_output *out, const ctxp
         OGR_F_SetFID(f, OGRNullFID);
         OGR_F_SetFieldString(f, SOURCE, s->name);
         OGR_F_SetFieldString(f, KIND, s->kind);
-        const int64_t v[] = {c->rows_read,     c->incidents,      c->rejects_load,
-                             c->rejects_geocode, c->linkage,      c->duplicates,
-                             c->missing_dates, c->missing_locations, c->no_person,
-                             c->bad_flag_values, c->recoded,      c->unmapped_codes};
+        const int64_t v[] = {c->rows_read,       c->incidents,         c->rejects_load,
+                             c->rejects_geocode, c->linkage,           c->duplicates,
+                             c->missing_dates,   c->missing_locations, c->no_person,
+                             c->bad_flag_values, c->recoded,           c->unmapped_codes};
         for (int k = 0; k < 12; k++)
             OGR_F_SetFieldInteger64(f, ROWS + k, v[k]);
         ctxprof_format_unmapped(c, buf, sizeof buf);

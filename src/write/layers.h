@@ -16,7 +16,10 @@ typedef struct {
 } ctxprof_write_options;
 
 #define CTXPROF_WRITE_OPTIONS_VERSION 1
-#define CTXPROF_WRITE_OPTIONS_INIT {.version = CTXPROF_WRITE_OPTIONS_VERSION}
+#define CTXPROF_WRITE_OPTIONS_INIT                                                                 \
+    {                                                                                              \
+        .version = CTXPROF_WRITE_OPTIONS_VERSION                                                   \
+    }
 
 /* A column that a stage adds to the incidents layer: one value per
  * incident, in one of three arrays (the others NULL). Nulls: a NULL string,
@@ -41,8 +44,8 @@ int ctxprof_write_rejects(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_w
 
 /* `data_quality` (table): one row per source with its row accounting and the
  * evidence of inconsistent codes and flags. */
-int ctxprof_write_data_quality(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_write_options *o,
-                               const ctxprof_source_counts *counts);
+int ctxprof_write_data_quality(ctxprof_ctx *ctx, ctxprof_output *out,
+                               const ctxprof_write_options *o, const ctxprof_source_counts *counts);
 /* The unmapped codes of a source as "CODE (N); CODE (N)", most frequent
  * first (sorts counts->unmapped). */
 void ctxprof_format_unmapped(ctxprof_source_counts *counts, char *buf, size_t size);

@@ -22,8 +22,8 @@ struct ctxprof_output {
 /* The common part (CRS, run_metadata), then the sink: by open_copy when
  * source is given, else by open. */
 static int output_open(ctxprof_ctx *ctx, ctxprof_output **outp, const char *target,
-                       const char *srs_def, const ctxprof_output_options *o,
-                       const char *source, ctxprof_output_edit_fn edit, void *arg, int move)
+                       const char *srs_def, const ctxprof_output_options *o, const char *source,
+                       ctxprof_output_edit_fn edit, void *arg, int move)
 {
     static const ctxprof_output_options defaults = CTXPROF_OUTPUT_OPTIONS_INIT;
     int rc = 0;
@@ -32,8 +32,8 @@ static int output_open(ctxprof_ctx *ctx, ctxprof_output **outp, const char *targ
     if (!ops)
         return ctxprof_error(ctx, CTXPROF_E_CONFIG, "no output given");
     if (source && !ops->open_copy)
-        return ctxprof_error(ctx, CTXPROF_E_INTERNAL,
-                             "%s output cannot start as a copy of %s", ops->name, source);
+        return ctxprof_error(ctx, CTXPROF_E_INTERNAL, "%s output cannot start as a copy of %s",
+                             ops->name, source);
     ctxprof_output *out = ctxprof_calloc(ctx, 1, sizeof *out);
     if (!out)
         return CTXPROF_E_NOMEM;
@@ -69,15 +69,15 @@ int ctxprof_output_open_with(ctxprof_ctx *ctx, ctxprof_output **outp, const char
 }
 
 int ctxprof_output_open_copy(ctxprof_ctx *ctx, ctxprof_output **outp, const char *target,
-                             const char *srs_def, const char *source,
-                             ctxprof_output_edit_fn edit, void *arg)
+                             const char *srs_def, const char *source, ctxprof_output_edit_fn edit,
+                             void *arg)
 {
     return output_open(ctx, outp, target, srs_def, NULL, source, edit, arg, 0);
 }
 
 int ctxprof_output_open_copied(ctxprof_ctx *ctx, ctxprof_output **outp, const char *target,
-                               const char *srs_def, const char *copy,
-                               ctxprof_output_edit_fn edit, void *arg)
+                               const char *srs_def, const char *copy, ctxprof_output_edit_fn edit,
+                               void *arg)
 {
     return output_open(ctx, outp, target, srs_def, NULL, copy, edit, arg, 1);
 }
@@ -88,16 +88,18 @@ unsigned int ctxprof_output_target_caps(const char *target)
     return ops ? ops->caps : 0;
 }
 
-unsigned int ctxprof_output_caps(const ctxprof_output *out) { return out->sink->ops->caps; }
+unsigned int ctxprof_output_caps(const ctxprof_output *out)
+{
+    return out->sink->ops->caps;
+}
 
 int ctxprof_output_end_layer(ctxprof_ctx *ctx, ctxprof_output *out)
 {
     return out->sink->ops->commit(ctx, out->sink);
 }
 
-int ctxprof_output_layer(ctxprof_ctx *ctx, ctxprof_output *out, OGRLayerH *layer,
-                         const char *name, OGRwkbGeometryType geom,
-                         const ctxprof_column *cols, size_t n_cols)
+int ctxprof_output_layer(ctxprof_ctx *ctx, ctxprof_output *out, OGRLayerH *layer, const char *name,
+                         OGRwkbGeometryType geom, const ctxprof_column *cols, size_t n_cols)
 {
     int rc;
     if ((rc = ctxprof_output_end_layer(ctx, out)))
@@ -106,8 +108,7 @@ int ctxprof_output_layer(ctxprof_ctx *ctx, ctxprof_output *out, OGRLayerH *layer
                                         geom == wkbNone ? NULL : out->srs, cols, n_cols);
 }
 
-int ctxprof_output_write(ctxprof_ctx *ctx, ctxprof_output *out, OGRLayerH layer,
-                         OGRFeatureH feat)
+int ctxprof_output_write(ctxprof_ctx *ctx, ctxprof_output *out, OGRLayerH layer, OGRFeatureH feat)
 {
     return out->sink->ops->write(ctx, out->sink, layer, feat);
 }
@@ -120,14 +121,22 @@ int ctxprof_output_drop_layer(ctxprof_ctx *ctx, ctxprof_output *out, const char 
     return out->sink->ops->drop_layer(ctx, out->sink, name);
 }
 
-OGRSpatialReferenceH ctxprof_output_srs(const ctxprof_output *out) { return out->srs; }
+OGRSpatialReferenceH ctxprof_output_srs(const ctxprof_output *out)
+{
+    return out->srs;
+}
 
-void ctxprof_output_set_shareable(ctxprof_output *out) { out->shareable = 1; }
+void ctxprof_output_set_shareable(ctxprof_output *out)
+{
+    out->shareable = 1;
+}
 
-const char *ctxprof_output_target(const ctxprof_output *out) { return out->sink->display; }
+const char *ctxprof_output_target(const ctxprof_output *out)
+{
+    return out->sink->display;
+}
 
-int ctxprof_output_meta(ctxprof_ctx *ctx, ctxprof_output *out, const char *key,
-                        const char *value)
+int ctxprof_output_meta(ctxprof_ctx *ctx, ctxprof_output *out, const char *key, const char *value)
 {
     if (ctxprof_grow(ctx, (void **)&out->meta_keys, &out->cap_meta_keys, out->n_meta + 1,
                      sizeof(char *)) ||
@@ -142,8 +151,8 @@ int ctxprof_output_meta(ctxprof_ctx *ctx, ctxprof_output *out, const char *key,
     return 0;
 }
 
-int ctxprof_output_metaf(ctxprof_ctx *ctx, ctxprof_output *out, const char *key,
-                         const char *fmt, ...)
+int ctxprof_output_metaf(ctxprof_ctx *ctx, ctxprof_output *out, const char *key, const char *fmt,
+                         ...)
 {
     char buf[4096];
     va_list ap;
@@ -201,8 +210,7 @@ void ctxprof_output_close(ctxprof_ctx *ctx, ctxprof_output *out)
 }
 
 int ctxprof_output_raster(ctxprof_ctx *ctx, ctxprof_output *out, const char *name,
-                          const float *data, int cols, int rows, const double gt[6],
-                          double nodata)
+                          const float *data, int cols, int rows, const double gt[6], double nodata)
 {
     int rc;
     if ((rc = ctxprof_output_end_layer(ctx, out)))
@@ -225,8 +233,8 @@ int ctxprof_output_copy_layer(ctxprof_ctx *ctx, ctxprof_output *out, OGRLayerH i
         cols[i] = (ctxprof_column){OGR_Fld_GetNameRef(fd), OGR_Fld_GetType(fd)};
     }
     OGRLayerH layer;
-    int rc = ctxprof_output_layer(ctx, out, &layer, OGR_L_GetName(in), OGR_L_GetGeomType(in),
-                                  cols, (size_t)nf);
+    int rc = ctxprof_output_layer(ctx, out, &layer, OGR_L_GetName(in), OGR_L_GetGeomType(in), cols,
+                                  (size_t)nf);
     ctxprof_free(ctx, cols);
     if (rc)
         return rc;

@@ -24,14 +24,16 @@ typedef struct {
 typedef struct ctxprof_output ctxprof_output;
 
 /* What a sink can do (ctxprof_output_caps, ctxprof_output_target_caps). */
-#define CTXPROF_SINK_STYLES 0x01u        /* holds QGIS's default styles (layer_styles) */
+#define CTXPROF_SINK_STYLES        0x01u /* holds QGIS's default styles (layer_styles) */
 #define CTXPROF_SINK_RASTER_LAYERS 0x02u /* rasters are layers of the output */
-#define CTXPROF_SINK_RASTER_FILES 0x04u  /* rasters are GeoTIFFs beside it (raster_dir) */
-#define CTXPROF_SINK_UPDATE_COPY 0x08u   /* can start as an edited copy of a GeoPackage
-                                          * (ctxprof_output_open_copy, snap's update) */
-#define CTXPROF_SINK_SCHEMA 0x10u        /* writes into a named schema (options.schema) */
-#define CTXPROF_SINK_REMOTE 0x20u        /* opening reaches a server: open it before long
-                                          * work, so that a wrong connection fails at once */
+#define CTXPROF_SINK_RASTER_FILES  0x04u /* rasters are GeoTIFFs beside it (raster_dir) */
+#define CTXPROF_SINK_UPDATE_COPY                                                                   \
+    0x08u                         /* can start as an edited copy of a GeoPackage                   \
+                                   * (ctxprof_output_open_copy, snap's update) */
+#define CTXPROF_SINK_SCHEMA 0x10u /* writes into a named schema (options.schema) */
+#define CTXPROF_SINK_REMOTE                                                                        \
+    0x20u /* opening reaches a server: open it before long                                         \
+           * work, so that a wrong connection fails at once */
 
 /* Options of an output; every field may be left NULL. */
 typedef struct {
@@ -51,7 +53,13 @@ typedef struct {
     const char *raster_beside[2];
 } ctxprof_output_options;
 #define CTXPROF_OUTPUT_OPTIONS_VERSION 1
-#define CTXPROF_OUTPUT_OPTIONS_INIT {CTXPROF_OUTPUT_OPTIONS_VERSION, NULL, NULL, NULL, {NULL, NULL}}
+#define CTXPROF_OUTPUT_OPTIONS_INIT                                                                \
+    {                                                                                              \
+        CTXPROF_OUTPUT_OPTIONS_VERSION, NULL, NULL, NULL,                                          \
+        {                                                                                          \
+            NULL, NULL                                                                             \
+        }                                                                                          \
+    }
 
 /* Creates the output for target in the sink its form names: a "PG:" target
  * a PostGIS schema (see below), any other a GeoPackage (its folder is
@@ -79,14 +87,14 @@ typedef int (*ctxprof_output_edit_fn)(ctxprof_ctx *ctx, struct sqlite3 *db, void
  * update. Stages that rewrite a few layers of a big output use this instead
  * of copying every feature. */
 int ctxprof_output_open_copy(ctxprof_ctx *ctx, ctxprof_output **out, const char *target,
-                             const char *srs_def, const char *source,
-                             ctxprof_output_edit_fn edit, void *arg);
+                             const char *srs_def, const char *source, ctxprof_output_edit_fn edit,
+                             void *arg);
 /* Like open_copy, but copy is a private copy of the source GeoPackage made
  * by ctxprof_output_copy_file in target's folder: it is renamed into place
  * (not copied again), edited and opened. */
 int ctxprof_output_open_copied(ctxprof_ctx *ctx, ctxprof_output **out, const char *target,
-                               const char *srs_def, const char *copy,
-                               ctxprof_output_edit_fn edit, void *arg);
+                               const char *srs_def, const char *copy, ctxprof_output_edit_fn edit,
+                               void *arg);
 /* Starts writing the changed pages of the open file fd to disk without
  * waiting for them (finish, which syncs the output before moving it into
  * place, then has less to wait for). Uses no context: any thread. */
@@ -103,12 +111,10 @@ int ctxprof_output_copy_file(const char *source, const char *path, char *err, si
 int ctxprof_output_drop_layer(ctxprof_ctx *ctx, ctxprof_output *out, const char *name);
 /* Creates a layer (geom wkbNone for a table) inside one transaction per
  * layer; the layer is owned by the output. */
-int ctxprof_output_layer(ctxprof_ctx *ctx, ctxprof_output *out, OGRLayerH *layer,
-                         const char *name, OGRwkbGeometryType geom,
-                         const ctxprof_column *cols, size_t n_cols);
+int ctxprof_output_layer(ctxprof_ctx *ctx, ctxprof_output *out, OGRLayerH *layer, const char *name,
+                         OGRwkbGeometryType geom, const ctxprof_column *cols, size_t n_cols);
 /* Writes a feature and destroys nothing: the caller owns feat. */
-int ctxprof_output_write(ctxprof_ctx *ctx, ctxprof_output *out, OGRLayerH layer,
-                         OGRFeatureH feat);
+int ctxprof_output_write(ctxprof_ctx *ctx, ctxprof_output *out, OGRLayerH layer, OGRFeatureH feat);
 /* Commits the open layer transaction. */
 int ctxprof_output_end_layer(ctxprof_ctx *ctx, ctxprof_output *out);
 OGRSpatialReferenceH ctxprof_output_srs(const ctxprof_output *out);
@@ -123,10 +129,9 @@ int ctxprof_output_copy_meta(ctxprof_ctx *ctx, ctxprof_output *out, GDALDatasetH
                              const char *const *drop);
 
 /* Adds a run_metadata row (written by finish). */
-int ctxprof_output_meta(ctxprof_ctx *ctx, ctxprof_output *out, const char *key,
-                        const char *value);
-int ctxprof_output_metaf(ctxprof_ctx *ctx, ctxprof_output *out, const char *key,
-                         const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+int ctxprof_output_meta(ctxprof_ctx *ctx, ctxprof_output *out, const char *key, const char *value);
+int ctxprof_output_metaf(ctxprof_ctx *ctx, ctxprof_output *out, const char *key, const char *fmt,
+                         ...) __attribute__((format(printf, 4, 5)));
 
 /* Outputs are identifiable and created owner-only (0600). A package meant
  * for sharing calls this before finish, which then leaves an ordinary file
@@ -150,8 +155,7 @@ const char *ctxprof_output_target(const ctxprof_output *out);
  * a GeoTIFF NAME.LAYER.tif in the raster folder, moved into place by
  * finish and named in run_metadata (raster.LAYER.path). */
 int ctxprof_output_raster(ctxprof_ctx *ctx, ctxprof_output *out, const char *name,
-                          const float *data, int cols, int rows, const double gt[6],
-                          double nodata);
+                          const float *data, int cols, int rows, const double gt[6], double nodata);
 
 /* PostgreSQL/PostGIS output: a target "PG:" followed by a libpq connection
  * string of keyword=value pairs (PG:"dbname=gis host=/run/postgresql").

@@ -50,8 +50,8 @@ int ctxprof_sink_gdal_create_layer(ctxprof_ctx *ctx, ctxprof_sink *sink, OGRLaye
         OGRErr err = OGR_L_CreateField(*layer, fd, TRUE);
         OGR_Fld_Destroy(fd);
         if (err != OGRERR_NONE) {
-            ctxprof_error(ctx, CTXPROF_E_DB, "%s: cannot add field %s to layer %s",
-                          sink->display, cols[i].name, name);
+            ctxprof_error(ctx, CTXPROF_E_DB, "%s: cannot add field %s to layer %s", sink->display,
+                          cols[i].name, name);
             ctxprof_error_append_lib(ctx);
             return CTXPROF_E_DB;
         }
@@ -64,12 +64,11 @@ int ctxprof_sink_gdal_create_layer(ctxprof_ctx *ctx, ctxprof_sink *sink, OGRLaye
     return 0;
 }
 
-int ctxprof_sink_gdal_write(ctxprof_ctx *ctx, ctxprof_sink *sink, OGRLayerH layer,
-                            OGRFeatureH feat)
+int ctxprof_sink_gdal_write(ctxprof_ctx *ctx, ctxprof_sink *sink, OGRLayerH layer, OGRFeatureH feat)
 {
     if (OGR_L_CreateFeature(layer, feat) != OGRERR_NONE) {
-        ctxprof_error(ctx, CTXPROF_E_DB, "%s: cannot write a feature to layer %s",
-                      sink->display, OGR_L_GetName(layer));
+        ctxprof_error(ctx, CTXPROF_E_DB, "%s: cannot write a feature to layer %s", sink->display,
+                      OGR_L_GetName(layer));
         ctxprof_error_append_lib(ctx);
         return CTXPROF_E_DB;
     }
@@ -81,8 +80,7 @@ int ctxprof_sink_gdal_drop_layer(ctxprof_ctx *ctx, ctxprof_sink *sink, const cha
     for (int i = 0; i < GDALDatasetGetLayerCount(sink->ds); i++)
         if (strcmp(OGR_L_GetName(GDALDatasetGetLayer(sink->ds, i)), name) == 0) {
             if (GDALDatasetDeleteLayer(sink->ds, i) != OGRERR_NONE) {
-                ctxprof_error(ctx, CTXPROF_E_DB, "%s: cannot drop layer %s", sink->display,
-                              name);
+                ctxprof_error(ctx, CTXPROF_E_DB, "%s: cannot drop layer %s", sink->display, name);
                 ctxprof_error_append_lib(ctx);
                 return CTXPROF_E_DB;
             }
@@ -117,8 +115,7 @@ void ctxprof_sink_gdal_discard(ctxprof_sink *sink)
 
 int ctxprof_sink_write_band(ctxprof_ctx *ctx, const char *driver, char **co, const char *path,
                             const char *display, const char *name, const float *data, int cols,
-                            int rows, const double gt[6], OGRSpatialReferenceH srs,
-                            double nodata)
+                            int rows, const double gt[6], OGRSpatialReferenceH srs, double nodata)
 {
     GDALDriverH drv = GDALGetDriverByName(driver);
     GDALDatasetH ds = drv ? GDALCreate(drv, path, cols, rows, 1, GDT_Float32, co) : NULL;
@@ -137,8 +134,8 @@ int ctxprof_sink_write_band(ctxprof_ctx *ctx, const char *driver, char **co, con
     GDALRasterBandH band = GDALGetRasterBand(ds, 1);
     GDALSetRasterNoDataValue(band, nodata);
     CPLErrorReset();
-    CPLErr err = GDALRasterIO(band, GF_Write, 0, 0, cols, rows, (void *)data, cols, rows,
-                              GDT_Float32, 0, 0);
+    CPLErr err =
+        GDALRasterIO(band, GF_Write, 0, 0, cols, rows, (void *)data, cols, rows, GDT_Float32, 0, 0);
     GDALClose(ds);
     if (err != CE_None || CPLGetLastErrorType() >= CE_Failure) {
         ctxprof_error(ctx, CTXPROF_E_IO, "%s: cannot write raster %s", display, name);

@@ -47,8 +47,8 @@ struct ctxprof_sink_ops {
      * the GeoPackage source (move: source is a private copy, renamed rather
      * than copied), edited by edit through SQLite before it is opened (see
      * ctxprof_output_open_copy). */
-    int (*open_copy)(ctxprof_ctx *ctx, ctxprof_sink **sink, ctxprof_output *out,
-                     const char *target, const ctxprof_output_options *o, const char *source,
+    int (*open_copy)(ctxprof_ctx *ctx, ctxprof_sink **sink, ctxprof_output *out, const char *target,
+                     const ctxprof_output_options *o, const char *source,
                      ctxprof_output_edit_fn edit, void *arg, int move);
 
     /* A layer (geom wkbNone: a table; srs NULL then) with its fields, and
@@ -68,8 +68,7 @@ struct ctxprof_sink_ops {
      * output; CTXPROF_SINK_RASTER_FILES: a GeoTIFF beside it, named in
      * run_metadata. NULL when the sink holds no rasters. */
     int (*raster)(ctxprof_ctx *ctx, ctxprof_sink *sink, const char *name, const float *data,
-                  int cols, int rows, const double gt[6], OGRSpatialReferenceH srs,
-                  double nodata);
+                  int cols, int rows, const double gt[6], OGRSpatialReferenceH srs, double nodata);
     /* CTXPROF_SINK_STYLES, else NULL: QGIS's default styles of the layers
      * written into the output (layer_styles), after the last layer. */
     int (*styles)(ctxprof_ctx *ctx, ctxprof_sink *sink);
@@ -113,7 +112,6 @@ void ctxprof_sink_gdal_discard(ctxprof_sink *sink);
  * with the geotransform, srs and NoData; errors name display and name. */
 int ctxprof_sink_write_band(ctxprof_ctx *ctx, const char *driver, char **co, const char *path,
                             const char *display, const char *name, const float *data, int cols,
-                            int rows, const double gt[6], OGRSpatialReferenceH srs,
-                            double nodata);
+                            int rows, const double gt[6], OGRSpatialReferenceH srs, double nodata);
 
 #endif

@@ -108,7 +108,9 @@ int ctxprof_output_copy_file(const char *source, const char *path, char *err, si
         !(b = sqlite3_backup_init(db, "main", src, "main")) ||
         sqlite3_backup_step(b, -1) != SQLITE_DONE) {
         snprintf(err, n_err, "cannot copy %s: %s", source,
-                 db ? sqlite3_errmsg(db) : src ? sqlite3_errmsg(src) : "out of memory");
+                 db    ? sqlite3_errmsg(db)
+                 : src ? sqlite3_errmsg(src)
+                       : "out of memory");
         rc = -1;
     }
     if (b && sqlite3_backup_finish(b) != SQLITE_OK && !rc) {
@@ -143,8 +145,8 @@ const char ctxprof_output_copy_pragmas[] =
  * API (right also while another program holds from open in WAL mode), then
  * runs edit on the copy through the same connection: no journal and no
  * syncing, as it is a private temporary file (a failure deletes it). */
-static int copy_and_edit(ctxprof_ctx *ctx, const char *from, const char *to,
-                         const char *target, ctxprof_output_edit_fn edit, void *arg, int copied)
+static int copy_and_edit(ctxprof_ctx *ctx, const char *from, const char *to, const char *target,
+                         ctxprof_output_edit_fn edit, void *arg, int copied)
 {
     sqlite3 *src = NULL, *db = NULL;
     int rc = 0;
@@ -213,8 +215,8 @@ static int gpkg_start(ctxprof_ctx *ctx, ctxprof_sink **sinkp, ctxprof_output *ou
     g->base.out = out;
     const char *slash = strrchr(target, '/');
     g->base.display = ctxprof_strdup(ctx, target);
-    g->tmp = slash ? ctxprof_sprintf(ctx, "%.*s/.%s.tmp-%ld.gpkg", (int)(slash - target),
-                                     target, slash + 1, (long)getpid())
+    g->tmp = slash ? ctxprof_sprintf(ctx, "%.*s/.%s.tmp-%ld.gpkg", (int)(slash - target), target,
+                                     slash + 1, (long)getpid())
                    : ctxprof_sprintf(ctx, ".%s.tmp-%ld.gpkg", target, (long)getpid());
     if (!g->base.display || !g->tmp) {
         rc = CTXPROF_E_NOMEM;
@@ -271,8 +273,8 @@ static int gpkg_start(ctxprof_ctx *ctx, ctxprof_sink **sinkp, ctxprof_output *ou
     /* Profiles are identifiable: owner-only from before the first row is
      * written, whatever the umask (sharing is decided by finish). */
     if (chmod(g->tmp, 0600) != 0) {
-        rc = ctxprof_error(ctx, CTXPROF_E_IO, "%s: cannot make the output owner-only: %s",
-                           target, strerror(errno));
+        rc = ctxprof_error(ctx, CTXPROF_E_IO, "%s: cannot make the output owner-only: %s", target,
+                           strerror(errno));
         goto done;
     }
 done:
@@ -287,25 +289,24 @@ done:
     return 0;
 }
 
-
-static int gpkg_open(ctxprof_ctx *ctx, ctxprof_sink **sink, ctxprof_output *out,
-                     const char *target, const ctxprof_output_options *o)
+static int gpkg_open(ctxprof_ctx *ctx, ctxprof_sink **sink, ctxprof_output *out, const char *target,
+                     const ctxprof_output_options *o)
 {
     (void)o; /* nothing to choose: one file */
     return gpkg_start(ctx, sink, out, target, NULL, NULL, NULL, 0);
 }
 
 static int gpkg_open_copy(ctxprof_ctx *ctx, ctxprof_sink **sink, ctxprof_output *out,
-                          const char *target, const ctxprof_output_options *o,
-                          const char *source, ctxprof_output_edit_fn edit, void *arg, int move)
+                          const char *target, const ctxprof_output_options *o, const char *source,
+                          ctxprof_output_edit_fn edit, void *arg, int move)
 {
     (void)o;
     return gpkg_start(ctx, sink, out, target, source, edit, arg, move);
 }
 
 static int gpkg_create_layer(ctxprof_ctx *ctx, ctxprof_sink *sink, OGRLayerH *layer,
-                             const char *name, OGRwkbGeometryType geom,
-                             OGRSpatialReferenceH srs, const ctxprof_column *cols, size_t n_cols)
+                             const char *name, OGRwkbGeometryType geom, OGRSpatialReferenceH srs,
+                             const ctxprof_column *cols, size_t n_cols)
 {
     char **opts = CSLSetNameValue(NULL, "SPATIAL_INDEX", geom == wkbNone ? "NO" : "YES");
     if (geom == wkbNone)
@@ -318,16 +319,16 @@ static int gpkg_create_layer(ctxprof_ctx *ctx, ctxprof_sink *sink, OGRLayerH *la
 /* A raster layer beside the vector layers: GDAL opens the same GeoPackage a
  * second time with APPEND_SUBDATASET (a raster table cannot be added through
  * the vector handle), after the open layer transaction is committed. */
-static int gpkg_raster(ctxprof_ctx *ctx, ctxprof_sink *sink, const char *name,
-                       const float *data, int cols, int rows, const double gt[6],
-                       OGRSpatialReferenceH srs, double nodata)
+static int gpkg_raster(ctxprof_ctx *ctx, ctxprof_sink *sink, const char *name, const float *data,
+                       int cols, int rows, const double gt[6], OGRSpatialReferenceH srs,
+                       double nodata)
 {
     gpkg_sink *g = (gpkg_sink *)sink;
     char **co = CSLSetNameValue(NULL, "APPEND_SUBDATASET", "YES");
     co = CSLSetNameValue(co, "RASTER_TABLE", name);
     co = CSLSetNameValue(co, "TILE_FORMAT", "TIFF");
-    int rc = ctxprof_sink_write_band(ctx, "GPKG", co, g->tmp, sink->display, name, data, cols,
-                                     rows, gt, srs, nodata);
+    int rc = ctxprof_sink_write_band(ctx, "GPKG", co, g->tmp, sink->display, name, data, cols, rows,
+                                     gt, srs, nodata);
     CSLDestroy(co);
     return rc;
 }
@@ -363,8 +364,9 @@ static int gpkg_publish(ctxprof_ctx *ctx, ctxprof_sink *sink, int shareable)
     }
     close(fd);
     if (rename(g->tmp, sink->display) != 0)
-        return ctxprof_error(ctx, CTXPROF_E_IO, "%s: cannot move the finished output into place: %s",
-                             sink->display, strerror(errno));
+        return ctxprof_error(ctx, CTXPROF_E_IO,
+                             "%s: cannot move the finished output into place: %s", sink->display,
+                             strerror(errno));
     return 0;
 }
 

@@ -16,7 +16,7 @@
 
 /* PostgreSQL identifiers are at most 63 bytes; the staging schema adds 5. */
 #define STAGE_SUFFIX "__new"
-#define SCHEMA_MAX (63 - 5)
+#define SCHEMA_MAX   (63 - 5)
 /* Marks the schemas ctxprof writes: a schema without it is never dropped. */
 #define SCHEMA_COMMENT "ctxprof output"
 /* First key of the per-schema advisory lock ("ctxp"). */
@@ -143,8 +143,7 @@ static int key_is(const conn_pair *c, const char *key)
 }
 
 /* Appends len bytes to a growing string. */
-static int append(ctxprof_ctx *ctx, char **s, size_t *len, size_t *cap, const char *text,
-                  size_t n)
+static int append(ctxprof_ctx *ctx, char **s, size_t *len, size_t *cap, const char *text, size_t n)
 {
     if (ctxprof_grow(ctx, (void **)s, cap, *len + n + 1, 1))
         return CTXPROF_E_NOMEM;
@@ -249,8 +248,8 @@ static int check_schema(ctxprof_ctx *ctx, const char *s)
                              "PostgreSQL schema '%.80s': use lowercase letters, digits and _ "
                              "(at most %d, starting with a letter or _)",
                              s, SCHEMA_MAX);
-    static const char *const reserved[] = {"public", "information_schema", "topology", "tiger",
-                                           "tiger_data", NULL};
+    static const char *const reserved[] = {"public", "information_schema", "topology",
+                                           "tiger",  "tiger_data",         NULL};
     for (const char *const *r = reserved; *r; r++)
         if (strcmp(s, *r) == 0)
             return ctxprof_error(ctx, CTXPROF_E_CONFIG,
@@ -351,8 +350,8 @@ static int pg_exec(ctxprof_ctx *ctx, pg_sink *pg, const char *sql, const char *w
 
 /* The first column of the first row of a query as text ("" when NULL);
  * *found is 0 when there is no row. */
-static int pg_query(ctxprof_ctx *ctx, pg_sink *pg, const char *sql, const char *what,
-                    char *buf, size_t size, int *found)
+static int pg_query(ctxprof_ctx *ctx, pg_sink *pg, const char *sql, const char *what, char *buf,
+                    size_t size, int *found)
 {
     CPLErrorReset();
     *found = 0;
@@ -472,8 +471,8 @@ static int build_strings(ctxprof_ctx *ctx, pg_sink *pg, const char *conninfo,
         if (!rc && key_is(c, "password"))
             rc = append(ctx, &pg->base.display, &dlen, &dcap, "password=***", 12);
         else if (!rc)
-            rc = append(ctx, &pg->base.display, &dlen, &dcap, c->start,
-                        (size_t)(c->end - c->start));
+            rc =
+                append(ctx, &pg->base.display, &dlen, &dcap, c->start, (size_t)(c->end - c->start));
     }
     if (rc) {
         free_pairs(ctx, pairs, n);
@@ -510,8 +509,8 @@ static void pg_close(ctxprof_ctx *ctx, ctxprof_sink *sink);
 /* Connects (a control connection holding a per-schema advisory lock, and
  * the writing connection, base.ds), checks PostGIS, refuses a schema that
  * ctxprof did not write, and creates the empty staging schema. */
-static int pg_open(ctxprof_ctx *ctx, ctxprof_sink **sink, ctxprof_output *out,
-                   const char *target, const ctxprof_output_options *o)
+static int pg_open(ctxprof_ctx *ctx, ctxprof_sink **sink, ctxprof_output *out, const char *target,
+                   const ctxprof_output_options *o)
 {
     int rc, found;
     char sql[512], buf[256];
@@ -594,8 +593,8 @@ done:
     return 0;
 }
 
-static int pg_create_layer(ctxprof_ctx *ctx, ctxprof_sink *sink, OGRLayerH *layer,
-                           const char *name, OGRwkbGeometryType geom, OGRSpatialReferenceH srs,
+static int pg_create_layer(ctxprof_ctx *ctx, ctxprof_sink *sink, OGRLayerH *layer, const char *name,
+                           OGRwkbGeometryType geom, OGRSpatialReferenceH srs,
                            const ctxprof_column *cols, size_t n_cols)
 {
     pg_sink *pg = (pg_sink *)sink;
@@ -659,8 +658,8 @@ static int pg_raster(ctxprof_ctx *ctx, ctxprof_sink *sink, const char *name, con
         return CTXPROF_E_NOMEM;
     pg_tif *r = &pg->rasters[pg->n_rasters];
     r->final = ctxprof_sprintf(ctx, "%s/%s.%s.tif", real, pg->schema, name);
-    r->tmp = ctxprof_sprintf(ctx, "%s/.%s.%s.tif.tmp-%ld.tif", real, pg->schema, name,
-                             (long)getpid());
+    r->tmp =
+        ctxprof_sprintf(ctx, "%s/.%s.%s.tif.tmp-%ld.tif", real, pg->schema, name, (long)getpid());
     if (!r->final || !r->tmp) {
         ctxprof_free(ctx, r->final);
         ctxprof_free(ctx, r->tmp);

@@ -26,12 +26,18 @@ static const struct {
     OGRFieldType type;
     int width;
 } style_columns[] = {
-    {"f_table_catalog", OFTString, 256}, {"f_table_schema", OFTString, 256},
-    {"f_table_name", OFTString, 256},    {"f_geometry_column", OFTString, 256},
-    {"styleName", OFTString, 30},        {"styleQML", OFTString, 0},
-    {"styleSLD", OFTString, 0},          {"useAsDefault", OFTInteger, 0},
-    {"description", OFTString, 0},       {"owner", OFTString, 30},
-    {"ui", OFTString, 30},               {"update_time", OFTDateTime, 0},
+    {"f_table_catalog", OFTString, 256},
+    {"f_table_schema", OFTString, 256},
+    {"f_table_name", OFTString, 256},
+    {"f_geometry_column", OFTString, 256},
+    {"styleName", OFTString, 30},
+    {"styleQML", OFTString, 0},
+    {"styleSLD", OFTString, 0},
+    {"useAsDefault", OFTInteger, 0},
+    {"description", OFTString, 0},
+    {"owner", OFTString, 30},
+    {"ui", OFTString, 30},
+    {"update_time", OFTDateTime, 0},
 };
 
 static int db_error(ctxprof_ctx *ctx, const char *target, const char *what)
@@ -74,7 +80,8 @@ static int has_other_default(GDALDatasetH ds, const char *layer)
 {
     char *quoted = CPLEscapeString(layer, -1, CPLES_SQL);
     char *sql = CPLStrdup(CPLSPrintf("SELECT COUNT(*) FROM " STYLE_TABLE
-                                     " WHERE f_table_name = '%s' AND useAsDefault = 1", quoted));
+                                     " WHERE f_table_name = '%s' AND useAsDefault = 1",
+                                     quoted));
     CPLFree(quoted);
     OGRLayerH res = GDALDatasetExecuteSQL(ds, sql, NULL, "SQLITE");
     CPLFree(sql);

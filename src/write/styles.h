@@ -31,7 +31,6 @@ const ctxprof_style *ctxprof_style_find(const char *layer);
  * are replaced; a default style saved by someone else for a layer stays the
  * default, and ctxprof's is added beside it, not as the default. target names
  * the output in messages. *n_written (may be NULL) gets the rows written. */
-int ctxprof_styles_write(ctxprof_ctx *ctx, GDALDatasetH ds, const char *target,
-                         int *n_written);
+int ctxprof_styles_write(ctxprof_ctx *ctx, GDALDatasetH ds, const char *target, int *n_written);
 
 #endif

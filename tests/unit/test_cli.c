@@ -5,20 +5,23 @@
 
 #include "cli/cli.h"
 
-#define OPT(name) {name, 0, "V", "an option"}
+#define OPT(name)                                                                                  \
+    {                                                                                              \
+        name, 0, "V", "an option"                                                                  \
+    }
 /* 33 options: one more than cli_args holds. */
 static const cli_option too_many[] = {
-    OPT("o01"), OPT("o02"), OPT("o03"), OPT("o04"), OPT("o05"), OPT("o06"), OPT("o07"),
-    OPT("o08"), OPT("o09"), OPT("o10"), OPT("o11"), OPT("o12"), OPT("o13"), OPT("o14"),
-    OPT("o15"), OPT("o16"), OPT("o17"), OPT("o18"), OPT("o19"), OPT("o20"), OPT("o21"),
-    OPT("o22"), OPT("o23"), OPT("o24"), OPT("o25"), OPT("o26"), OPT("o27"), OPT("o28"),
+    OPT("o01"), OPT("o02"), OPT("o03"), OPT("o04"), OPT("o05"), OPT("o06"),           OPT("o07"),
+    OPT("o08"), OPT("o09"), OPT("o10"), OPT("o11"), OPT("o12"), OPT("o13"),           OPT("o14"),
+    OPT("o15"), OPT("o16"), OPT("o17"), OPT("o18"), OPT("o19"), OPT("o20"),           OPT("o21"),
+    OPT("o22"), OPT("o23"), OPT("o24"), OPT("o25"), OPT("o26"), OPT("o27"),           OPT("o28"),
     OPT("o29"), OPT("o30"), OPT("o31"), OPT("o32"), OPT("o33"), {NULL, 0, NULL, NULL}};
 /* The last 32 of them: exactly as many as it holds. */
 static const cli_option just_enough[] = {
-    OPT("o02"), OPT("o03"), OPT("o04"), OPT("o05"), OPT("o06"), OPT("o07"), OPT("o08"),
-    OPT("o09"), OPT("o10"), OPT("o11"), OPT("o12"), OPT("o13"), OPT("o14"), OPT("o15"),
-    OPT("o16"), OPT("o17"), OPT("o18"), OPT("o19"), OPT("o20"), OPT("o21"), OPT("o22"),
-    OPT("o23"), OPT("o24"), OPT("o25"), OPT("o26"), OPT("o27"), OPT("o28"), OPT("o29"),
+    OPT("o02"), OPT("o03"), OPT("o04"), OPT("o05"), OPT("o06"),           OPT("o07"), OPT("o08"),
+    OPT("o09"), OPT("o10"), OPT("o11"), OPT("o12"), OPT("o13"),           OPT("o14"), OPT("o15"),
+    OPT("o16"), OPT("o17"), OPT("o18"), OPT("o19"), OPT("o20"),           OPT("o21"), OPT("o22"),
+    OPT("o23"), OPT("o24"), OPT("o25"), OPT("o26"), OPT("o27"),           OPT("o28"), OPT("o29"),
     OPT("o30"), OPT("o31"), OPT("o32"), OPT("o33"), {NULL, 0, NULL, NULL}};
 
 /* cli.c's cli_find looks commands up here (main.c's table in ctxprof). */

@@ -28,7 +28,8 @@ static void test_codes_and_keywords(void **state)
     assert_string_equal(buf, "fixed_term");
     assert_int_equal(ctxprof_codemap_code(m, "XX", &cats, &flags), 0);
     cats = flags = 0;
-    assert_int_equal(ctxprof_codemap_text(m, "Concerns re COUNTY LINES and sexting", &cats, &flags), 2);
+    assert_int_equal(ctxprof_codemap_text(m, "Concerns re COUNTY LINES and sexting", &cats, &flags),
+                     2);
     ctxprof_taxonomy_format(cats, ctxprof_category_names, CTXPROF_N_CATEGORIES, buf, sizeof buf);
     assert_string_equal(buf, "cse+syv+online");
     assert_int_equal(flags, 1u << 1); /* vulnerable */
@@ -46,7 +47,8 @@ static void test_bad_category_names_row_and_field(void **state)
     assert_int_equal(ctxprof_codemap_load(ctx, &m, path), CTXPROF_E_INPUT);
     assert_null(m);
     char want[512];
-    snprintf(want, sizeof want, "%.400s row 3 field 'categories': 'gangs' is not a category", path ? path : "");
+    snprintf(want, sizeof want, "%.400s row 3 field 'categories': 'gangs' is not a category",
+             path ? path : "");
     assert_non_null(strstr(ctxprof_errmsg(ctx), want));
     unlink(path);
     path = temp_file(".csv", "code,categories,flags\nA,cse,urgent\n");
@@ -66,12 +68,14 @@ static void test_taxonomy(void **state)
     uint32_t mask;
     char bad[32];
     assert_int_equal(ctxprof_taxonomy_parse("SYV + cse", ctxprof_category_names,
-                                            CTXPROF_N_CATEGORIES, &mask, bad, sizeof bad), 0);
+                                            CTXPROF_N_CATEGORIES, &mask, bad, sizeof bad),
+                     0);
     assert_int_equal(mask, 3u);
     assert_int_equal(ctxprof_taxonomy_first(mask), 0);
     assert_int_equal(ctxprof_taxonomy_first(0), -1);
-    assert_int_equal(ctxprof_taxonomy_parse("", ctxprof_category_names, CTXPROF_N_CATEGORIES,
-                                            &mask, bad, sizeof bad), 0);
+    assert_int_equal(ctxprof_taxonomy_parse("", ctxprof_category_names, CTXPROF_N_CATEGORIES, &mask,
+                                            bad, sizeof bad),
+                     0);
     assert_int_equal(mask, 0);
 }
 

@@ -39,9 +39,9 @@ static void test_error_at_names_file_row_field(void **state)
 static void test_error_codes_are_negative_and_distinct(void **state)
 {
     (void)state;
-    int codes[] = {CTXPROF_E_INPUT, CTXPROF_E_IO,        CTXPROF_E_CRS,   CTXPROF_E_GEOM,
-                   CTXPROF_E_DB,    CTXPROF_E_CANCELLED, CTXPROF_E_NOMEM, CTXPROF_E_CONFIG,
-                   CTXPROF_E_INTERNAL};
+    int codes[] = {CTXPROF_E_INPUT, CTXPROF_E_IO,     CTXPROF_E_CRS,
+                   CTXPROF_E_GEOM,  CTXPROF_E_DB,     CTXPROF_E_CANCELLED,
+                   CTXPROF_E_NOMEM, CTXPROF_E_CONFIG, CTXPROF_E_INTERNAL};
     for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
         assert_true(codes[i] < 0);
         for (size_t j = 0; j < i; j++)

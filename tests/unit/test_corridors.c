@@ -222,8 +222,8 @@ static void test_overlapping_corridors_count_each(void **state)
     double x[] = {5, 100, 100, 100, NAN}, y[] = {-5, 49, 51, -50, NAN};
     uint32_t cats[] = {1u << 0, 1u << 1, 1u << 0, 0, 1u << 0};
     ctxprof_datetime when[5] = {
-        {2025, 3, 3, 8, 0, 0, CTXPROF_PREC_MINUTE},  /* Monday 08:00: school travel */
-        {2025, 3, 8, 8, 0, 0, CTXPROF_PREC_MINUTE},  /* Saturday */
+        {2025, 3, 3, 8, 0, 0, CTXPROF_PREC_MINUTE}, /* Monday 08:00: school travel */
+        {2025, 3, 8, 8, 0, 0, CTXPROF_PREC_MINUTE}, /* Saturday */
         {2025, 3, 3, 8, 0, 0, CTXPROF_PREC_MINUTE},
         {2025, 3, 3, 12, 0, 0, CTXPROF_PREC_MINUTE}, /* lunchtime */
         {2025, 3, 3, 8, 0, 0, CTXPROF_PREC_MINUTE},  /* no position */
@@ -268,8 +268,8 @@ static void test_school_travel_windows(void **state)
     struct {
         int y, m, d, h, mi, prec, want;
     } cases[] = {
-        {2025, 3, 3, 6, 59, CTXPROF_PREC_MINUTE, 0}, {2025, 3, 3, 7, 0, CTXPROF_PREC_MINUTE, 1},
-        {2025, 3, 3, 9, 30, CTXPROF_PREC_MINUTE, 1}, {2025, 3, 3, 9, 31, CTXPROF_PREC_MINUTE, 0},
+        {2025, 3, 3, 6, 59, CTXPROF_PREC_MINUTE, 0},  {2025, 3, 3, 7, 0, CTXPROF_PREC_MINUTE, 1},
+        {2025, 3, 3, 9, 30, CTXPROF_PREC_MINUTE, 1},  {2025, 3, 3, 9, 31, CTXPROF_PREC_MINUTE, 0},
         {2025, 3, 7, 14, 59, CTXPROF_PREC_MINUTE, 0}, {2025, 3, 7, 15, 0, CTXPROF_PREC_MINUTE, 1},
         {2025, 3, 7, 18, 30, CTXPROF_PREC_MINUTE, 1}, {2025, 3, 7, 18, 31, CTXPROF_PREC_MINUTE, 0},
         {2025, 3, 8, 8, 0, CTXPROF_PREC_MINUTE, 0},  /* Saturday */
@@ -277,8 +277,8 @@ static void test_school_travel_windows(void **state)
         {2025, 3, 3, 0, 0, CTXPROF_PREC_DAY, 0},     /* time unknown */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        ctxprof_datetime d = {cases[i].y, cases[i].m, cases[i].d, cases[i].h, cases[i].mi, 0,
-                              cases[i].prec};
+        ctxprof_datetime d = {cases[i].y,  cases[i].m, cases[i].d,   cases[i].h,
+                              cases[i].mi, 0,          cases[i].prec};
         if (ctxprof_corridors_is_school_travel(&o, &d) != cases[i].want)
             fail_msg("case %zu: %04d-%02d-%02d %02d:%02d", i, cases[i].y, cases[i].m, cases[i].d,
                      cases[i].h, cases[i].mi);
@@ -348,12 +348,11 @@ static void test_school_distances_equal_igraph(void **state)
     double cut[NT], d[NT * NT];
     for (int i = 0; i < NT; i++)
         cut[i] = i % 3 == 0 ? INFINITY : 60.0 + i;
-    assert_int_equal(ctxprof_corridors_school_distances(ctx, &g, &w, nodes, NT, cut, d, NULL),
-                     0);
+    assert_int_equal(ctxprof_corridors_school_distances(ctx, &g, &w, nodes, NT, cut, d, NULL), 0);
     igraph_matrix_t m;
     igraph_matrix_init(&m, 0, 0);
-    assert_int_equal(igraph_distances_dijkstra(&g, &m, igraph_vss_vector(&t),
-                                               igraph_vss_vector(&t), &w, IGRAPH_ALL),
+    assert_int_equal(igraph_distances_dijkstra(&g, &m, igraph_vss_vector(&t), igraph_vss_vector(&t),
+                                               &w, IGRAPH_ALL),
                      IGRAPH_SUCCESS);
     int finite = 0, beyond = 0;
     for (int i = 0; i < NT; i++)
@@ -386,10 +385,10 @@ static void test_school_distances_equal_igraph(void **state)
     for (int i = 0; i < NS; i++)
         cut2[col[i]] = fmax(cut2[col[i]], maxd - conn[i]);
     ctxprof_school_stop stop = {K, NS, col, conn};
-    assert_int_equal(
-        ctxprof_corridors_school_distances(ctx, &g, &w, nodes, NT, cut2, full, NULL), 0);
-    assert_int_equal(
-        ctxprof_corridors_school_distances(ctx, &g, &w, nodes, NT, cut2, part, &stop), 0);
+    assert_int_equal(ctxprof_corridors_school_distances(ctx, &g, &w, nodes, NT, cut2, full, NULL),
+                     0);
+    assert_int_equal(ctxprof_corridors_school_distances(ctx, &g, &w, nodes, NT, cut2, part, &stop),
+                     0);
     int cut_short = 0, pairs = 0;
     for (int i = 0; i < NS; i++) {
         int pick[2][K], np[2] = {0, 0};

@@ -72,7 +72,8 @@ static void test_cells(void **state)
 {
     (void)state;
     ctxprof_ctx *ctx = ctxprof_ctx_new();
-    static const char text[] = "\xEF\xBB\xBF" "a,b,c\r\n"
+    static const char text[] = "\xEF\xBB\xBF"
+                               "a,b,c\r\n"
                                "1,\"x, y\",\"say \"\"hi\"\"\"\r\n"
                                "\r\n"
                                "2,\"line1\r\nline2\",\r\n"
@@ -174,10 +175,8 @@ int main(void)
 {
     GDALAllRegister();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_cells),
-        cmocka_unit_test(test_refused),
-        cmocka_unit_test(test_same_as_ogr),
-        cmocka_unit_test(test_cp1252),
+        cmocka_unit_test(test_cells),       cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_same_as_ogr), cmocka_unit_test(test_cp1252),
         cmocka_unit_test(test_pipe),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

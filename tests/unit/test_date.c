@@ -115,9 +115,9 @@ static void test_calendar(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_uk_day_first),    cmocka_unit_test(test_iso_and_month),
-        cmocka_unit_test(test_excel_serials),   cmocka_unit_test(test_impossible_dates),
-        cmocka_unit_test(test_times),           cmocka_unit_test(test_calendar),
+        cmocka_unit_test(test_uk_day_first),  cmocka_unit_test(test_iso_and_month),
+        cmocka_unit_test(test_excel_serials), cmocka_unit_test(test_impossible_dates),
+        cmocka_unit_test(test_times),         cmocka_unit_test(test_calendar),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,8 +13,16 @@
 static void test_field_names(void **state)
 {
     (void)state;
-    const char *names[] = {"incident_uid", "incident_u", "n_disturbance", "n_disturbances",
-                           "ID", "id", "share_incidents", "café au lait", "", "a,b"};
+    const char *names[] = {"incident_uid",
+                           "incident_u",
+                           "n_disturbance",
+                           "n_disturbances",
+                           "ID",
+                           "id",
+                           "share_incidents",
+                           "café au lait",
+                           "",
+                           "a,b"};
     char out[10][11];
     ctxprof_shp_field_names(names, 10, out);
     /* Names that fit keep themselves, whatever comes first. */

@@ -102,14 +102,15 @@ static void test_edit_distance(void **state)
  * districts) and three places, in BNG. */
 static ctxprof_gazetteer *small_gazetteer(ctxprof_ctx *ctx)
 {
-    const char *pcs = temp_file(".csv", "\"NB1 1AA\",10,541000,201000,\"E92000001\",\"\",\"\",\"\",\"\",\"\"\n"
-                                        "\"NB2 2BB\",10,543000,203000,\"E92000001\",\"\",\"\",\"\",\"\",\"\"\n"
-                                        "\"NB2 9ZZ\",90,0,0,\"E92000001\",\"\",\"\",\"\",\"\",\"\"\n");
-    const char *streets = temp_file(
-        ".csv", "name,district,WKT\n"
-                "Church Road,NB1,\"LINESTRING (540900 201000, 541100 201000)\"\n"
-                "Church Road,NB2,\"LINESTRING (543000 202900, 543000 203100)\"\n"
-                "Park Lane,NB1,\"LINESTRING (541000 200900, 541000 201100)\"\n");
+    const char *pcs =
+        temp_file(".csv", "\"NB1 1AA\",10,541000,201000,\"E92000001\",\"\",\"\",\"\",\"\",\"\"\n"
+                          "\"NB2 2BB\",10,543000,203000,\"E92000001\",\"\",\"\",\"\",\"\",\"\"\n"
+                          "\"NB2 9ZZ\",90,0,0,\"E92000001\",\"\",\"\",\"\",\"\",\"\"\n");
+    const char *streets =
+        temp_file(".csv", "name,district,WKT\n"
+                          "Church Road,NB1,\"LINESTRING (540900 201000, 541100 201000)\"\n"
+                          "Church Road,NB2,\"LINESTRING (543000 202900, 543000 203100)\"\n"
+                          "Park Lane,NB1,\"LINESTRING (541000 200900, 541000 201100)\"\n");
     const char *places = temp_file(".csv", "name,kind,route,easting,northing\n"
                                            "Northbrook station,station,,542000,202000\n"
                                            "Park Lane,bus_stop,34,541010,200950\n"
@@ -138,15 +139,19 @@ static ctxprof_gazetteer *small_gazetteer(ctxprof_ctx *ctx)
     return gz;
 }
 
-static int geo(ctxprof_ctx *ctx, ctxprof_geocoder *gc, ctxprof_geo_input in,
-               ctxprof_geo_result *r)
+static int geo(ctxprof_ctx *ctx, ctxprof_geocoder *gc, ctxprof_geo_input in, ctxprof_geo_result *r)
 {
     static const char *empty = "";
-    if (!in.postcode) in.postcode = empty;
-    if (!in.address) in.address = empty;
-    if (!in.location) in.location = empty;
-    if (!in.stop) in.stop = empty;
-    if (!in.route) in.route = empty;
+    if (!in.postcode)
+        in.postcode = empty;
+    if (!in.address)
+        in.address = empty;
+    if (!in.location)
+        in.location = empty;
+    if (!in.stop)
+        in.stop = empty;
+    if (!in.route)
+        in.route = empty;
     return ctxprof_geocode(ctx, gc, &in, r);
 }
 
@@ -169,11 +174,13 @@ static void test_cascade(void **state)
     ctxprof_geo_result r;
 
     /* Coordinates, as given and swapped. */
-    assert_int_equal(geo(ctx, gc, (ctxprof_geo_input){.x = 541234, .y = 201234, .lon = NAN, .lat = NAN}, &r), 1);
+    assert_int_equal(
+        geo(ctx, gc, (ctxprof_geo_input){.x = 541234, .y = 201234, .lon = NAN, .lat = NAN}, &r), 1);
     assert_int_equal(r.method, CTXPROF_GC_COORD_BNG);
     assert_int_equal(r.score, 100);
     assert_near(r.x, 541234, 1e-6);
-    assert_int_equal(geo(ctx, gc, (ctxprof_geo_input){.x = NAN, .y = NAN, .lon = 51.7, .lat = 0.05}, &r), 1);
+    assert_int_equal(
+        geo(ctx, gc, (ctxprof_geo_input){.x = NAN, .y = NAN, .lon = 51.7, .lat = 0.05}, &r), 1);
     assert_int_equal(r.method, CTXPROF_GC_COORD_WGS84);
     assert_int_equal(r.repaired, 1);
     assert_int_equal(r.score, 90);
@@ -185,34 +192,46 @@ static void test_cascade(void **state)
     assert_near(r.y, 203000, 1e-6);
 
     /* Zero coordinates fall through to the postcode. */
-    assert_int_equal(geo(ctx, gc, (ctxprof_geo_input){.x = 0, .y = 0, .lon = NAN, .lat = NAN, .postcode = "NB1 1AA"}, &r), 1);
+    assert_int_equal(
+        geo(ctx, gc,
+            (ctxprof_geo_input){.x = 0, .y = 0, .lon = NAN, .lat = NAN, .postcode = "NB1 1AA"}, &r),
+        1);
     assert_int_equal(r.method, CTXPROF_GC_POSTCODE);
 
     /* An address without a postcode: the street, in the district named by
      * its sector-less locality is unknown, so the first Church Road... but
      * with a postcode district the right one. */
-    assert_int_equal(geo(ctx, gc, (ctxprof_geo_input){NO_COORDS, .address = "12 Church Rd, NB2"}, &r), 1);
+    assert_int_equal(
+        geo(ctx, gc, (ctxprof_geo_input){NO_COORDS, .address = "12 Church Rd, NB2"}, &r), 1);
     assert_int_equal(r.method, CTXPROF_GC_ADDRESS);
     assert_near(r.x, 543000, 1e-6);
     assert_near(r.y, 203000, 1e-6);
 
     /* "On or near" a street; a typo; a place; a stop on its route; a junction. */
-    assert_int_equal(geo(ctx, gc, (ctxprof_geo_input){NO_COORDS, .location = "On or near Park Lane"}, &r), 1);
+    assert_int_equal(
+        geo(ctx, gc, (ctxprof_geo_input){NO_COORDS, .location = "On or near Park Lane"}, &r), 1);
     assert_int_equal(r.method, CTXPROF_GC_STREET);
     assert_near(r.x, 541000, 1e-6);
     assert_near(r.y, 201000, 1e-6);
-    assert_int_equal(geo(ctx, gc, (ctxprof_geo_input){NO_COORDS, .location = "outside Nothbrook Station"}, &r), 1);
+    assert_int_equal(
+        geo(ctx, gc, (ctxprof_geo_input){NO_COORDS, .location = "outside Nothbrook Station"}, &r),
+        1);
     assert_int_equal(r.method, CTXPROF_GC_PLACE);
     assert_int_equal(r.score, 70); /* one edit */
     assert_near(r.x, 542000, 1e-6);
-    assert_int_equal(geo(ctx, gc, (ctxprof_geo_input){NO_COORDS, .stop = "PARK LANE", .route = "34"}, &r), 1);
+    assert_int_equal(
+        geo(ctx, gc, (ctxprof_geo_input){NO_COORDS, .stop = "PARK LANE", .route = "34"}, &r), 1);
     assert_int_equal(r.method, CTXPROF_GC_STOP);
     assert_near(r.x, 541010, 1e-6);
-    assert_int_equal(geo(ctx, gc, (ctxprof_geo_input){NO_COORDS, .location = "Church Road / Park Lane"}, &r), 1);
+    assert_int_equal(
+        geo(ctx, gc, (ctxprof_geo_input){NO_COORDS, .location = "Church Road / Park Lane"}, &r), 1);
     assert_int_equal(r.method, CTXPROF_GC_JUNCTION);
     assert_near(r.x, 541000, 1e-6);
     assert_near(r.y, 201000, 1e-6);
-    assert_int_equal(geo(ctx, gc, (ctxprof_geo_input){NO_COORDS, .location = "bus stop outside Tesco, Church Rd"}, &r), 1);
+    assert_int_equal(
+        geo(ctx, gc,
+            (ctxprof_geo_input){NO_COORDS, .location = "bus stop outside Tesco, Church Rd"}, &r),
+        1);
     assert_int_equal(r.method, CTXPROF_GC_PLACE);
     assert_near(r.x, 543010, 1e-6);
 
@@ -242,9 +261,12 @@ static void test_cascade(void **state)
     assert_int_equal(ctxprof_gazetteer_open(ctx, &back, gpkg, "EPSG:27700"), 0);
     ctxprof_geocoder *gc2 = NULL;
     assert_int_equal(ctxprof_geocoder_new(ctx, &gc2, "EPSG:27700", back, NULL), 0);
-    assert_int_equal(geo(ctx, gc2, (ctxprof_geo_input){NO_COORDS, .location = "Church Road / Park Lane"}, &r), 1);
+    assert_int_equal(
+        geo(ctx, gc2, (ctxprof_geo_input){NO_COORDS, .location = "Church Road / Park Lane"}, &r),
+        1);
     assert_int_equal(r.method, CTXPROF_GC_JUNCTION);
-    assert_int_equal(geo(ctx, gc2, (ctxprof_geo_input){NO_COORDS, .stop = "Park Lane", .route = "34"}, &r), 1);
+    assert_int_equal(
+        geo(ctx, gc2, (ctxprof_geo_input){NO_COORDS, .stop = "Park Lane", .route = "34"}, &r), 1);
     assert_int_equal(r.method, CTXPROF_GC_STOP);
     unlink(gpkg);
     ctxprof_geocoder_free(ctx, gc2);
@@ -287,9 +309,9 @@ static void test_onspd(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_postcodes),      cmocka_unit_test(test_names),
-        cmocka_unit_test(test_addresses),      cmocka_unit_test(test_edit_distance),
-        cmocka_unit_test(test_cascade),        cmocka_unit_test(test_onspd),
+        cmocka_unit_test(test_postcodes), cmocka_unit_test(test_names),
+        cmocka_unit_test(test_addresses), cmocka_unit_test(test_edit_distance),
+        cmocka_unit_test(test_cascade),   cmocka_unit_test(test_onspd),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

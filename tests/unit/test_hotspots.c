@@ -191,8 +191,7 @@ static void test_evaluate_pai_rri(void **state)
     }
     double cov[2] = {0.04, 0.05};
     ctxprof_eval ev[2];
-    assert_int_equal(ctxprof_hotspots_evaluate(ctx, ev, cov, 2, &r, x, y, 20, tx, ty, 10, NULL),
-                     0);
+    assert_int_equal(ctxprof_hotspots_evaluate(ctx, ev, cov, 2, &r, x, y, 20, tx, ty, 10, NULL), 0);
     assert_near(ev[0].area_m2, 400, 1e-9);
     assert_int_equal(ev[0].n_train, 10);
     assert_int_equal(ev[0].n_test, 5);

@@ -47,11 +47,11 @@ static void test_single_point_exact_values(void **state)
     assert_near(r.gt[5], -10, 0);
     /* (505, 505) is the centre of row 49, column 50. */
     assert_near(cell(&r, 49, 50), 1.0, 0);
-    assert_near(cell(&r, 49, 51), 0.9801f, 0);          /* d = 10: (1 - 0.01)^2 */
-    assert_near(cell(&r, 48, 51), 0.9604f, 0);          /* d^2 = 200: (1 - 0.02)^2 */
-    assert_near(cell(&r, 43, 58), 0.0f, 0);             /* d = 100 (60, 80): the edge */
-    assert_near(cell(&r, 49, 60), 0.0f, 0);             /* d = 100 along the row */
-    assert_near(cell(&r, 49, 61), 0.0f, 0);             /* beyond: zero, not NoData */
+    assert_near(cell(&r, 49, 51), 0.9801f, 0); /* d = 10: (1 - 0.01)^2 */
+    assert_near(cell(&r, 48, 51), 0.9604f, 0); /* d^2 = 200: (1 - 0.02)^2 */
+    assert_near(cell(&r, 43, 58), 0.0f, 0);    /* d = 100 (60, 80): the edge */
+    assert_near(cell(&r, 49, 60), 0.0f, 0);    /* d = 100 along the row */
+    assert_near(cell(&r, 49, 61), 0.0f, 0);    /* beyond: zero, not NoData */
     assert_near(cell(&r, 0, 0), 0.0f, 0);
     assert_int_equal(r.n_stamped, 1);
     ctxprof_raster_clear(&r);
@@ -70,10 +70,10 @@ static void test_radius_edge_cells(void **state)
     ctxprof_raster r;
     /* Uniform: a cell centre exactly at the radius counts, the next does not. */
     assert_int_equal(one_point(ctx, &r, CTXPROF_KERNEL_UNIFORM, 0, 100, 10), 0);
-    assert_near(cell(&r, 49, 60), 1.0, 0);  /* d = 100 */
-    assert_near(cell(&r, 43, 58), 1.0, 0);  /* d = 100 (60, 80) */
-    assert_near(cell(&r, 42, 58), 0.0, 0);  /* d = sqrt(80^2 + 70^2) = 106.3 */
-    assert_near(cell(&r, 49, 61), 0.0, 0);  /* d = 110 */
+    assert_near(cell(&r, 49, 60), 1.0, 0); /* d = 100 */
+    assert_near(cell(&r, 43, 58), 1.0, 0); /* d = 100 (60, 80) */
+    assert_near(cell(&r, 42, 58), 0.0, 0); /* d = sqrt(80^2 + 70^2) = 106.3 */
+    assert_near(cell(&r, 49, 61), 0.0, 0); /* d = 110 */
     /* Every cell centre within 100 m of the point: the lattice count. */
     double sum = 0;
     for (size_t c = 0; c < (size_t)r.cols * r.rows; c++)
@@ -124,7 +124,11 @@ static void test_scaled_kernels_integrate_to_one(void **state)
                          o.decay, sum);
             /* The analytic kernel too. */
             assert_near(ctxprof_kde_kernel((ctxprof_kernel)k, 0, 100, o.decay, 1) * PI * 1e4,
-                        k == 0 ? 3 : k == 1 ? 3 / (1 + 2 * o.decay) : k == 2 ? 1 : k == 3 ? 4 : 2,
+                        k == 0   ? 3
+                        : k == 1 ? 3 / (1 + 2 * o.decay)
+                        : k == 2 ? 1
+                        : k == 3 ? 4
+                                 : 2,
                         1e-12);
             ctxprof_raster_clear(&r);
         }

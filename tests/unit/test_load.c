@@ -202,21 +202,20 @@ static void assert_same_load(const loaded *a, const loaded *b, const char *what)
     if (x->n != y->n)
         fail_msg("%s: %zu incidents, not %zu", what, y->n, x->n);
     assert_true(x->n > 1000);
-#define SAME(f)                                                                                \
-    if (memcmp(x->f, y->f, x->n * sizeof *x->f) != 0)                                          \
+#define SAME(f)                                                                                    \
+    if (memcmp(x->f, y->f, x->n * sizeof *x->f) != 0)                                              \
         fail_msg("%s: incidents differ in %s", what, #f);
-    SAME(x) SAME(y) SAME(when) SAME(source) SAME(row) SAME(cats) SAME(flags)
-    SAME(geocode_method) SAME(geocode_score)
+    /* clang-format off */
+    SAME(x) SAME(y) SAME(when) SAME(source) SAME(row) SAME(cats) SAME(flags) SAME(geocode_method) SAME(geocode_score)
+    /* clang-format on */
 #undef SAME
-    for (size_t i = 0; i < x->n; i++)
-        if (strcmp(x->pid[i], y->pid[i]) != 0)
-            fail_msg("%s: incident %zu has another pid", what, i);
+            for (size_t i = 0; i < x->n; i++) if (strcmp(x->pid[i], y->pid[i]) != 0)
+                fail_msg("%s: incident %zu has another pid", what, i);
     const ctxprof_rejects *r = &a->rej, *s = &b->rej;
     assert_int_equal(r->n, s->n);
     for (size_t i = 0; i < r->n; i++)
-        if (r->source[i] != s->source[i] || r->row[i] != s->row[i] ||
-            r->stage[i] != s->stage[i] || !streq(r->field[i], s->field[i]) ||
-            !streq(r->reason[i], s->reason[i]) ||
+        if (r->source[i] != s->source[i] || r->row[i] != s->row[i] || r->stage[i] != s->stage[i] ||
+            !streq(r->field[i], s->field[i]) || !streq(r->reason[i], s->reason[i]) ||
             !streq(r->location_text[i], s->location_text[i]))
             fail_msg("%s: reject %zu differs", what, i);
     assert_int_equal(a->ns, b->ns);

@@ -30,12 +30,14 @@ static void load(loaded *l, const char *ogr)
     setenv("CTXPROF_CSV_OGR", ogr, 1);
     memset(l, 0, sizeof *l);
     l->ctx = ctxprof_ctx_new();
-    if (ctxprof_profile_load(l->ctx, &l->p, ini) || ctxprof_loader_new(l->ctx, &l->ld, ctxprof_profile_load_options(l->p)))
+    if (ctxprof_profile_load(l->ctx, &l->p, ini) ||
+        ctxprof_loader_new(l->ctx, &l->ld, ctxprof_profile_load_options(l->p)))
         fail_msg("%s", ctxprof_errmsg(l->ctx));
     l->ns = ctxprof_profile_n_sources(l->p);
     l->cnt = calloc(l->ns, sizeof *l->cnt);
     if (ctxprof_loader_run(l->ctx, l->ld, &l->inc, &l->rej, l->cnt) ||
-        ctxprof_people_link(l->ctx, &l->people, ctxprof_profile_people_options(l->p), ctxprof_loader_pseudonym(l->ld), &l->inc))
+        ctxprof_people_link(l->ctx, &l->people, ctxprof_profile_people_options(l->p),
+                            ctxprof_loader_pseudonym(l->ld), &l->inc))
         fail_msg("%s", ctxprof_errmsg(l->ctx));
     unsetenv("CTXPROF_CSV_OGR");
 }
@@ -75,9 +77,8 @@ static void test_same_both_ways(void **state)
             fail_msg("source %s: counts differ (rows %lld/%lld, incidents %lld/%lld, "
                      "rejects %lld/%lld, recoded %lld/%lld)",
                      name, (long long)a->rows_read, (long long)b->rows_read,
-                     (long long)a->incidents, (long long)b->incidents,
-                     (long long)a->rejects_load, (long long)b->rejects_load,
-                     (long long)a->recoded, (long long)b->recoded);
+                     (long long)a->incidents, (long long)b->incidents, (long long)a->rejects_load,
+                     (long long)b->rejects_load, (long long)a->recoded, (long long)b->recoded);
         assert_int_equal(a->n_unmapped, b->n_unmapped);
         for (size_t k = 0; k < a->n_unmapped; k++) {
             assert_string_equal(a->unmapped[k].code, b->unmapped[k].code);

@@ -36,7 +36,8 @@ static void test_redact(void **state)
     assert_redacted("run -o 'PG:dbname=x password=abc host=y' a.ini",
                     "run -o 'PG:dbname=x password=*** host=y' a.ini");
     /* The closing quote of a quoted argument is not part of the value. */
-    assert_redacted("run -o 'PG:dbname=x password=abc' a.ini", "run -o 'PG:dbname=x password=***' a.ini");
+    assert_redacted("run -o 'PG:dbname=x password=abc' a.ini",
+                    "run -o 'PG:dbname=x password=***' a.ini");
     assert_redacted("PG:password = 'a b\\' c' dbname=x", "PG:password = *** dbname=x");
     assert_redacted("PG:dbname=x password=a\\ b user=u", "PG:dbname=x password=*** user=u");
     assert_redacted("PG:password=abc password=def", "PG:password=*** password=***");
@@ -68,10 +69,11 @@ static void test_schema_name(void **state)
     assert_schema("PG catalog", "ctxprof");
     assert_schema("x new", "x_new");
     char *got = NULL;
-    assert_int_equal(ctxprof_sink_pg_schema_name(
-                         ctx, &got,
-                         "A very long profile name that goes on and on beyond what PostgreSQL allows"),
-                     0);
+    assert_int_equal(
+        ctxprof_sink_pg_schema_name(
+            ctx, &got,
+            "A very long profile name that goes on and on beyond what PostgreSQL allows"),
+        0);
     assert_true(strlen(got) <= 58); /* 63 less "__new" */
     assert_string_equal(got, "a_very_long_profile_name_that_goes_on_and_on_beyond_what_p");
     ctxprof_free(ctx, got);
@@ -118,9 +120,9 @@ static void test_refusals(void **state)
                    "schema results: cannot connect to PostgreSQL");
     /* The plain open routes PG: targets here too. */
     ctxprof_output *out = NULL;
-    assert_int_equal(ctxprof_output_open(ctx, &out, "PG:dbname=x host=/nonexistent-ctxprof-dir",
-                                         "EPSG:27700"),
-                     CTXPROF_E_DB);
+    assert_int_equal(
+        ctxprof_output_open(ctx, &out, "PG:dbname=x host=/nonexistent-ctxprof-dir", "EPSG:27700"),
+        CTXPROF_E_DB);
     assert_non_null(strstr(ctxprof_errmsg(ctx), "schema ctxprof: cannot connect"));
     assert_true(ctxprof_output_target_caps("PG:dbname=x") & CTXPROF_SINK_SCHEMA);
     assert_false(ctxprof_output_target_caps("out/PG:x.gpkg") & CTXPROF_SINK_SCHEMA);

@@ -42,11 +42,11 @@ static void test_overlap_exact(void **state)
     add(&f, "a000000000000001", CSE, 0, 0);
     add(&f, "a000000000000001", CSE | ASB, 0, 0); /* same person, same list: once */
     add(&f, "a000000000000002", CSE, 0, 0);
-    add(&f, "a000000000000002", SYV, 0, 0);       /* on both lists */
+    add(&f, "a000000000000002", SYV, 0, 0); /* on both lists */
     add(&f, "a000000000000003", SYV, 0, 0);
     add(&f, "a000000000000004", ONLINE | HSB, 0, 0);
-    add(&f, "a000000000000005", ASB, 0, 0);       /* a person on no list */
-    add(&f, "", CSE, 0, 0);                       /* nobody named: not a person */
+    add(&f, "a000000000000005", ASB, 0, 0); /* a person on no list */
+    add(&f, "", CSE, 0, 0);                 /* nobody named: not a person */
     ctxprof_people_result r = {0};
     assert_int_equal(ctxprof_people_overlap(ctx, &r, &f.inc), 0);
     assert_int_equal(r.n_people_all, 5);
@@ -85,11 +85,11 @@ static void test_overlap_exact(void **state)
 static void test_near_match_rules(void **state)
 {
     (void)state;
-    assert_string_equal(ctxprof_people_near_match("Sam", "Jones", "2009-03-05", "Sam", "Jones",
-                                                  "2009-05-03"),
-                        "transposed_dob");
-    assert_null(ctxprof_people_near_match("Sam", "Jones", "2009-03-05", "Sam", "Jones",
-                                          "2009-03-06"));
+    assert_string_equal(
+        ctxprof_people_near_match("Sam", "Jones", "2009-03-05", "Sam", "Jones", "2009-05-03"),
+        "transposed_dob");
+    assert_null(
+        ctxprof_people_near_match("Sam", "Jones", "2009-03-05", "Sam", "Jones", "2009-03-06"));
     assert_string_equal(ctxprof_people_near_match("Amara", "Okafor-Smith", "2010-01-02", "Amara",
                                                   "Smith", "2010-01-02"),
                         "double_surname");
@@ -105,8 +105,8 @@ static void test_near_match_rules(void **state)
                         "nickname");
     assert_null(ctxprof_people_near_match("Alex", "Brown", "2010-01-02", "Alexander", "Brown",
                                           "2010-01-03"));
-    assert_null(ctxprof_people_near_match("Alex", "Brown", "2010-01-02", "Samuel", "Brown",
-                                          "2010-01-02"));
+    assert_null(
+        ctxprof_people_near_match("Alex", "Brown", "2010-01-02", "Samuel", "Brown", "2010-01-02"));
     /* The same identity is not a near match of itself. */
     assert_null(ctxprof_people_near_match("Zo\xc3\xab", "Brown", "2010-01-02", "ZOE", "brown",
                                           "2010-01-02"));
@@ -173,7 +173,8 @@ static void test_crosswalk_link(void **state)
     add(&f, sam1, SYV, 0, 0);
     add(&f, other, SYV, 0, 0); /* not in the crosswalk: kept */
     ctxprof_people_result r = {0};
-    assert_int_equal(ctxprof_people_link(ctx, &r, ctxprof_profile_people_options(p), ps, &f.inc), 0);
+    assert_int_equal(ctxprof_people_link(ctx, &r, ctxprof_profile_people_options(p), ps, &f.inc),
+                     0);
     assert_int_equal(r.crosswalk_rows, 2);
     assert_int_equal(r.crosswalk_ids, 2);
     assert_int_equal(r.links_made, 1);
@@ -213,12 +214,10 @@ static void test_graph_small(void **state)
     ctxprof_ctx *ctx = ctxprof_ctx_new();
     ctxprof_people_result r = {0};
     /* A-B (twice), B-C, C-D, B-D; and a separate pair E-F. */
-    const char *pairs[][2] = {{"000000000000000a", "000000000000000b"},
-                              {"000000000000000b", "000000000000000a"},
-                              {"000000000000000b", "000000000000000c"},
-                              {"000000000000000c", "000000000000000d"},
-                              {"000000000000000b", "000000000000000d"},
-                              {"000000000000000e", "000000000000000f"}};
+    const char *pairs[][2] = {
+        {"000000000000000a", "000000000000000b"}, {"000000000000000b", "000000000000000a"},
+        {"000000000000000b", "000000000000000c"}, {"000000000000000c", "000000000000000d"},
+        {"000000000000000b", "000000000000000d"}, {"000000000000000e", "000000000000000f"}};
     for (size_t i = 0; i < 6; i++)
         assert_int_equal(ctxprof_people_add_pair(ctx, &r, pairs[i][0], pairs[i][1]), 0);
     fixture f = {0};
@@ -326,7 +325,8 @@ static void link_with(ctxprof_ctx *ctx, const char *dir, const char *accept,
     ctxprof_profile *p = NULL;
     assert_int_equal(ctxprof_profile_load(ctx, &p, path), 0);
     memset(r, 0, sizeof *r);
-    assert_int_equal(ctxprof_people_link(ctx, r, ctxprof_profile_people_options(p), ps, &f->inc), 0);
+    assert_int_equal(ctxprof_people_link(ctx, r, ctxprof_profile_people_options(p), ps, &f->inc),
+                     0);
     ctxprof_profile_free(ctx, p);
 }
 
@@ -432,11 +432,13 @@ static void test_accept_matches(void **state)
 
     /* An unknown reason is an error naming the profile and the word. */
     char ini[512];
-    snprintf(ini, sizeof ini, "[profile]\nname = t\n[people]\naccept_matches = nickname, soundex\n");
+    snprintf(ini, sizeof ini,
+             "[profile]\nname = t\n[people]\naccept_matches = nickname, soundex\n");
     ctxprof_profile *p = NULL;
     assert_int_equal(ctxprof_profile_load(ctx, &p, write_file(dir, "bad.ini", ini)), 0);
     memset(&r, 0, sizeof r);
-    assert_int_equal(ctxprof_people_link(ctx, &r, ctxprof_profile_people_options(p), ps, &g.inc), CTXPROF_E_CONFIG);
+    assert_int_equal(ctxprof_people_link(ctx, &r, ctxprof_profile_people_options(p), ps, &g.inc),
+                     CTXPROF_E_CONFIG);
     assert_non_null(strstr(ctxprof_errmsg(ctx), "bad.ini: [people] accept_matches: 'soundex'"));
     ctxprof_people_result_free(ctx, &r);
     ctxprof_profile_free(ctx, p);
@@ -482,13 +484,15 @@ static void test_group_schools(void **state)
         "{\"type\":\"FeatureCollection\",\"features\":["
         "{\"type\":\"Feature\",\"properties\":{\"school_id\":\"100001\",\"name\":\"Alder School\"},"
         "\"geometry\":{\"type\":\"Point\",\"coordinates\":[0,0]}},"
-        "{\"type\":\"Feature\",\"properties\":{\"school_id\":\"100002\",\"name\":\"Birch Academy\"},"
+        "{\"type\":\"Feature\",\"properties\":{\"school_id\":\"100002\",\"name\":\"Birch "
+        "Academy\"},"
         "\"geometry\":{\"type\":\"Point\",\"coordinates\":[100,0]}},"
         "{\"type\":\"Feature\",\"properties\":{\"school_id\":\"100003\",\"name\":\"Cedar High\"},"
         "\"geometry\":{\"type\":\"Point\",\"coordinates\":[200,0]}}]}");
     ctxprof_contexts *c = NULL;
     assert_int_equal(ctxprof_contexts_new(ctx, &c, "EPSG:27700"), 0);
-    assert_int_equal(ctxprof_contexts_read_layer(ctx, c, CTXPROF_CTX_SCHOOLS, schools, NULL, NULL, 0), 0);
+    assert_int_equal(
+        ctxprof_contexts_read_layer(ctx, c, CTXPROF_CTX_SCHOOLS, schools, NULL, NULL, 0), 0);
     assert_int_equal(c->layer[CTXPROF_CTX_SCHOOLS].n, 3);
 
     ctxprof_people_result r = {0};
@@ -502,7 +506,7 @@ static void test_group_schools(void **state)
     attend(ctx, &r, B, "birch academy", 1);           /* by name, case aside */
     attend(ctx, &r, B, " Birch Academy ", 2);
     attend(ctx, &r, B, "100001", 3);
-    attend(ctx, &r, C, "Cedar High", 10);             /* one record each: the latest wins */
+    attend(ctx, &r, C, "Cedar High", 10); /* one record each: the latest wins */
     attend(ctx, &r, C, "100002", 20);
     fixture f = {0};
     add(&f, A, CSE, 0, 0);
@@ -568,12 +572,9 @@ static void test_group_schools(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_overlap_exact),
-        cmocka_unit_test(test_near_match_rules),
-        cmocka_unit_test(test_crosswalk_link),
-        cmocka_unit_test(test_graph_small),
-        cmocka_unit_test(test_louvain_split),
-        cmocka_unit_test(test_accept_matches),
+        cmocka_unit_test(test_overlap_exact),  cmocka_unit_test(test_near_match_rules),
+        cmocka_unit_test(test_crosswalk_link), cmocka_unit_test(test_graph_small),
+        cmocka_unit_test(test_louvain_split),  cmocka_unit_test(test_accept_matches),
         cmocka_unit_test(test_group_schools),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

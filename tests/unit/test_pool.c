@@ -17,10 +17,10 @@
 /* cmocka's asserts are for the test's own thread: what tasks check on
  * workers is counted here and asserted afterwards. */
 static atomic_int bad;
-#define CHECK(cond)                                                                            \
-    do {                                                                                       \
-        if (!(cond))                                                                           \
-            atomic_fetch_add(&bad, 1);                                                         \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            atomic_fetch_add(&bad, 1);                                                             \
     } while (0)
 
 static void nap_us(long us)
@@ -33,12 +33,12 @@ static void nap_us(long us)
 
 typedef struct {
     size_t n;
-    atomic_int *runs;      /* per task */
-    uint64_t *out;         /* per task */
+    atomic_int *runs; /* per task */
+    uint64_t *out;    /* per task */
     pthread_t caller;
-    atomic_int by_caller;  /* tasks run on the calling thread */
+    atomic_int by_caller; /* tasks run on the calling thread */
     atomic_int inits, frees, init0_on_caller;
-    long nap;              /* microseconds per task */
+    long nap; /* microseconds per task */
     ctxprof_ctx *caller_ctx;
     atomic_int shared_ctx; /* a task was given the caller's context */
 } count_job;
@@ -166,8 +166,9 @@ static void test_thread_count(void **state)
 {
     (void)state;
     long online = sysconf(_SC_NPROCESSORS_ONLN);
-    int expect = online < 1 ? 1 : online > CTXPROF_POOL_MAX_THREADS ? CTXPROF_POOL_MAX_THREADS
-                                                                     : (int)online;
+    int expect = online < 1                          ? 1
+                 : online > CTXPROF_POOL_MAX_THREADS ? CTXPROF_POOL_MAX_THREADS
+                                                     : (int)online;
     assert_int_equal(ctxprof_pool_threads(0, 0, SIZE_MAX), expect);
     assert_int_equal(ctxprof_pool_threads(-3, 0, SIZE_MAX), expect);
     assert_int_equal(ctxprof_pool_threads(0, 1, SIZE_MAX), 1);

@@ -34,7 +34,8 @@ static void test_good_profile(void **state)
     char want[1100];
     snprintf(want, sizeof want, "%s", test_data("profiles/out/test.gpkg"));
     assert_string_equal(ctxprof_profile_output(p), want);
-    assert_string_equal(ctxprof_profile_contexts_options(p)->uri[CTXPROF_CTX_PARKS], "/abs/parks.shp");
+    assert_string_equal(ctxprof_profile_contexts_options(p)->uri[CTXPROF_CTX_PARKS],
+                        "/abs/parks.shp");
     /* Set values win; unset keys give the schema default. */
     assert_near(ctxprof_profile_snap_options(p).reach_m[CTXPROF_CTX_PARKS], 40, 0);
     assert_near(ctxprof_profile_snap_options(p).reach_m[CTXPROF_CTX_BUS_SEGMENTS], 30, 0);
@@ -82,7 +83,8 @@ static void test_errors_name_file_and_line(void **state)
     (void)state;
     expect_error("profiles/unknown_key.ini", CTXPROF_E_CONFIG,
                  "line 3: unknown key 'colour' in [profile]");
-    expect_error("profiles/unknown_section.ini", CTXPROF_E_CONFIG, "line 5: unknown section [hotspot]");
+    expect_error("profiles/unknown_section.ini", CTXPROF_E_CONFIG,
+                 "line 5: unknown section [hotspot]");
     expect_error("profiles/bad_number.ini", CTXPROF_E_CONFIG,
                  "line 4: [snap] park_buffer_m: 'far' is not a non-negative number");
     expect_error("profiles/duplicate_key.ini", CTXPROF_E_CONFIG,
@@ -110,8 +112,9 @@ static void test_long_lines(void **state)
     value[400] = '\0';
     FILE *f = fopen(path, "w");
     assert_non_null(f);
-    fprintf(f, "[profile]\nname = Long\n[contexts]\nparks = %s   ; a comment\n"
-               "schools = short.gpkg\n",
+    fprintf(f,
+            "[profile]\nname = Long\n[contexts]\nparks = %s   ; a comment\n"
+            "schools = short.gpkg\n",
             value);
     fclose(f);
     ctxprof_profile *p = NULL;

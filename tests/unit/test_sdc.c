@@ -66,7 +66,9 @@ static void test_rectangle(void **state)
     ctxprof_sdc *s = grid(3, 3, v);
     assert_int_equal(ctxprof_sdc_attack(ctx, s, NULL), 0);
     assert_int_equal(ctxprof_sdc_primary(s, 5), 1);
-    assert_pattern(s, ".P.." "...." "....");
+    assert_pattern(s, ".P.."
+                      "...."
+                      "....");
     /* before secondary suppression the attacker gets it back from its row */
     unsigned char rec[12];
     assert_int_equal(ctxprof_sdc_attack(ctx, s, rec), 1);
@@ -78,7 +80,9 @@ static void test_rectangle(void **state)
     /* row 0: the next smallest part (7); column x: 6 (row 2); row 2 then
      * has 6 hidden and needs its smallest other part, 9 (column y, which
      * already has 7 hidden). */
-    assert_pattern(s, ".PS." "...." ".SS.");
+    assert_pattern(s, ".PS."
+                      "...."
+                      ".SS.");
     assert_int_equal(ctxprof_sdc_attack(ctx, s, rec), 0);
     ctxprof_sdc_free(ctx, s);
 }
@@ -153,7 +157,8 @@ static void test_cascade(void **state)
     assert_int_equal(ctxprof_sdc_secondary(ctx, s, &sec, &unprot), 0);
     /* row 0: 2 hidden, next smallest non-zero 10; column x: 5; column y:
      * 15; row 1: 5 and 15 hidden: done. Row total 12 stays published. */
-    assert_pattern(s, ".PS." ".SS.");
+    assert_pattern(s, ".PS."
+                      ".SS.");
     assert_int_equal(sec, 3);
     assert_int_equal(ctxprof_sdc_attack(ctx, s, NULL), 0);
     ctxprof_sdc_free(ctx, s);
@@ -231,8 +236,8 @@ static void test_unprotectable(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_rectangle),     cmocka_unit_test(test_zeros_and_totals),
-        cmocka_unit_test(test_cascade),       cmocka_unit_test(test_dropped),
+        cmocka_unit_test(test_rectangle),       cmocka_unit_test(test_zeros_and_totals),
+        cmocka_unit_test(test_cascade),         cmocka_unit_test(test_dropped),
         cmocka_unit_test(test_attack_iterates), cmocka_unit_test(test_unprotectable),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

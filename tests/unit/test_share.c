@@ -40,8 +40,8 @@ static void add_field(OGRLayerH l, const char *name, OGRFieldType t)
 static OGRGeometryH square(double x, double y)
 {
     char wkt[256];
-    snprintf(wkt, sizeof wkt, "POLYGON((%f %f,%f %f,%f %f,%f %f,%f %f))", x, y, x + 100, y,
-             x + 100, y + 100, x, y + 100, x, y);
+    snprintf(wkt, sizeof wkt, "POLYGON((%f %f,%f %f,%f %f,%f %f,%f %f))", x, y, x + 100, y, x + 100,
+             y + 100, x, y + 100, x, y);
     OGRGeometryH g = NULL;
     char *p = wkt;
     assert_int_equal(OGR_G_CreateFromWkt(&p, NULL, &g), OGRERR_NONE);
@@ -171,12 +171,12 @@ static void cell(GDALDatasetH ds, const char *layer, const char *keycol, const c
     }
 }
 
-#define assert_cell(ds, layer, keycol, key, col, want)                                         \
-    do {                                                                                       \
-        char b_[128];                                                                          \
-        cell(ds, layer, keycol, key, col, b_, sizeof b_);                                      \
-        if (strcmp(b_, want) != 0)                                                             \
-            fail_msg("%s %s %s: got %s, expected %s", layer, key, col, b_, want);              \
+#define assert_cell(ds, layer, keycol, key, col, want)                                             \
+    do {                                                                                           \
+        char b_[128];                                                                              \
+        cell(ds, layer, keycol, key, col, b_, sizeof b_);                                          \
+        if (strcmp(b_, want) != 0)                                                                 \
+            fail_msg("%s %s %s: got %s, expected %s", layer, key, col, b_, want);                  \
     } while (0)
 
 static long count_log(GDALDatasetH ds, const char *action)

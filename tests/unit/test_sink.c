@@ -105,8 +105,8 @@ static void test_factory(void **state)
     assert_ptr_equal(ctxprof_sink_for("out/PG:x.gpkg"), &ctxprof_sink_gpkg); /* a path */
     assert_ptr_equal(ctxprof_sink_for("pg:dbname=x"), &ctxprof_sink_gpkg);   /* GDAL's case */
     assert_null(ctxprof_sink_for(NULL));
-    assert_int_equal(ctxprof_sink_gpkg.caps, CTXPROF_SINK_STYLES | CTXPROF_SINK_RASTER_LAYERS |
-                                                 CTXPROF_SINK_UPDATE_COPY);
+    assert_int_equal(ctxprof_sink_gpkg.caps,
+                     CTXPROF_SINK_STYLES | CTXPROF_SINK_RASTER_LAYERS | CTXPROF_SINK_UPDATE_COPY);
     assert_ops_consistent(&ctxprof_sink_gpkg);
     assert_ops_consistent(&ctxprof_sink_pg);
     /* The public query is the factory's answer. */

@@ -296,7 +296,8 @@ static void test_bus_segments_merged(void **state)
     assert_int_equal(b->pairs_merged, 5);
     assert_int_equal(b->segments, 3);
     assert_int_equal(b->rows_read, b->rows_rejected + b->runs + b->pairs);
-    assert_non_null(strstr(warnings, "bus-sequences.csv row 11: the easting or northing is not a number"));
+    assert_non_null(
+        strstr(warnings, "bus-sequences.csv row 11: the easting or northing is not a number"));
     assert_int_equal(bus->n, 3);
     /* Ids follow the file; B-C is shared by routes 1 and 2 (both directions). */
     assert_string_equal(bus->id[0], "BS00001");
@@ -355,10 +356,10 @@ static void test_profiles_and_temporal(void **state)
     const double dy[] = {10, 20, 30, 60};
     ctxprof_incidents inc;
     make_incidents(&inc, 4, dx, dy);
-    inc.cats[0] = 1u << 0;              /* cse */
-    inc.cats[1] = 1u << 0 | 1u << 1;    /* cse+syv */
-    inc.cats[2] = 1u << 1;              /* syv */
-    inc.flags[1] = 1u << 0;             /* youth */
+    inc.cats[0] = 1u << 0;           /* cse */
+    inc.cats[1] = 1u << 0 | 1u << 1; /* cse+syv */
+    inc.cats[2] = 1u << 1;           /* syv */
+    inc.flags[1] = 1u << 0;          /* youth */
     strcpy(inc.pid[0], "aaaaaaaaaaaaaaaa");
     strcpy(inc.pid[1], "bbbbbbbbbbbbbbbb");
     strcpy(inc.pid[2], "aaaaaaaaaaaaaaaa");
@@ -415,10 +416,9 @@ static void test_profiles_and_temporal(void **state)
     size_t n_cols;
     assert_int_equal(ctxprof_snap_columns(ctx, &r, c, &cols, &n_cols), 0);
     assert_int_equal(n_cols, 10);
-    static const char *const names[] = {"catchment_id", "school_id",      "school_dist_m",
-                                        "park_id",      "park_dist_m",    "bus_segment_id",
-                                        "bus_segment_dist_m", "area_code", "place_id",
-                                        "place_dist_m"};
+    static const char *const names[] = {
+        "catchment_id",   "school_id",          "school_dist_m", "park_id",  "park_dist_m",
+        "bus_segment_id", "bus_segment_dist_m", "area_code",     "place_id", "place_dist_m"};
     for (size_t k = 0; k < 10; k++)
         assert_string_equal(cols[k].name, names[k]);
     assert_string_equal(cols[0].str[3], "S2");
@@ -471,9 +471,8 @@ static void test_real_bus_sequences(void **state)
     for (size_t i = 0; i < bus->n; i++) {
         merged += atoi(bus->attrs[n_pairs].value[i]);
         km += bus->measure[i];
-        assert_null(strpbrk(bus->attrs[n_pairs + 3].value[i] ? bus->attrs[n_pairs + 3].value[i]
-                                                             : "",
-                            "\r\n"));
+        assert_null(strpbrk(
+            bus->attrs[n_pairs + 3].value[i] ? bus->attrs[n_pairs + 3].value[i] : "", "\r\n"));
     }
     assert_int_equal(merged, b->pairs_merged);
     assert_true(km > 1000 && km < 20000);
@@ -606,7 +605,7 @@ static void test_snap_gpkg_paths_equal(void **state)
         assert_memory_equal(a.flags, b.flags, a.n * sizeof *a.flags);
         assert_memory_equal(a.pid, b.pid, a.n * sizeof *a.pid);
         assert_memory_equal(a.when, b.when, a.n * sizeof *a.when);
-        assert_true(isnan(b.x[5]));                 /* the incident without a position */
+        assert_true(isnan(b.x[5])); /* the incident without a position */
         assert_true(b.when[0].precision >= CTXPROF_PREC_MINUTE);
         assert_true(b.cats[0] != 0 && b.cats[2] == 0 && b.pid[1][0]);
         ctxprof_incidents_free(ctx, &a);
@@ -669,8 +668,7 @@ static void test_snap_gpkg_paths_equal(void **state)
     /* The links are there and the stale ones are gone. */
     assert_int_equal(sql_int(db, "SELECT count(*) FROM incidents WHERE area_code = 'STALE'"), 0);
     assert_int_equal(sql_int(db, "SELECT count(*) FROM incidents WHERE area_code = 'A1'"), 4);
-    assert_int_equal(sql_int(db, "SELECT count(*) FROM incidents WHERE school_id IS NOT NULL"),
-                     6);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM incidents WHERE school_id IS NOT NULL"), 6);
     /* The spatial index still holds every located incident. */
     assert_int_equal(sql_int(db, "SELECT count(*) FROM rtree_incidents_geom"), 6);
     /* The same layers, with the same numbers of rows. */
@@ -679,11 +677,14 @@ static void test_snap_gpkg_paths_equal(void **state)
                      0);
     assert_int_equal(sql_int(db, "SELECT count(*) FROM gpkg_contents"),
                      sql_int(db, "SELECT count(*) FROM s.gpkg_contents"));
-    static const char *const tables[] = {"areas", "schools", "parks", "bus_segments",
-                                         "school_catchments", "temporal", "people_links"};
+    static const char *const tables[] = {"areas",        "schools",           "parks",
+                                         "bus_segments", "school_catchments", "temporal",
+                                         "people_links"};
     for (size_t k = 0; k < sizeof tables / sizeof *tables; k++) {
-        snprintf(sql, sizeof sql, "SELECT (SELECT count(*) FROM \"%s\") - "
-                 "(SELECT count(*) FROM s.\"%s\")", tables[k], tables[k]);
+        snprintf(sql, sizeof sql,
+                 "SELECT (SELECT count(*) FROM \"%s\") - "
+                 "(SELECT count(*) FROM s.\"%s\")",
+                 tables[k], tables[k]);
         assert_int_equal(sql_int(db, sql), 0);
     }
     assert_int_equal(sql_int(db, "SELECT count(*) FROM areas"), 2);
@@ -835,8 +836,8 @@ static void test_threads_equal(void **state)
     for (size_t i = 0; i < n; i++) {
         inc.cats[i] = 1u << (i % 5);
         snprintf(inc.pid[i], sizeof inc.pid[i], "%016zx", i % 5000);
-        inc.when[i] = (ctxprof_datetime){2025, 3, 1 + (int)(i % 28), (int)(i % 24), 0, 0,
-                                         CTXPROF_PREC_MINUTE};
+        inc.when[i] = (ctxprof_datetime){2025, 3, 1 + (int)(i % 28),  (int)(i % 24),
+                                         0,    0, CTXPROF_PREC_MINUTE};
     }
     ctxprof_snap_options o = CTXPROF_SNAP_OPTIONS_INIT;
     ctxprof_snap_result one, many;
@@ -915,7 +916,8 @@ static void test_snap_gpkg_update_cancel(void **state)
     int seen = 0;
     ctxprof_set_progress(ctx, cancel_on_write, &seen);
     ctxprof_snap_summary sum;
-    int rc = ctxprof_snap_gpkg(ctx, &sum, ctxprof_profile_contexts_options(p), NULL, in, out, "test", NULL);
+    int rc = ctxprof_snap_gpkg(ctx, &sum, ctxprof_profile_contexts_options(p), NULL, in, out,
+                               "test", NULL);
     ctxprof_set_progress(ctx, NULL, NULL);
     assert_int_equal(rc, CTXPROF_E_CANCELLED);
     assert_int_equal(seen, 1);
@@ -929,7 +931,9 @@ static void test_snap_gpkg_update_cancel(void **state)
              (long)getpid());
     assert_int_equal(access(left, F_OK), -1);
     /* and without a cancel it goes through */
-    assert_int_equal(ctxprof_snap_gpkg(ctx, &sum, ctxprof_profile_contexts_options(p), NULL, in, out, "test", NULL), 0);
+    assert_int_equal(ctxprof_snap_gpkg(ctx, &sum, ctxprof_profile_contexts_options(p), NULL, in,
+                                       out, "test", NULL),
+                     0);
     assert_int_equal(sum.n_incidents, 10000);
     ctxprof_snap_summary_free(ctx, &sum);
     ctxprof_profile_free(ctx, p);
@@ -940,10 +944,14 @@ static void test_snap_gpkg_update_cancel(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_point_in_polygon),    cmocka_unit_test(test_nearest_school),
-        cmocka_unit_test(test_park_buffer_boundary), cmocka_unit_test(test_bowtie_repaired),
-        cmocka_unit_test(test_voronoi_catchments),  cmocka_unit_test(test_bus_segments_merged),
-        cmocka_unit_test(test_profiles_and_temporal), cmocka_unit_test(test_real_bus_sequences),
+        cmocka_unit_test(test_point_in_polygon),
+        cmocka_unit_test(test_nearest_school),
+        cmocka_unit_test(test_park_buffer_boundary),
+        cmocka_unit_test(test_bowtie_repaired),
+        cmocka_unit_test(test_voronoi_catchments),
+        cmocka_unit_test(test_bus_segments_merged),
+        cmocka_unit_test(test_profiles_and_temporal),
+        cmocka_unit_test(test_real_bus_sequences),
         cmocka_unit_test(test_snap_gpkg_paths_equal),
         cmocka_unit_test(test_grid_equals_tree),
         cmocka_unit_test(test_threads_equal),

@@ -13,9 +13,9 @@
 #include "write/styles.h"
 
 static const char *const expected_layers[] = {
-    "areas", "bus_segments", "corridor_routes", "corridors", "hotspot_density", "hotspot_gistar",
-    "hotspots", "incidents", "parks", "peer_group_contexts", "peer_groups", "places_of_concern",
-    "school_catchments", "schools"};
+    "areas",          "bus_segments",      "corridor_routes",   "corridors", "hotspot_density",
+    "hotspot_gistar", "hotspots",          "incidents",         "parks",     "peer_group_contexts",
+    "peer_groups",    "places_of_concern", "school_catchments", "schools"};
 
 static void test_builtin_styles(void **state)
 {
@@ -60,8 +60,7 @@ static void write_output(ctxprof_ctx *ctx, const char *path, const char *copy_fr
         static const ctxprof_column cols[] = {{"category", OFTString}};
         OGRLayerH l;
         assert_int_equal(ctxprof_output_layer(ctx, out, &l, "incidents", wkbPoint, cols, 1), 0);
-        assert_int_equal(ctxprof_output_layer(ctx, out, &l, "streets", wkbLineString, cols, 1),
-                         0);
+        assert_int_equal(ctxprof_output_layer(ctx, out, &l, "streets", wkbLineString, cols, 1), 0);
         assert_int_equal(ctxprof_output_layer(ctx, out, &l, "overlap", wkbNone, cols, 1), 0);
         assert_int_equal(ctxprof_output_end_layer(ctx, out), 0);
     }
@@ -115,10 +114,10 @@ static void test_output_gets_layer_styles(void **state)
     OGRLayerH t = GDALDatasetGetLayerByName(ds, "layer_styles");
     assert_non_null(t);
     assert_string_equal(OGR_L_GetFIDColumn(t), "id");
-    static const char *const cols[] = {"f_table_catalog", "f_table_schema", "f_table_name",
-                                       "f_geometry_column", "styleName", "styleQML", "styleSLD",
-                                       "useAsDefault", "description", "owner", "ui",
-                                       "update_time"};
+    static const char *const cols[] = {
+        "f_table_catalog", "f_table_schema", "f_table_name", "f_geometry_column",
+        "styleName",       "styleQML",       "styleSLD",     "useAsDefault",
+        "description",     "owner",          "ui",           "update_time"};
     OGRFeatureDefnH defn = OGR_L_GetLayerDefn(t);
     assert_int_equal(OGR_FD_GetFieldCount(defn), 12);
     for (int i = 0; i < 12; i++)

@@ -13,11 +13,11 @@
 #include <math.h>
 
 /* cmocka 1.1.5 (Debian 12) has no assert_double_equal. */
-#define assert_near(a, b, eps)                                                                 \
-    do {                                                                                       \
-        double a_ = (a), b_ = (b);                                                             \
-        if (!(fabs(a_ - b_) <= (eps)))                                                         \
-            fail_msg("%s = %.17g, expected %.17g", #a, a_, b_);                                \
+#define assert_near(a, b, eps)                                                                     \
+    do {                                                                                           \
+        double a_ = (a), b_ = (b);                                                                 \
+        if (!(fabs(a_ - b_) <= (eps)))                                                             \
+            fail_msg("%s = %.17g, expected %.17g", #a, a_, b_);                                    \
     } while (0)
 
 /* Path of a file under tests/data (CTXPROF_TEST_DATA, set by CTest). */
