@@ -32,6 +32,18 @@ GEOSGeometry *ctxprof_geom_repair(ctxprof_ctx *ctx, GEOSGeometry *g, const char 
     return v;
 }
 
+GEOSGeometry *ctxprof_geos_from_ogr(ctxprof_ctx *ctx, OGRGeometryH g)
+{
+    size_t n = (size_t)OGR_G_WkbSize(g);
+    unsigned char *wkb = ctxprof_malloc(ctx, n ? n : 1);
+    if (!wkb)
+        return NULL;
+    OGR_G_ExportToWkb(g, wkbNDR, wkb);
+    GEOSGeometry *out = GEOSGeomFromWKB_buf_r(ctxprof_geos(ctx), wkb, n);
+    ctxprof_free(ctx, wkb);
+    return out;
+}
+
 /* The polygons of g appended to parts (clones). */
 static int add_polygons(ctxprof_ctx *ctx, GEOSContextHandle_t h, const GEOSGeometry *g,
                         GEOSGeometry ***parts, size_t *n, size_t *cap)
@@ -112,14 +124,7 @@ int ctxprof_study_area_read(ctxprof_ctx *ctx, GEOSGeometry **out, const char *ur
                                       "cannot transform the study area to %s", crs);
                 goto done;
             }
-            size_t nb = (size_t)OGR_G_WkbSize(lin);
-            unsigned char *wkb = ctxprof_malloc(ctx, nb ? nb : 1);
-            GEOSGeometry *gg = NULL;
-            if (wkb) {
-                OGR_G_ExportToWkb(lin, wkbNDR, wkb);
-                gg = GEOSGeomFromWKB_buf_r(h, wkb, nb);
-            }
-            ctxprof_free(ctx, wkb);
+            GEOSGeometry *gg = ctxprof_geos_from_ogr(ctx, lin);
             OGR_G_DestroyGeometry(lin);
             if (gg)
                 gg = ctxprof_geom_repair(ctx, gg, what, fid, NULL, &repaired);

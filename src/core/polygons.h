@@ -6,6 +6,7 @@
 #define CTXPROF_POLYGONS_H
 
 #include <geos_c.h>
+#include <ogr_api.h>
 
 #include "core/context.h"
 
@@ -15,6 +16,9 @@
  * repaired geometry (NULL on failure). */
 GEOSGeometry *ctxprof_geom_repair(ctxprof_ctx *ctx, GEOSGeometry *g, const char *what,
                                   const char *fid_text, const char *name, long *n_repaired);
+
+/* An OGR geometry as a GEOS one (through WKB); NULL on failure. */
+GEOSGeometry *ctxprof_geos_from_ogr(ctxprof_ctx *ctx, OGRGeometryH g);
 
 /* The union of the polygons of the layer uri ("file|layername=x"), each
  * feature transformed to crs (a layer without a CRS is an error) and

@@ -25,3 +25,16 @@ int ctxprof_split_uri(ctxprof_ctx *ctx, const char *uri, char **path, char **lay
     (*path)[bar - uri] = '\0';
     return 0;
 }
+
+const char *ctxprof_list_next(const char **p, size_t *n)
+{
+    const char *s = *p;
+    while (*s == ' ' || *s == ',')
+        s++;
+    size_t k = strcspn(s, ",");
+    *p = s + k;
+    while (k && s[k - 1] == ' ')
+        k--;
+    *n = k;
+    return k ? s : NULL;
+}

@@ -364,43 +364,6 @@ static int xw_add(ctxprof_ctx *ctx, pid_map *m, const char *from, const char *to
     return 0;
 }
 
-const char *const ctxprof_match_reasons[CTXPROF_MATCH_N_REASONS] = {
-    "transposed_dob", "double_surname", "accents", "nickname", "name_without_dob"};
-
-static unsigned reason_bit(const char *reason)
-{
-    for (int i = 0; i < CTXPROF_MATCH_N_REASONS; i++)
-        if (strcmp(reason, ctxprof_match_reasons[i]) == 0)
-            return 1u << i;
-    return 0;
-}
-
-int ctxprof_people_accept_parse(ctxprof_ctx *ctx, unsigned *mask, const char *list,
-                                const char *origin)
-{
-    *mask = 0;
-    char **items =
-        CSLTokenizeString2(list ? list : "", ",", CSLT_STRIPLEADSPACES | CSLT_STRIPENDSPACES);
-    int rc = 0;
-    for (int i = 0; items && items[i] && !rc; i++) {
-        if (!items[i][0] || strcmp(items[i], "none") == 0)
-            continue;
-        unsigned bit = reason_bit(items[i]);
-        if (!bit && !ctx)
-            rc = CTXPROF_E_CONFIG;
-        else if (!bit)
-            rc = ctxprof_error(ctx, CTXPROF_E_CONFIG,
-                               "%s: [people] accept_matches: '%s' is not a possible match "
-                               "reason (none, transposed_dob, double_surname, accents, "
-                               "nickname, name_without_dob)",
-                               origin, items[i]);
-        *mask |= bit;
-    }
-    CSLDestroy(items);
-    return rc;
-}
-
-/* The record's date as days since 1970, for "the latest record" ties. */
 static int64_t record_day(const char *v, const char *date_format)
 {
     static const char *names[] = {"dmy", "ymd", "excel", "month"};
@@ -592,7 +555,7 @@ static int add_match(ctxprof_ctx *ctx, ctxprof_people_result *res, size_t *cap, 
     memcpy(m->a, lt ? x->pid : y->pid, sizeof m->a);
     memcpy(m->b, lt ? y->pid : x->pid, sizeof m->b);
     m->reason = reason;
-    m->reason_bit = reason_bit(reason);
+    m->reason_bit = ctxprof_match_reason_bit(reason);
     snprintf(m->kept, sizeof m->kept, "%s", kept ? kept : m->a);
     return 0;
 }

@@ -75,6 +75,8 @@ typedef struct {
  * may be NULL: no message then). */
 int ctxprof_people_accept_parse(ctxprof_ctx *ctx, unsigned *mask, const char *list,
                                 const char *origin);
+/* The CTXPROF_MATCH_* bit of a reason name (ctxprof_match_reasons), or 0. */
+unsigned ctxprof_match_reason_bit(const char *reason);
 
 typedef char ctxprof_pid[CTXPROF_PID_LEN + 1];
 

@@ -376,23 +376,15 @@ static char *resolve_path(ctxprof_ctx *ctx, const char *dir, const char *value)
 static char *resolve_paths(ctxprof_ctx *ctx, const char *dir, const char *value)
 {
     char *out = ctxprof_strdup(ctx, "");
-    const char *p = value;
-    while (out && *p) {
-        while (*p == ' ' || *p == ',')
-            p++;
-        size_t n = strcspn(p, ",");
-        while (n && p[n - 1] == ' ')
-            n--;
-        if (!n)
-            break;
-        char *item = ctxprof_sprintf(ctx, "%.*s", (int)n, p);
+    size_t n;
+    for (const char *p = value, *it; out && (it = ctxprof_list_next(&p, &n));) {
+        char *item = ctxprof_sprintf(ctx, "%.*s", (int)n, it);
         char *res = item ? resolve_path(ctx, dir, item) : NULL;
         char *joined = res ? ctxprof_sprintf(ctx, "%s%s%s", out, *out ? "," : "", res) : NULL;
         ctxprof_free(ctx, item);
         ctxprof_free(ctx, res);
         ctxprof_free(ctx, out);
         out = joined;
-        p += strcspn(p, ",");
     }
     return out;
 }

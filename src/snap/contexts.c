@@ -47,18 +47,6 @@ OGRSpatialReferenceH ctxprof_snap_srs(const char *def)
     return s;
 }
 
-GEOSGeometry *ctxprof_snap_geos_from_ogr(ctxprof_ctx *ctx, OGRGeometryH g)
-{
-    size_t n = (size_t)OGR_G_WkbSize(g);
-    unsigned char *wkb = ctxprof_malloc(ctx, n ? n : 1);
-    if (!wkb)
-        return NULL;
-    OGR_G_ExportToWkb(g, wkbNDR, wkb);
-    GEOSGeometry *out = GEOSGeomFromWKB_buf_r(ctxprof_geos(ctx), wkb, n);
-    ctxprof_free(ctx, wkb);
-    return out;
-}
-
 int ctxprof_contexts_new(ctxprof_ctx *ctx, ctxprof_contexts **out, const char *crs)
 {
     *out = ctxprof_calloc(ctx, 1, sizeof **out);
@@ -400,7 +388,7 @@ int ctxprof_contexts_read_layer(ctxprof_ctx *ctx, ctxprof_contexts *c, int type,
                                   ctxprof_context_types[type].layer, c->crs);
             goto done;
         }
-        GEOSGeometry *gg = ctxprof_snap_geos_from_ogr(ctx, lin);
+        GEOSGeometry *gg = ctxprof_geos_from_ogr(ctx, lin);
         OGR_G_DestroyGeometry(lin);
         if (!gg) {
             rc = ctxprof_error_at(ctx, CTXPROF_E_GEOM, path, (long)fid, NULL,
@@ -545,20 +533,12 @@ static int read_layers(ctxprof_ctx *ctx, ctxprof_contexts *c, int t, const char 
                        const char *id_field, const char *name_field)
 {
     int rc = 0;
-    const char *p = list;
-    while (!rc && *p) {
-        while (*p == ' ' || *p == ',')
-            p++;
-        size_t n = strcspn(p, ",");
-        while (n && p[n - 1] == ' ')
-            n--;
-        if (!n)
-            break;
-        char *uri = ctxprof_sprintf(ctx, "%.*s", (int)n, p);
+    size_t n;
+    for (const char *p = list, *item; !rc && (item = ctxprof_list_next(&p, &n));) {
+        char *uri = ctxprof_sprintf(ctx, "%.*s", (int)n, item);
         rc = uri ? ctxprof_contexts_read_layer(ctx, c, t, uri, id_field, name_field, 1)
                  : CTXPROF_E_NOMEM;
         ctxprof_free(ctx, uri);
-        p += strcspn(p, ",");
     }
     return rc;
 }

@@ -10,8 +10,6 @@
 
 /* A spatial reference from a user definition, traditional GIS axis order. */
 OGRSpatialReferenceH ctxprof_snap_srs(const char *def);
-/* An OGR geometry as a GEOS one (through WKB); NULL on failure. */
-GEOSGeometry *ctxprof_snap_geos_from_ogr(ctxprof_ctx *ctx, OGRGeometryH g);
 /* Grows a layer's per-feature arrays to need (cap is the current capacity). */
 int ctxprof_context_layer_reserve(ctxprof_ctx *ctx, ctxprof_context_layer *l, size_t need,
                                   size_t *cap);
