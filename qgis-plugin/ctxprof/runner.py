@@ -16,6 +16,7 @@ import os
 import re
 import shlex
 import shutil
+import subprocess
 
 from qgis.PyQt.QtCore import QProcess
 from qgis.core import QgsBlockingProcess, QgsProcessingException
@@ -35,6 +36,17 @@ def configured_executable():
     except ImportError:  # Processing plugin not loaded: only PATH applies
         return ''
     return (ProcessingConfig.getSetting(EXECUTABLE_SETTING) or '').strip()
+
+
+def context_types():
+    """The engine's context kinds (`ctxprof help contexts`: key, layer, title,
+    link rule...), in registry order; [] when the program cannot say."""
+    try:
+        out = subprocess.run([find_ctxprof(), 'help', 'contexts'], capture_output=True,
+                             text=True, timeout=30, check=True).stdout
+        return json.loads(out)
+    except (QgsProcessingException, OSError, ValueError, subprocess.SubprocessError):
+        return []
 
 
 def find_ctxprof():

@@ -25,6 +25,7 @@ from qgis.core import (QgsLayoutExporter, QgsMapLayerType, QgsPrintLayout,
                        QgsVectorLayer)
 
 from .. import layers as layer_styles
+from .. import runner
 from .base import CtxprofAlgorithm
 
 TEMPLATE = 'csp_hotspot_map.qpt'
@@ -52,8 +53,17 @@ CONTEXTS = (
     ('parks', 'Parks', False, False),
     ('bus_segments', 'Bus routes', False, True),
     ('schools', 'Schools', False, True),
-    ('places_of_concern', 'Places of concern', False, True),
 )
+
+
+def map_contexts():
+    """CONTEXTS, then every other point or line kind the engine knows (its
+    registry, e.g. places of concern), drawn above the density under its own
+    title; polygon kinds such as catchments would cover the map."""
+    listed = {name for name, _, _, _ in CONTEXTS}
+    extra = tuple((k['layer'], k['title'], False, True) for k in runner.context_types()
+                  if k.get('layer') and k['layer'] not in listed and not k.get('polygons_only'))
+    return CONTEXTS + extra
 
 
 def template_path():
@@ -346,8 +356,9 @@ class CspHotspotMapAlgorithm(CtxprofAlgorithm):
             'Hotspots (by rank)')
         add(QgsRasterLayer('GPKG:{}:hotspot_density'.format(hot), 'hotspot_density', 'gdal'),
             'hotspot_density', 'Density: ' + (key.upper() if key else what))
-        above = {legend_name for _, legend_name, _, up in CONTEXTS if up}
-        for name, legend_name, graduated, _ in reversed(CONTEXTS):
+        contexts = map_contexts()
+        above = {legend_name for _, legend_name, _, up in contexts if up}
+        for name, legend_name, graduated, _ in reversed(contexts):
             layer = QgsVectorLayer('{}|layername={}'.format(gpkg, name), name, 'ogr')
             if not layer.isValid():
                 continue  # a profile without that context
