@@ -20,7 +20,10 @@ from osgeo import gdal, ogr, osr
 
 gdal.UseExceptions()
 ctxprof, root = sys.argv[1], sys.argv[2]
-real = os.path.normpath(os.path.join(root, "..", "shared", "data", "real"))
+sys.path.insert(0, os.path.join(root, "tests", "lib"))
+import real_data  # noqa: E402
+
+real = real_data.require(real=os.path.normpath(os.path.join(root, "..", "shared", "data", "real")))
 cp = os.path.join(real, "postcodes", "codepoint_open_2025_4", "Data", "CSV")
 osm = os.path.join(real, "osm")
 tmp = tempfile.mkdtemp(prefix="ctxprof-camden-")

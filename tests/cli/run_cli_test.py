@@ -1001,6 +1001,18 @@ CASE_KEYS = {
 } | {f"{s}_{w}" for s in ("stdout", "stderr") for w in ("contains", "matches", "lacks")}
 
 
+def needs_real(case, root):
+    """Whether the case reads ../shared/data/real: by {real}, or through a profile that does."""
+    text = json.dumps(case)
+    if "{real}" in text:
+        return True
+    for ini in re.findall(r"\{data\}/[^\"]+?\.ini", text):
+        path = os.path.join(root, "tests", "data", ini[len("{data}/"):])
+        if os.path.isfile(path) and "shared/data/real" in open(path, encoding="utf-8").read():
+            return True
+    return False
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--ctxprof", required=True)
@@ -1012,10 +1024,15 @@ def main():
     if unknown:
         fail(f"{os.path.basename(a.case)}: unknown case keys {', '.join(unknown)} "
              f"(known: {', '.join(sorted(CASE_KEYS))})")
+    real = os.path.normpath(os.path.join(a.root, "..", "shared", "data", "real"))
+    if needs_real(case, a.root):
+        sys.path.insert(0, os.path.join(a.root, "tests", "lib"))
+        import real_data
+        real_data.require(real=real)
     tmp = tempfile.mkdtemp(prefix="ctxprof-cli-")
     env = {"root": a.root, "tmp": tmp, "sample": os.path.join(a.root, "gis-data", "sample"),
            "data": os.path.join(a.root, "tests", "data"),
-           "real": os.path.normpath(os.path.join(a.root, "..", "shared", "data", "real"))}
+           "real": real}
     env["_before_sha"] = None
     try:
         if case.get("profile_variant"):
