@@ -62,6 +62,13 @@ INCIDENT_CATEGORIES = (
     ('da', 'Domestic abuse', '#882255', 'pentagon', 2.6, 1),
     ('disturbance', 'Household disturbance or noise', '#DDCC77', 'hexagon', 2.4, 1),
     ('transport', 'Transport (bus) incident', '#44AA99', 'cross_fill', 2.6, 1),
+    # police.uk street crime is published for all ages: context, drawn
+    # small and under the youth forms of harm, never as youth violence.
+    ('violence_all_ages', 'Violence, all ages (police.uk)', '#6F8FAF', 'circle', 1.8, 0),
+    ('robbery_all_ages', 'Robbery, all ages (police.uk)', '#8E7CC3', 'circle', 1.8, 0),
+    ('weapons_all_ages', 'Possession of weapons, all ages (police.uk)', '#4B4B8F', 'circle', 1.8, 0),
+    ('public_order_all_ages', 'Public order, all ages (police.uk)', '#A0A0C0', 'circle', 1.8, 0),
+    ('drugs_all_ages', 'Drugs, all ages (police.uk)', '#7F9F7F', 'circle', 1.8, 0),
     # An empty value is the renderer's "all other values": NULL (no
     # category) and any key added to the taxonomy later.
     ('', 'Other or not categorised', '#BBBBBB', 'circle', 1.6, 0),

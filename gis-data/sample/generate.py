@@ -1196,7 +1196,9 @@ DOUBLE_SURNAMES = [n for n in DOUBLE_SURNAMES if cp1252_ok(n)]
 
 ABUSE = ["cse", "syv", "hsb", "tra", "online"]
 CONTEXT = ["missing", "exclusion", "asb", "da", "disturbance", "transport"]
-CAT_ORDER = ABUSE + CONTEXT
+# police.uk crime carries no age: all-ages indicators, never youth silos.
+ALL_AGES = ["violence_all_ages", "robbery_all_ages", "weapons_all_ages", "public_order_all_ages", "drugs_all_ages"]
+CAT_ORDER = ABUSE + CONTEXT + ALL_AGES
 FLAG_ORDER = ["youth", "vulnerable", "weapon", "marac", "permanent", "fixed_term"]
 
 # people with each combination of categories, outside the peer groups
@@ -1711,8 +1713,11 @@ CODEMAPS = {
                         ("flag:Weapon Flag", "", "weapon")],
     "mash_referral": [("CSE", "cse", "vulnerable"), ("CCE", "syv", "vulnerable"), ("GANG", "syv", ""), ("HSB", "hsb", ""),
                       ("TRA", "tra", ""), ("ONLINE", "online", ""), ("MISS", "missing", ""), ("DV", "da", "")],
-    "police_uk": [("Anti-social behaviour", "asb", ""), ("Robbery", "syv", ""), ("Possession of weapons", "syv", "weapon"),
-                  ("Violence and sexual offences", "syv", ""), ("Public order", "disturbance", "")],
+    # police.uk street crime carries no age: its crime is in the all-ages
+    # indicators, never in the youth silos.
+    "police_uk": [("Anti-social behaviour", "asb", ""), ("Robbery", "robbery_all_ages", ""),
+                  ("Possession of weapons", "weapons_all_ages", "weapon"),
+                  ("Violence and sexual offences", "violence_all_ages", ""), ("Public order", "public_order_all_ages", "")],
     "school_exclusion": [("PP", "exclusion", ""), ("PA", "exclusion", ""), ("VP", "exclusion", ""), ("VA", "exclusion", ""),
                          ("BU", "exclusion", ""), ("RA", "exclusion", ""), ("LG", "exclusion", ""), ("SM", "hsb+exclusion", ""),
                          ("DA", "exclusion", ""), ("DM", "exclusion", ""), ("TH", "exclusion", ""), ("PD", "exclusion", ""),

@@ -30,10 +30,12 @@ static void print_counts_json(const char *name, const ctxprof_source_counts *c)
     cli_json_string(stdout, name);
     printf(": {\"rows_read\": %lld, \"incidents\": %lld, \"rejects_load\": %lld, "
            "\"rejects_geocode\": %lld, \"linkage\": %lld, \"unmapped_codes\": %lld, "
-           "\"with_location\": %lld, \"repaired\": %lld, \"methods\": {",
+           "\"filtered\": %lld, \"youth_not_counted\": %lld, \"with_location\": %lld, "
+           "\"repaired\": %lld, \"outside_kept\": %lld, \"text_disagrees\": %lld, \"methods\": {",
            (long long)c->rows_read, (long long)c->incidents, (long long)c->rejects_load,
            (long long)c->rejects_geocode, (long long)c->linkage, (long long)c->unmapped_codes,
-           (long long)c->with_location, (long long)c->repaired);
+           (long long)c->filtered, (long long)c->youth_not_counted, (long long)c->with_location,
+           (long long)c->repaired, (long long)c->outside_kept, (long long)c->text_disagrees);
     int first = 1;
     for (int m = 1; m < CTXPROF_GC_N_METHODS; m++)
         if (c->by_method[m]) {
@@ -97,6 +99,12 @@ static void print_quality(const ctxprof_profile *p, const ctxprof_run_summary *s
                  (long long)c->bad_flag_values);
         if (c->recoded)
             item(line, sizeof line, "%lld rows read as Windows-1252", (long long)c->recoded);
+        if (c->outside_kept)
+            item(line, sizeof line, "%lld points kept outside the study area (outside_m)",
+                 (long long)c->outside_kept);
+        if (c->text_disagrees)
+            item(line, sizeof line, "%lld points whose location text is elsewhere",
+                 (long long)c->text_disagrees);
         if (c->n_unmapped) {
             ctxprof_format_unmapped(c, codes, sizeof codes);
             item(line, sizeof line, "unmapped codes %.300s", codes);
@@ -144,10 +152,27 @@ static void print_summary(const ctxprof_profile *p, const ctxprof_run_summary *s
            (long long)t->incidents, (long long)t->rejects_load, (long long)t->rejects_geocode,
            (long long)t->linkage, (long long)t->unmapped_codes);
     printf("Every input row is accounted for: %lld rows = %lld incidents + %lld load rejects + "
-           "%lld location rejects + %lld linkage records.\n",
+           "%lld location rejects + %lld linkage records",
            (long long)t->rows_read, (long long)t->incidents, (long long)t->rejects_load,
            (long long)t->rejects_geocode, (long long)t->linkage);
+    if (t->filtered)
+        printf(" + %lld left out by where filters", (long long)t->filtered);
+    printf(".\n");
     printf("Reasons are in the load_rejects and geocode_rejects tables.\n");
+    for (size_t i = 0; i < s->n_sources; i++) {
+        const ctxprof_source *src = ctxprof_profile_source(p, i);
+        if (!src->all_ages)
+            continue;
+        if (src->count_as_youth)
+            printf("%s: all ages (no age in the records), yet counted in the youth silos "
+                   "(count_as_youth = yes).\n",
+                   src->name);
+        else
+            printf("%s: all ages (no age in the records): its crime is in the *_all_ages "
+                   "indicators, never in the youth silos (%lld incidents' youth categories left "
+                   "out).\n",
+                   src->name, (long long)s->counts[i].youth_not_counted);
+    }
     print_geocoding(t);
     if (s->overlap[0])
         printf("\n%s\n", s->overlap);

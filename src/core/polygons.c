@@ -7,7 +7,7 @@
 #include <ogr_api.h>
 #include <ogr_srs_api.h>
 
-#include "core/uri.h"
+#include "core/layer.h"
 
 GEOSGeometry *ctxprof_geom_repair(ctxprof_ctx *ctx, GEOSGeometry *g, const char *what,
                                   const char *fid_text, const char *name, long *n_repaired)
@@ -69,10 +69,8 @@ static int add_polygons(ctxprof_ctx *ctx, GEOSContextHandle_t h, const GEOSGeome
 int ctxprof_study_area_read(ctxprof_ctx *ctx, GEOSGeometry **out, const char *uri, const char *crs)
 {
     int rc = 0;
-    char *path = NULL, *lname = NULL, what[1100], fid[32];
-    GDALDatasetH ds = NULL;
-    OGRSpatialReferenceH target = NULL, src = NULL;
-    OGRCoordinateTransformationH ct = NULL;
+    char what[1100], fid[32];
+    ctxprof_layer in;
     OGRFeatureH f = NULL;
     GEOSGeometry **parts = NULL;
     size_t n = 0, cap = 0;
@@ -80,37 +78,11 @@ int ctxprof_study_area_read(ctxprof_ctx *ctx, GEOSGeometry **out, const char *ur
     GEOSContextHandle_t h = ctxprof_geos(ctx);
     *out = NULL;
     snprintf(what, sizeof what, "study area (%s)", uri);
-    if ((rc = ctxprof_split_uri(ctx, uri, &path, &lname)))
-        goto done;
-    ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
-    if (!ds) {
-        rc = ctxprof_error_at(ctx, CTXPROF_E_IO, path, 0, NULL, "cannot open the study area");
-        ctxprof_error_append_lib(ctx);
-        goto done;
-    }
-    OGRLayerH layer = lname ? GDALDatasetGetLayerByName(ds, lname) : GDALDatasetGetLayer(ds, 0);
-    if (!layer) {
-        rc = ctxprof_error_at(ctx, CTXPROF_E_INPUT, path, 0, NULL, "no layer '%s'",
-                              lname ? lname : "(the file has no layers)");
-        goto done;
-    }
-    OGRSpatialReferenceH lsrs = OGR_L_GetSpatialRef(layer);
-    if (!lsrs) {
-        rc = ctxprof_error_at(ctx, CTXPROF_E_CRS, path, 0, NULL,
-                              "the study area layer has no CRS: give it a .prj or a CRS");
-        goto done;
-    }
-    if (!(target = ctxprof_srs_new(crs ? crs : "EPSG:27700"))) {
-        rc = ctxprof_error(ctx, CTXPROF_E_CRS, "the profile CRS '%s' is unknown", crs);
-        goto done;
-    }
-    src = OSRClone(lsrs);
-    OSRSetAxisMappingStrategy(src, OAMS_TRADITIONAL_GIS_ORDER);
-    if (!OSRIsSame(src, target) && !(ct = OCTNewCoordinateTransformation(src, target))) {
-        rc = ctxprof_error_at(ctx, CTXPROF_E_CRS, path, 0, NULL,
-                              "cannot transform the study area to %s", crs);
-        goto done;
-    }
+    if ((rc = ctxprof_layer_open(ctx, &in, uri, "study area", crs ? crs : "EPSG:27700", 0)))
+        return rc;
+    const char *path = in.path;
+    OGRLayerH layer = in.layer;
+    OGRCoordinateTransformationH ct = in.ct;
     while ((f = OGR_L_GetNextFeature(layer))) {
         OGRGeometryH g = OGR_F_GetGeometryRef(f);
         snprintf(fid, sizeof fid, "%lld", (long long)OGR_F_GetFID(f));
@@ -166,15 +138,6 @@ done:
     ctxprof_free(ctx, parts);
     if (f)
         OGR_F_Destroy(f);
-    if (ct)
-        OCTDestroyCoordinateTransformation(ct);
-    if (src)
-        OSRDestroySpatialReference(src);
-    if (target)
-        OSRDestroySpatialReference(target);
-    if (ds)
-        GDALClose(ds);
-    ctxprof_free(ctx, path);
-    ctxprof_free(ctx, lname);
+    ctxprof_layer_close(ctx, &in);
     return rc;
 }

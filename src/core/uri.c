@@ -31,7 +31,21 @@ const char *ctxprof_list_next(const char **p, size_t *n)
     const char *s = *p;
     while (*s == ' ' || *s == ',')
         s++;
-    size_t k = strcspn(s, ",");
+    /* A comma inside quotes or parentheses (a where filter's IN list) is
+     * not a separator. */
+    size_t k = 0;
+    int depth = 0;
+    char quote = 0;
+    for (; s[k] && (quote || depth || s[k] != ','); k++) {
+        if (quote)
+            quote = s[k] == quote ? 0 : quote;
+        else if (s[k] == '\'' || s[k] == '"')
+            quote = s[k];
+        else if (s[k] == '(')
+            depth++;
+        else if (s[k] == ')' && depth)
+            depth--;
+    }
     *p = s + k;
     while (k && s[k - 1] == ' ')
         k--;

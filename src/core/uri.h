@@ -8,7 +8,8 @@
  * NULL); both strings are allocated through the context. */
 int ctxprof_split_uri(ctxprof_ctx *ctx, const char *uri, char **path, char **layer);
 
-/* The next item of a comma-separated list at *p, spaces around it dropped:
+/* The next item of a comma-separated list at *p (commas inside quotes or
+ * parentheses do not separate), spaces around it dropped:
  * returns its start, sets *n to its length and moves *p past it; NULL when
  * no item is left. */
 const char *ctxprof_list_next(const char **p, size_t *n);

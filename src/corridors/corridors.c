@@ -10,6 +10,7 @@
 #include <gdal.h>
 #include <ogr_api.h>
 
+#include "core/layer.h"
 #include "core/polygons.h"
 #include "core/uri.h"
 #include "corridors/corridors_internal.h"
@@ -35,42 +36,16 @@ int ctxprof_corridors_read_lines(ctxprof_ctx *ctx, GEOSGeometry ***lines_out, si
                                  const char *uri, const char *crs)
 {
     int rc = 0;
-    char *path = NULL, *lname = NULL;
-    GDALDatasetH ds = NULL;
-    OGRSpatialReferenceH target = NULL, src = NULL;
-    OGRCoordinateTransformationH ct = NULL;
+    ctxprof_layer rl;
     GEOSGeometry **lines = NULL;
     size_t n = 0, cap = 0;
     long skipped = 0;
     *lines_out = NULL;
     *n_out = 0;
-    if ((rc = ctxprof_split_uri(ctx, uri, &path, &lname)))
+    if ((rc = ctxprof_layer_open(ctx, &rl, uri, "road lines", crs, 1)))
         return rc;
-    if (!(ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL))) {
-        rc = ctxprof_error_at(ctx, CTXPROF_E_IO, path, 0, NULL, "cannot open the road lines");
-        ctxprof_error_append_lib(ctx);
-        goto done;
-    }
-    OGRLayerH l = lname ? GDALDatasetGetLayerByName(ds, lname) : GDALDatasetGetLayer(ds, 0);
-    if (!l) {
-        rc = ctxprof_error_at(ctx, CTXPROF_E_INPUT, path, 0, NULL, "no layer '%s'",
-                              lname ? lname : "(first)");
-        goto done;
-    }
-    if (!(target = ctxprof_snap_srs(crs))) {
-        rc = ctxprof_error(ctx, CTXPROF_E_CRS, "the profile CRS '%s' is unknown", crs);
-        goto done;
-    }
-    OGRSpatialReferenceH ls = OGR_L_GetSpatialRef(l);
-    if (ls) {
-        src = OSRClone(ls);
-        OSRSetAxisMappingStrategy(src, OAMS_TRADITIONAL_GIS_ORDER);
-        if (!OSRIsSame(src, target) && !(ct = OCTNewCoordinateTransformation(src, target))) {
-            rc = ctxprof_error_at(ctx, CTXPROF_E_CRS, path, 0, NULL,
-                                  "cannot transform the road lines to %s", crs);
-            goto done;
-        }
-    }
+    OGRLayerH l = rl.layer;
+    OGRCoordinateTransformationH ct = rl.ct;
     OGRFeatureH f;
     OGR_L_ResetReading(l);
     while ((f = OGR_L_GetNextFeature(l))) {
@@ -105,16 +80,7 @@ int ctxprof_corridors_read_lines(ctxprof_ctx *ctx, GEOSGeometry ***lines_out, si
 done:
     if (lines)
         ctxprof_corridors_lines_free(ctx, lines, n);
-    if (ct)
-        OCTDestroyCoordinateTransformation(ct);
-    if (src)
-        OSRDestroySpatialReference(src);
-    if (target)
-        OSRDestroySpatialReference(target);
-    if (ds)
-        GDALClose(ds);
-    ctxprof_free(ctx, path);
-    ctxprof_free(ctx, lname);
+    ctxprof_layer_close(ctx, &rl);
     return rc;
 }
 

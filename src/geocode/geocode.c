@@ -37,7 +37,29 @@ struct ctxprof_geocoder {
     OGRSpatialReferenceH target, bng, wgs;
     OGRCoordinateTransformationH bng_ct, wgs_ct;
     GEOSContextHandle_t h;
+    double outside_tolerance_m; /* published points this close outside are kept */
+    double text_check_m;        /* location text this far from the point: a finding (0: off) */
 };
+
+void ctxprof_geocoder_set_checks(ctxprof_geocoder *gc, double outside_tolerance_m,
+                                 double text_check_m)
+{
+    gc->outside_tolerance_m = outside_tolerance_m > 0 ? outside_tolerance_m : 0;
+    gc->text_check_m = text_check_m > 0 ? text_check_m : 0;
+}
+
+/* Metres from (x, y) to the study area (0 inside, or without one). */
+static double outside_distance(const ctxprof_geocoder *gc, double x, double y)
+{
+    if (!gc->study)
+        return 0;
+    GEOSGeometry *pt = GEOSGeom_createPointFromXY_r(gc->h, x, y);
+    double d = NAN;
+    if (!pt || !GEOSPreparedDistance_r(gc->h, gc->study, pt, &d))
+        d = NAN;
+    GEOSGeom_destroy_r(gc->h, pt);
+    return d;
+}
 
 int ctxprof_geocoder_new(ctxprof_ctx *ctx, ctxprof_geocoder **out, const char *crs,
                          const ctxprof_gazetteer *gz, const GEOSPreparedGeometry *study_area)
@@ -113,6 +135,7 @@ static int try_point(ctxprof_ctx *ctx, ctxprof_geocoder *gc, int wgs, double a, 
                      OGRCoordinateTransformationH ct, int any_range, double *x, double *y,
                      int *valid)
 {
+    /* *valid: the pair is a point in Britain (in or out of the study area) */
     if (!any_range && (wgs ? !gb_lonlat_range(a, b) : !bng_range(a, b)))
         return 0;
     double z = 0;
@@ -153,12 +176,19 @@ static int geocode_coords(ctxprof_ctx *ctx, ctxprof_geocoder *gc, const ctxprof_
         double a, b;
     } tries[4] = {
         {declared_wgs, a, b}, {declared_wgs, b, a}, {!declared_wgs, a, b}, {!declared_wgs, b, a}};
-    int valid = 0, hit = 0;
+    int valid = 0, hit = 0, first = -1;
+    double fx = NAN, fy = NAN;
     for (int t = 0; t < 4 && !hit; t++) {
         double x, y;
-        if (try_point(ctx, gc, tries[t].wgs, tries[t].a, tries[t].b,
-                      tries[t].wgs ? gc->wgs_ct : xy_ct, !tries[t].wgs && own_range, &x, &y,
-                      &valid)) {
+        int ok = try_point(ctx, gc, tries[t].wgs, tries[t].a, tries[t].b,
+                           tries[t].wgs ? gc->wgs_ct : xy_ct, !tries[t].wgs && own_range, &x, &y,
+                           &valid);
+        if (valid && first < 0) { /* the first reading that is a point in Britain */
+            first = t;
+            fx = x;
+            fy = y;
+        }
+        if (ok) {
             res->x = x;
             res->y = y;
             res->method = tries[t].wgs ? CTXPROF_GC_COORD_WGS84 : CTXPROF_GC_COORD_BNG;
@@ -174,11 +204,34 @@ static int geocode_coords(ctxprof_ctx *ctx, ctxprof_geocoder *gc, const ctxprof_
     }
     if (own)
         OCTDestroyCoordinateTransformation(own);
-    if (!hit)
-        snprintf(res->reason, sizeof res->reason, "%s",
-                 valid ? "point is outside the study area"
-                       : "coordinates are neither British National Grid nor WGS84 in Britain");
-    return hit;
+    if (hit || !valid) {
+        if (!hit)
+            snprintf(res->reason, sizeof res->reason,
+                     "coordinates are neither British National Grid nor WGS84 in Britain");
+        return hit;
+    }
+    /* A published point outside the study area stays where it was
+     * published: kept within the tolerance, else rejected. Its location
+     * text never moves it. */
+    double d = outside_distance(gc, fx, fy);
+    res->published = 1;
+    if (isfinite(d) && d <= gc->outside_tolerance_m) {
+        res->x = fx;
+        res->y = fy;
+        res->method = tries[first].wgs ? CTXPROF_GC_COORD_WGS84 : CTXPROF_GC_COORD_BNG;
+        res->repaired = first > 0;
+        res->score = first ? SCORE_COORD_REPAIRED : SCORE_COORD;
+        res->outside_m = d;
+        return 1;
+    }
+    if (isfinite(d))
+        snprintf(res->reason, sizeof res->reason,
+                 "point is %.0f m outside the study area (published coordinates are not moved "
+                 "by the location text)",
+                 d < 1 ? 1 : d);
+    else
+        snprintf(res->reason, sizeof res->reason, "point is outside the study area");
+    return 0;
 }
 
 /* ---- text helpers ------------------------------------------------------------ */
@@ -608,15 +661,38 @@ static int accept(ctxprof_ctx *ctx, ctxprof_geocoder *gc, const hit *h, ctxprof_
     return 1;
 }
 
+/* A point placed by its coordinates whose location text places it more
+ * than text_check_m away: res->text_off_m, a data-quality finding (the
+ * point stays). */
+static void text_check(ctxprof_ctx *ctx, ctxprof_geocoder *gc, const ctxprof_geo_input *in,
+                       ctxprof_geo_result *res)
+{
+    if (!gc->text_check_m || !gc->gz)
+        return;
+    ctxprof_geo_input t = *in;
+    t.x = t.y = t.lon = t.lat = NAN;
+    ctxprof_geo_result r;
+    if (ctxprof_geocode(ctx, gc, &t, &r) && r.method != CTXPROF_GC_SECTOR &&
+        r.method != CTXPROF_GC_DISTRICT) {
+        double d = hypot(r.x - res->x, r.y - res->y);
+        if (d > gc->text_check_m)
+            res->text_off_m = d;
+    }
+}
+
 int ctxprof_geocode(ctxprof_ctx *ctx, ctxprof_geocoder *gc, const ctxprof_geo_input *in,
                     ctxprof_geo_result *res)
 {
     memset(res, 0, sizeof *res);
     res->x = res->y = NAN;
     char coord_reason[200] = "";
-    /* 1. Coordinates. */
-    if (geocode_coords(ctx, gc, in, res))
+    /* 1. Coordinates: when they are a point, they win. */
+    if (geocode_coords(ctx, gc, in, res)) {
+        text_check(ctx, gc, in, res);
         return 1;
+    }
+    if (res->published)
+        return 0;
     snprintf(coord_reason, sizeof coord_reason, "%s", res->reason);
     res->reason[0] = '\0';
     const ctxprof_gazetteer *gz = gc->gz;

@@ -42,9 +42,12 @@ typedef struct {
 typedef struct {
     double x, y; /* profile CRS */
     ctxprof_gc_method method;
-    int score;        /* 0-100 */
-    int repaired;     /* coordinates swapped or in the other system */
-    char reason[200]; /* why it failed (or what was repaired) */
+    int score;         /* 0-100 */
+    int repaired;      /* coordinates swapped or in the other system */
+    int published;     /* the coordinates were a point in Britain, outside the study area */
+    double outside_m;  /* kept within the outside tolerance: metres outside the study area */
+    double text_off_m; /* the location text places the point this much further (> text_check_m) */
+    char reason[200];  /* why it failed (or what was repaired) */
 } ctxprof_geo_result;
 
 typedef struct ctxprof_geocoder ctxprof_geocoder;
@@ -55,7 +58,15 @@ int ctxprof_geocoder_new(ctxprof_ctx *ctx, ctxprof_geocoder **out, const char *c
                          const ctxprof_gazetteer *gz, const GEOSPreparedGeometry *study_area);
 void ctxprof_geocoder_free(ctxprof_ctx *ctx, ctxprof_geocoder *gc);
 
-/* Returns 1 when placed, 0 when not (res->reason says why). */
+/* Published coordinates outside the study area by up to outside_tolerance_m
+ * are kept (res->outside_m); with text_check_m > 0 a point placed by its
+ * coordinates is also looked up by its location text, and a text match
+ * further than that is reported (res->text_off_m). Both default to 0. */
+void ctxprof_geocoder_set_checks(ctxprof_geocoder *gc, double outside_tolerance_m,
+                                 double text_check_m);
+
+/* Returns 1 when placed, 0 when not (res->reason says why). A valid pair of
+ * coordinates is never replaced by the location text. */
 int ctxprof_geocode(ctxprof_ctx *ctx, ctxprof_geocoder *gc, const ctxprof_geo_input *in,
                     ctxprof_geo_result *res);
 

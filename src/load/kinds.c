@@ -321,11 +321,11 @@ static const ctxprof_kind KINDS[] = {
      "month", "", police_uk_fields,
      "code,categories,flags\n"
      "Anti-social behaviour,asb,\n"
-     "Violence and sexual offences,syv,\n"
-     "Robbery,syv,\n"
-     "Possession of weapons,syv,weapon\n"
-     "Public order,asb,\n"
-     "Drugs,,\n"
+     "Violence and sexual offences,violence_all_ages,\n"
+     "Robbery,robbery_all_ages,\n"
+     "Possession of weapons,weapons_all_ages,weapon\n"
+     "Public order,public_order_all_ages,\n"
+     "Drugs,drugs_all_ages,\n"
      "Burglary,,\n"
      "Vehicle crime,,\n"
      "Criminal damage and arson,,\n"
@@ -394,6 +394,11 @@ static const ctxprof_kind KINDS[] = {
      0},
 };
 #define N_KINDS (sizeof KINDS / sizeof KINDS[0])
+
+int ctxprof_kind_all_ages(const ctxprof_kind *k)
+{
+    return k && strcmp(k->name, "police_uk") == 0;
+}
 
 const ctxprof_kind *ctxprof_kind_find(const char *name)
 {

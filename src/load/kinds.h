@@ -25,6 +25,10 @@ typedef struct {
 } ctxprof_kind;
 
 const ctxprof_kind *ctxprof_kind_find(const char *name);
+/* Whether a kind's records carry no age (police.uk street crime is all
+ * ages): its rows never count in the youth silos unless a profile says so
+ * (count_as_youth). */
+int ctxprof_kind_all_ages(const ctxprof_kind *k);
 size_t ctxprof_kind_count(void);
 const ctxprof_kind *ctxprof_kind_at(size_t i);
 

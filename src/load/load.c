@@ -197,6 +197,7 @@ void ctxprof_incidents_free(ctxprof_ctx *ctx, ctxprof_incidents *inc)
     ctxprof_free(ctx, inc->pid);
     ctxprof_free(ctx, inc->geocode_method);
     ctxprof_free(ctx, inc->geocode_score);
+    ctxprof_free(ctx, inc->outside_m);
     memset(inc, 0, sizeof *inc);
 }
 
@@ -224,6 +225,7 @@ static int incidents_reserve(ctxprof_ctx *ctx, ctxprof_incidents *inc, size_t ne
     GROW(pid);
     GROW(geocode_method);
     GROW(geocode_score);
+    GROW(outside_m);
 #undef GROW
     inc->cap = cap;
     return 0;
@@ -286,6 +288,7 @@ int ctxprof_loader_new(ctxprof_ctx *ctx, ctxprof_loader **out, const ctxprof_loa
     if ((rc = ctxprof_gazetteer_from_options(ctx, &ld->gazetteer, &o->gazetteer)) ||
         (rc = ctxprof_geocoder_new(ctx, &ld->geocoder, crs, ld->gazetteer, ld->study_prep)))
         goto done;
+    ctxprof_geocoder_set_checks(ld->geocoder, o->outside_tolerance_m, o->text_check_m);
     /* The key is needed only when a source names people (see setup_columns). */
     const char *key_file = o->key_file;
     const char *key_env = o->key_env;
@@ -373,10 +376,9 @@ static const ctxprof_codemap *source_map(const ctxprof_loader *ld, uint32_t si)
     return ld->codemaps[si] ? ld->codemaps[si] : ld->kindmaps[si];
 }
 
-static int setup_columns(ctxprof_ctx *ctx, const ctxprof_loader *ld, uint32_t si, OGRLayerH layer,
-                         source_cols *c)
+static int setup_columns(ctxprof_ctx *ctx, const ctxprof_loader *ld, uint32_t si,
+                         const ctxprof_source *s, OGRLayerH layer, source_cols *c)
 {
-    const ctxprof_source *s = &ld->o->sources[si];
     c->layer = layer;
     int rc = ctxprof_columns_resolve(ctx, &c->col, s, ld->kinds[si], OGR_L_GetLayerDefn(layer));
     if (rc)
@@ -388,9 +390,12 @@ static int setup_columns(ctxprof_ctx *ctx, const ctxprof_loader *ld, uint32_t si
         ctxprof_pseudonym *ps = NULL;
         rc = ctxprof_pseudonym_open(ctx, &ps, NULL, ld->o->key_env);
         ctxprof_pseudonym_free(ctx, ps);
-        if (rc)
+        if (rc) {
+            char why[512]; /* the message is rewritten in the slot it is read from */
+            snprintf(why, sizeof why, "%s", ctxprof_errmsg(ctx));
             return ctxprof_error(ctx, rc, "%s: source '%s' names people, and %s", s->path, s->name,
-                                 ctxprof_errmsg(ctx));
+                                 why);
+        }
     }
     for (int k = 0; k < c->col.n_flags; k++) {
         char key[300];
@@ -664,10 +669,10 @@ static double row_bytes(const row_reader *r)
     return n;
 }
 
-/* Columns the source does not use are not read (GDAL skips their strings).
- * Duplicates are then judged on the columns that matter. Returns the
- * columns used (CPLFree), for the fast path, which reads them alone. */
-static char *ignore_unused(OGRLayerH layer, const source_cols *c)
+/* Columns the source does not use are not read (GDAL skips their strings),
+ * unless a where filter may test them. Duplicates are judged on the columns
+ * used either way. Returns them (CPLFree); the fast path reads them alone. */
+static char *ignore_unused(OGRLayerH layer, const source_cols *c, int keep_all)
 {
     OGRFeatureDefnH defn = OGR_L_GetLayerDefn(layer);
     int n = OGR_FD_GetFieldCount(defn);
@@ -701,6 +706,8 @@ static char *ignore_unused(OGRLayerH layer, const source_cols *c)
         used[c->col.code[k]] = 1;
     for (int k = 0; k < c->col.n_flags; k++)
         used[c->col.flags[k].col] = 1;
+    if (keep_all) /* a where filter may test any column: OGR reads them all */
+        return used;
     char **ignored = NULL;
     for (int i = 0; i < n; i++)
         if (!used[i])
@@ -735,6 +742,8 @@ static uint64_t row_hash(const row_reader *r)
 {
     uint64_t h = 1469598103934665603ULL;
     for (int i = 0; i < field_count(r); i++) {
+        if (!r->used[i]) /* judged on the columns the source reads, filtered or not */
+            continue;
         const char *cell = raw_cell(r, i);
         const unsigned char *v = (const unsigned char *)(cell ? cell : "");
         for (; *v; v++)
@@ -818,6 +827,8 @@ void ctxprof_source_counts_clear(ctxprof_ctx *ctx, ctxprof_source_counts *c)
     ctxprof_free(ctx, c->unmapped);
     c->unmapped = NULL;
     c->n_unmapped = c->cap_unmapped = 0;
+    ctxprof_free(ctx, c->file_rows);
+    c->file_rows = NULL;
 }
 
 /* Categories and flags of a row: codes through the source's code map;
@@ -864,6 +875,11 @@ static int classify(ctxprof_ctx *ctx, const ctxprof_loader *ld, uint32_t si, con
         }
     }
     cnt->unmapped_codes += unmapped;
+    const ctxprof_source *s = &ld->o->sources[si];
+    if (s->all_ages && !s->count_as_youth && (*cats & CTXPROF_YOUTH_SILOS)) {
+        *cats &= ~CTXPROF_YOUTH_SILOS; /* no age, no youth label */
+        cnt->youth_not_counted++;
+    }
     return 0;
 }
 
@@ -889,16 +905,21 @@ static int next_row(ctxprof_ctx *ctx, row_reader *r, OGRLayerH layer, const char
     return r->feat != NULL;
 }
 
-static int load_source(ctxprof_ctx *ctx, ctxprof_loader *ld, ctxprof_geocoder *gc, uint32_t si,
-                       ctxprof_incidents *inc, ctxprof_rejects *rej, ctxprof_source_counts *cnt)
+/* Loads file f of source si (s: that file's part), its rows numbered on
+ * from the rows of the files before it. */
+static int load_file(ctxprof_ctx *ctx, ctxprof_loader *ld, ctxprof_geocoder *gc, uint32_t si,
+                     const ctxprof_source *s, size_t f, dup_table *dups, ctxprof_incidents *inc,
+                     ctxprof_rejects *rej, ctxprof_source_counts *cnt)
 {
-    const ctxprof_source *s = &ld->o->sources[si];
+    const ctxprof_source *whole = &ld->o->sources[si];
+    const double n_files = (double)ctxprof_source_n_files(whole);
+    const int64_t base = cnt->rows_read;
+    int64_t seen = 0; /* features the layer gave, the where filter applied */
     int rc = 0;
     source_cols c;
     memset(&c, 0, sizeof c);
     c.gc = gc;
     row_reader r = {0};
-    dup_table dups = {0};
     if (strcasecmp(s->encoding, "UTF-8") != 0 && strcasecmp(s->encoding, "UTF8") != 0)
         r.encoding = s->encoding;
     ctxprof_opened src;
@@ -928,7 +949,7 @@ static int load_source(ctxprof_ctx *ctx, ctxprof_loader *ld, ctxprof_geocoder *g
         memset(used, 1, (size_t)r.nfields + 1);
         r.used = used;
         OGR_L_ResetReading(layer);
-        while ((got = next_row(ctx, &r, layer, s->path, cnt->rows_read + 1)) > 0)
+        while ((got = next_row(ctx, &r, layer, s->path, cnt->rows_read - base + 1)) > 0 && ++seen)
             if (!is_ctrl_z_row(&r)) {
                 cnt->rows_read++;
                 cnt->linkage++;
@@ -936,18 +957,21 @@ static int load_source(ctxprof_ctx *ctx, ctxprof_loader *ld, ctxprof_geocoder *g
         rc = got;
         goto done;
     }
-    if ((rc = setup_columns(ctx, ld, si, layer, &c)))
+    if ((rc = setup_columns(ctx, ld, si, s, layer, &c)))
         goto done;
-    used = ignore_unused(layer, &c);
+    used = ignore_unused(layer, &c, s->where != NULL);
     r.used = used;
     OGR_L_ResetReading(layer);
-    int64_t row = 0;
+    int64_t row = base;
     char reason_buf[256], loc[512];
-    while ((got = next_row(ctx, &r, layer, s->path, row + 1)) > 0) {
+    while ((got = next_row(ctx, &r, layer, s->path, row - base + 1)) > 0) {
+        seen++;
         r.recoded = 0;
         if (is_ctrl_z_row(&r)) /* DOS end-of-file marker, not a record */
             continue;
         row++;
+        if (src.n_unfiltered >= 0) /* filtered: the row's own number in the file */
+            row = base + (OGR_F_GetFID(r.feat) - src.fid_first + 1);
         cnt->rows_read++;
         const char *field = NULL;
         ctxprof_datetime when;
@@ -955,15 +979,19 @@ static int load_source(ctxprof_ctx *ctx, ctxprof_loader *ld, ctxprof_geocoder *g
          * exported twice. Without a reference (police.uk ASB, say) identical
          * rows can be separate events, so they are kept. */
         int64_t first = c.col.id >= 0 && !is_blank(value(&r, c.col.id))
-                            ? dup_check(ctx, &dups, row_hash(&r), row)
+                            ? dup_check(ctx, dups, row_hash(&r), row)
                             : 0;
         if (first < 0) {
             rc = CTXPROF_E_NOMEM;
             goto next;
         }
         if (first > 0) {
+            int64_t first_row;
+            size_t ff = ctxprof_source_locate(whole, cnt->file_rows, first, &first_row);
+            const char *slash = ff != f ? strrchr(whole->paths[ff], '/') : NULL;
             snprintf(reason_buf, sizeof reason_buf,
-                     "duplicate of row %lld (same reference and values)", (long long)first);
+                     "duplicate of row %lld%s%s (same reference and values)", (long long)first_row,
+                     ff != f ? " of " : "", ff != f ? (slash ? slash + 1 : whole->paths[ff]) : "");
             rc = ctxprof_rejects_add(ctx, rej, si, row, CTXPROF_STAGE_LOAD, NULL, reason_buf, NULL);
             cnt->rejects_load++;
             cnt->duplicates++;
@@ -1001,8 +1029,11 @@ static int load_source(ctxprof_ctx *ctx, ctxprof_loader *ld, ctxprof_geocoder *g
         inc->row[i] = row;
         inc->geocode_method[i] = (uint8_t)place.method;
         inc->geocode_score[i] = (uint8_t)place.score;
+        inc->outside_m[i] = (float)place.outside_m;
         cnt->by_method[place.method]++;
         cnt->repaired += place.repaired;
+        cnt->outside_kept += place.outside_m > 0;
+        cnt->text_disagrees += place.text_off_m > 0;
         row_pid(ld, &c, &r, inc->pid[i]);
         cnt->incidents++;
         cnt->missing_dates += when.precision == CTXPROF_PREC_NONE;
@@ -1016,24 +1047,49 @@ static int load_source(ctxprof_ctx *ctx, ctxprof_loader *ld, ctxprof_geocoder *g
         if (total <= 0 && !fast)
             bytes_read += row_bytes(&r);
         if ((row & 1023) == 0 &&
-            (rc = ctxprof_progress(ctx,
-                                   fast             ? fmin(0.99, ctxprof_csv_progress(&csv))
-                                   : total > 0      ? (double)row / (double)total
-                                   : file_bytes > 0 ? fmin(0.99, bytes_read / file_bytes)
-                                                    : 0,
-                                   s->name)))
+            (rc = ctxprof_progress(
+                 ctx,
+                 ((double)f + (fast             ? fmin(0.99, ctxprof_csv_progress(&csv))
+                               : total > 0      ? (double)(row - base) / (double)total
+                               : file_bytes > 0 ? fmin(0.99, bytes_read / file_bytes)
+                                                : 0)) /
+                     n_files,
+                 whole->name)))
             goto done;
     }
     rc = got;
 done:
-    ctxprof_free(ctx, dups.keys);
-    ctxprof_free(ctx, dups.rows);
+    if (!rc && src.n_unfiltered >= 0) {
+        cnt->filtered += src.n_unfiltered - seen;
+        cnt->rows_read += src.n_unfiltered - seen;
+    }
     row_reader_clear(&r);
     CPLFree(used);
     if (fast)
         ctxprof_csv_close(ctx, &csv);
     free_columns(&c);
     ctxprof_source_close(ctx, &src);
+    return rc;
+}
+
+static int load_source(ctxprof_ctx *ctx, ctxprof_loader *ld, ctxprof_geocoder *gc, uint32_t si,
+                       ctxprof_incidents *inc, ctxprof_rejects *rej, ctxprof_source_counts *cnt)
+{
+    const ctxprof_source *s = &ld->o->sources[si];
+    dup_table dups = {0};
+    int rc = 0;
+    if (s->n_paths > 1 && !(cnt->file_rows = ctxprof_calloc(ctx, s->n_paths, sizeof(int64_t))))
+        return CTXPROF_E_NOMEM;
+    for (size_t f = 0; f < ctxprof_source_n_files(s) && !rc; f++) {
+        ctxprof_source part = ctxprof_source_part(s, f);
+        if (cnt->file_rows)
+            cnt->file_rows[f] = INT64_MAX; /* rows so far are in the files up to f */
+        rc = load_file(ctx, ld, gc, si, &part, f, &dups, inc, rej, cnt);
+        if (cnt->file_rows)
+            cnt->file_rows[f] = cnt->rows_read;
+    }
+    ctxprof_free(ctx, dups.keys);
+    ctxprof_free(ctx, dups.rows);
     return rc;
 }
 
@@ -1070,6 +1126,7 @@ static int incidents_append(ctxprof_ctx *ctx, ctxprof_incidents *dst, ctxprof_in
     COPY(pid);
     COPY(geocode_method);
     COPY(geocode_score);
+    COPY(outside_m);
 #undef COPY
     dst->n += n;
     ctxprof_incidents_free(ctx, src);
@@ -1140,7 +1197,10 @@ static int load_thread_init(ctxprof_ctx *ctx, int thread, void *arg, void **stat
             return rc;
         }
     }
-    return ctxprof_geocoder_new(ctx, &lt->gc, j->ld->o->crs, j->ld->gazetteer, lt->prep);
+    int rc = ctxprof_geocoder_new(ctx, &lt->gc, j->ld->o->crs, j->ld->gazetteer, lt->prep);
+    if (!rc)
+        ctxprof_geocoder_set_checks(lt->gc, j->ld->o->outside_tolerance_m, j->ld->o->text_check_m);
+    return rc;
 }
 
 static void load_thread_free(ctxprof_ctx *ctx, int thread, void *arg, void *state)

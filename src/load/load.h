@@ -27,6 +27,7 @@ typedef struct {
     char (*pid)[CTXPROF_PID_LEN + 1]; /* "" when the source names nobody */
     uint8_t *geocode_method;          /* ctxprof_gc_method */
     uint8_t *geocode_score;           /* 0-100 */
+    float *outside_m; /* metres outside the study area, kept by the tolerance; 0 inside */
 } ctxprof_incidents;
 
 typedef enum { CTXPROF_STAGE_LOAD = 0, CTXPROF_STAGE_GEOCODE = 1 } ctxprof_reject_stage;
@@ -46,7 +47,9 @@ typedef struct {
     int64_t n;
 } ctxprof_code_count;
 
-/* Row accounting and data quality of one source. */
+/* Row accounting and data quality of one source: rows_read = incidents +
+ * rejects_load + rejects_geocode + linkage + filtered. Rows are numbered
+ * 1.. across all of a source's files, in order. */
 typedef struct {
     int64_t rows_read, incidents, rejects_load, rejects_geocode, linkage;
     int64_t unmapped_codes;    /* incidents with a code the code maps do not know */
@@ -56,12 +59,17 @@ typedef struct {
     int64_t bad_flag_values;   /* flag cells that are neither yes nor no */
     int64_t recoded;           /* rows read as Windows-1252 because they were not UTF-8 */
     int64_t no_person;         /* incidents naming nobody (pid NULL) */
+    int64_t outside_kept;      /* published points kept outside the study area (tolerance) */
+    int64_t text_disagrees;    /* points whose location text places them > text_check_m away */
     int64_t flag_set[8];       /* incidents with each flag (ctxprof_flag_names order) */
     int64_t with_location;     /* rows past loading that carried any location */
     int64_t repaired;          /* coordinates swapped or in the other grid, repaired */
     int64_t by_method[CTXPROF_GC_N_METHODS]; /* incidents placed by each method */
     ctxprof_code_count *unmapped;            /* distinct unmapped codes with counts */
     size_t n_unmapped, cap_unmapped;
+    int64_t filtered;          /* rows the source's where filter left out */
+    int64_t youth_not_counted; /* all-ages incidents whose youth silos were not counted */
+    int64_t *file_rows; /* several files: rows of files 0..k (ctxprof_source_locate), else NULL */
     double seconds;
     int fast_csv; /* read by the loader's own CSV reader, not OGR */
 } ctxprof_source_counts;
@@ -80,7 +88,9 @@ typedef struct {
     const char *key_env;      /* environment variable holding the key, or NULL */
     const char *period_start; /* YYYY-MM-DD, checked by ctxprof_loader_new, or NULL */
     const char *period_end;
-    int threads; /* 0: one per core */
+    int threads;                /* 0: one per core */
+    double outside_tolerance_m; /* published points this far outside the study area are kept */
+    double text_check_m;        /* location text this far from the coordinates: a finding */
     const ctxprof_source *sources;
     size_t n_sources;
     ctxprof_gazetteer_options gazetteer;
@@ -106,7 +116,7 @@ int ctxprof_loader_run(ctxprof_ctx *ctx, ctxprof_loader *ld, ctxprof_incidents *
 const ctxprof_pseudonym *ctxprof_loader_pseudonym(const ctxprof_loader *ld);
 
 void ctxprof_incidents_free(ctxprof_ctx *ctx, ctxprof_incidents *inc);
-/* Frees what a counts struct owns (its unmapped-code list). */
+/* Frees what a counts struct owns (its unmapped-code list, file rows). */
 void ctxprof_source_counts_clear(ctxprof_ctx *ctx, ctxprof_source_counts *c);
 void ctxprof_rejects_free(ctxprof_ctx *ctx, ctxprof_rejects *rej);
 /* Appends a reject; strings are copied. */

@@ -235,6 +235,27 @@ int ctxprof_source_open(ctxprof_ctx *ctx, ctxprof_opened *o, const ctxprof_sourc
         ctxprof_source_close(ctx, o);
         return rc;
     }
+    o->n_unfiltered = -1;
+    if (s->where) {
+        o->n_unfiltered = OGR_L_GetFeatureCount(o->layer, TRUE);
+        /* Rows keep their numbers in the file: FID - fid_first + 1. */
+        OGR_L_ResetReading(o->layer);
+        OGRFeatureH f0 = OGR_L_GetNextFeature(o->layer);
+        o->fid_first = f0 ? OGR_F_GetFID(f0) : 0;
+        if (f0)
+            OGR_F_Destroy(f0);
+        OGR_L_ResetReading(o->layer);
+        CPLErrorReset();
+        if (OGR_L_SetAttributeFilter(o->layer, s->where) != OGRERR_NONE) {
+            rc = ctxprof_error_at(ctx, CTXPROF_E_CONFIG, s->path, 0, NULL,
+                                  "source '%s': where filter '%s' is not valid OGR SQL for this "
+                                  "file",
+                                  s->name, s->where);
+            ctxprof_error_append_lib(ctx);
+            ctxprof_source_close(ctx, o);
+            return rc;
+        }
+    }
     return 0;
 }
 
@@ -254,7 +275,7 @@ int ctxprof_source_fast_csv(ctxprof_ctx *ctx, const ctxprof_source *s, const ctx
 {
     const char *force = getenv("CTXPROF_CSV_OGR");
     if ((force && *force && strcmp(force, "0") != 0) || !src->delimiter || src->mem_path ||
-        (s->open_options && *s->open_options))
+        s->where || (s->open_options && *s->open_options))
         return 0;
     GDALDriverH drv = GDALGetDatasetDriver(src->ds);
     if (!drv || strcmp(GDALGetDriverShortName(drv), "CSV") != 0 ||

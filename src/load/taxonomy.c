@@ -5,8 +5,22 @@
 #include <strings.h>
 
 const char *const ctxprof_category_names[CTXPROF_N_CATEGORIES] = {
-    "cse",       "syv", "hsb", "tra",         "online",    "missing",
-    "exclusion", "asb", "da",  "disturbance", "transport",
+    "cse",
+    "syv",
+    "hsb",
+    "tra",
+    "online",
+    "missing",
+    "exclusion",
+    "asb",
+    "da",
+    "disturbance",
+    "transport",
+    "violence_all_ages",
+    "robbery_all_ages",
+    "weapons_all_ages",
+    "public_order_all_ages",
+    "drugs_all_ages",
 };
 
 const char *const ctxprof_flag_names[CTXPROF_N_FLAGS] = {

@@ -6,10 +6,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CTXPROF_N_CATEGORIES 11
+#define CTXPROF_N_CATEGORIES 16
 #define CTXPROF_N_FLAGS      6
 
-/* In priority order: the first set bit is an incident's main category. */
+/* In priority order: the first set bit is an incident's main category.
+ * The five silos (youth harm) come first; the *_all_ages indicators are
+ * crime of sources that carry no age (police.uk street crime). */
+#define CTXPROF_YOUTH_SILOS 0x1Fu /* cse, syv, hsb, tra, online */
 extern const char *const ctxprof_category_names[CTXPROF_N_CATEGORIES];
 extern const char *const ctxprof_flag_names[CTXPROF_N_FLAGS];
 

@@ -780,7 +780,10 @@ int ctxprof_people_link(ctxprof_ctx *ctx, ctxprof_people_result *res,
             int is_xw = k && strcmp(k->name, "crosswalk") == 0;
             int is_assoc = k && strcmp(k->name, "association") == 0;
             if ((what == 0 && is_xw) || (what == 1 && is_assoc) || (what == 2 && k && !k->linkage))
-                rc = read_source(ctx, res, s, (int32_t)i, k, ps, what, &xw, &ids, &nodob);
+                for (size_t f = 0; !rc && f < ctxprof_source_n_files(s); f++) {
+                    ctxprof_source part = ctxprof_source_part(s, f);
+                    rc = read_source(ctx, res, &part, (int32_t)i, k, ps, what, &xw, &ids, &nodob);
+                }
         }
     if (rc)
         goto done;

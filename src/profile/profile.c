@@ -1,6 +1,7 @@
 #include "profile/profile.h"
 
 #include <errno.h>
+#include <glob.h>
 #include <stdarg.h>
 #include <ini.h>
 #include <math.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 #include <pthread.h>
 
+#include "load/kinds.h"
 #include "people/people.h"
 #include "snap/contexts.h"
 
@@ -45,6 +47,15 @@ static const schema_key BASE[] = {
      "Threads for loading sources (0: one per core). The output is the same for any number.", 0},
     {"profile", "period_end", T_STR, NULL,
      "Last day of the profile period (YYYY-MM-DD); later incidents are rejected.", 0},
+    {"geocode", "outside_tolerance_m", T_NUM, "0",
+     "Published coordinates up to this far outside the study area are kept (their distance is "
+     "in the incidents' outside_m); further out they are rejected with the distance. Coordinates "
+     "are never replaced by the location text.",
+     0},
+    {"geocode", "text_check_m", T_NUM, "1000",
+     "A point placed by its coordinates whose location text the gazetteer places further away "
+     "than this is counted in data_quality's text_disagrees (0: no check).",
+     0},
     {"gazetteer", "postcodes", T_PATH, NULL,
      "Code-Point Open or ONSPD-style postcode CSVs, comma-separated.", 1},
     {"gazetteer", "streets", T_PATH, NULL,
@@ -65,6 +76,15 @@ static const schema_key BASE[] = {
     {"contexts", NULL, T_CONTEXT_TYPES, NULL, NULL, 0},
     {"contexts", "bus_sequences", T_PATH, NULL, "TfL-style bus stop sequences CSV.", 1},
     {"contexts", "roads", T_PATH, NULL, "Road lines for the corridor network.", 1},
+    {"contexts", "bus_routes_exclude", T_LIST, NULL,
+     "Bus routes left out of the segments built from bus_sequences: patterns such as UL* "
+     "(TfL rail-replacement routes), comma-separated.",
+     0},
+    {"contexts", "clip_margin_m", T_NUM, "500",
+     "Context features further than this from the study area are left out (counted in "
+     "run_metadata snap.LAYER.clipped); 0 keeps only features touching the study area. Without "
+     "a study_area nothing is clipped.",
+     0},
     {"contexts", "id_fields", T_LIST, NULL,
      "Id column per context layer when not found by name, e.g. areas=LSOA11CD, parks=ListEntry (or "
      "id_field.KEY).",
@@ -114,7 +134,14 @@ static const schema_key BASE[] = {
      "Corridors are ranked by n_school_travel, n_incidents or per_km.", 0},
     {"share", "min_count", T_NUM, "5", "Counts from 1 to min_count-1 are suppressed.", 0},
     {"share", "round", T_NUM, "0", "Round shared counts to this base (0: no rounding).", 0},
-    {"source", "path", T_PATH, NULL, "The incident file or layer (required).", 0},
+    {"source", "path", T_PATH, NULL,
+     "The incident file or layer (required); a list or a glob (police/2017-*.csv) reads several "
+     "files of one layout as one source, in the list's order (a glob's in name order).",
+     0},
+    {"source", "where", T_STR, NULL,
+     "Only rows matching this OGR SQL filter are read, e.g. \"Crime type\" = 'Robbery'; the rows "
+     "left out are counted.",
+     0},
     {"source", "kind", T_STR, NULL,
      "Source kind (required), e.g. police_referral; see docs/sources/.", 0},
     {"source", "encoding", T_STR, "UTF-8", "Character encoding of text files, e.g. CP1252.", 0},
@@ -126,6 +153,14 @@ static const schema_key BASE[] = {
      "GDAL open options, e.g. HEADERS=FORCE for a spreadsheet.", 0},
     {"source", "date_format", T_STR, "dmy",
      "dmy, ymd, excel or month: how the date field is written.", 0},
+    {"source", "all_ages", T_STR, NULL,
+     "yes: the records carry no age (police.uk street crime always does), so they never count "
+     "in the youth silos cse, syv, hsb, tra, online.",
+     0},
+    {"source", "count_as_youth", T_STR, "no",
+     "yes: count an all-ages source's records in the youth silos anyway; the summary and "
+     "run_metadata say so.",
+     0},
     {"source", "code_map", T_PATH, NULL, "CSV code,categories,flags mapping this source's codes.",
      0},
 };
@@ -487,8 +522,69 @@ static const char *entry_get(const ctxprof_profile *p, const char *section, cons
 static const char *profile_str(const ctxprof_profile *p, const char *section, const char *key);
 static double profile_num(const ctxprof_profile *p, const char *section, const char *key);
 
+static int add_source_path(ctxprof_ctx *ctx, ctxprof_source *s, const char *path)
+{
+    size_t cap = s->n_paths;
+    if (ctxprof_grow(ctx, (void **)&s->paths, &cap, s->n_paths + 1, sizeof *s->paths) ||
+        !(s->paths[s->n_paths] = ctxprof_strdup(ctx, path)))
+        return CTXPROF_E_NOMEM;
+    s->n_paths++;
+    return 0;
+}
+
+/* A source's path: one dataset, or a list of them, each possibly a glob;
+ * every file with the same layer (|layername= on the first item). */
+static int source_paths(ctxprof_ctx *ctx, const ctxprof_profile *p, ctxprof_source *s,
+                        const char *section, const char *list, int line)
+{
+    size_t n;
+    int rc = 0;
+    for (const char *q = list, *it; !rc && (it = ctxprof_list_next(&q, &n));) {
+        char *item = ctxprof_sprintf(ctx, "%.*s", (int)n, it), *path = NULL, *layer = NULL;
+        if (!item || ctxprof_split_uri(ctx, item, &path, &layer)) {
+            ctxprof_free(ctx, item);
+            return CTXPROF_E_NOMEM;
+        }
+        if (layer && !s->layer)
+            s->layer = layer;
+        else
+            ctxprof_free(ctx, layer);
+        if (strpbrk(path, "*?[") && strncmp(path, "PG:", 3) != 0) {
+            glob_t g;
+            int gr = glob(path, GLOB_ERR, NULL, &g);
+            if (gr == GLOB_NOMATCH)
+                rc = perr(ctx, CTXPROF_E_CONFIG, p->file, line, "[%s] path '%s' matches no file",
+                          section, path);
+            else if (gr)
+                rc = perr(ctx, CTXPROF_E_IO, p->file, line, "[%s] path '%s' cannot be read",
+                          section, path);
+            for (size_t k = 0; !rc && k < g.gl_pathc; k++)
+                rc = add_source_path(ctx, s, g.gl_pathv[k]);
+            if (gr != GLOB_NOMATCH)
+                globfree(&g);
+        } else
+            rc = add_source_path(ctx, s, path);
+        ctxprof_free(ctx, item);
+        ctxprof_free(ctx, path);
+    }
+    if (!rc && !s->n_paths)
+        rc = perr(ctx, CTXPROF_E_CONFIG, p->file, line, "[%s] has no path", section);
+    if (!rc && !(s->path = ctxprof_strdup(ctx, s->paths[0])))
+        rc = CTXPROF_E_NOMEM;
+    for (size_t i = 1; !rc && i < s->n_paths; i++)
+        for (size_t j = 0; !rc && j < i; j++)
+            if (strcmp(s->paths[i], s->paths[j]) == 0)
+                rc = perr(ctx, CTXPROF_E_CONFIG, p->file, line, "[%s] path lists '%s' twice",
+                          section, s->paths[i]);
+    if (!rc && s->n_paths > 1 && strncmp(s->path, "PG:", 3) == 0)
+        rc = perr(ctx, CTXPROF_E_CONFIG, p->file, line,
+                  "[%s] path: a PostGIS table cannot be listed with other datasets", section);
+    return rc;
+}
+
 static int build_sources(ctxprof_ctx *ctx, ctxprof_profile *p)
 {
+    int rc;
     for (size_t i = 0; i < p->n_entries; i++) {
         entry *e = &p->entries[i];
         if (strncmp(e->section, "source.", 7) != 0)
@@ -528,7 +624,27 @@ static int build_sources(ctxprof_ctx *ctx, ctxprof_profile *p)
             return perr(ctx, CTXPROF_E_CONFIG, p->file, s->line, "[%s] has no path", section);
         if (!kind || !*kind)
             return perr(ctx, CTXPROF_E_CONFIG, p->file, s->line, "[%s] has no kind", section);
-        if (ctxprof_split_uri(ctx, path, &s->path, &s->layer))
+        int path_line = 0;
+        entry_get(p, section, "path", &path_line);
+        if ((rc = source_paths(ctx, p, s, section, path, path_line)))
+            return rc;
+        const ctxprof_kind *kd = ctxprof_kind_find(kind);
+        s->all_ages = ctxprof_kind_all_ages(kd);
+        static const char *const bools[] = {"all_ages", "count_as_youth"};
+        for (int b = 0; b < 2; b++) {
+            int bl = 0;
+            const char *v = entry_get(p, section, bools[b], &bl);
+            if (!v || !*v)
+                continue;
+            int yes =
+                strcasecmp(v, "yes") == 0 || strcasecmp(v, "true") == 0 || strcmp(v, "1") == 0;
+            if (!yes && strcasecmp(v, "no") && strcasecmp(v, "false") && strcmp(v, "0"))
+                return perr(ctx, CTXPROF_E_CONFIG, p->file, bl, "[%s] %s '%s' is not yes or no",
+                            section, bools[b], v);
+            *(b ? &s->count_as_youth : &s->all_ages) = yes;
+        }
+        const char *where = entry_get(p, section, "where", NULL);
+        if (where && *where && !(s->where = ctxprof_strdup(ctx, where)))
             return CTXPROF_E_NOMEM;
         s->kind = ctxprof_strdup(ctx, kind);
         s->encoding = ctxprof_strdup(ctx, profile_str(p, section, "encoding"));
@@ -674,6 +790,8 @@ static int build_options(ctxprof_ctx *ctx, ctxprof_profile *p)
     co.id_field = p->ctx_id;
     co.name_field = p->ctx_name;
     co.bus_sequences = profile_str(p, "contexts", "bus_sequences");
+    co.bus_routes_exclude = profile_str(p, "contexts", "bus_routes_exclude");
+    co.clip_margin_m = profile_num(p, "contexts", "clip_margin_m");
     p->contexts = co;
 
     ctxprof_load_options lo = CTXPROF_LOAD_OPTIONS_INIT;
@@ -685,6 +803,8 @@ static int build_options(ctxprof_ctx *ctx, ctxprof_profile *p)
     lo.period_start = profile_str(p, "profile", "period_start");
     lo.period_end = profile_str(p, "profile", "period_end");
     lo.threads = (int)profile_num(p, "profile", "threads");
+    lo.outside_tolerance_m = profile_num(p, "geocode", "outside_tolerance_m");
+    lo.text_check_m = profile_num(p, "geocode", "text_check_m");
     lo.sources = p->sources;
     lo.n_sources = p->n_sources;
     ctxprof_gazetteer_options *g = &lo.gazetteer;
@@ -929,6 +1049,10 @@ void ctxprof_profile_free(ctxprof_ctx *ctx, ctxprof_profile *p)
         ctxprof_free(ctx, s->name);
         ctxprof_free(ctx, s->kind);
         ctxprof_free(ctx, s->path);
+        for (size_t k = 0; k < s->n_paths; k++)
+            ctxprof_free(ctx, s->paths[k]);
+        ctxprof_free(ctx, s->paths);
+        ctxprof_free(ctx, s->where);
         ctxprof_free(ctx, s->layer);
         ctxprof_free(ctx, s->encoding);
         ctxprof_free(ctx, s->open_options);

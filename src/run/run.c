@@ -12,6 +12,8 @@
 #include "people/people.h"
 #include "snap/contexts.h"
 #include "snap/snap.h"
+#include "core/layer.h"
+#include "core/uri.h"
 #include "write/layers.h"
 #include "write/output.h"
 
@@ -45,8 +47,8 @@ int ctxprof_file_sha256(ctxprof_ctx *ctx, const char *path, char *hex)
 /* input.<name>.path and .sha256 for one dataset URI. */
 static int meta_input(ctxprof_ctx *ctx, ctxprof_output *out, const char *name, const char *uri)
 {
-    char *path = NULL, *layer = NULL, key[256], hex[65];
-    int rc = ctxprof_split_uri(ctx, uri, &path, &layer);
+    char *path = NULL, *layer = NULL, *subset = NULL, key[256], hex[65];
+    int rc = ctxprof_split_uri_subset(ctx, uri, &path, &layer, &subset);
     if (rc)
         return rc;
     snprintf(key, sizeof key, "input.%s.path", name);
@@ -59,6 +61,7 @@ static int meta_input(ctxprof_ctx *ctx, ctxprof_output *out, const char *name, c
     }
     ctxprof_free(ctx, path);
     ctxprof_free(ctx, layer);
+    ctxprof_free(ctx, subset);
     return rc;
 }
 
@@ -107,20 +110,53 @@ static int write_metadata(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_p
         snprintf(key, sizeof key, "param.%s.%s", section, k);
         TRY(ctxprof_output_meta(ctx, out, key, v));
     }
-    /* Every input dataset the schema marks, by its key. */
+    /* Every input dataset the schema marks, by its key (name.K for each of
+     * a list's datasets). */
     const char *name, *uri;
-    for (size_t i = 0; ctxprof_profile_input(p, i, &name, &uri); i++)
-        TRY(meta_input(ctx, out, name, uri));
+    for (size_t i = 0; ctxprof_profile_input(p, i, &name, &uri); i++) {
+        size_t n, k = 0, items = 0;
+        for (const char *q = uri; ctxprof_list_next(&q, &n);)
+            items++;
+        for (const char *q = uri, *it; (it = ctxprof_list_next(&q, &n));) {
+            char *one = ctxprof_sprintf(ctx, "%.*s", (int)n, it);
+            if (!one)
+                return CTXPROF_E_NOMEM;
+            if (items > 1)
+                snprintf(key, sizeof key, "%s.%zu", name, ++k);
+            rc = meta_input(ctx, out, items > 1 ? key : name, one);
+            ctxprof_free(ctx, one);
+            if (rc)
+                return rc;
+        }
+    }
     for (size_t i = 0; i < sum->n_sources; i++) {
         const ctxprof_source *s = ctxprof_profile_source(p, i);
         const ctxprof_source_counts *c = &sum->counts[i];
-        snprintf(key, sizeof key, "source.%s", s->name);
-        TRY(meta_input(ctx, out, key, s->path));
+        for (size_t f = 0; f < ctxprof_source_n_files(s); f++) {
+            if (s->n_paths > 1)
+                snprintf(key, sizeof key, "source.%s.%zu", s->name, f + 1);
+            else
+                snprintf(key, sizeof key, "source.%s", s->name);
+            TRY(meta_input(ctx, out, key, s->paths ? s->paths[f] : s->path));
+        }
+        if (s->all_ages) {
+            snprintf(key, sizeof key, "ages.%s", s->name);
+            TRY(ctxprof_output_meta(ctx, out, key,
+                                    s->count_as_youth
+                                        ? "all ages, counted in the youth silos (count_as_youth)"
+                                        : "all ages: not counted in the youth silos"));
+        }
+        if (s->where) {
+            snprintf(key, sizeof key, "where.%s", s->name);
+            TRY(ctxprof_output_meta(ctx, out, key, s->where));
+        }
         static const char *names[] = {"rows_read",       "incidents", "rejects_load",
-                                      "rejects_geocode", "linkage",   "unmapped_codes"};
+                                      "rejects_geocode", "linkage",   "unmapped_codes",
+                                      "filtered"};
         const int64_t vals[] = {c->rows_read,       c->incidents, c->rejects_load,
-                                c->rejects_geocode, c->linkage,   c->unmapped_codes};
-        for (int k = 0; k < 6; k++) {
+                                c->rejects_geocode, c->linkage,   c->unmapped_codes,
+                                c->filtered};
+        for (int k = 0; k < 7; k++) {
             snprintf(key, sizeof key, "rows.%s.%s", s->name, names[k]);
             TRY(ctxprof_output_metaf(ctx, out, key, "%lld", (long long)vals[k]));
         }
@@ -226,12 +262,17 @@ int ctxprof_run_with(ctxprof_ctx *ctx, ctxprof_run_summary *sum, const ctxprof_p
         sum->total.rejects_load += c->rejects_load;
         sum->total.rejects_geocode += c->rejects_geocode;
         sum->total.linkage += c->linkage;
+        sum->total.filtered += c->filtered;
+        sum->total.youth_not_counted += c->youth_not_counted;
         sum->total.unmapped_codes += c->unmapped_codes;
         sum->total.with_location += c->with_location;
         sum->total.repaired += c->repaired;
+        sum->total.outside_kept += c->outside_kept;
+        sum->total.text_disagrees += c->text_disagrees;
         for (int m = 0; m < CTXPROF_GC_N_METHODS; m++)
             sum->total.by_method[m] += c->by_method[m];
-        if (c->rows_read != c->incidents + c->rejects_load + c->rejects_geocode + c->linkage) {
+        if (c->rows_read !=
+            c->incidents + c->rejects_load + c->rejects_geocode + c->linkage + c->filtered) {
             rc = ctxprof_error(ctx, CTXPROF_E_INTERNAL,
                                "row accounting for source %s does not add up",
                                ctxprof_profile_source(p, i)->name);
@@ -278,7 +319,9 @@ int ctxprof_run_with(ctxprof_ctx *ctx, ctxprof_run_summary *sum, const ctxprof_p
         goto done;
 
     ctxprof_progress_push(ctx, 0.85, 1.0);
-    rc = ctxprof_write_incidents(ctx, out, ctxprof_profile_write_options(p), &inc, extra, n_extra);
+    ctxprof_write_options wo = *ctxprof_profile_write_options(p);
+    wo.counts = sum->counts;
+    rc = ctxprof_write_incidents(ctx, out, &wo, &inc, extra, n_extra);
     if (!rc)
         rc = ctxprof_snap_write_layers(ctx, out, contexts, &snap, &so);
     if (!rc)
@@ -289,9 +332,9 @@ int ctxprof_run_with(ctxprof_ctx *ctx, ctxprof_run_summary *sum, const ctxprof_p
         rc = ctxprof_hotspots_stage(ctx, out, ctxprof_profile_hotspots_options(p), inc.x, inc.y,
                                     inc.n);
     if (!rc)
-        rc = ctxprof_write_rejects(ctx, out, ctxprof_profile_write_options(p), &rej);
+        rc = ctxprof_write_rejects(ctx, out, &wo, &rej);
     if (!rc)
-        rc = ctxprof_write_data_quality(ctx, out, ctxprof_profile_write_options(p), sum->counts);
+        rc = ctxprof_write_data_quality(ctx, out, &wo, sum->counts);
     ctxprof_progress_pop(ctx);
     if (rc)
         goto done;

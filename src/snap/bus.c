@@ -1,5 +1,6 @@
 /* Bus route segments from TfL-style stop sequences. */
 #include <ctype.h>
+#include <fnmatch.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -114,7 +115,24 @@ static void free_rows(ctxprof_ctx *ctx, stop_row *r, size_t n)
 
 enum { A_ROUTES, A_N_ROUTES, A_N_PAIRS, A_FROM_STOP, A_TO_STOP, A_FROM_CODE, A_TO_CODE, N_A };
 
-int ctxprof_contexts_build_bus(ctxprof_ctx *ctx, ctxprof_contexts *c, const char *uri)
+/* 1 when route matches one of the comma-separated fnmatch patterns. */
+static int route_excluded(const char *route, const char *patterns)
+{
+    size_t n;
+    char pat[64];
+    for (const char *p = patterns, *it; p && (it = ctxprof_list_next(&p, &n));) {
+        if (n >= sizeof pat)
+            continue;
+        memcpy(pat, it, n);
+        pat[n] = '\0';
+        if (fnmatch(pat, route, 0) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+int ctxprof_contexts_build_bus(ctxprof_ctx *ctx, ctxprof_contexts *c, const char *uri,
+                               const char *exclude)
 {
     int rc = 0;
     ctxprof_opened o = {0};
@@ -188,6 +206,12 @@ int ctxprof_contexts_build_bus(ctxprof_ctx *ctx, ctxprof_contexts *c, const char
             why = "the easting or northing is not a number";
         else if (x == 0 || y == 0)
             why = "the easting or northing is 0 (no position)";
+        if (!why && route_excluded(route, exclude)) {
+            bc->rows_excluded++;
+            OGR_F_Destroy(f);
+            f = NULL;
+            continue;
+        }
         if (why) {
             bc->rows_rejected++;
             if (warned++ < 10)
@@ -404,7 +428,7 @@ int ctxprof_contexts_build_bus(ctxprof_ctx *ctx, ctxprof_contexts *c, const char
     if (rc)
         goto done;
     bc->segments = (int64_t)l->n;
-    if (bc->rows_read != bc->rows_rejected + bc->runs + bc->pairs ||
+    if (bc->rows_read != bc->rows_rejected + bc->rows_excluded + bc->runs + bc->pairs ||
         bc->pairs != bc->pairs_zero_length + bc->pairs_merged) {
         rc =
             ctxprof_error(ctx, CTXPROF_E_INTERNAL, "%s: bus stop accounting does not add up", path);
@@ -414,10 +438,12 @@ int ctxprof_contexts_build_bus(ctxprof_ctx *ctx, ctxprof_contexts *c, const char
     c->bus_from_sequences = 1;
     ctxprof_log(ctx, CTXPROF_LOG_INFO,
                 "%s: %lld rows, %lld routes, %lld runs, %lld stop pairs -> %lld segments "
-                "(%lld rows not used, %lld zero-length pairs, %lld one-stop runs)",
+                "(%lld rows not used, %lld on excluded routes, %lld zero-length pairs, %lld "
+                "one-stop runs)",
                 path, (long long)bc->rows_read, (long long)bc->routes, (long long)bc->runs,
                 (long long)bc->pairs, (long long)bc->segments, (long long)bc->rows_rejected,
-                (long long)bc->pairs_zero_length, (long long)bc->single_stop_runs);
+                (long long)bc->rows_excluded, (long long)bc->pairs_zero_length,
+                (long long)bc->single_stop_runs);
 done:
     if (f)
         OGR_F_Destroy(f);

@@ -13,6 +13,7 @@
 
 #include "core/polygons.h"
 #include "core/uri.h"
+#include "core/layer.h"
 #include "snap/contexts_internal.h"
 
 /* Output columns a copied source column must not collide with (GeoPackage
@@ -150,6 +151,21 @@ static int find_field(OGRFeatureDefnH defn, const char *const *names)
     return -1;
 }
 
+/* Whether column f names the administrative area a feature lies in (its
+ * ward, LSOA, borough...), not the feature: WARD_NAME, LSOA11NM, LA_NAME. */
+static int is_admin_column(const char *f)
+{
+    static const char *const areas[] = {
+        "ward",         "wd",      "lsoa",     "msoa",   "oa",      "lad",    "la",       "lea",
+        "lau",          "borough", "district", "county", "cty",     "region", "rgn",      "parish",
+        "constituency", "pcon",    "ccg",      "icb",    "country", "ctry",   "authority"};
+    size_t n = strcspn(f, "_0123456789 ");
+    for (size_t k = 0; k < sizeof areas / sizeof areas[0]; k++)
+        if (strlen(areas[k]) == n && strncasecmp(f, areas[k], n) == 0)
+            return 1;
+    return 0;
+}
+
 static int find_id_field(OGRFeatureDefnH defn, int type, const char *forced)
 {
     int n = OGR_FD_GetFieldCount(defn);
@@ -158,9 +174,12 @@ static int find_id_field(OGRFeatureDefnH defn, int type, const char *forced)
     int k = find_field(defn, ctxprof_context_types[type].id_candidates);
     if (k >= 0)
         return k;
+    int areas = strcmp(ctxprof_context_types[type].key, "areas") == 0;
     for (int i = 0; i < n; i++) {
         const char *f = OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, i));
         size_t len = strlen(f);
+        if (!areas && is_admin_column(f))
+            continue;
         if ((len > 2 && strcmp(f + len - 2, "CD") == 0) ||
             (len > 3 && strcasecmp(f + len - 3, "_id") == 0) ||
             (len > 5 && strcasecmp(f + len - 5, "_code") == 0))
@@ -169,6 +188,9 @@ static int find_id_field(OGRFeatureDefnH defn, int type, const char *forced)
     return -1;
 }
 
+/* The name column: forced; a known name; then one ending in NM, _name or
+ * _nam (a shapefile's ten characters) that is not an administrative
+ * area's (except for the areas themselves, whose own names those are). */
 static int find_name_field(OGRFeatureDefnH defn, int type, int id_field, const char *forced)
 {
     int n = OGR_FD_GetFieldCount(defn);
@@ -177,11 +199,14 @@ static int find_name_field(OGRFeatureDefnH defn, int type, int id_field, const c
     int k = find_field(defn, ctxprof_context_types[type].name_candidates);
     if (k >= 0 && k != id_field)
         return k;
+    int areas = strcmp(ctxprof_context_types[type].key, "areas") == 0;
     for (int i = 0; i < n; i++) {
         const char *f = OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, i));
         size_t len = strlen(f);
-        if (i != id_field && ((len > 2 && strcmp(f + len - 2, "NM") == 0) ||
-                              (len > 5 && strcasecmp(f + len - 5, "_name") == 0)))
+        if (i != id_field && (areas || !is_admin_column(f)) &&
+            ((len > 2 && strcmp(f + len - 2, "NM") == 0) ||
+             (len > 5 && strcasecmp(f + len - 5, "_name") == 0) ||
+             (len > 4 && strcasecmp(f + len - 4, "_nam") == 0)))
             return i;
     }
     return -1;
@@ -231,14 +256,102 @@ static int geom_dim(GEOSContextHandle_t h, const GEOSGeometry *g)
     }
 }
 
+typedef struct {
+    const char *id;
+    size_t i;
+} id_index;
+
+static int cmp_id_index(const void *a, const void *b)
+{
+    const id_index *x = a, *y = b;
+    int c = strcmp(x->id, y->id);
+    return c ? c : (x->i > y->i) - (x->i < y->i);
+}
+
+/* Features that repeat an earlier one's id at the same place (a file that
+ * lists a school twice) are one feature: the later ones are dropped, with
+ * a warning. Repeated ids at different places make incident links
+ * ambiguous: they are kept and warned about. */
+/* Removes the features of l with drop[i] set, keeping the order of the
+ * others; returns how many went. */
+static size_t drop_features(ctxprof_ctx *ctx, ctxprof_context_layer *l, const char *drop)
+{
+    GEOSContextHandle_t h = ctxprof_geos(ctx);
+    size_t n = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        if (drop[i]) {
+            ctxprof_free(ctx, l->id[i]);
+            ctxprof_free(ctx, l->name[i]);
+            GEOSGeom_destroy_r(h, l->geom[i]);
+            for (size_t a = 0; a < l->n_attrs; a++)
+                ctxprof_free(ctx, l->attrs[a].value[i]);
+            continue;
+        }
+        l->id[n] = l->id[i];
+        l->name[n] = l->name[i];
+        l->geom[n] = l->geom[i];
+        l->measure[n] = l->measure[i];
+        for (size_t a = 0; a < l->n_attrs; a++)
+            l->attrs[a].value[n] = l->attrs[a].value[i];
+        n++;
+    }
+    size_t gone = l->n - n;
+    l->n = n;
+    return gone;
+}
+
+static int merge_repeats(ctxprof_ctx *ctx, ctxprof_context_layer *l, const char *lbl, int type)
+{
+    GEOSContextHandle_t h = ctxprof_geos(ctx);
+    id_index *order = ctxprof_mallocarray(ctx, l->n ? l->n : 1, sizeof *order);
+    char *drop = ctxprof_calloc(ctx, l->n ? l->n : 1, 1);
+    if (!order || !drop) {
+        ctxprof_free(ctx, order);
+        ctxprof_free(ctx, drop);
+        return CTXPROF_E_NOMEM;
+    }
+    for (size_t i = 0; i < l->n; i++)
+        order[i] = (id_index){l->id[i], i};
+    qsort(order, l->n, sizeof *order, cmp_id_index);
+    long merged = 0, clashes = 0;
+    const char *merged_eg = NULL, *clash_eg = NULL;
+    for (size_t k = 1, first = 0; k < l->n; k++) {
+        size_t i = order[k].i, f = order[first].i;
+        if (strcmp(l->id[i], l->id[f]) != 0) {
+            first = k;
+            continue;
+        }
+        if (GEOSEqualsExact_r(h, l->geom[i], l->geom[f], 1.0) == 1) {
+            drop[i] = 1;
+            merged++;
+            merged_eg = l->id[i];
+        } else {
+            clashes++;
+            clash_eg = l->id[i];
+        }
+    }
+    if (merged)
+        ctxprof_log(ctx, CTXPROF_LOG_WARN,
+                    "%s: %ld features repeat the id and the place of an earlier one (e.g. '%s') "
+                    "and are merged into it",
+                    lbl, merged, merged_eg);
+    if (clashes)
+        ctxprof_log(ctx, CTXPROF_LOG_WARN,
+                    "%s: %ld features repeat an id already used at another place (e.g. '%s'); "
+                    "set [contexts] id_field.%s to a unique column",
+                    lbl, clashes, clash_eg, ctxprof_context_types[type].key);
+    l->n_merged += (long)drop_features(ctx, l, drop);
+    ctxprof_free(ctx, order);
+    ctxprof_free(ctx, drop);
+    return 0;
+}
+
 int ctxprof_contexts_read_layer(ctxprof_ctx *ctx, ctxprof_contexts *c, int type, const char *uri,
                                 const char *id_field, const char *name_field, int append)
 {
     int rc = 0;
-    char *path = NULL, *lname = NULL, lbl[1200], fidbuf[64];
-    GDALDatasetH ds = NULL;
-    OGRSpatialReferenceH target = NULL;
-    OGRCoordinateTransformationH ct = NULL;
+    char lbl[1200], fidbuf[64], kind_layer[64];
+    ctxprof_layer in = {0};
     OGRFeatureH f = NULL;
     int *attr_src = NULL;
     size_t cap = 0;
@@ -248,50 +361,18 @@ int ctxprof_contexts_read_layer(ctxprof_ctx *ctx, ctxprof_contexts *c, int type,
     if (!append)
         ctxprof_context_layer_clear(ctx, l);
     cap = l->n;
-    if ((rc = ctxprof_split_uri(ctx, uri, &path, &lname)))
-        goto done;
     char *srcs = append ? ctxprof_sprintf(ctx, "%s,%s", l->source, uri) : ctxprof_strdup(ctx, uri);
-    if (!srcs) {
-        rc = CTXPROF_E_NOMEM;
-        goto done;
-    }
+    if (!srcs)
+        return CTXPROF_E_NOMEM;
     ctxprof_free(ctx, l->source);
     l->source = srcs;
     label(uri, type, lbl, sizeof lbl);
-    ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
-    if (!ds) {
-        rc = ctxprof_error_at(ctx, CTXPROF_E_IO, path, 0, NULL, "cannot open the %s layer",
-                              ctxprof_context_types[type].layer);
-        ctxprof_error_append_lib(ctx);
+    snprintf(kind_layer, sizeof kind_layer, "%s layer", ctxprof_context_types[type].layer);
+    if ((rc = ctxprof_layer_open(ctx, &in, uri, kind_layer, c->crs, 0)))
         goto done;
-    }
-    OGRLayerH layer = lname ? GDALDatasetGetLayerByName(ds, lname) : GDALDatasetGetLayer(ds, 0);
-    if (!layer) {
-        rc = ctxprof_error_at(ctx, CTXPROF_E_INPUT, path, 0, NULL, "no layer '%s'",
-                              lname ? lname : "(the file has no layers)");
-        goto done;
-    }
-    OGRSpatialReferenceH lsrs = OGR_L_GetSpatialRef(layer);
-    if (!lsrs) {
-        rc = ctxprof_error_at(ctx, CTXPROF_E_CRS, path, 0, NULL,
-                              "the %s layer has no CRS: give it a .prj or a CRS",
-                              ctxprof_context_types[type].layer);
-        goto done;
-    }
-    if (!(target = ctxprof_snap_srs(c->crs))) {
-        rc = ctxprof_error(ctx, CTXPROF_E_CRS, "the profile CRS '%s' is unknown", c->crs);
-        goto done;
-    }
-    OGRSpatialReferenceH src = OSRClone(lsrs);
-    OSRSetAxisMappingStrategy(src, OAMS_TRADITIONAL_GIS_ORDER);
-    if (!OSRIsSame(src, target) && !(ct = OCTNewCoordinateTransformation(src, target))) {
-        OSRDestroySpatialReference(src);
-        rc = ctxprof_error_at(ctx, CTXPROF_E_CRS, path, 0, NULL,
-                              "cannot transform the %s layer to %s",
-                              ctxprof_context_types[type].layer, c->crs);
-        goto done;
-    }
-    OSRDestroySpatialReference(src);
+    const char *path = in.path;
+    OGRLayerH layer = in.layer;
+    OGRCoordinateTransformationH ct = in.ct;
 
     OGRFeatureDefnH defn = OGR_L_GetLayerDefn(layer);
     int idf = find_id_field(defn, type, id_field);
@@ -422,9 +503,14 @@ int ctxprof_contexts_read_layer(ctxprof_ctx *ctx, ctxprof_contexts *c, int type,
             l->attrs[a].value[i] = NULL;
         int d = geom_dim(h, gg);
         l->geom_dim = d > l->geom_dim ? d : l->geom_dim;
-        if (idf >= 0 && OGR_F_IsFieldSetAndNotNull(f, idf))
-            l->id[i] = ctxprof_strdup(ctx, OGR_F_GetFieldAsString(f, idf));
-        else
+        const char *idv =
+            idf >= 0 && OGR_F_IsFieldSetAndNotNull(f, idf) ? OGR_F_GetFieldAsString(f, idf) : NULL;
+        if (idv && idv[strspn(idv, " ")])
+            l->id[i] = ctxprof_strdup(ctx, idv);
+        else if (idf >= 0) { /* counted and named: never passed off as the column's */
+            l->n_no_id++;
+            l->id[i] = ctxprof_sprintf(ctx, "fid:%lld", (long long)fid);
+        } else
             l->id[i] = ctxprof_sprintf(ctx, "%lld", (long long)fid);
         if (nm)
             l->name[i] = ctxprof_strdup(ctx, nm);
@@ -463,49 +549,25 @@ int ctxprof_contexts_read_layer(ctxprof_ctx *ctx, ctxprof_contexts *c, int type,
     }
     if (l->n == 0)
         ctxprof_log(ctx, CTXPROF_LOG_WARN, "%s: the layer has no features with a geometry", lbl);
+    if (l->n_no_id)
+        ctxprof_log(ctx, CTXPROF_LOG_WARN,
+                    "%s: %ld features have no %s; they are given the ids fid:N (N their feature "
+                    "id)",
+                    lbl, l->n_no_id, OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, idf)));
     if (ctxprof_context_types[type].polygons_only && l->n && l->geom_dim != 2) {
         rc = ctxprof_error_at(ctx, CTXPROF_E_INPUT, path, 0, NULL,
                               "the %s layer has no polygons: [contexts] %s needs polygons",
                               ctxprof_context_types[type].layer, ctxprof_context_types[type].key);
         goto done;
     }
-    /* Duplicate ids make the incidents' links ambiguous: say so. */
-    {
-        long dups = 0;
-        const char *example = NULL;
-        char **sorted = ctxprof_mallocarray(ctx, l->n ? l->n : 1, sizeof *sorted);
-        if (!sorted) {
-            rc = CTXPROF_E_NOMEM;
-            goto done;
-        }
-        if (l->n)
-            memcpy(sorted, l->id, l->n * sizeof *sorted);
-        qsort(sorted, l->n, sizeof *sorted, ctxprof_snap_cmp_str);
-        for (size_t i = 1; i < l->n; i++)
-            if (strcmp(sorted[i], sorted[i - 1]) == 0) {
-                dups++;
-                example = sorted[i];
-            }
-        if (dups)
-            ctxprof_log(ctx, CTXPROF_LOG_WARN,
-                        "%s: %ld features repeat an id already used (e.g. '%s'); "
-                        "set [contexts] id_field.%s to a unique column",
-                        lbl, dups, example, ctxprof_context_types[type].key);
-        ctxprof_free(ctx, sorted);
-    }
+    if ((rc = merge_repeats(ctx, l, lbl, type)))
+        goto done;
     l->present = 1;
 done:
     if (f)
         OGR_F_Destroy(f);
     ctxprof_free(ctx, attr_src);
-    if (ct)
-        OCTDestroyCoordinateTransformation(ct);
-    if (target)
-        OSRDestroySpatialReference(target);
-    if (ds)
-        GDALClose(ds);
-    ctxprof_free(ctx, path);
-    ctxprof_free(ctx, lname);
+    ctxprof_layer_close(ctx, &in);
     if (rc)
         ctxprof_context_layer_clear(ctx, l);
     return rc;
@@ -543,6 +605,43 @@ static int read_layers(ctxprof_ctx *ctx, ctxprof_contexts *c, int t, const char 
     return rc;
 }
 
+/* Leaves out the features of every layer that lie further than margin_m
+ * from the study area (they can link no incident of the profile, and a
+ * London-wide layer would swamp a borough's tables and maps). */
+static int clip_to_study_area(ctxprof_ctx *ctx, ctxprof_contexts *c, double margin_m)
+{
+    GEOSContextHandle_t h = ctxprof_geos(ctx);
+    GEOSGeometry *zone = margin_m > 0 ? GEOSBuffer_r(h, c->study_area, margin_m, 8)
+                                      : GEOSGeom_clone_r(h, c->study_area);
+    const GEOSPreparedGeometry *pz = zone ? GEOSPrepare_r(h, zone) : NULL;
+    int rc = 0;
+    for (size_t t = 0; pz && !rc && t < ctxprof_n_context_types; t++) {
+        ctxprof_context_layer *l = &c->layer[t];
+        char *drop = l->present && l->n ? ctxprof_calloc(ctx, l->n, 1) : NULL;
+        if (l->present && l->n && !drop) {
+            rc = CTXPROF_E_NOMEM;
+            break;
+        }
+        for (size_t i = 0; drop && i < l->n; i++)
+            drop[i] = GEOSPreparedIntersects_r(h, pz, l->geom[i]) != 1;
+        if (drop && (l->n_clipped = (long)drop_features(ctx, l, drop)))
+            ctxprof_log(ctx, CTXPROF_LOG_INFO,
+                        "%s: %ld features lie further than %g m from the study area and are left "
+                        "out (%zu kept; [contexts] clip_margin_m)",
+                        ctxprof_context_types[t].layer, l->n_clipped, margin_m, l->n);
+        ctxprof_free(ctx, drop);
+    }
+    if (!pz && !rc) {
+        rc = ctxprof_error(ctx, CTXPROF_E_GEOM, "cannot buffer the study area by %g m", margin_m);
+        ctxprof_error_append_lib(ctx);
+    }
+    if (pz)
+        GEOSPreparedGeom_destroy_r(h, pz);
+    if (zone)
+        GEOSGeom_destroy_r(h, zone);
+    return rc;
+}
+
 int ctxprof_contexts_load(ctxprof_ctx *ctx, ctxprof_contexts **out,
                           const ctxprof_contexts_options *o)
 {
@@ -569,12 +668,15 @@ int ctxprof_contexts_load(ctxprof_ctx *ctx, ctxprof_contexts **out,
     }
     const char *seq = o->bus_sequences;
     if (seq && !c->layer[CTXPROF_CTX_BUS_SEGMENTS].present) {
-        if ((rc = ctxprof_contexts_build_bus(ctx, c, seq)))
+        if ((rc = ctxprof_contexts_build_bus(ctx, c, seq, o->bus_routes_exclude)))
             goto done;
     } else if (seq) {
         ctxprof_log(ctx, CTXPROF_LOG_WARN,
                     "[contexts] bus_segments is given, so bus_sequences is not used");
     }
+    if (c->study_area && o->clip_margin_m >= 0 &&
+        (rc = clip_to_study_area(ctx, c, o->clip_margin_m)))
+        goto done;
     if (!c->layer[CTXPROF_CTX_CATCHMENTS].present && c->layer[CTXPROF_CTX_SCHOOLS].present &&
         c->layer[CTXPROF_CTX_SCHOOLS].n && (rc = ctxprof_contexts_derive_catchments(ctx, c)))
         goto done;

@@ -101,16 +101,20 @@ typedef struct {
     size_t n_attrs;
     long n_repaired; /* invalid geometries repaired with make-valid */
     long n_skipped;  /* features without a usable geometry (each warned about) */
+    long n_merged;   /* features repeating an earlier one's id and place, merged into it */
+    long n_no_id;    /* features whose id column is empty: their id is "fid:N" */
+    long n_clipped;  /* features further than clip_margin_m from the study area, left out */
     int geom_dim;    /* 0 points, 1 lines, 2 polygons (the layer's highest) */
 } ctxprof_context_layer;
 
 /* Row accounting of bus segments built from stop sequences: every record
  * read is rejected (with a warning) or in a route run, and
- * rows_read = rows_rejected + runs + pairs; pairs = pairs_zero_length +
+ * rows_read = rows_rejected + rows_excluded + runs + pairs; pairs = pairs_zero_length +
  * pairs_merged, pairs_merged is spread over the segments. */
 typedef struct {
     int64_t rows_read;         /* records (a trailing Ctrl-Z line is not one) */
     int64_t rows_rejected;     /* no route, run, sequence or coordinates */
+    int64_t rows_excluded;     /* on a route bus_routes_exclude names */
     int64_t runs;              /* distinct (route, run) */
     int64_t single_stop_runs;  /* runs with one stop, hence no segment */
     int64_t pairs;             /* consecutive stop pairs: rows in runs - runs */
@@ -133,17 +137,19 @@ typedef struct {
  * ctxprof_n_context_types entries in registry order (or are NULL). */
 typedef struct {
     unsigned int version;
-    const char *crs;               /* the profile CRS (NULL: EPSG:27700) */
-    const char *study_area;        /* polygon layer uri, or NULL */
-    const char *const *uri;        /* the [contexts] value per type (a list for many_layers) */
-    const char *const *id_field;   /* forced id column per type, or NULL: found by name */
-    const char *const *name_field; /* forced name column per type, or NULL */
-    const char *bus_sequences;     /* TfL stop sequences (when no bus segment layer) */
+    const char *crs;                /* the profile CRS (NULL: EPSG:27700) */
+    const char *study_area;         /* polygon layer uri, or NULL */
+    const char *const *uri;         /* the [contexts] value per type (a list for many_layers) */
+    const char *const *id_field;    /* forced id column per type, or NULL: found by name */
+    const char *const *name_field;  /* forced name column per type, or NULL */
+    const char *bus_sequences;      /* TfL stop sequences (when no bus segment layer) */
+    const char *bus_routes_exclude; /* comma-separated route patterns (fnmatch) left out */
+    double clip_margin_m; /* features further from the study area are left out; < 0: none */
 } ctxprof_contexts_options;
 #define CTXPROF_CONTEXTS_OPTIONS_VERSION 1
 #define CTXPROF_CONTEXTS_OPTIONS_INIT                                                              \
     {                                                                                              \
-        CTXPROF_CONTEXTS_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL                       \
+        .version = CTXPROF_CONTEXTS_OPTIONS_VERSION, .clip_margin_m = 500                          \
     }
 
 /* Loads every context layer o names, in its CRS. Layers not given are left
@@ -180,7 +186,8 @@ int ctxprof_contexts_derive_catchments(ctxprof_ctx *ctx, ctxprof_contexts *c);
  * route run, in sequence order; the same pair of stop positions used by
  * several routes or runs (in either direction) is one segment with the list
  * of routes. Fills c->layer[CTXPROF_CTX_BUS_SEGMENTS] and c->bus. */
-int ctxprof_contexts_build_bus(ctxprof_ctx *ctx, ctxprof_contexts *c, const char *uri);
+int ctxprof_contexts_build_bus(ctxprof_ctx *ctx, ctxprof_contexts *c, const char *uri,
+                               const char *exclude);
 
 /* Index of the layer feature with this id, or -1. */
 long ctxprof_context_find(const ctxprof_context_layer *l, const char *id);

@@ -221,6 +221,10 @@ static int write_meta(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_conte
         META(key, "%ld", l->n_repaired);
         snprintf(key, sizeof key, "snap.%s.skipped", nm);
         META(key, "%ld", l->n_skipped);
+        snprintf(key, sizeof key, "snap.%s.merged", nm);
+        META(key, "%ld", l->n_merged);
+        snprintf(key, sizeof key, "snap.%s.clipped", nm);
+        META(key, "%ld", l->n_clipped);
         snprintf(key, sizeof key, "snap.%s.linked_incidents", nm);
         META(key, "%lld", (long long)res->n_linked[t]);
     }
@@ -228,6 +232,7 @@ static int write_meta(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_conte
         const ctxprof_bus_counts *b = &c->bus;
         META("snap.bus.rows_read", "%lld", (long long)b->rows_read);
         META("snap.bus.rows_rejected", "%lld", (long long)b->rows_rejected);
+        META("snap.bus.rows_excluded", "%lld", (long long)b->rows_excluded);
         META("snap.bus.routes", "%lld", (long long)b->routes);
         META("snap.bus.runs", "%lld", (long long)b->runs);
         META("snap.bus.single_stop_runs", "%lld", (long long)b->single_stop_runs);

@@ -8,6 +8,18 @@
 
 #include "load/taxonomy.h"
 
+/* The file name (without its folder) of a row of source si, and the row in
+ * that file (rows are counted across a source's files). */
+static const char *source_file(const ctxprof_write_options *o, uint32_t si, int64_t row,
+                               int64_t *file_row)
+{
+    const ctxprof_source *s = &o->sources[si];
+    size_t k = ctxprof_source_locate(s, o->counts ? o->counts[si].file_rows : NULL, row, file_row);
+    const char *path = s->paths && k < s->n_paths ? s->paths[k] : s->path;
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
 int ctxprof_write_incidents(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_write_options *o,
                             const ctxprof_incidents *inc, const ctxprof_extra_column *extra,
                             size_t n_extra)
@@ -27,6 +39,8 @@ int ctxprof_write_incidents(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof
         PID,
         METHOD,
         SCORE,
+        FILE_NAME,
+        OUTSIDE,
         N_COLS
     };
     static const ctxprof_column cols[N_COLS] = {
@@ -34,7 +48,8 @@ int ctxprof_write_incidents(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof
         {"source_row", OFTInteger64},  {"occurred_at", OFTString},    {"date_precision", OFTString},
         {"hour", OFTInteger},          {"weekday", OFTInteger},       {"category", OFTString},
         {"categories", OFTString},     {"flags", OFTString},          {"pid", OFTString},
-        {"geocode_method", OFTString}, {"geocode_score", OFTInteger},
+        {"geocode_method", OFTString}, {"geocode_score", OFTInteger}, {"source_file", OFTString},
+        {"outside_m", OFTReal},
     };
     static const char *precisions[] = {"none", "month", "day", "minute"};
     ctxprof_column all[N_COLS + 32];
@@ -56,11 +71,17 @@ int ctxprof_write_incidents(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof
         const ctxprof_source *s = &o->sources[inc->source[i]];
         const ctxprof_datetime *w = &inc->when[i];
         OGR_F_SetFID(f, OGRNullFID);
-        snprintf(buf, sizeof buf, "%s:%lld", s->name, (long long)inc->row[i]);
+        int64_t row;
+        const char *file = source_file(o, inc->source[i], inc->row[i], &row);
+        if (s->n_paths > 1)
+            snprintf(buf, sizeof buf, "%s:%s:%lld", s->name, file, (long long)row);
+        else
+            snprintf(buf, sizeof buf, "%s:%lld", s->name, (long long)row);
         OGR_F_SetFieldString(f, UID, buf);
         OGR_F_SetFieldString(f, SOURCE, s->name);
         OGR_F_SetFieldString(f, KIND, s->kind);
-        OGR_F_SetFieldInteger64(f, ROW, inc->row[i]);
+        OGR_F_SetFieldInteger64(f, ROW, row);
+        OGR_F_SetFieldString(f, FILE_NAME, file);
         ctxprof_date_format_iso(w, buf, sizeof buf);
         if (*buf)
             OGR_F_SetFieldString(f, OCCURRED, buf);
@@ -92,6 +113,10 @@ int ctxprof_write_incidents(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof
             OGR_F_SetFieldNull(f, PID);
         OGR_F_SetFieldString(f, METHOD, ctxprof_gc_method_names[inc->geocode_method[i]]);
         OGR_F_SetFieldInteger(f, SCORE, inc->geocode_score[i]);
+        if (inc->outside_m[i] > 0)
+            OGR_F_SetFieldDouble(f, OUTSIDE, round(inc->outside_m[i] * 10) / 10);
+        else
+            OGR_F_SetFieldNull(f, OUTSIDE);
         for (size_t k = 0; k < n_extra; k++) {
             int fi = N_COLS + (int)k;
             const ctxprof_extra_column *e = &extra[k];
@@ -120,12 +145,12 @@ static int write_reject_table(ctxprof_ctx *ctx, ctxprof_output *out, const ctxpr
 {
     static const ctxprof_column cols[] = {
         {"source", OFTString}, {"source_row", OFTInteger64}, {"field", OFTString},
-        {"reason", OFTString}, {"location_text", OFTString},
+        {"reason", OFTString}, {"location_text", OFTString}, {"source_file", OFTString},
     };
     OGRLayerH layer;
     int rc = ctxprof_output_layer(ctx, out, &layer,
                                   stage == CTXPROF_STAGE_LOAD ? "load_rejects" : "geocode_rejects",
-                                  wkbNone, cols, 5);
+                                  wkbNone, cols, 6);
     if (rc)
         return rc;
     OGRFeatureH f = OGR_F_Create(OGR_L_GetLayerDefn(layer));
@@ -133,8 +158,11 @@ static int write_reject_table(ctxprof_ctx *ctx, ctxprof_output *out, const ctxpr
         if (rej->stage[i] != stage)
             continue;
         OGR_F_SetFID(f, OGRNullFID);
+        int64_t row;
+        const char *file = source_file(o, rej->source[i], rej->row[i], &row);
         OGR_F_SetFieldString(f, 0, o->sources[rej->source[i]].name);
-        OGR_F_SetFieldInteger64(f, 1, rej->row[i]);
+        OGR_F_SetFieldInteger64(f, 1, row);
+        OGR_F_SetFieldString(f, 5, file);
         if (rej->field[i])
             OGR_F_SetFieldString(f, 2, rej->field[i]);
         else
@@ -195,6 +223,11 @@ int ctxprof_write_data_quality(ctxprof_ctx *ctx, ctxprof_output *out,
         RECODED,
         UNMAPPED_ROWS,
         UNMAPPED,
+        FILTERED,
+        FILES,
+        NOT_YOUTH,
+        OUTSIDE_KEPT,
+        TEXT_DISAGREES,
         FIRST_SHARE
     };
     ctxprof_column cols[FIRST_SHARE + CTXPROF_N_FLAGS] = {
@@ -205,7 +238,9 @@ int ctxprof_write_data_quality(ctxprof_ctx *ctx, ctxprof_output *out,
         {"missing_dates", OFTInteger64}, {"missing_locations", OFTInteger64},
         {"no_person", OFTInteger64},     {"bad_flag_values", OFTInteger64},
         {"recoded_rows", OFTInteger64},  {"unmapped_code_rows", OFTInteger64},
-        {"unmapped_codes", OFTString},
+        {"unmapped_codes", OFTString},   {"filtered", OFTInteger64},
+        {"files", OFTInteger64},         {"youth_not_counted", OFTInteger64},
+        {"outside_kept", OFTInteger64},  {"text_disagrees", OFTInteger64},
     };
     char names[CTXPROF_N_FLAGS][32];
     for (int k = 0; k < CTXPROF_N_FLAGS; k++) {
@@ -233,6 +268,11 @@ int ctxprof_write_data_quality(ctxprof_ctx *ctx, ctxprof_output *out,
             OGR_F_SetFieldInteger64(f, ROWS + k, v[k]);
         ctxprof_format_unmapped(c, buf, sizeof buf);
         OGR_F_SetFieldString(f, UNMAPPED, buf);
+        OGR_F_SetFieldInteger64(f, FILTERED, c->filtered);
+        OGR_F_SetFieldInteger64(f, FILES, (GIntBig)ctxprof_source_n_files(s));
+        OGR_F_SetFieldInteger64(f, NOT_YOUTH, c->youth_not_counted);
+        OGR_F_SetFieldInteger64(f, OUTSIDE_KEPT, c->outside_kept);
+        OGR_F_SetFieldInteger64(f, TEXT_DISAGREES, c->text_disagrees);
         for (int k = 0; k < CTXPROF_N_FLAGS; k++) {
             if (c->incidents)
                 OGR_F_SetFieldDouble(f, FIRST_SHARE + k,

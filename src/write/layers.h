@@ -8,11 +8,15 @@
 #include "write/output.h"
 
 /* What the incident layers need from a profile: its sources (the
- * incidents' and rejects' source indexes point into them). */
+ * incidents' and rejects' source indexes point into them) and the files
+ * their rows came from. */
 typedef struct {
     unsigned int version;
     const ctxprof_source *sources;
     size_t n_sources;
+    /* the loader's counts, one per source (their file_rows place a row in
+     * its file), or NULL when every source is one file */
+    const ctxprof_source_counts *counts;
 } ctxprof_write_options;
 
 #define CTXPROF_WRITE_OPTIONS_VERSION 1

@@ -35,7 +35,8 @@ from osgeo import ogr
 ogr.UseExceptions()
 
 CATS = ["cse", "syv", "hsb", "tra", "online", "missing", "exclusion", "asb", "da",
-        "disturbance", "transport"]
+        "disturbance", "transport", "violence_all_ages", "robbery_all_ages", "weapons_all_ages",
+        "public_order_all_ages", "drugs_all_ages"]
 FLAGS = ["youth", "vulnerable", "weapon", "marac", "permanent", "fixed_term"]
 CONTEXT = {
     "areas": ["id", "name", "ward", "ward_code", "area_ha"],

@@ -306,12 +306,81 @@ static void test_onspd(void **state)
     ctxprof_ctx_free(ctx);
 }
 
+/* Published coordinates win (issue 18): a point outside the study area is
+ * rejected with its distance, or kept within the tolerance, never moved by
+ * its text; text that places a point elsewhere is reported. */
+static void test_published_coordinates(void **state)
+{
+    (void)state;
+    ctxprof_ctx *ctx = ctxprof_ctx_new();
+    GEOSContextHandle_t h = ctxprof_geos(ctx);
+    ctxprof_gazetteer *gz = small_gazetteer(ctx);
+    GEOSWKTReader *rd = GEOSWKTReader_create_r(h);
+    GEOSGeometry *area = GEOSWKTReader_read_r(
+        h, rd, "POLYGON((540000 200000,542000 200000,542000 202000,540000 202000,540000 200000))");
+    GEOSWKTReader_destroy_r(h, rd);
+    const GEOSPreparedGeometry *prep = GEOSPrepare_r(h, area);
+    ctxprof_geocoder *gc = NULL;
+    assert_int_equal(ctxprof_geocoder_new(ctx, &gc, "EPSG:27700", gz, prep), 0);
+    ctxprof_geo_result r;
+    /* 30 m east of the area, its text (Park Lane, 541000 201000) inside it. */
+    const ctxprof_geo_input east = {
+        .x = 542030, .y = 201000, .lon = NAN, .lat = NAN, .location = "On or near Park Lane"};
+    assert_int_equal(geo(ctx, gc, east, &r), 0);
+    assert_string_equal(r.reason, "point is 30 m outside the study area (published coordinates "
+                                  "are not moved by the location text)");
+    ctxprof_geocoder_set_checks(gc, 50, 0);
+    assert_int_equal(geo(ctx, gc, east, &r), 1);
+    assert_int_equal(r.method, CTXPROF_GC_COORD_BNG);
+    assert_near(r.x, 542030, 1e-9);
+    assert_near(r.outside_m, 30, 1e-9);
+    /* 60 m out: beyond the tolerance. */
+    assert_int_equal(geo(ctx, gc,
+                         (ctxprof_geo_input){.x = 542060,
+                                             .y = 201000,
+                                             .lon = NAN,
+                                             .lat = NAN,
+                                             .location = "On or near Park Lane"},
+                         &r),
+                     0);
+    assert_string_equal(r.reason, "point is 60 m outside the study area (published coordinates "
+                                  "are not moved by the location text)");
+    /* Inside, 800 m from where the text puts it: kept, reported over 500 m. */
+    const ctxprof_geo_input far = {
+        .x = 541800, .y = 201000, .lon = NAN, .lat = NAN, .location = "On or near Park Lane"};
+    assert_int_equal(geo(ctx, gc, far, &r), 1);
+    assert_near(r.text_off_m, 0, 0); /* no check asked for */
+    ctxprof_geocoder_set_checks(gc, 50, 500);
+    assert_int_equal(geo(ctx, gc, far, &r), 1);
+    assert_near(r.x, 541800, 1e-9);
+    assert_near(r.outside_m, 0, 0);
+    assert_near(r.text_off_m, 800, 1e-9);
+    assert_int_equal(geo(ctx, gc,
+                         (ctxprof_geo_input){.x = 541200,
+                                             .y = 201000,
+                                             .lon = NAN,
+                                             .lat = NAN,
+                                             .location = "On or near Park Lane"},
+                         &r),
+                     1);
+    assert_near(r.text_off_m, 0, 0); /* 200 m: within */
+    ctxprof_geocoder_free(ctx, gc);
+    GEOSPreparedGeom_destroy_r(h, prep);
+    GEOSGeom_destroy_r(h, area);
+    ctxprof_gazetteer_free(ctx, gz);
+    ctxprof_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_postcodes), cmocka_unit_test(test_names),
-        cmocka_unit_test(test_addresses), cmocka_unit_test(test_edit_distance),
-        cmocka_unit_test(test_cascade),   cmocka_unit_test(test_onspd),
+        cmocka_unit_test(test_postcodes),
+        cmocka_unit_test(test_names),
+        cmocka_unit_test(test_addresses),
+        cmocka_unit_test(test_edit_distance),
+        cmocka_unit_test(test_cascade),
+        cmocka_unit_test(test_onspd),
+        cmocka_unit_test(test_published_coordinates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

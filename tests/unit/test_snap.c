@@ -295,7 +295,7 @@ static void test_bus_segments_merged(void **state)
     assert_int_equal(b->pairs_zero_length, 1);
     assert_int_equal(b->pairs_merged, 5);
     assert_int_equal(b->segments, 3);
-    assert_int_equal(b->rows_read, b->rows_rejected + b->runs + b->pairs);
+    assert_int_equal(b->rows_read, b->rows_rejected + b->rows_excluded + b->runs + b->pairs);
     assert_non_null(
         strstr(warnings, "bus-sequences.csv row 11: the easting or northing is not a number"));
     assert_int_equal(bus->n, 3);
@@ -345,6 +345,49 @@ static void test_bus_segments_merged(void **state)
     ctxprof_snap_result_free(ctx, &r);
     free_incidents(&inc);
     ctxprof_contexts_free(ctx, c);
+}
+
+/* Contexts fit the study area (issue 18): with a study area covering only
+ * the fixture's west 60 m, features further than clip_margin_m (50 m) are
+ * left out and counted; bus_routes_exclude leaves route 2's stops out. */
+static void test_clip_and_route_exclusion(void **state)
+{
+    (void)state;
+    char area[] = "/tmp/ctxprof-clip-XXXXXX.geojson";
+    int fd = mkstemps(area, 8);
+    assert_true(fd >= 0);
+    const char *json =
+        "{\"type\":\"FeatureCollection\",\"crs\":{\"type\":\"name\",\"properties\":"
+        "{\"name\":\"urn:ogc:def:crs:EPSG::27700\"}},\"features\":[{\"type\":\"Feature\","
+        "\"properties\":{},\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[[500000,"
+        "100000],[500060,100000],[500060,100100],[500000,100100],[500000,100000]]]}}]}";
+    assert_int_equal(write(fd, json, strlen(json)), (ssize_t)strlen(json));
+    close(fd);
+    ctxprof_profile *p = NULL;
+    assert_int_equal(ctxprof_profile_load(ctx, &p, test_data("snap/snap.ini")), 0);
+    ctxprof_contexts_options o = *ctxprof_profile_contexts_options(p);
+    o.study_area = area;
+    o.clip_margin_m = 50;
+    o.bus_routes_exclude = "9*, 2";
+    ctxprof_contexts *c = NULL;
+    assert_int_equal(ctxprof_contexts_load(ctx, &c, &o), 0);
+    const ctxprof_context_layer *schools = &c->layer[CTXPROF_CTX_SCHOOLS];
+    assert_int_equal(schools->n, 1); /* S2 at x 500150 is 90 m out */
+    assert_string_equal(schools->id[0], "S1");
+    assert_int_equal(schools->n_clipped, 1);
+    assert_int_equal(c->layer[CTXPROF_CTX_PARKS].n, 1); /* P2 (x >= 500140) goes */
+    assert_string_equal(c->layer[CTXPROF_CTX_PARKS].id[0], "P1");
+    assert_int_equal(c->layer[CTXPROF_CTX_AREAS].n, 2); /* the east square is 40 m out */
+    const ctxprof_bus_counts *b = &c->bus;
+    assert_int_equal(b->rows_excluded, 7); /* route 2: seven stops */
+    assert_int_equal(b->rows_read, b->rows_rejected + b->rows_excluded + b->runs + b->pairs);
+    const ctxprof_context_layer *bus = &c->layer[CTXPROF_CTX_BUS_SEGMENTS];
+    assert_int_equal(b->segments, 2); /* route 1: A-B, B-C; both within 50 m */
+    assert_int_equal(bus->n, 2);
+    assert_int_equal(bus->n_clipped, 0);
+    ctxprof_contexts_free(ctx, c);
+    ctxprof_profile_free(ctx, p);
+    unlink(area);
 }
 
 static void test_profiles_and_temporal(void **state)
@@ -456,7 +499,7 @@ static void test_real_bus_sequences(void **state)
     assert_int_equal(b->pairs, 57227 - 1615);
     assert_int_equal(b->pairs_zero_length, 22);
     assert_int_equal(b->pairs_merged, 55590);
-    assert_int_equal(b->rows_read, b->rows_rejected + b->runs + b->pairs);
+    assert_int_equal(b->rows_read, b->rows_rejected + b->rows_excluded + b->runs + b->pairs);
     const ctxprof_context_layer *bus = &c->layer[CTXPROF_CTX_BUS_SEGMENTS];
     assert_int_equal((int64_t)bus->n, b->segments);
     /* Shared stop pairs are merged: fewer segments than pairs, and the
@@ -950,6 +993,7 @@ int main(void)
         cmocka_unit_test(test_bowtie_repaired),
         cmocka_unit_test(test_voronoi_catchments),
         cmocka_unit_test(test_bus_segments_merged),
+        cmocka_unit_test(test_clip_and_route_exclusion),
         cmocka_unit_test(test_profiles_and_temporal),
         cmocka_unit_test(test_real_bus_sequences),
         cmocka_unit_test(test_snap_gpkg_paths_equal),

@@ -44,7 +44,15 @@ CATEGORIES = (
     ('da', 'domestic abuse'),
     ('disturbance', 'household disturbance'),
     ('transport', 'transport (bus) incidents'),
+    # police.uk street crime: published for all ages, so never a youth silo
+    ('violence_all_ages', 'violence, all ages'),
+    ('robbery_all_ages', 'robbery, all ages'),
+    ('weapons_all_ages', 'weapons, all ages'),
+    ('public_order_all_ages', 'public order, all ages'),
+    ('drugs_all_ages', 'drugs, all ages'),
 )
+# The youth silos and context kinds whose key reads as an abbreviation.
+SILO_KEYS = ('cse', 'syv', 'hsb', 'tra', 'online', 'missing', 'exclusion', 'asb', 'da')
 
 # Context layers of the profile drawn under the hotspots, bottom first:
 # (layer, legend name, keep its graduated classes, drawn above the density).
@@ -355,7 +363,7 @@ class CspHotspotMapAlgorithm(CtxprofAlgorithm):
         add(QgsVectorLayer(hot + '|layername=hotspots', 'hotspots', 'ogr'), 'hotspots',
             'Hotspots (by rank)')
         add(QgsRasterLayer('GPKG:{}:hotspot_density'.format(hot), 'hotspot_density', 'gdal'),
-            'hotspot_density', 'Density: ' + (key.upper() if key else what))
+            'hotspot_density', 'Density: ' + (key.upper() if key in SILO_KEYS else what))
         contexts = map_contexts()
         above = {legend_name for _, legend_name, _, up in contexts if up}
         for name, legend_name, graduated, _ in reversed(contexts):
