@@ -1,6 +1,8 @@
 #include "cli/cli.h"
 
+#include <errno.h>
 #include <getopt.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -65,8 +67,58 @@ int cli_check_options(const cli_command *cmd)
     return CLI_OK;
 }
 
+/* The joined values of repeated options (one parse per process). */
+static char *joined[CLI_MAX_OPTIONS];
+
+static void free_joined(void)
+{
+    for (int i = 0; i < CLI_MAX_OPTIONS; i++) {
+        free(joined[i]);
+        joined[i] = NULL;
+    }
+}
+
+int cli_operands(const cli_command *cmd, const cli_args *a, int min, int max)
+{
+    if (a->n_positional > max)
+        cli_error("%s: unexpected operand '%s' (usage: ctxprof %s%s%s)", cmd->name,
+                  a->positional[max], cmd->name, *cmd->usage ? " " : "", cmd->usage);
+    else if (a->n_positional < min)
+        cli_error("%s: missing operand (usage: ctxprof %s%s%s)", cmd->name, cmd->name,
+                  *cmd->usage ? " " : "", cmd->usage);
+    else
+        return CLI_OK;
+    return CLI_USAGE;
+}
+
+int cli_mkdirs(const char *path)
+{
+    char buf[4096];
+    size_t n = strlen(path);
+    if (n == 0 || n >= sizeof buf) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(buf, path, n + 1);
+    for (char *p = buf + 1;; p++) {
+        if (*p == '/' || *p == '\0') {
+            char c = *p;
+            *p = '\0';
+            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+                return -1;
+            if (!(*p = c))
+                break;
+        }
+    }
+    return 0;
+}
+
 int cli_parse(const cli_command *cmd, int argc, char **argv, cli_args *out)
 {
+    static int registered;
+    if (!registered++)
+        atexit(free_joined);
+    free_joined();
     struct option longs[CLI_MAX_OPTIONS + 1];
     char shorts[2 * CLI_MAX_OPTIONS + 2];
     size_t ns = 0, n = 0;
@@ -106,9 +158,31 @@ int cli_parse(const cli_command *cmd, int argc, char **argv, cli_args *out)
         }
         if (idx < 0)
             return CLI_USAGE;
+        const cli_option *opt = &cmd->options[idx];
+        size_t al = opt->arg ? strlen(opt->arg) : 0;
+        int repeats = al > 3 && strcmp(opt->arg + al - 3, "...") == 0;
+        if (out->set[idx] && opt->arg && !repeats) {
+            cli_error("%s: option --%s is given twice (see 'ctxprof %s --help')", cmd->name,
+                      opt->name, cmd->name);
+            return CLI_USAGE;
+        }
+        if (out->set[idx] && opt->arg) { /* a repeated list: values joined with commas */
+            size_t len = strlen(out->values[idx]) + strlen(optarg) + 2;
+            char *j = realloc(joined[idx], len);
+            if (!j) {
+                cli_error("out of memory");
+                return CLI_FAIL;
+            }
+            if (!joined[idx])
+                snprintf(j, len, "%s,%s", out->values[idx], optarg);
+            else
+                strcat(strcat(j, ","), optarg);
+            joined[idx] = j;
+            optarg = j;
+        }
         out->set[idx] = 1;
         out->values[idx] = optarg;
-        const char *name = cmd->options[idx].name;
+        const char *name = opt->name;
         if (strcmp(name, "help") == 0) {
             cli_print_help(stdout, cmd);
             return -1;
@@ -139,6 +213,7 @@ static struct {
     int bar_drawn;
     double t0;
     double last_draw;
+    double shown; /* the furthest the bar has gone */
 } progress_state;
 
 static double mono(void)
@@ -180,6 +255,10 @@ static int cli_progress(double complete, const char *msg, void *payload)
             fflush(stderr);
         }
     } else if (progress_state.mode == 1) {
+        /* Never backwards: a stage may report a sub-step it already passed. */
+        if (complete < progress_state.shown)
+            complete = progress_state.shown;
+        progress_state.shown = complete;
         double now = mono();
         if (now - progress_state.last_draw < 0.1 && complete < 1.0)
             return 1;
@@ -233,6 +312,7 @@ ctxprof_ctx *cli_context(const cli_args *a)
                                : (a->quiet ? CTXPROF_LOG_ERROR : CTXPROF_LOG_WARN));
     progress_state.mode = a->progress ? 2 : (isatty(2) && !a->quiet ? 1 : 0);
     progress_state.last_tick = -1;
+    progress_state.shown = 0;
     progress_state.t0 = mono();
     ctxprof_set_progress(ctx, cli_progress, NULL);
     signal(SIGINT, on_signal);

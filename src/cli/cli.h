@@ -21,7 +21,7 @@ typedef struct {
 typedef struct cli_option {
     const char *name; /* long name without dashes */
     char short_name;  /* 0 for none */
-    const char *arg;  /* metavariable, NULL for a flag */
+    const char *arg;  /* metavariable, NULL for a flag; ending "...": the option repeats */
     const char *help;
 } cli_option;
 
@@ -53,10 +53,18 @@ typedef struct {
     int progress, json, quiet, verbose;
 } cli_args;
 
-/* Parses argv (argv[0] is the command name). Returns CLI_OK, CLI_USAGE after
- * printing a message, -1 when --help was printed (exit 0), or CLI_FAIL when
- * the command's option table is longer than CLI_MAX_OPTIONS (a bug). */
+/* Parses argv (argv[0] is the command name). An option with a value given
+ * twice is a usage error unless it repeats (its arg ends "...": the values are
+ * joined with commas); a flag given
+ * twice is the flag. Returns CLI_OK, CLI_USAGE after printing a message, -1
+ * when --help was printed (exit 0), or CLI_FAIL when the command's option
+ * table is longer than CLI_MAX_OPTIONS (a bug). */
 int cli_parse(const cli_command *cmd, int argc, char **argv, cli_args *out);
+/* CLI_OK when a takes between min and max operands, else CLI_USAGE after
+ * naming the first stray one (or the missing ones) with the usage. */
+int cli_operands(const cli_command *cmd, const cli_args *a, int min, int max);
+/* Creates path's folder and its parents (mkdir -p); 0 or -1 with errno. */
+int cli_mkdirs(const char *path);
 /* CLI_OK, or CLI_FAIL after a message when cmd has more than CLI_MAX_OPTIONS
  * options; main checks every command's table with it at start. */
 int cli_check_options(const cli_command *cmd);

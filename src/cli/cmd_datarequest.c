@@ -30,6 +30,18 @@ static int write_sheet(const char *path, const ctxprof_kind *k,
         return CLI_FAIL;
     }
     snprintf(tmp, n, "%s.tmp-%ld", path, (long)getpid());
+    /* -o new/folder/sheet.md: the folder is made */
+    char *slash = strrchr(tmp, '/');
+    if (slash && slash != tmp) {
+        *slash = '\0';
+        int made = cli_mkdirs(tmp);
+        *slash = '/';
+        if (made != 0) {
+            cli_error("%s: cannot create its folder: %s", path, strerror(errno));
+            free(tmp);
+            return CLI_FAIL;
+        }
+    }
     FILE *f = fopen(tmp, "w");
     int rc = CLI_OK;
     if (!f) {
@@ -79,7 +91,7 @@ int cmd_datarequest(int argc, char **argv)
                       cmd->usage);
             return CLI_USAGE;
         }
-        if (mkdir(out, 0777) != 0 && errno != EEXIST) {
+        if (cli_mkdirs(out) != 0) {
             cli_error("%s: cannot create folder: %s", out, strerror(errno));
             return CLI_FAIL;
         }

@@ -79,6 +79,8 @@ int cmd_evaluate(int argc, char **argv)
     int rc = cli_parse(cmd, argc, argv, &a);
     if (rc)
         return rc < 0 ? CLI_OK : rc;
+    if ((rc = cli_operands(cmd, &a, 0, 0)))
+        return rc;
     const char *train = cli_get(&a, cmd, "train"), *test = cli_get(&a, cmd, "test");
     const char *validate = cli_get(&a, cmd, "validate"), *radius = cli_get(&a, cmd, "radius");
     if (!train || !test || a.n_positional) {

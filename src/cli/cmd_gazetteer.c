@@ -84,13 +84,11 @@ int cmd_gazetteer(int argc, char **argv)
                   cmd->usage);
         return CLI_USAGE;
     }
+    if ((rc = cli_operands(cmd, &a, build ? 1 : 2, build ? 1 : 2)))
+        return rc;
     const char *out = cli_get(&a, cmd, "output"), *profile = cli_get(&a, cmd, "profile");
     if (build && !out) {
         cli_error("gazetteer build: -o GAZ.gpkg is required");
-        return CLI_USAGE;
-    }
-    if (info && a.n_positional != 2) {
-        cli_error("gazetteer info: expected one gazetteer GeoPackage");
         return CLI_USAGE;
     }
     ctxprof_ctx *ctx = cli_context(&a);
@@ -130,7 +128,8 @@ int cmd_gazetteer(int argc, char **argv)
         rc = cli_fail(ctx);
     } else {
         cli_progress_end();
-        print_info(gz, build ? out : a.positional[1], a.json);
+        if (a.json || !a.quiet)
+            print_info(gz, build ? out : a.positional[1], a.json);
     }
     ctxprof_gazetteer_free(ctx, gz);
     ctxprof_profile_free(ctx, p);

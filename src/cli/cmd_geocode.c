@@ -135,7 +135,7 @@ int cmd_geocode(int argc, char **argv)
                 first = 0;
             }
         printf("}}\n");
-    } else {
+    } else if (!a.quiet) {
         printf("%s: %lld rows, %lld placed (hit rate %.1f%% of %lld with a location), %lld "
                "rejected (reasons in geocode_rejects)\n",
                out, (long long)t->rows_read, (long long)t->incidents, 100 * rate,

@@ -15,9 +15,13 @@ const cli_option cmd_help_options[] = {
 int cmd_help(int argc, char **argv)
 {
     cli_args a;
-    int rc = cli_parse(cli_find("help"), argc, argv, &a);
+    const cli_command *help = cli_find("help");
+    int rc = cli_parse(help, argc, argv, &a);
     if (rc)
         return rc < 0 ? CLI_OK : rc;
+    if ((rc = cli_operands(help, &a, 0,
+                           a.n_positional && strcmp(a.positional[0], "kind") == 0 ? 2 : 1)))
+        return rc;
     if (a.n_positional == 0) {
         cli_print_main_help(stdout);
         return CLI_OK;

@@ -22,6 +22,8 @@ int cmd_version(int argc, char **argv)
     int rc = cli_parse(cli_find("version"), argc, argv, &a);
     if (rc)
         return rc < 0 ? CLI_OK : rc;
+    if ((rc = cli_operands(cli_find("version"), &a, 0, 0)))
+        return rc;
     const char *igraph;
     igraph_version(&igraph, NULL, NULL, NULL);
     const char *names[] = {"ctxprof",  "GDAL",   "PROJ",      "GEOS", "SpatiaLite",

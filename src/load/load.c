@@ -274,11 +274,19 @@ int ctxprof_loader_new(ctxprof_ctx *ctx, ctxprof_loader **out, const ctxprof_loa
                               "[profile] crs '%s' is not a projected metric CRS", crs);
         goto done;
     }
-    const char *study = o->study_area;
-    if (study && (rc = load_study_area(ctx, ld, study, crs)))
-        goto done;
     if ((rc = parse_day(ctx, file, "period_start", o->period_start, &ld->period_start)) ||
         (rc = parse_day(ctx, file, "period_end", o->period_end, &ld->period_end)))
+        goto done;
+    const ctxprof_datetime *ps = &ld->period_start, *pe = &ld->period_end;
+    if (ps->precision && pe->precision &&
+        (pe->year - ps->year) * 400 + (pe->month - ps->month) * 32 + (pe->day - ps->day) < 0) {
+        rc = ctxprof_error_at(ctx, CTXPROF_E_CONFIG, file, 0, NULL,
+                              "[profile] period_end %s is before period_start %s", o->period_end,
+                              o->period_start);
+        goto done;
+    }
+    const char *study = o->study_area;
+    if (study && (rc = load_study_area(ctx, ld, study, crs)))
         goto done;
     time_t now = time(NULL);
     struct tm tm;

@@ -65,6 +65,19 @@ static int meta_input(ctxprof_ctx *ctx, ctxprof_output *out, const char *name, c
     return rc;
 }
 
+/* 1 when the list item (it, n) names the same file as the list's first. */
+static int same_file(const char *list, const char *it, size_t n)
+{
+    size_t a = strcspn(list, "|,"), b = strcspn(it, "|,");
+    while (a && list[a - 1] == ' ')
+        a--;
+    if (b > n)
+        b = n;
+    while (b && it[b - 1] == ' ')
+        b--;
+    return a == b && strncmp(list, it, a) == 0;
+}
+
 static int write_metadata(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_profile *p,
                           const ctxprof_run_summary *sum, const char *arguments)
 {
@@ -111,19 +124,23 @@ static int write_metadata(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_p
         TRY(ctxprof_output_meta(ctx, out, key, v));
     }
     /* Every input dataset the schema marks, by its key (name.K for each of
-     * a list's datasets). */
+     * a list's files when it names several). */
     const char *name, *uri;
     for (size_t i = 0; ctxprof_profile_input(p, i, &name, &uri); i++) {
-        size_t n, k = 0, items = 0;
-        for (const char *q = uri; ctxprof_list_next(&q, &n);)
-            items++;
+        size_t n, k = 0;
+        int files = 1;
+        for (const char *q = uri, *it; files == 1 && (it = ctxprof_list_next(&q, &n));)
+            files += !same_file(uri, it, n);
+        if (files == 1) { /* one file, perhaps several of its layers */
+            TRY(meta_input(ctx, out, name, uri));
+            continue;
+        }
         for (const char *q = uri, *it; (it = ctxprof_list_next(&q, &n));) {
             char *one = ctxprof_sprintf(ctx, "%.*s", (int)n, it);
             if (!one)
                 return CTXPROF_E_NOMEM;
-            if (items > 1)
-                snprintf(key, sizeof key, "%s.%zu", name, ++k);
-            rc = meta_input(ctx, out, items > 1 ? key : name, one);
+            snprintf(key, sizeof key, "%s.%zu", name, ++k);
+            rc = meta_input(ctx, out, key, one);
             ctxprof_free(ctx, one);
             if (rc)
                 return rc;
