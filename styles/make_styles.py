@@ -112,7 +112,17 @@ def _ramp(name):
 OPEN_TOP = 1e15
 
 
+# The value a graduated style gives a feature without one (a school without a
+# pupil count has no rate): its own grey "no rate" class, below every rate.
+NO_VALUE = -1
+NO_VALUE_COLOR = QColor(190, 190, 190, 200)
+
+
 def _graduated(field, breaks, make_symbol, ramp_name, unit):
+    """Five classes on field, the top one open, and a "no rate" class for
+    NULL. The breaks are the sample's; ctxprof recomputes them from each
+    output's own values when it writes layer_styles (src/write/styles.c),
+    keeping the colours, the unit and the "no rate" class."""
     ranges = []
     ramp = _ramp(ramp_name)
     n = len(breaks) - 1
@@ -126,7 +136,12 @@ def _graduated(field, breaks, make_symbol, ramp_name, unit):
             # busiest LSOA runs to hundreds per ha) are drawn, darkest.
             hi, label = OPEN_TOP, '{:g} or more {}'.format(lo, unit)
         ranges.append(QgsRendererRange(lo, hi, symbol, label))
-    renderer = QgsGraduatedSymbolRenderer(field, ranges)
+    symbol = make_symbol()
+    symbol.setColor(NO_VALUE_COLOR)
+    ranges.append(QgsRendererRange(NO_VALUE, NO_VALUE, symbol, 'No rate'))
+    # The class attribute is an expression: NULL (which QGIS's graduated
+    # renderer would leave undrawn) becomes NO_VALUE.
+    renderer = QgsGraduatedSymbolRenderer('coalesce("{}", {})'.format(field, NO_VALUE), ranges)
     method = QgsClassificationJenks()
     # The legend says the unit when the plugin recomputes the classes.
     method.setLabelFormat('%1 - %2 ' + unit)

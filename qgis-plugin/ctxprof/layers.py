@@ -11,7 +11,8 @@ import glob
 import os
 import uuid
 
-from qgis.core import (QgsGraduatedSymbolRenderer, QgsLayerTreeGroup, QgsLayerTreeLayer,
+from qgis.core import (QgsExpression, QgsGraduatedSymbolRenderer, QgsLayerTreeGroup,
+                       QgsLayerTreeLayer,
                        QgsMapLayerType, QgsProcessingContext,
                        QgsProcessingLayerPostProcessorInterface, QgsProcessingUtils,
                        QgsProviderRegistry, QgsRasterBandStats, QgsRendererRange,
@@ -148,14 +149,20 @@ def _reclassify(layer, renderer):
     """New classes for this layer's values with the style's method, ramp and
     symbol. NULL values (a school without a pupil count has no rate) are left
     out: QGIS 3.22's own updateClasses counts them as 0."""
-    field = layer.fields().lookupField(renderer.classAttribute())
+    attr = renderer.classAttribute()
+    field = layer.fields().lookupField(attr)
+    if field < 0:  # an expression, coalesce("rate", -1): its one column
+        columns = list(QgsExpression(attr).referencedColumns())
+        field = layer.fields().lookupField(columns[0]) if len(columns) == 1 else -1
     if field < 0:
         return False
     values = [v for v in (f.attribute(field) for f in layer.getFeatures())
               if isinstance(v, (int, float)) and not isinstance(v, bool)]
     if not values:
         return False
-    old = renderer.ranges()
+    # The "no rate" class (below 0, where the expression puts NULL) is kept.
+    no_value = [r for r in renderer.ranges() if r.upperValue() < 0]
+    old = [r for r in renderer.ranges() if r.upperValue() >= 0]
     unit = _label_unit(old[0].label()) if old else ''
     classes = renderer.classificationMethod().classes(sorted(values), len(old) or 5)
     if not classes:
@@ -170,6 +177,8 @@ def _reclassify(layer, renderer):
             symbol.setColor(ramp.color(i / (len(classes) - 1) if len(classes) > 1 else 1.0))
         label = (fmt.format(c.lowerBound(), c.upperBound()) + ' ' + unit).strip()
         renderer.addClassRange(QgsRendererRange(c.lowerBound(), c.upperBound(), symbol, label))
+    for r in no_value:
+        renderer.addClassRange(r)
     return True
 
 

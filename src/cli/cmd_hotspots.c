@@ -97,7 +97,7 @@ int cmd_hotspots(int argc, char **argv)
         (rc = ctxprof_gistar_run(ctx, &gs, pts.x, pts.y, pts.n, &go)))
         goto fail;
     if ((rc = ctxprof_output_open(ctx, &out, output, pts.srs_wkt ? pts.srs_wkt : "EPSG:27700")) ||
-        (rc = ctxprof_write_hotspots(ctx, out, &ras, &hs, &gs)))
+        (rc = ctxprof_write_hotspots(ctx, out, &ras, &hs, &gs, NULL, 0)))
         goto fail;
     ctxprof_output_meta(ctx, out, "version", CTXPROF_VERSION);
     ctxprof_output_meta(ctx, out, "arguments", args ? args : "hotspots");

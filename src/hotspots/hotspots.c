@@ -584,13 +584,27 @@ done:
 /* ---------------------------------------------------------------------------
  * Output. */
 
+static int write_raster(ctxprof_ctx *ctx, ctxprof_output *out, const char *name,
+                        const ctxprof_raster *d)
+{
+    return ctxprof_output_raster(ctx, out, name, d->data, d->cols, d->rows, d->gt, d->nodata);
+}
+
 int ctxprof_write_hotspots(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_raster *d,
-                           const ctxprof_hotspots *h, const ctxprof_gistar *g)
+                           const ctxprof_hotspots *h, const ctxprof_gistar *g,
+                           const ctxprof_hotspot_set *per, size_t n_per)
 {
     int rc = 0;
     OGRLayerH lyr;
-    if (d && (rc = ctxprof_output_raster(ctx, out, "hotspot_density", d->data, d->cols, d->rows,
-                                         d->gt, d->nodata)))
+    if (d && (rc = write_raster(ctx, out, "hotspot_density", d)))
+        return rc;
+    for (size_t k = 0; k < n_per && !rc; k++)
+        if (per[k].d) {
+            char *name = CPLStrdup(CPLSPrintf("hotspot_density_%s", per[k].category));
+            rc = write_raster(ctx, out, name, per[k].d);
+            CPLFree(name);
+        }
+    if (rc)
         return rc;
     if (h) {
         static const ctxprof_column cols[] = {
@@ -602,23 +616,30 @@ int ctxprof_write_hotspots(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_
             {"share_area", OFTReal},
             {"pai", OFTReal},
             {"peak_density", OFTReal},
+            {"category", OFTString},
         };
         if ((rc = ctxprof_output_layer(ctx, out, &lyr, "hotspots", wkbPolygon, cols,
                                        sizeof cols / sizeof cols[0])))
             return rc;
         OGRFeatureH f = OGR_F_Create(OGR_L_GetLayerDefn(lyr));
-        for (size_t i = 0; i < h->n && !rc; i++) {
-            OGR_F_SetFID(f, OGRNullFID);
-            OGR_F_SetFieldInteger(f, 0, (int)i + 1);
-            OGR_F_SetFieldInteger(f, 1, (int)i + 1);
-            OGR_F_SetFieldDouble(f, 2, h->area_m2[i]);
-            OGR_F_SetFieldInteger64(f, 3, h->n_incidents[i]);
-            OGR_F_SetFieldDouble(f, 4, h->share_incidents[i]);
-            OGR_F_SetFieldDouble(f, 5, h->share_area[i]);
-            OGR_F_SetFieldDouble(f, 6, h->pai[i]);
-            OGR_F_SetFieldDouble(f, 7, h->peak[i]);
-            OGR_F_SetGeometry(f, h->geom[i]);
-            rc = ctxprof_output_write(ctx, out, lyr, f);
+        int id = 0;
+        for (size_t k = 0; k <= n_per && !rc; k++) {
+            /* every incident's hotspots, then each category's */
+            const ctxprof_hotspots *s = k ? per[k - 1].h : h;
+            for (size_t i = 0; s && i < s->n && !rc; i++) {
+                OGR_F_SetFID(f, OGRNullFID);
+                OGR_F_SetFieldInteger(f, 0, ++id);
+                OGR_F_SetFieldInteger(f, 1, (int)i + 1);
+                OGR_F_SetFieldDouble(f, 2, s->area_m2[i]);
+                OGR_F_SetFieldInteger64(f, 3, s->n_incidents[i]);
+                OGR_F_SetFieldDouble(f, 4, s->share_incidents[i]);
+                OGR_F_SetFieldDouble(f, 5, s->share_area[i]);
+                OGR_F_SetFieldDouble(f, 6, s->pai[i]);
+                OGR_F_SetFieldDouble(f, 7, s->peak[i]);
+                OGR_F_SetFieldString(f, 8, k ? per[k - 1].category : "all");
+                OGR_F_SetGeometry(f, s->geom[i]);
+                rc = ctxprof_output_write(ctx, out, lyr, f);
+            }
         }
         OGR_F_Destroy(f);
         if (rc || (rc = ctxprof_output_end_layer(ctx, out)))

@@ -92,10 +92,21 @@ int ctxprof_hotspots_evaluate(ctxprof_ctx *ctx, ctxprof_eval *out, const double 
                               const double *ty, size_t tn, const double *vx, const double *vy,
                               size_t vn, OGRGeometryH study_area);
 
+/* The density surface and hotspots of one category's incidents. */
+typedef struct {
+    const char *category;      /* taxonomy key */
+    const ctxprof_raster *d;   /* written as hotspot_density_<category> */
+    const ctxprof_hotspots *h; /* rows of hotspots with this category */
+} ctxprof_hotspot_set;
+
 /* Writes `hotspot_density` (raster), `hotspots` (polygons) and
- * `hotspot_gistar` (grid cells) into out; any of the three may be NULL. */
+ * `hotspot_gistar` (grid cells) into out; any of the three may be NULL. The
+ * n_per per-category sets add a raster each and their hotspots, after
+ * those of every incident: the hotspots' `category` column is "all" or the
+ * category, `rank` counts within it and `hotspot_id` across the layer. */
 int ctxprof_write_hotspots(ctxprof_ctx *ctx, ctxprof_output *out, const ctxprof_raster *d,
-                           const ctxprof_hotspots *h, const ctxprof_gistar *g);
+                           const ctxprof_hotspots *h, const ctxprof_gistar *g,
+                           const ctxprof_hotspot_set *per, size_t n_per);
 
 /* The study area ("file.gpkg|layername=x") as ctxprof_study_area_read
  * (core/polygons.h) reads it for every stage, in the CRS srs_wkt, as one

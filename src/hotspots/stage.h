@@ -3,6 +3,7 @@
 #define CTXPROF_HOTSPOTS_STAGE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/context.h"
 #include "write/output.h"
@@ -32,9 +33,12 @@ typedef struct {
 
 /* Density surface (hotspot_density), hotspot polygons (hotspots) and Gi*
  * cells (hotspot_gistar) of the n points, with the settings o; nothing
- * when n is 0. */
+ * when n is 0. Each category of o->categories also gets a density surface
+ * of its own incidents (cats: their taxonomy masks), hotspot_density_<key>,
+ * with the same radius, and its hotspots (rows of hotspots whose category
+ * is the key). */
 int ctxprof_hotspots_stage(ctxprof_ctx *ctx, ctxprof_output *out,
                            const ctxprof_hotspots_stage_options *o, const double *x,
-                           const double *y, size_t n);
+                           const double *y, const uint32_t *cats, size_t n);
 
 #endif

@@ -347,7 +347,7 @@ int ctxprof_run_with(ctxprof_ctx *ctx, ctxprof_run_summary *sum, const ctxprof_p
         rc = ctxprof_people_write(ctx, out, &people, contexts);
     if (!rc)
         rc = ctxprof_hotspots_stage(ctx, out, ctxprof_profile_hotspots_options(p), inc.x, inc.y,
-                                    inc.n);
+                                    inc.cats, inc.n);
     if (!rc)
         rc = ctxprof_write_rejects(ctx, out, &wo, &rej);
     if (!rc)

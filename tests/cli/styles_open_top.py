@@ -16,7 +16,12 @@ for path in sorted(glob.glob(os.path.join(root, "styles", "*.qml"))):
         if r.get("type") != "graduatedSymbol":
             continue
         n += 1
-        ranges = [(float(x.get("lower")), float(x.get("upper"))) for x in r.iter("range")]
+        # Classes with an upper bound below 0 are the "no rate" class, where
+        # the style's expression draws NULL; the others must cover 0 and up.
+        ranges = [(float(x.get("lower")), float(x.get("upper"))) for x in r.iter("range")
+                  if float(x.get("upper")) >= 0]
+        if not any(float(x.get("upper")) < 0 for x in r.iter("range")):
+            bad.append(f"{os.path.basename(path)}: no class for a NULL value")
         name = os.path.basename(path)
         if not ranges:
             bad.append(f"{name}: no classes")

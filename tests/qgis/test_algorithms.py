@@ -72,6 +72,11 @@ def run(alg, params, load=False):
     return processing.run('ctxprof:' + alg, params, feedback=feedback)
 
 
+# The class attribute of the graduated styles on a rate: NULL becomes -1,
+# the "No rate" class.
+RATE = 'coalesce("rate", -1)'
+
+
 def qml_renderer(layer_name):
     """(renderer type, classification field) the style file sets."""
     root = ET.parse(os.path.join(env.STYLES, layer_name + '.qml')).getroot()
@@ -129,21 +134,34 @@ class LayerStylesTest(unittest.TestCase):
             self.assertIn(name, styled)
         self.assertEqual(contents.get('layer_styles'), 'attributes')
         rows = self.styles_rows(path)
-        self.assertEqual([r[0] for r in rows], styled)
+        # The density raster has its row too (no geometry column).
+        self.assertEqual([r[0] for r in rows], sorted(styled + ['hotspot_density']))
         for table, geom, style, default, owner, size in rows:
-            self.assertEqual(geom, 'geom')
+            self.assertEqual(geom, '' if table == 'hotspot_density' else 'geom')
             self.assertEqual(style, table)
             self.assertEqual(default, 1)
             self.assertEqual(owner, 'ctxprof')
+            kind, field = ('raster', None) if table == 'hotspot_density' else qml_renderer(table)
+            # Graduated styles and the raster's are fitted to the data, and
+            # say so; the others are the files of styles/.
+            con = sqlite3.connect(path)
+            qml, desc = con.execute('SELECT styleQML, description FROM layer_styles '
+                                    'WHERE f_table_name = ?', (table,)).fetchone()
+            con.close()
             with open(os.path.join(env.STYLES, table + '.qml'), encoding='utf-8') as f:
-                self.assertEqual(size, len(f.read()), table)
+                fitted = kind in ('graduatedSymbol', 'raster')
+                self.assertEqual(qml != f.read(), fitted, table)
+                self.assertEqual(desc.endswith("values)") or desc.endswith("maximum)"), fitted,
+                                 desc)
         self.assert_styled_from_db(path, styled)
         # The classification the styles set, as QGIS reads them back.
         areas_layer = vector(path, 'areas')  # the renderer lives as long as its layer
         areas = areas_layer.renderer()
         self.assertIsInstance(areas, QgsGraduatedSymbolRenderer)
-        self.assertEqual(areas.classAttribute(), 'rate')
-        self.assertEqual(len(areas.ranges()), 5)
+        # (NULL is drawn in the "No rate" class, below 0, through the expression.)
+        self.assertEqual(areas.classAttribute(), RATE)
+        self.assertEqual([r.label() for r in areas.ranges() if r.upperValue() < 0], ['No rate'])
+        self.assertEqual(len(areas.ranges()), 6)
         gistar_layer = vector(path, 'hotspot_gistar')
         gistar = gistar_layer.renderer()
         self.assertIsInstance(gistar, QgsCategorizedSymbolRenderer)
@@ -173,13 +191,14 @@ class LayerStylesTest(unittest.TestCase):
         renderer = schools.renderer()
         self.assertEqual((renderer.type(), renderer.classAttribute()),
                          ('categorizedSymbol', 'phase'))
-        self.assert_styled_from_db(path, [n for n in ours if n != 'schools'])
+        self.assert_styled_from_db(path, [n for n in ours if n not in ('schools', 'hotspot_density')])
 
     def test_other_commands_write_styles_too(self):
         out = env.tmp_path('cmds', 'hot.gpkg')
         subprocess.run([env.CTXPROF, 'hotspots', sample_gpkg(), '--layer', 'incidents', '-o', out,
                         '-q'], check=True, capture_output=True)
-        self.assertEqual([r[0] for r in self.styles_rows(out)], ['hotspot_gistar', 'hotspots'])
+        self.assertEqual([r[0] for r in self.styles_rows(out)],
+                         ['hotspot_density', 'hotspot_gistar', 'hotspots'])
         self.assert_styled_from_db(out, ['hotspots', 'hotspot_gistar'])
         out = env.tmp_path('cmds', 'people.gpkg')
         subprocess.run([env.CTXPROF, 'people', env.SAMPLE_PROFILE, '-o', out, '-q'], check=True,
@@ -261,10 +280,13 @@ class AlgorithmsTest(unittest.TestCase):
             self.assertTrue(layer.isValid(), name)
             renderer = layer.renderer()
             self.assertIsInstance(renderer, QgsGraduatedSymbolRenderer, name)
-            self.assertEqual(renderer.classAttribute(), 'rate')
-            # Classes recomputed from this output: they span its rates.
+            self.assertEqual(renderer.classAttribute(), RATE)
+            # Classes recomputed from this output: they span its rates; the
+            # "No rate" class is kept.
             values = [f['rate'] for f in layer.getFeatures() if isinstance(f['rate'], float)]
-            ranges = renderer.ranges()
+            ranges = [r for r in renderer.ranges() if r.upperValue() >= 0]
+            self.assertEqual([r.label() for r in renderer.ranges() if r.upperValue() < 0],
+                             ['No rate'])
             self.assertAlmostEqual(ranges[0].lowerValue(), min(values), places=6)
             self.assertAlmostEqual(ranges[-1].upperValue(), max(values), places=6)
             self.assertTrue(ranges[0].label().endswith(('per ha', 'per km', 'pupils')),
@@ -278,7 +300,7 @@ class AlgorithmsTest(unittest.TestCase):
         self.assertEqual(json.loads(results['JSON'])['corridors'],
                          vector(out2, 'corridors').featureCount())
         routes = vector(out2, 'corridor_routes')
-        self.assertEqual(routes.renderer().classAttribute(), 'per_km')
+        self.assertEqual(routes.renderer().classAttribute(), 'coalesce("per_km", -1)')
 
     def test_people(self):
         out = env.tmp_path('alg', 'people.gpkg')
@@ -343,7 +365,7 @@ class AlgorithmsTest(unittest.TestCase):
         self.assertTrue(os.path.isfile(os.path.join(folder, 'areas.shp')))
         areas = [lyr for lyr in QgsProject.instance().mapLayersByName('areas')]
         self.assertEqual(len(areas), 1)
-        self.assertEqual(areas[0].renderer().classAttribute(), 'rate')
+        self.assertEqual(areas[0].renderer().classAttribute(), RATE)
         self.assertEqual(results['OUTPUT'], folder)
         out = env.tmp_path('alg', 'share.gpkg')
         run('share', {'INPUT': src, 'OUTPUT': out, 'MIN_COUNT': 5, 'ROUND': 5})

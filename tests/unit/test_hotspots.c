@@ -10,6 +10,8 @@
 #include "core/context.h"
 #include "hotspots/hotspots.h"
 #include "hotspots/points.h"
+#include "hotspots/stage.h"
+#include "write/output.h"
 
 /* 10 x 10 cells of 10 m over (0..100, 0..100): density 1, a 2x2 block of 5
  * (cells rows 2-3, cols 2-3) and one cell of 4 (row 7, col 7). */
@@ -277,6 +279,94 @@ static void test_points_gpkg_parallel(void **state)
     unlink(path);
 }
 
+/* [hotspots] categories: a density surface and hotspots of each listed
+ * category's own incidents, with every incident's radius; a category
+ * without incidents is left out and said so in run_metadata. Two clusters:
+ * 40 syv incidents on (1000..1060, 1000..1040), 60 asb on (3000..3060, ...);
+ * with no study area A is the points' extent, so 30% of it is two polygons
+ * of every incident (66 of them), one 25 m cell of each category's own. */
+static void test_stage_categories(void **state)
+{
+    (void)state;
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/ctxprof-hotcat-%ld.gpkg", (long)getpid());
+    VSIUnlink(path);
+    ctxprof_ctx *ctx = ctxprof_ctx_new();
+    ctxprof_output *out = NULL;
+    assert_int_equal(ctxprof_output_open(ctx, &out, path, "EPSG:27700"), 0);
+    double x[100], y[100];
+    uint32_t cats[100];
+    for (int i = 0; i < 100; i++) {
+        int syv = i < 40;
+        x[i] = (syv ? 1000 : 3000) + (i % 7) * 10.0;
+        y[i] = 1000 + (i % 5) * 10.0;
+        cats[i] = 1u << (syv ? 1 : 7); /* syv, asb (load/taxonomy.c) */
+    }
+    ctxprof_hotspots_stage_options o = CTXPROF_HOTSPOTS_STAGE_OPTIONS_INIT;
+    o.file = "test.ini";
+    o.radius_m = 200;
+    o.area_share = 0.3;
+    o.categories = "syv, asb, cse";
+    assert_int_equal(ctxprof_hotspots_stage(ctx, out, &o, x, y, cats, 100), 0);
+    assert_int_equal(ctxprof_output_finish(ctx, out), 0);
+    ctxprof_output_close(ctx, out);
+    GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_VECTOR, NULL, NULL, NULL);
+    assert_non_null(ds);
+    /* hotspots: n_incidents and where, per category */
+    OGRLayerH res = GDALDatasetExecuteSQL(
+        ds,
+        "SELECT category, SUM(n_incidents), MIN(ST_MinX(geom)), MAX(ST_MaxX(geom)), "
+        "MIN(rank), COUNT(*) FROM hotspots GROUP BY category ORDER BY category",
+        NULL, "SQLITE");
+    assert_non_null(res);
+    static const struct {
+        const char *cat;
+        long n;
+        double x0, x1;
+    } want[] = {{"all", 66, 1000, 3050}, {"asb", 6, 3025, 3050}, {"syv", 4, 1025, 1050}};
+    for (size_t k = 0; k < 3; k++) {
+        OGRFeatureH f = OGR_L_GetNextFeature(res);
+        assert_non_null(f);
+        assert_string_equal(OGR_F_GetFieldAsString(f, 0), want[k].cat);
+        assert_int_equal(OGR_F_GetFieldAsInteger64(f, 1), want[k].n);
+        assert_true(OGR_F_GetFieldAsDouble(f, 2) == want[k].x0);
+        assert_true(OGR_F_GetFieldAsDouble(f, 3) == want[k].x1);
+        assert_int_equal(OGR_F_GetFieldAsInteger(f, 4), 1);
+        OGR_F_Destroy(f);
+    }
+    assert_null(OGR_L_GetNextFeature(res));
+    GDALDatasetReleaseResultSet(ds, res);
+    res = GDALDatasetExecuteSQL(ds,
+                                "SELECT group_concat(table_name, ' ') FROM (SELECT table_name "
+                                "FROM gpkg_contents WHERE data_type = '2d-gridded-coverage' "
+                                "ORDER BY table_name)",
+                                NULL, "SQLITE");
+    OGRFeatureH f = OGR_L_GetNextFeature(res);
+    assert_string_equal(OGR_F_GetFieldAsString(f, 0),
+                        "hotspot_density hotspot_density_asb hotspot_density_syv");
+    OGR_F_Destroy(f);
+    GDALDatasetReleaseResultSet(ds, res);
+    res = GDALDatasetExecuteSQL(ds,
+                                "SELECT group_concat(key || '=' || value, ' ') FROM (SELECT key, "
+                                "value FROM run_metadata WHERE key LIKE 'hotspots.%' ORDER BY key)",
+                                NULL, "SQLITE");
+    f = OGR_L_GetNextFeature(res);
+    assert_string_equal(OGR_F_GetFieldAsString(f, 0),
+                        "hotspots.asb.n_incidents=60 hotspots.cse.skipped=no incidents "
+                        "hotspots.syv.n_incidents=40");
+    OGR_F_Destroy(f);
+    GDALDatasetReleaseResultSet(ds, res);
+    GDALClose(ds);
+    /* An unknown category is an error naming the profile and the word. */
+    assert_int_equal(ctxprof_output_open(ctx, &out, path, "EPSG:27700"), 0);
+    o.categories = "syv, gangs";
+    assert_int_equal(ctxprof_hotspots_stage(ctx, out, &o, x, y, cats, 100), CTXPROF_E_CONFIG);
+    assert_non_null(strstr(ctxprof_errmsg(ctx), "test.ini: [hotspots] categories: 'gangs'"));
+    ctxprof_output_close(ctx, out);
+    VSIUnlink(path);
+    ctxprof_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -285,6 +375,7 @@ int main(void)
         cmocka_unit_test(test_gistar_exact),
         cmocka_unit_test(test_evaluate_pai_rri),
         cmocka_unit_test(test_points_gpkg_parallel),
+        cmocka_unit_test(test_stage_categories),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,6 +4,7 @@
  * user's default. */
 #include "test_util.h"
 
+#include <cpl_conv.h>
 #include <gdal.h>
 #include <ogr_api.h>
 #include <unistd.h>
@@ -160,12 +161,81 @@ static void test_output_gets_layer_styles(void **state)
     ctxprof_ctx_free(ctx);
 }
 
+/* Natural breaks: three clear groups; fewer distinct values than classes;
+ * one value. */
+static void test_jenks(void **state)
+{
+    (void)state;
+    static const double v[] = {1, 2, 3, 10, 11, 12, 20, 21, 22};
+    double up[5];
+    assert_int_equal(ctxprof_jenks(v, 9, 3, up), 3);
+    assert_true(up[0] == 3 && up[1] == 12 && up[2] == 22);
+    static const double two[] = {0, 0, 0, 5, 5};
+    assert_int_equal(ctxprof_jenks(two, 5, 5, up), 2);
+    assert_true(up[0] == 0 && up[1] == 5);
+    assert_int_equal(ctxprof_jenks(two, 1, 5, up), 1);
+    assert_true(up[0] == 0);
+    assert_int_equal(ctxprof_jenks(two, 0, 5, up), 0);
+}
+
+/* areas.qml classed from a layer's own rates: five Jenks classes from 0 (the
+ * least sum of squared deviations, 142; QGIS 3.22's QgsClassificationJenks
+ * gives 3, 22, 42, 95 here, whose sum is 170.5),
+ * the top one open, NULL drawn in the kept "No rate" class. */
+static void test_style_fit(void **state)
+{
+    (void)state;
+    GDALDriverH drv = GDALGetDriverByName("Memory");
+    GDALDatasetH ds = GDALCreate(drv, "", 0, 0, 0, GDT_Unknown, NULL);
+    OGRLayerH l = GDALDatasetCreateLayer(ds, "areas", NULL, wkbPolygon, NULL);
+    OGRFieldDefnH fd = OGR_Fld_Create("rate", OFTReal);
+    OGR_L_CreateField(l, fd, TRUE);
+    OGR_Fld_Destroy(fd);
+    static const double rates[] = {1, 2, 3, 10, 11, 12, 20, 21, 22, 40, 41, 42, 90, 95, 300};
+    for (size_t i = 0; i <= sizeof rates / sizeof rates[0]; i++) {
+        OGRFeatureH f = OGR_F_Create(OGR_L_GetLayerDefn(l));
+        if (i < sizeof rates / sizeof rates[0]) /* the last one is NULL */
+            OGR_F_SetFieldDouble(f, 0, rates[i]);
+        assert_int_equal(OGR_L_CreateFeature(l, f), OGRERR_NONE);
+        OGR_F_Destroy(f);
+    }
+    char *qml = ctxprof_style_fit(ctxprof_style_find("areas")->qml, l);
+    assert_non_null(qml);
+    static const char *const expect[] = {
+        "<range lower=\"0.000000000000000\" symbol=\"0\" upper=\"12.000000000000000\" "
+        "render=\"true\" label=\"0 - 12 per ha\"/>",
+        "<range lower=\"12.000000000000000\" symbol=\"1\" upper=\"22.000000000000000\" "
+        "render=\"true\" label=\"12 - 22 per ha\"/>",
+        "<range lower=\"22.000000000000000\" symbol=\"2\" upper=\"42.000000000000000\" "
+        "render=\"true\" label=\"22 - 42 per ha\"/>",
+        "<range lower=\"42.000000000000000\" symbol=\"3\" upper=\"95.000000000000000\" "
+        "render=\"true\" label=\"42 - 95 per ha\"/>",
+        "<range lower=\"95.000000000000000\" symbol=\"4\" "
+        "upper=\"1000000000000000.000000000000000\" render=\"true\" label=\"95 or more per ha\"/>",
+        "<range lower=\"-1.000000000000000\" symbol=\"5\" upper=\"-1.000000000000000\" "
+        "render=\"true\" label=\"No rate\"/>",
+        "</ranges>"};
+    const char *p = strstr(qml, "<ranges>");
+    for (size_t i = 0; i < sizeof expect / sizeof expect[0]; i++) {
+        const char *q = strstr(p, expect[i]);
+        assert_non_null(q);
+        p = q + strlen(expect[i]);
+    }
+    assert_null(strstr(qml, "\"5 or more per ha\"")); /* the sample's classes are gone */
+    CPLFree(qml);
+    /* No graduated renderer: NULL. */
+    assert_null(ctxprof_style_fit(ctxprof_style_find("incidents")->qml, l));
+    GDALClose(ds);
+}
+
 int main(void)
 {
     GDALAllRegister();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_builtin_styles),
         cmocka_unit_test(test_output_gets_layer_styles),
+        cmocka_unit_test(test_jenks),
+        cmocka_unit_test(test_style_fit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
