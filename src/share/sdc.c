@@ -1,16 +1,21 @@
 #include "share/sdc.h"
 
+#include <limits.h>
 #include <string.h>
 
 struct ctxprof_sdc {
     int64_t *value;
     unsigned char *state;
     size_t n, cap_value, cap_state;
-    /* Equations in compressed rows: members of equation e are
-     * cells[start[e] .. start[e+1]). */
+    /* Constraints in compressed rows: the members of constraint e are
+     * cells[start[e] .. start[e+1]), with coefficients coef[...]; the
+     * constraint is sum(coef * cell) rel[e] rhs[e]. */
     size_t *start;
     long *cells;
-    size_t n_eq, cap_start, n_members, cap_cells;
+    int *coef;
+    unsigned char *rel;
+    int64_t *rhs;
+    size_t n_eq, cap_start, n_members, cap_cells, cap_coef, cap_rel, cap_rhs;
 };
 
 ctxprof_sdc *ctxprof_sdc_new(ctxprof_ctx *ctx)
@@ -34,14 +39,18 @@ void ctxprof_sdc_free(ctxprof_ctx *ctx, ctxprof_sdc *s)
     ctxprof_free(ctx, s->state);
     ctxprof_free(ctx, s->start);
     ctxprof_free(ctx, s->cells);
+    ctxprof_free(ctx, s->coef);
+    ctxprof_free(ctx, s->rel);
+    ctxprof_free(ctx, s->rhs);
     ctxprof_free(ctx, s);
 }
 
 long ctxprof_sdc_cell(ctxprof_ctx *ctx, ctxprof_sdc *s, int64_t value)
 {
-    if (value < 0)
-        return ctxprof_error(ctx, CTXPROF_E_INTERNAL, "disclosure control: negative count %lld",
-                             (long long)value);
+    if (value < 0 || value > CTXPROF_SDC_MAX_VALUE)
+        return ctxprof_error(ctx, CTXPROF_E_INTERNAL,
+                             "disclosure control: count %lld outside 0..%lld", (long long)value,
+                             (long long)CTXPROF_SDC_MAX_VALUE);
     if (ctxprof_grow(ctx, (void **)&s->value, &s->cap_value, s->n + 1, sizeof *s->value) ||
         ctxprof_grow(ctx, (void **)&s->state, &s->cap_state, s->n + 1, sizeof *s->state))
         return CTXPROF_E_NOMEM;
@@ -50,22 +59,47 @@ long ctxprof_sdc_cell(ctxprof_ctx *ctx, ctxprof_sdc *s, int64_t value)
     return (long)s->n++;
 }
 
-int ctxprof_sdc_equation(ctxprof_ctx *ctx, ctxprof_sdc *s, const long *cells, size_t n)
+int ctxprof_sdc_constraint(ctxprof_ctx *ctx, ctxprof_sdc *s, const long *cells, const int *coef,
+                           size_t n, ctxprof_sdc_rel rel, int64_t rhs)
 {
     if (n < 1)
         return 0;
     for (size_t i = 0; i < n; i++)
-        if (cells[i] < 0 || (size_t)cells[i] >= s->n)
+        if (cells[i] < 0 || (size_t)cells[i] >= s->n ||
+            (coef && (coef[i] == 0 || coef[i] > CTXPROF_SDC_MAX_COEF ||
+                      coef[i] < -CTXPROF_SDC_MAX_COEF)))
             return ctxprof_error(ctx, CTXPROF_E_INTERNAL,
-                                 "disclosure control: equation names cell %ld of %zu", cells[i],
+                                 "disclosure control: constraint names cell %ld of %zu", cells[i],
                                  s->n);
     if (ctxprof_grow(ctx, (void **)&s->cells, &s->cap_cells, s->n_members + n, sizeof *s->cells) ||
+        ctxprof_grow(ctx, (void **)&s->coef, &s->cap_coef, s->n_members + n, sizeof *s->coef) ||
+        ctxprof_grow(ctx, (void **)&s->rel, &s->cap_rel, s->n_eq + 1, sizeof *s->rel) ||
+        ctxprof_grow(ctx, (void **)&s->rhs, &s->cap_rhs, s->n_eq + 1, sizeof *s->rhs) ||
         ctxprof_grow(ctx, (void **)&s->start, &s->cap_start, s->n_eq + 2, sizeof *s->start))
         return CTXPROF_E_NOMEM;
     memcpy(s->cells + s->n_members, cells, n * sizeof *cells);
+    for (size_t i = 0; i < n; i++)
+        s->coef[s->n_members + i] = coef ? coef[i] : 1;
     s->n_members += n;
+    s->rel[s->n_eq] = (unsigned char)rel;
+    s->rhs[s->n_eq] = rhs;
     s->start[++s->n_eq] = s->n_members;
     return 0;
+}
+
+int ctxprof_sdc_equation(ctxprof_ctx *ctx, ctxprof_sdc *s, const long *cells, size_t n)
+{
+    int64_t sum = 0;
+    for (size_t i = 0; i < n; i++)
+        if (cells[i] >= 0 && (size_t)cells[i] < s->n)
+            sum += s->value[cells[i]]; /* <= n * 2^40: no overflow */
+    return ctxprof_sdc_constraint(ctx, s, cells, NULL, n, CTXPROF_SDC_EQ, sum);
+}
+
+void ctxprof_sdc_hide(ctxprof_sdc *s, long cell)
+{
+    if (cell >= 0 && (size_t)cell < s->n && s->state[cell] == CTXPROF_SDC_PUBLISHED)
+        s->state[cell] = CTXPROF_SDC_SECONDARY;
 }
 
 void ctxprof_sdc_drop(ctxprof_sdc *s, long cell)
@@ -153,6 +187,10 @@ static int worklist_init(ctxprof_ctx *ctx, const ctxprof_sdc *s, const unsigned 
     if (!w->unknown || !w->queue)
         return CTXPROF_E_NOMEM;
     for (size_t e = 0; e < s->n_eq; e++) {
+        if (s->rel[e] != CTXPROF_SDC_EQ) {
+            w->unknown[e] = SIZE_MAX / 2; /* never 1: inequalities solve nothing */
+            continue;
+        }
         for (size_t m = s->start[e]; m < s->start[e + 1]; m++)
             w->unknown[e] += !known[s->cells[m]];
         if (w->unknown[e] == 1)
@@ -270,4 +308,274 @@ done:
     free_index(ctx, &ix);
     ctxprof_free(ctx, known);
     return rc ? rc : n;
+}
+
+/* Bounds propagation. Sums are 128-bit: |coef| <= 1000 and values <= 2^40
+ * keep every activity of up to 2^40 members inside. */
+typedef __int128 wide;
+
+static wide floor_div(wide a, wide b)
+{
+    wide q = a / b;
+    return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+
+static wide ceil_div(wide a, wide b)
+{
+    wide q = a / b;
+    return (a % b != 0 && ((a < 0) == (b < 0))) ? q + 1 : q;
+}
+
+typedef struct {
+    int64_t *lo, *hi;
+    long *lo_by, *hi_by; /* the row that set the bound (-1: none) */
+} box;
+
+/* Row 2e + o is constraint e read as sum(coef x) <= rhs (o = 0) or as
+ * sum(-coef x) <= -rhs (o = 1): an equality is both, <= the first, >= the
+ * second. */
+static int row_used(const ctxprof_sdc *s, size_t e, int o)
+{
+    return s->rel[e] == CTXPROF_SDC_EQ || (s->rel[e] == CTXPROF_SDC_LE) == (o == 0);
+}
+
+/* Tightens the bounds of row r's unpublished cells from the least value
+ * the other cells can take (their activity); pushes the constraints of
+ * every changed cell onto the queue. */
+static void propagate_row(const ctxprof_sdc *s, const cell_index *ix, box *b, long r,
+                          size_t *queue, size_t *tail, unsigned char *queued)
+{
+    size_t e = (size_t)r / 2;
+    int sign = r % 2 ? -1 : 1;
+    wide minact = 0;
+    size_t ninf = 0;
+    long infcell = -1;
+    for (size_t m = s->start[e]; m < s->start[e + 1]; m++) {
+        long c = s->cells[m];
+        wide a = (wide)sign * s->coef[m];
+        if (a > 0)
+            minact += a * b->lo[c];
+        else if (b->hi[c] == CTXPROF_SDC_INF) {
+            ninf++;
+            infcell = c;
+        } else
+            minact += a * b->hi[c];
+    }
+    if (ninf > 1)
+        return;
+    wide rhs = (wide)sign * s->rhs[e];
+    for (size_t m = s->start[e]; m < s->start[e + 1]; m++) {
+        long c = s->cells[m];
+        wide a = (wide)sign * s->coef[m];
+        if (s->state[c] == CTXPROF_SDC_PUBLISHED || (ninf && c != infcell))
+            continue;
+        wide rest = ninf ? minact : minact - (a > 0 ? a * b->lo[c] : a * b->hi[c]);
+        int changed = 0;
+        if (a > 0) { /* a x <= rhs - rest */
+            wide nh = floor_div(rhs - rest, a);
+            if (nh >= b->lo[c] && (b->hi[c] == CTXPROF_SDC_INF || nh < b->hi[c])) {
+                b->hi[c] = (int64_t)nh;
+                b->hi_by[c] = r;
+                changed = 1;
+            }
+        } else {
+            wide nl = ceil_div(rhs - rest, a);
+            if (nl > b->lo[c] && (b->hi[c] == CTXPROF_SDC_INF || nl <= b->hi[c])) {
+                b->lo[c] = (int64_t)nl;
+                b->lo_by[c] = r;
+                changed = 1;
+            }
+        }
+        for (size_t j = ix->first[c]; changed && j < ix->first[c + 1]; j++)
+            if (!queued[ix->eqs[j]]) {
+                queued[ix->eqs[j]] = 1;
+                queue[(*tail)++ % (s->n_eq ? s->n_eq : 1)] = ix->eqs[j];
+            }
+    }
+}
+
+/* The fixpoint: every constraint is queued once, then again whenever one
+ * of its cells' bounds changes; stops at the fixpoint or after 64 passes'
+ * worth of work (the bounds are valid at any point, only less tight). */
+static int run_bounds(ctxprof_ctx *ctx, const ctxprof_sdc *s, const cell_index *ix, box *b)
+{
+    for (size_t c = 0; c < s->n; c++) {
+        int pub = s->state[c] == CTXPROF_SDC_PUBLISHED;
+        b->lo[c] = pub ? s->value[c] : 0;
+        b->hi[c] = pub ? s->value[c] : CTXPROF_SDC_INF;
+        b->lo_by[c] = b->hi_by[c] = -1;
+    }
+    size_t n = s->n_eq ? s->n_eq : 1;
+    size_t *queue = ctxprof_mallocarray(ctx, n, sizeof *queue);
+    unsigned char *queued = ctxprof_malloc(ctx, n);
+    if (!queue || !queued) {
+        ctxprof_free(ctx, queue);
+        ctxprof_free(ctx, queued);
+        return CTXPROF_E_NOMEM;
+    }
+    for (size_t e = 0; e < s->n_eq; e++) {
+        queue[e] = e;
+        queued[e] = 1;
+    }
+    size_t head = 0, tail = s->n_eq, budget = 64 * n + 1024;
+    while (head < tail && budget--) {
+        size_t e = queue[head++ % n];
+        queued[e] = 0;
+        for (int o = 0; o < 2; o++)
+            if (row_used(s, e, o))
+                propagate_row(s, ix, b, (long)(2 * e + (size_t)o), queue, &tail, queued);
+    }
+    ctxprof_free(ctx, queue);
+    ctxprof_free(ctx, queued);
+    return 0;
+}
+
+static int box_new(ctxprof_ctx *ctx, const ctxprof_sdc *s, box *b, int64_t *lo, int64_t *hi)
+{
+    size_t n = s->n ? s->n : 1;
+    b->lo = lo ? lo : ctxprof_mallocarray(ctx, n, sizeof *b->lo);
+    b->hi = hi ? hi : ctxprof_mallocarray(ctx, n, sizeof *b->hi);
+    b->lo_by = ctxprof_mallocarray(ctx, n, sizeof *b->lo_by);
+    b->hi_by = ctxprof_mallocarray(ctx, n, sizeof *b->hi_by);
+    return b->lo && b->hi && b->lo_by && b->hi_by ? 0 : CTXPROF_E_NOMEM;
+}
+
+static void box_free(ctxprof_ctx *ctx, box *b, const int64_t *lo, const int64_t *hi)
+{
+    if (b->lo != lo)
+        ctxprof_free(ctx, b->lo);
+    if (b->hi != hi)
+        ctxprof_free(ctx, b->hi);
+    ctxprof_free(ctx, b->lo_by);
+    ctxprof_free(ctx, b->hi_by);
+}
+
+static int exposed_cell(const ctxprof_sdc *s, const box *b, long c, int64_t k)
+{
+    return s->state[c] != CTXPROF_SDC_PUBLISHED && b->hi[c] != CTXPROF_SDC_INF &&
+           b->hi[c] - b->lo[c] < k - 1;
+}
+
+/* bounds, then (when k > 0) the exposed cells */
+static long bounds_audit(ctxprof_ctx *ctx, const ctxprof_sdc *s, int64_t *lo, int64_t *hi,
+                         int64_t k, unsigned char *exposed)
+{
+    cell_index ix = {0};
+    box b = {0};
+    long n = 0;
+    int rc = index_cells(ctx, s, &ix);
+    if (!rc)
+        rc = box_new(ctx, s, &b, lo, hi);
+    if (!rc)
+        rc = run_bounds(ctx, s, &ix, &b);
+    for (size_t c = 0; !rc && k > 0 && c < s->n; c++) {
+        int x = exposed_cell(s, &b, (long)c, k);
+        n += x;
+        if (exposed)
+            exposed[c] = (unsigned char)x;
+    }
+    box_free(ctx, &b, lo, hi);
+    free_index(ctx, &ix);
+    return rc ? rc : n;
+}
+
+int ctxprof_sdc_bounds(ctxprof_ctx *ctx, const ctxprof_sdc *s, int64_t *lo, int64_t *hi)
+{
+    long rc = bounds_audit(ctx, s, lo, hi, 0, NULL);
+    return rc < 0 ? (int)rc : 0;
+}
+
+long ctxprof_sdc_audit(ctxprof_ctx *ctx, const ctxprof_sdc *s, int64_t k, unsigned char *exposed)
+{
+    return bounds_audit(ctx, s, NULL, NULL, k, exposed);
+}
+
+/* The published cell of row r (not c) whose hiding loosens the row's bound
+ * on c: one with a negative coefficient in the row (hiding it removes the
+ * bound) or a positive one and a non-zero value; the smallest non-zero
+ * value first, a zero last; -1 when none. */
+static long row_candidate(const ctxprof_sdc *s, long r, long c)
+{
+    size_t e = (size_t)r / 2;
+    int sign = r % 2 ? -1 : 1;
+    long best = -1;
+    for (size_t m = s->start[e]; m < s->start[e + 1]; m++) {
+        long j = s->cells[m];
+        int64_t v = s->value[j];
+        if (j == c || s->state[j] != CTXPROF_SDC_PUBLISHED || (sign * s->coef[m] > 0 && v == 0))
+            continue;
+        int64_t bv = best < 0 ? 0 : s->value[best];
+        if (best < 0 || (v > 0 && bv == 0) || ((v > 0) == (bv > 0) && v < bv))
+            best = j;
+    }
+    return best;
+}
+
+/* A cell to hide so that c's interval widens: one of the rows that set
+ * c's bounds, else (depth < 3) one of the rows that set the bounds of the
+ * other hidden cells of those rows, else any constraint of c. */
+static long choose(const ctxprof_sdc *s, const cell_index *ix, const box *b, long c, int depth)
+{
+    long rows[2] = {b->hi[c] != CTXPROF_SDC_INF ? b->hi_by[c] : -1,
+                    b->lo[c] > 0 ? b->lo_by[c] : -1};
+    for (int i = 0; i < 2; i++) {
+        long p = rows[i] >= 0 ? row_candidate(s, rows[i], c) : -1;
+        if (p >= 0)
+            return p;
+    }
+    for (int i = 0; i < 2 && depth < 3; i++) {
+        if (rows[i] < 0)
+            continue;
+        size_t e = (size_t)rows[i] / 2;
+        for (size_t m = s->start[e]; m < s->start[e + 1]; m++) {
+            long j = s->cells[m];
+            long p = j != c && s->state[j] != CTXPROF_SDC_PUBLISHED
+                         ? choose(s, ix, b, j, depth + 1)
+                         : -1;
+            if (p >= 0)
+                return p;
+        }
+    }
+    for (size_t j = ix->first[c]; depth == 0 && j < ix->first[c + 1]; j++)
+        for (int o = 0; o < 2; o++) {
+            long p = row_used(s, ix->eqs[j], o)
+                         ? row_candidate(s, (long)(2 * ix->eqs[j] + (size_t)o), c)
+                         : -1;
+            if (p >= 0)
+                return p;
+        }
+    return -1;
+}
+
+int ctxprof_sdc_protect(ctxprof_ctx *ctx, ctxprof_sdc *s, int64_t k, size_t *n_secondary,
+                        size_t *n_unprotectable)
+{
+    *n_secondary = *n_unprotectable = 0;
+    cell_index ix = {0};
+    box b = {0};
+    int rc = index_cells(ctx, s, &ix);
+    if (!rc)
+        rc = box_new(ctx, s, &b, NULL, NULL);
+    while (!rc && !(rc = run_bounds(ctx, s, &ix, &b))) {
+        size_t hidden = 0, stuck = 0;
+        for (size_t c = 0; c < s->n; c++) {
+            if (!exposed_cell(s, &b, (long)c, k))
+                continue;
+            long p = choose(s, &ix, &b, (long)c, 0);
+            if (p < 0)
+                stuck++;
+            else if (s->state[p] == CTXPROF_SDC_PUBLISHED) {
+                s->state[p] = CTXPROF_SDC_SECONDARY;
+                hidden++;
+            }
+        }
+        *n_secondary += hidden;
+        if (!hidden) {
+            *n_unprotectable = stuck;
+            break;
+        }
+    }
+    box_free(ctx, &b, NULL, NULL);
+    free_index(ctx, &ix);
+    return rc;
 }
