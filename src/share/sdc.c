@@ -66,8 +66,8 @@ int ctxprof_sdc_constraint(ctxprof_ctx *ctx, ctxprof_sdc *s, const long *cells, 
         return 0;
     for (size_t i = 0; i < n; i++)
         if (cells[i] < 0 || (size_t)cells[i] >= s->n ||
-            (coef && (coef[i] == 0 || coef[i] > CTXPROF_SDC_MAX_COEF ||
-                      coef[i] < -CTXPROF_SDC_MAX_COEF)))
+            (coef &&
+             (coef[i] == 0 || coef[i] > CTXPROF_SDC_MAX_COEF || coef[i] < -CTXPROF_SDC_MAX_COEF)))
             return ctxprof_error(ctx, CTXPROF_E_INTERNAL,
                                  "disclosure control: constraint names cell %ld of %zu", cells[i],
                                  s->n);
@@ -342,8 +342,8 @@ static int row_used(const ctxprof_sdc *s, size_t e, int o)
 /* Tightens the bounds of row r's unpublished cells from the least value
  * the other cells can take (their activity); pushes the constraints of
  * every changed cell onto the queue. */
-static void propagate_row(const ctxprof_sdc *s, const cell_index *ix, box *b, long r,
-                          size_t *queue, size_t *tail, unsigned char *queued)
+static void propagate_row(const ctxprof_sdc *s, const cell_index *ix, box *b, long r, size_t *queue,
+                          size_t *tail, unsigned char *queued)
 {
     size_t e = (size_t)r / 2;
     int sign = r % 2 ? -1 : 1;
@@ -450,10 +450,11 @@ static void box_free(ctxprof_ctx *ctx, box *b, const int64_t *lo, const int64_t 
     ctxprof_free(ctx, b->hi_by);
 }
 
+static int exposed_interval(int64_t lo, int64_t hi, int64_t k);
+
 static int exposed_cell(const ctxprof_sdc *s, const box *b, long c, int64_t k)
 {
-    return s->state[c] != CTXPROF_SDC_PUBLISHED && b->hi[c] != CTXPROF_SDC_INF &&
-           b->hi[c] - b->lo[c] < k - 1;
+    return s->state[c] != CTXPROF_SDC_PUBLISHED && exposed_interval(b->lo[c], b->hi[c], k);
 }
 
 /* bounds, then (when k > 0) the exposed cells */
@@ -529,9 +530,8 @@ static long choose(const ctxprof_sdc *s, const cell_index *ix, const box *b, lon
         size_t e = (size_t)rows[i] / 2;
         for (size_t m = s->start[e]; m < s->start[e + 1]; m++) {
             long j = s->cells[m];
-            long p = j != c && s->state[j] != CTXPROF_SDC_PUBLISHED
-                         ? choose(s, ix, b, j, depth + 1)
-                         : -1;
+            long p = j != c && s->state[j] != CTXPROF_SDC_PUBLISHED ? choose(s, ix, b, j, depth + 1)
+                                                                    : -1;
             if (p >= 0)
                 return p;
         }
@@ -577,5 +577,302 @@ int ctxprof_sdc_protect(ctxprof_ctx *ctx, ctxprof_sdc *s, int64_t k, size_t *n_s
     }
     box_free(ctx, &b, NULL, NULL);
     free_index(ctx, &ix);
+    return rc;
+}
+
+/* ---- The exact audit: linear programming with GLPK ----
+ *
+ * A reader's exact knowledge of an unpublished cell is the least and the
+ * greatest value it takes over the whole numbers >= 0 that satisfy every
+ * constraint, published cells fixed. The unpublished cells split into
+ * components (cells linked through constraints); each component is one
+ * problem: its cells are the columns, the constraints that name them the
+ * rows (their right-hand sides less the published cells). For each cell
+ * the LP maximum (and, where that does not settle it, the minimum) is
+ * found by GLPK's simplex, warm-started from the last basis; where the LP
+ * optimum is not whole, glp_intopt gives the integer one. */
+
+#include <glpk.h>
+#include <math.h>
+
+static long uf_find(long *up, long c)
+{
+    while (up[c] != c)
+        c = up[c] = up[up[c]];
+    return c;
+}
+
+/* The criterion (docs/sharing.md, "The audit"): a hidden cell is exposed
+ * when a reader can narrow it to one value, or to values below k (so learn
+ * that it is small). Protected: two values or more, one of them >= k. */
+static int exposed_interval(int64_t lo, int64_t hi, int64_t k)
+{
+    return hi != CTXPROF_SDC_INF && (hi < k || hi == lo);
+}
+
+/* The optimum of cell j (column col) of problem P, max or min, as a whole
+ * number (CTXPROF_SDC_INF: unbounded above); -1 on a solver failure. */
+static int lp_bound(glp_prob *P, int col, int dir, int64_t *out)
+{
+    glp_smcp sp;
+    glp_init_smcp(&sp);
+    sp.msg_lev = GLP_MSG_OFF;
+    glp_set_obj_dir(P, dir);
+    glp_set_obj_coef(P, col, 1.0);
+    int ret = glp_simplex(P, &sp);
+    if (ret == GLP_EBADB || ret == GLP_ESING || ret == GLP_ECOND) {
+        glp_std_basis(P);
+        ret = glp_simplex(P, &sp);
+    }
+    int st = glp_get_status(P);
+    int rc = 0;
+    if (ret != 0) {
+        rc = -1;
+    } else if (st == GLP_UNBND) {
+        *out = dir == GLP_MAX ? CTXPROF_SDC_INF : 0;
+    } else if (st != GLP_OPT) {
+        rc = -1;
+    } else {
+        double v = glp_get_obj_val(P);
+        if (fabs(v - nearbyint(v)) > 1e-7) {
+            glp_iocp ip;
+            glp_init_iocp(&ip);
+            ip.msg_lev = GLP_MSG_OFF;
+            if (glp_intopt(P, &ip) != 0 || glp_mip_status(P) != GLP_OPT)
+                rc = -1;
+            else
+                v = glp_mip_obj_val(P);
+        }
+        *out = (int64_t)(dir == GLP_MAX ? floor(v + 1e-7) : ceil(v - 1e-7));
+    }
+    glp_set_obj_coef(P, col, 0.0);
+    return rc;
+}
+
+/* One component: cells cells[0..nc), constraints eqs[0..ne). */
+static int audit_component(ctxprof_ctx *ctx, const ctxprof_sdc *s, const long *cells, size_t nc,
+                           const size_t *eqs, size_t ne, long *colof, int64_t k, int64_t *lo,
+                           int64_t *hi)
+{
+    size_t nz = 0;
+    for (size_t i = 0; i < ne; i++)
+        nz += s->start[eqs[i] + 1] - s->start[eqs[i]];
+    int *ia = ctxprof_mallocarray(ctx, nz + 1, sizeof *ia);
+    int *ja = ctxprof_mallocarray(ctx, nz + 1, sizeof *ja);
+    double *ar = ctxprof_mallocarray(ctx, nz + 1, sizeof *ar);
+    glp_prob *P = glp_create_prob();
+    int rc = ia && ja && ar && P ? 0 : CTXPROF_E_NOMEM;
+    for (size_t j = 0; j < nc; j++)
+        colof[cells[j]] = (long)j + 1;
+    if (!rc) {
+        glp_add_cols(P, (int)nc);
+        glp_add_rows(P, (int)ne);
+        for (size_t j = 0; j < nc; j++) {
+            glp_set_col_bnds(P, (int)j + 1, GLP_LO, 0.0, 0.0);
+            glp_set_col_kind(P, (int)j + 1, GLP_IV);
+        }
+    }
+    size_t n = 0;
+    for (size_t i = 0; !rc && i < ne; i++) {
+        size_t e = eqs[i];
+        double rhs = (double)s->rhs[e];
+        for (size_t m = s->start[e]; m < s->start[e + 1]; m++) {
+            long c = s->cells[m];
+            if (s->state[c] == CTXPROF_SDC_PUBLISHED) {
+                rhs -= (double)s->coef[m] * (double)s->value[c];
+                continue;
+            }
+            n++;
+            ia[n] = (int)i + 1;
+            ja[n] = (int)colof[c];
+            ar[n] = s->coef[m];
+        }
+        int type = s->rel[e] == CTXPROF_SDC_EQ   ? GLP_FX
+                   : s->rel[e] == CTXPROF_SDC_LE ? GLP_UP
+                                                 : GLP_LO;
+        glp_set_row_bnds(P, (int)i + 1, type, rhs, rhs);
+    }
+    if (!rc)
+        glp_load_matrix(P, (int)n, ia, ja, ar);
+    for (size_t j = 0; !rc && j < nc; j++) {
+        long c = cells[j];
+        int64_t v = s->value[c], mx = 0, mn = 0;
+        if (lp_bound(P, (int)j + 1, GLP_MAX, &mx)) {
+            rc = ctxprof_error(ctx, CTXPROF_E_INTERNAL,
+                               "disclosure control: the linear program of a component of %zu "
+                               "cells has no solution (the counts break their own totals)",
+                               nc);
+            break;
+        }
+        /* v and mx >= k are both possible: settled without the minimum
+         * (lo -1: not computed) */
+        if (mx >= k && mx > v) {
+            lo[c] = -1;
+            hi[c] = mx;
+            continue;
+        }
+        if (mx >= k && lp_bound(P, (int)j + 1, GLP_MIN, &mn) == 0) {
+            lo[c] = mn;
+            hi[c] = mx;
+            continue;
+        }
+        lo[c] = mx < k ? -1 : v;
+        hi[c] = mx;
+    }
+    if (P)
+        glp_delete_prob(P);
+    ctxprof_free(ctx, ia);
+    ctxprof_free(ctx, ja);
+    ctxprof_free(ctx, ar);
+    return rc;
+}
+
+long ctxprof_sdc_exact(ctxprof_ctx *ctx, const ctxprof_sdc *s, int64_t k, int64_t *lo_out,
+                       int64_t *hi_out, unsigned char *exposed)
+{
+    size_t n = s->n ? s->n : 1;
+    long *up = ctxprof_mallocarray(ctx, n, sizeof *up);
+    long *colof = ctxprof_mallocarray(ctx, n, sizeof *colof);
+    size_t *cfirst = ctxprof_calloc(ctx, n + 1, sizeof *cfirst);
+    long *cells = ctxprof_mallocarray(ctx, n, sizeof *cells);
+    size_t *efirst = ctxprof_calloc(ctx, n + 1, sizeof *efirst);
+    size_t *eqs = ctxprof_mallocarray(ctx, s->n_eq ? s->n_eq : 1, sizeof *eqs);
+    long *eroot = ctxprof_mallocarray(ctx, s->n_eq ? s->n_eq : 1, sizeof *eroot);
+    int64_t *lo = lo_out ? lo_out : ctxprof_mallocarray(ctx, n, sizeof *lo);
+    int64_t *hi = hi_out ? hi_out : ctxprof_mallocarray(ctx, n, sizeof *hi);
+    long rc =
+        up && colof && cfirst && cells && efirst && eqs && eroot && lo && hi ? 0 : CTXPROF_E_NOMEM;
+    glp_term_out(GLP_OFF);
+    for (size_t c = 0; !rc && c < s->n; c++) {
+        up[c] = (long)c;
+        lo[c] = hi[c] = s->value[c];
+    }
+    /* components */
+    for (size_t e = 0; !rc && e < s->n_eq; e++) {
+        long first = -1;
+        for (size_t m = s->start[e]; m < s->start[e + 1]; m++) {
+            long c = s->cells[m];
+            if (s->state[c] == CTXPROF_SDC_PUBLISHED)
+                continue;
+            if (first < 0)
+                first = c;
+            else
+                up[uf_find(up, c)] = uf_find(up, first);
+        }
+        eroot[e] = first;
+    }
+    /* bucket the cells and constraints by root (counting sort) */
+    for (size_t c = 0; !rc && c < s->n; c++)
+        if (s->state[c] != CTXPROF_SDC_PUBLISHED)
+            cfirst[uf_find(up, (long)c) + 1]++;
+    for (size_t e = 0; !rc && e < s->n_eq; e++)
+        if (eroot[e] >= 0)
+            efirst[(eroot[e] = uf_find(up, eroot[e])) + 1]++;
+    for (size_t c = 0; !rc && c < s->n; c++) {
+        cfirst[c + 1] += cfirst[c];
+        efirst[c + 1] += efirst[c];
+    }
+    if (!rc) {
+        size_t *cf = ctxprof_mallocarray(ctx, n, sizeof *cf), *ef = NULL;
+        if (cf)
+            ef = ctxprof_mallocarray(ctx, n, sizeof *ef);
+        if (!cf || !ef)
+            rc = CTXPROF_E_NOMEM;
+        for (size_t c = 0; !rc && c < s->n; c++) {
+            cf[c] = cfirst[c];
+            ef[c] = efirst[c];
+        }
+        for (size_t c = 0; !rc && c < s->n; c++)
+            if (s->state[c] != CTXPROF_SDC_PUBLISHED)
+                cells[cf[uf_find(up, (long)c)]++] = (long)c;
+        for (size_t e = 0; !rc && e < s->n_eq; e++)
+            if (eroot[e] >= 0)
+                eqs[ef[eroot[e]]++] = e;
+        ctxprof_free(ctx, cf);
+        ctxprof_free(ctx, ef);
+    }
+    for (size_t r = 0; !rc && r < s->n; r++) {
+        size_t nc = cfirst[r + 1] - cfirst[r];
+        if (!nc)
+            continue;
+        size_t ne = efirst[r + 1] - efirst[r];
+        if (!ne) { /* no constraint names them: unbounded */
+            for (size_t j = cfirst[r]; j < cfirst[r + 1]; j++) {
+                lo[cells[j]] = 0;
+                hi[cells[j]] = CTXPROF_SDC_INF;
+            }
+            continue;
+        }
+        rc = audit_component(ctx, s, cells + cfirst[r], nc, eqs + efirst[r], ne, colof, k, lo, hi);
+    }
+    long nexp = 0;
+    for (size_t c = 0; !rc && c < s->n; c++) {
+        int x = s->state[c] != CTXPROF_SDC_PUBLISHED && exposed_interval(lo[c], hi[c], k);
+        nexp += x;
+        if (exposed)
+            exposed[c] = (unsigned char)x;
+    }
+    if (lo != lo_out)
+        ctxprof_free(ctx, lo);
+    if (hi != hi_out)
+        ctxprof_free(ctx, hi);
+    ctxprof_free(ctx, up);
+    ctxprof_free(ctx, colof);
+    ctxprof_free(ctx, cfirst);
+    ctxprof_free(ctx, cells);
+    ctxprof_free(ctx, efirst);
+    ctxprof_free(ctx, eqs);
+    ctxprof_free(ctx, eroot);
+    return rc ? rc : nexp;
+}
+
+/* A published cell whose hiding loosens some constraint of c: the first
+ * candidate over c's constraints and their readings; -1 when none. */
+static long any_candidate(const ctxprof_sdc *s, const cell_index *ix, long c)
+{
+    for (size_t j = ix->first[c]; j < ix->first[c + 1]; j++)
+        for (int o = 0; o < 2; o++) {
+            long p = row_used(s, ix->eqs[j], o)
+                         ? row_candidate(s, (long)(2 * ix->eqs[j] + (size_t)o), c)
+                         : -1;
+            if (p >= 0)
+                return p;
+        }
+    return -1;
+}
+
+int ctxprof_sdc_protect_exact(ctxprof_ctx *ctx, ctxprof_sdc *s, int64_t k, size_t *n_secondary,
+                              size_t *n_unprotectable)
+{
+    *n_secondary = *n_unprotectable = 0;
+    cell_index ix = {0};
+    unsigned char *exposed = ctxprof_malloc(ctx, s->n ? s->n : 1);
+    int rc = exposed ? index_cells(ctx, s, &ix) : CTXPROF_E_NOMEM;
+    for (int round = 0; !rc; round++) {
+        size_t sec = 0, stuck = 0, hidden = 0;
+        /* the fast pass: what bounds propagation alone exposes */
+        if ((rc = ctxprof_sdc_protect(ctx, s, k, &sec, &stuck)))
+            break;
+        *n_secondary += sec;
+        long n = ctxprof_sdc_exact(ctx, s, k, NULL, NULL, exposed);
+        if (n <= 0) {
+            rc = n < 0 ? (int)n : 0;
+            break;
+        }
+        for (size_t c = 0; c < s->n; c++) {
+            long p = exposed[c] ? any_candidate(s, &ix, (long)c) : -1;
+            if (p >= 0 && s->state[p] == CTXPROF_SDC_PUBLISHED) {
+                s->state[p] = CTXPROF_SDC_SECONDARY;
+                hidden++;
+            }
+        }
+        *n_secondary += hidden;
+        if (!hidden || round == 200) {
+            *n_unprotectable = (size_t)n;
+            break;
+        }
+    }
+    free_index(ctx, &ix);
+    ctxprof_free(ctx, exposed);
     return rc;
 }

@@ -42,7 +42,7 @@ typedef enum { CTXPROF_SDC_EQ = 0, CTXPROF_SDC_LE = 1, CTXPROF_SDC_GE = 2 } ctxp
 
 /* Limits that keep every sum of the solver inside 128 bits. */
 #define CTXPROF_SDC_MAX_VALUE ((int64_t)1 << 40)
-#define CTXPROF_SDC_MAX_COEF 1000
+#define CTXPROF_SDC_MAX_COEF  1000
 /* An upper bound a reader cannot set. */
 #define CTXPROF_SDC_INF INT64_MAX
 
@@ -105,9 +105,11 @@ long ctxprof_sdc_attack(ctxprof_ctx *ctx, const ctxprof_sdc *s, unsigned char *r
  * propagation does not may narrow further: docs/sharing.md). */
 int ctxprof_sdc_bounds(ctxprof_ctx *ctx, const ctxprof_sdc *s, int64_t *lo, int64_t *hi);
 
-/* The audit: the number of unpublished cells (suppressed or dropped) whose
- * interval holds fewer than k whole numbers (hi - lo < k - 1); such a cell
- * is "exposed" (a reader may learn that it is small, or its value). When
+/* The audit by propagation: the number of unpublished cells (suppressed or
+ * dropped) whose interval holds one value or none >= k; such a cell is
+ * "exposed" (a reader learns its value, or that it is small). An outer
+ * bound: a cell it finds exposed is exposed; ctxprof_sdc_exact decides the
+ * others. When
  * exposed is not NULL, exposed[cell] is set to 1 for each. Negative: an
  * error code. */
 long ctxprof_sdc_audit(ctxprof_ctx *ctx, const ctxprof_sdc *s, int64_t k, unsigned char *exposed);
@@ -120,5 +122,26 @@ long ctxprof_sdc_audit(ctxprof_ctx *ctx, const ctxprof_sdc *s, int64_t k, unsign
  * hide. */
 int ctxprof_sdc_protect(ctxprof_ctx *ctx, ctxprof_sdc *s, int64_t k, size_t *n_secondary,
                         size_t *n_unprotectable);
+
+/* The exact audit (GLPK): for every unpublished cell, the greatest whole
+ * value (and, where needed, the least) it can take under every constraint,
+ * published cells fixed: an integer program per component of linked
+ * unpublished cells, solved as an LP by the simplex method, with
+ * glp_intopt where the LP optimum is not whole. hi[c] gets the maximum
+ * (CTXPROF_SDC_INF: unbounded), lo[c] the minimum, or -1 where the maximum
+ * alone settles the cell (it exceeds the true value and is >= k);
+ * published cells get their value. lo and hi may be NULL. Returns the
+ * number of exposed cells (one value possible, or none >= k), marking them
+ * in exposed when not NULL, or a negative error code. */
+long ctxprof_sdc_exact(ctxprof_ctx *ctx, const ctxprof_sdc *s, int64_t k, int64_t *lo, int64_t *hi,
+                       unsigned char *exposed);
+
+/* Secondary suppression until the exact audit finds no exposed cell:
+ * rounds of ctxprof_sdc_protect (the fast pass), then the exact audit,
+ * hiding for each exposed cell a published cell of one of its constraints.
+ * *n_unprotectable gets the cells still exposed when nothing is left to
+ * hide. */
+int ctxprof_sdc_protect_exact(ctxprof_ctx *ctx, ctxprof_sdc *s, int64_t k, size_t *n_secondary,
+                              size_t *n_unprotectable);
 
 #endif
