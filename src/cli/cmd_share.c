@@ -9,8 +9,8 @@ const cli_option cmd_share_options[] = {
     {"output", 'o', "SHARE.gpkg", "The share package to write (required)"},
     {"min-count", 'k', "K",
      "Suppress counts from 1 to K-1; drop hotspots and corridors with "
-     "fewer than K incidents (default 5, at least 2)"},
-    {"round", 'r', "R", "Round published counts to the nearest R (default 0: off)"},
+     "fewer than K incidents (default 5; 2 to 1000)"},
+    {"round", 'r', "R", "Round published counts to the nearest R (default 0: off; 0 to 1000)"},
     {"layers", 'l', "LIST",
      "Comma-separated layers to write (default: every shareable layer "
      "the profile has: every context layer (see 'ctxprof help "
@@ -20,13 +20,14 @@ const cli_option cmd_share_options[] = {
     {NULL, 0, NULL, NULL},
 };
 
-static int whole(const char *name, const char *v, long min, long *out)
+static int whole(const char *name, const char *v, long min, long max, long *out)
 {
     char *end;
     errno = 0;
     long x = strtol(v, &end, 10);
-    if (errno || end == v || *end || x < min) {
-        cli_error("share: --%s must be a whole number of at least %ld, not '%s'", name, min, v);
+    if (errno || end == v || *end || x < min || x > max) {
+        cli_error("share: --%s must be a whole number from %ld to %ld, not '%s'", name, min, max,
+                  v);
         return -1;
     }
     *out = x;
@@ -100,8 +101,10 @@ int cmd_share(int argc, char **argv)
     }
     ctxprof_share_options o = CTXPROF_SHARE_OPTIONS_INIT;
     const char *v;
-    if (((v = cli_get(&a, cmd, "min-count")) && whole("min-count", v, 2, &o.min_count)) ||
-        ((v = cli_get(&a, cmd, "round")) && whole("round", v, 0, &o.round)))
+    if (((v = cli_get(&a, cmd, "min-count")) && whole("min-count", v, CTXPROF_SHARE_MIN_COUNT_MIN,
+                                                       CTXPROF_SHARE_MIN_COUNT_MAX, &o.min_count)) ||
+        ((v = cli_get(&a, cmd, "round")) &&
+         whole("round", v, 0, CTXPROF_SHARE_ROUND_MAX, &o.round)))
         return CLI_USAGE;
     o.layers = cli_get(&a, cmd, "layers");
     const char *in = a.positional[0];

@@ -169,12 +169,15 @@ typedef struct {
     ctxprof_share_layer_summary *scratch; /* N_SPECS + 1 */
 } share;
 
+/* The published value of a cell: rounded half up to a multiple of R. The
+ * value is at most CTXPROF_SDC_MAX_VALUE (2^40) and R at most 1000, so no
+ * step can overflow. */
 static int64_t published(const share *sh, long cell)
 {
     int64_t v = ctxprof_sdc_value(sh->s, cell), r = sh->o->round, k = sh->o->min_count;
     if (r <= 0 || v == 0)
         return v;
-    int64_t q = (v + r / 2) / r * r;
+    int64_t q = (v / r + (v % r >= r - r / 2)) * r;
     if (q < k) /* never below k, never 0 for a non-zero count */
         q = (k + r - 1) / r * r;
     return q;
@@ -950,10 +953,13 @@ int ctxprof_share_gpkg(ctxprof_ctx *ctx, ctxprof_share_summary *sum, const char 
         return ctxprof_error(ctx, CTXPROF_E_NOMEM, "share: out of memory");
     clock_gettime(CLOCK_MONOTONIC, &t0);
     memset(sum, 0, sizeof *sum);
-    if (o->min_count < 2)
-        return ctxprof_error(ctx, CTXPROF_E_CONFIG, "share: the minimum count must be 2 or more");
-    if (o->round < 0)
-        return ctxprof_error(ctx, CTXPROF_E_CONFIG, "share: rounding base must be 0 (off) or more");
+    if (o->min_count < CTXPROF_SHARE_MIN_COUNT_MIN || o->min_count > CTXPROF_SHARE_MIN_COUNT_MAX)
+        return ctxprof_error(ctx, CTXPROF_E_CONFIG, "share: the minimum count must be from %d to %d",
+                             CTXPROF_SHARE_MIN_COUNT_MIN, CTXPROF_SHARE_MIN_COUNT_MAX);
+    if (o->round < 0 || o->round > CTXPROF_SHARE_ROUND_MAX)
+        return ctxprof_error(ctx, CTXPROF_E_CONFIG,
+                             "share: the rounding base must be from 0 (off) to %d",
+                             CTXPROF_SHARE_ROUND_MAX);
     if (o->layers) {
         /* every asked-for layer must be shareable */
         char *copy = ctxprof_strdup(ctx, o->layers), *save = NULL;

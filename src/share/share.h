@@ -19,9 +19,15 @@
 
 #include "core/context.h"
 
+/* The bounds of the options: a larger k or rounding base would hide or
+ * blank every count of any real profile, and keep all arithmetic small. */
+#define CTXPROF_SHARE_MIN_COUNT_MIN 2
+#define CTXPROF_SHARE_MIN_COUNT_MAX 1000
+#define CTXPROF_SHARE_ROUND_MAX 1000
+
 typedef struct {
-    long min_count;     /* k: counts 1..k-1 are suppressed (>= 2) */
-    long round;         /* round published counts to a multiple of this; 0 = off */
+    long min_count;     /* k: counts 1..k-1 are suppressed (2..1000) */
+    long round;         /* round published counts to a multiple of this (0..1000); 0 = off */
     const char *layers; /* comma-separated subset of ctxprof_share_layers; NULL = all */
 } ctxprof_share_options;
 #define CTXPROF_SHARE_OPTIONS_INIT                                                                 \

@@ -233,12 +233,48 @@ static void test_unprotectable(void **state)
     ctxprof_sdc_free(ctx, s);
 }
 
+/* The exact audit (GLPK) on planted attackable structures: a total with
+ * one suppressed cell (pinned), a row whose suppressed cells sum to a
+ * known small amount (each below k), and a grid of at most n_total. */
+static void test_exact_planted(void **state)
+{
+    (void)state;
+    ctxprof_sdc *s = ctxprof_sdc_new(ctx);
+    long t = ctxprof_sdc_cell(ctx, s, 20), a = ctxprof_sdc_cell(ctx, s, 3),
+         b = ctxprof_sdc_cell(ctx, s, 17);
+    long row1[] = {t, a, b};
+    int coef1[] = {-1, 1, 1};
+    assert_int_equal(ctxprof_sdc_constraint(ctx, s, row1, coef1, 3, CTXPROF_SDC_EQ, 0), 0);
+    long t2 = ctxprof_sdc_cell(ctx, s, 30), c = ctxprof_sdc_cell(ctx, s, 2),
+         d = ctxprof_sdc_cell(ctx, s, 1), e = ctxprof_sdc_cell(ctx, s, 27);
+    long row2[] = {t2, c, d, e};
+    int coef2[] = {-1, 1, 1, 1};
+    assert_int_equal(ctxprof_sdc_constraint(ctx, s, row2, coef2, 4, CTXPROF_SDC_EQ, 0), 0);
+    assert_int_equal(ctxprof_sdc_primary(s, 5), 3);
+    int64_t lo[7], hi[7];
+    unsigned char ex[7];
+    assert_int_equal(ctxprof_sdc_exact(ctx, s, 5, lo, hi, ex), 3);
+    assert_int_equal(hi[a], 3); /* pinned: 20 - 17 */
+    assert_int_equal(hi[c], 3); /* c + d = 3: each at most 3 */
+    assert_int_equal(hi[d], 3);
+    size_t sec, stuck;
+    assert_int_equal(ctxprof_sdc_protect_exact(ctx, s, 5, &sec, &stuck), 0);
+    assert_int_equal(stuck, 0);
+    assert_true(sec >= 2);
+    assert_int_equal(ctxprof_sdc_exact(ctx, s, 5, lo, hi, ex), 0);
+    for (long x = 0; x < 7; x++)
+        if (ctxprof_sdc_get(s, x) != CTXPROF_SDC_PUBLISHED)
+            assert_true(hi[x] >= 5 && hi[x] != lo[x]);
+    ctxprof_sdc_free(ctx, s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rectangle),       cmocka_unit_test(test_zeros_and_totals),
         cmocka_unit_test(test_cascade),         cmocka_unit_test(test_dropped),
         cmocka_unit_test(test_attack_iterates), cmocka_unit_test(test_unprotectable),
+        cmocka_unit_test(test_exact_planted),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
