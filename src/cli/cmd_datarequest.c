@@ -30,7 +30,7 @@ static int write_sheet(const char *path, const ctxprof_kind *k,
         return CLI_FAIL;
     }
     snprintf(tmp, n, "%s.tmp-%ld", path, (long)getpid());
-    /* -o new/folder/sheet.md: the folder is made */
+    /* the folders of -o are made when missing */
     char *slash = strrchr(tmp, '/');
     if (slash && slash != tmp) {
         *slash = '\0';

@@ -102,7 +102,7 @@ int cmd_share(int argc, char **argv)
     ctxprof_share_options o = CTXPROF_SHARE_OPTIONS_INIT;
     const char *v;
     if (((v = cli_get(&a, cmd, "min-count")) && whole("min-count", v, CTXPROF_SHARE_MIN_COUNT_MIN,
-                                                       CTXPROF_SHARE_MIN_COUNT_MAX, &o.min_count)) ||
+                                                      CTXPROF_SHARE_MIN_COUNT_MAX, &o.min_count)) ||
         ((v = cli_get(&a, cmd, "round")) &&
          whole("round", v, 0, CTXPROF_SHARE_ROUND_MAX, &o.round)))
         return CLI_USAGE;

@@ -954,7 +954,8 @@ int ctxprof_share_gpkg(ctxprof_ctx *ctx, ctxprof_share_summary *sum, const char 
     clock_gettime(CLOCK_MONOTONIC, &t0);
     memset(sum, 0, sizeof *sum);
     if (o->min_count < CTXPROF_SHARE_MIN_COUNT_MIN || o->min_count > CTXPROF_SHARE_MIN_COUNT_MAX)
-        return ctxprof_error(ctx, CTXPROF_E_CONFIG, "share: the minimum count must be from %d to %d",
+        return ctxprof_error(ctx, CTXPROF_E_CONFIG,
+                             "share: the minimum count must be from %d to %d",
                              CTXPROF_SHARE_MIN_COUNT_MIN, CTXPROF_SHARE_MIN_COUNT_MAX);
     if (o->round < 0 || o->round > CTXPROF_SHARE_ROUND_MAX)
         return ctxprof_error(ctx, CTXPROF_E_CONFIG,

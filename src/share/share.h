@@ -23,7 +23,7 @@
  * blank every count of any real profile, and keep all arithmetic small. */
 #define CTXPROF_SHARE_MIN_COUNT_MIN 2
 #define CTXPROF_SHARE_MIN_COUNT_MAX 1000
-#define CTXPROF_SHARE_ROUND_MAX 1000
+#define CTXPROF_SHARE_ROUND_MAX     1000
 
 typedef struct {
     long min_count;     /* k: counts 1..k-1 are suppressed (2..1000) */

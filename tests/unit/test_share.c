@@ -296,7 +296,8 @@ static void test_errors(void **state)
     o.min_count = 5;
     o.round = 9223372036854775807L; /* once every count published as 0, and an overflow */
     assert_int_equal(ctxprof_share_gpkg(ctx, &s, in, out, &o), CTXPROF_E_CONFIG);
-    assert_string_equal(ctxprof_errmsg(ctx), "share: the rounding base must be from 0 (off) to 1000");
+    assert_string_equal(ctxprof_errmsg(ctx),
+                        "share: the rounding base must be from 0 (off) to 1000");
     o.round = 1000; /* the largest: every published count becomes 0 or 1000 */
     assert_int_equal(ctxprof_share_gpkg(ctx, &s, in, out, &o), 0);
     o.round = 0;

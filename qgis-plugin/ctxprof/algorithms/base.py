@@ -85,7 +85,7 @@ class Option:
     """
 
     def __init__(self, name, flag, kind, label, default=None, optional=True, choices=None,
-                 extension='', file_filter='', advanced=False, minimum=None):
+                 extension='', file_filter='', advanced=False, minimum=None, maximum=None):
         self.name = name
         self.flag = flag
         self.kind = kind
@@ -97,6 +97,7 @@ class Option:
         self.file_filter = file_filter
         self.advanced = advanced
         self.minimum = minimum
+        self.maximum = maximum
 
     def parameter(self, tr):
         label, kind = tr(self.label), self.kind
@@ -117,6 +118,8 @@ class Option:
                 self.default, self.optional)
             if self.minimum is not None:
                 p.setMinimum(self.minimum)
+            if self.maximum is not None:
+                p.setMaximum(self.maximum)
         elif kind == FLAG:
             p = QgsProcessingParameterBoolean(self.name, label, bool(self.default), True)
         elif kind == ENUM:

@@ -396,10 +396,11 @@ class ShareAlgorithm(CommandAlgorithm):
                optional=False, file_filter=GPKG_FILTER),
         Option('MIN_COUNT', '--min-count', INT,
                'Suppress counts from 1 to K-1; drop hotspots and corridors with fewer than K '
-               'incidents (default 5, at least 2)', default=5, optional=False, minimum=2),
+               'incidents (default 5; 2 to 1000)', default=5, optional=False, minimum=2,
+               maximum=1000),
         Option('ROUND', '--round', INT,
-               'Round published counts to the nearest R (default 0: off)', default=0,
-               minimum=0),
+               'Round published counts to the nearest R (default 0: off; 0 to 1000)', default=0,
+               minimum=0, maximum=1000),
         Option('LAYERS', '--layers', STRING,
                'Comma-separated layers to write (default: every shareable layer the profile '
                'has: every context layer (see \'ctxprof help contexts\'), corridors, '
