@@ -512,6 +512,21 @@ static long row_candidate(const ctxprof_sdc *s, long r, long c)
     return best;
 }
 
+/* A published cell whose hiding loosens some constraint of c: the first
+ * candidate over c's constraints and their readings; -1 when none. */
+static long any_candidate(const ctxprof_sdc *s, const cell_index *ix, long c)
+{
+    for (size_t j = ix->first[c]; j < ix->first[c + 1]; j++)
+        for (int o = 0; o < 2; o++) {
+            long p = row_used(s, ix->eqs[j], o)
+                         ? row_candidate(s, (long)(2 * ix->eqs[j] + (size_t)o), c)
+                         : -1;
+            if (p >= 0)
+                return p;
+        }
+    return -1;
+}
+
 /* A cell to hide so that c's interval widens: one of the rows that set
  * c's bounds, else (depth < 3) one of the rows that set the bounds of the
  * other hidden cells of those rows, else any constraint of c. */
@@ -536,15 +551,7 @@ static long choose(const ctxprof_sdc *s, const cell_index *ix, const box *b, lon
                 return p;
         }
     }
-    for (size_t j = ix->first[c]; depth == 0 && j < ix->first[c + 1]; j++)
-        for (int o = 0; o < 2; o++) {
-            long p = row_used(s, ix->eqs[j], o)
-                         ? row_candidate(s, (long)(2 * ix->eqs[j] + (size_t)o), c)
-                         : -1;
-            if (p >= 0)
-                return p;
-        }
-    return -1;
+    return depth == 0 ? any_candidate(s, ix, c) : -1;
 }
 
 int ctxprof_sdc_protect(ctxprof_ctx *ctx, ctxprof_sdc *s, int64_t k, size_t *n_secondary,
@@ -824,21 +831,6 @@ long ctxprof_sdc_exact(ctxprof_ctx *ctx, const ctxprof_sdc *s, int64_t k, int64_
     ctxprof_free(ctx, eqs);
     ctxprof_free(ctx, eroot);
     return rc ? rc : nexp;
-}
-
-/* A published cell whose hiding loosens some constraint of c: the first
- * candidate over c's constraints and their readings; -1 when none. */
-static long any_candidate(const ctxprof_sdc *s, const cell_index *ix, long c)
-{
-    for (size_t j = ix->first[c]; j < ix->first[c + 1]; j++)
-        for (int o = 0; o < 2; o++) {
-            long p = row_used(s, ix->eqs[j], o)
-                         ? row_candidate(s, (long)(2 * ix->eqs[j] + (size_t)o), c)
-                         : -1;
-            if (p >= 0)
-                return p;
-        }
-    return -1;
 }
 
 int ctxprof_sdc_protect_exact(ctxprof_ctx *ctx, ctxprof_sdc *s, int64_t k, size_t *n_secondary,

@@ -30,9 +30,10 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import grids  # noqa: E402
 import real_data  # noqa: E402
 
-from osgeo import ogr, osr  # noqa: E402
+from osgeo import ogr  # noqa: E402
 
 ogr.UseExceptions()
 YOUTH = {"cse", "syv", "hsb", "tra", "online"}
@@ -105,12 +106,7 @@ def check_borough(ctxprof, root, real, rows, key):
 
     ds = ogr.Open(out)
     area, zone = study_zone(real, borough, 500)
-    wgs = osr.SpatialReference()
-    wgs.ImportFromEPSG(4326)
-    wgs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
-    bng = osr.SpatialReference()
-    bng.ImportFromEPSG(27700)
-    ct = osr.CoordinateTransformation(wgs, bng)
+    ct = grids.wgs84_to_bng()
     youth = violence = moved = wrong_row = outside_unmarked = marked = 0
     for f in ds.GetLayerByName("incidents"):
         cats = set((f["categories"] or "").split("+"))

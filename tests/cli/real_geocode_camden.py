@@ -21,6 +21,7 @@ from osgeo import gdal, ogr, osr
 gdal.UseExceptions()
 ctxprof, root = sys.argv[1], sys.argv[2]
 sys.path.insert(0, os.path.join(root, "tests", "lib"))
+import grids  # noqa: E402
 import real_data  # noqa: E402
 
 real = real_data.require(real=os.path.normpath(os.path.join(root, "..", "shared", "data", "real")))
@@ -46,12 +47,7 @@ with open(text, "w", newline="", encoding="utf-8") as fh:
         w.writerow([r["Location"]])
 out = os.path.join(tmp, "geo.gpkg")
 run("geocode", text, "-g", gaz, "--location", "Location", "-o", out)
-wgs = osr.SpatialReference()
-wgs.ImportFromEPSG(4326)
-wgs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
-bng = osr.SpatialReference()
-bng.ImportFromEPSG(27700)
-ct = osr.CoordinateTransformation(wgs, bng)
+ct = grids.wgs84_to_bng()
 ds = ogr.Open(out)
 dist = []
 for f in ds.GetLayerByName("incidents"):

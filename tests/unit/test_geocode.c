@@ -306,6 +306,13 @@ static void test_onspd(void **state)
     ctxprof_ctx_free(ctx);
 }
 
+/* A record at (x, 201000) whose text names Park Lane (541000 201000). */
+static ctxprof_geo_input park_lane_at(double x)
+{
+    return (ctxprof_geo_input){
+        .x = x, .y = 201000, .lon = NAN, .lat = NAN, .location = "On or near Park Lane"};
+}
+
 /* Published coordinates win (issue 18): a point outside the study area is
  * rejected with its distance, or kept within the tolerance, never moved by
  * its text; text that places a point elsewhere is reported. */
@@ -324,8 +331,7 @@ static void test_published_coordinates(void **state)
     assert_int_equal(ctxprof_geocoder_new(ctx, &gc, "EPSG:27700", gz, prep), 0);
     ctxprof_geo_result r;
     /* 30 m east of the area, its text (Park Lane, 541000 201000) inside it. */
-    const ctxprof_geo_input east = {
-        .x = 542030, .y = 201000, .lon = NAN, .lat = NAN, .location = "On or near Park Lane"};
+    const ctxprof_geo_input east = park_lane_at(542030);
     assert_int_equal(geo(ctx, gc, east, &r), 0);
     assert_string_equal(r.reason, "point is 30 m outside the study area (published coordinates "
                                   "are not moved by the location text)");
@@ -335,19 +341,11 @@ static void test_published_coordinates(void **state)
     assert_near(r.x, 542030, 1e-9);
     assert_near(r.outside_m, 30, 1e-9);
     /* 60 m out: beyond the tolerance. */
-    assert_int_equal(geo(ctx, gc,
-                         (ctxprof_geo_input){.x = 542060,
-                                             .y = 201000,
-                                             .lon = NAN,
-                                             .lat = NAN,
-                                             .location = "On or near Park Lane"},
-                         &r),
-                     0);
+    assert_int_equal(geo(ctx, gc, park_lane_at(542060), &r), 0);
     assert_string_equal(r.reason, "point is 60 m outside the study area (published coordinates "
                                   "are not moved by the location text)");
     /* Inside, 800 m from where the text puts it: kept, reported over 500 m. */
-    const ctxprof_geo_input far = {
-        .x = 541800, .y = 201000, .lon = NAN, .lat = NAN, .location = "On or near Park Lane"};
+    const ctxprof_geo_input far = park_lane_at(541800);
     assert_int_equal(geo(ctx, gc, far, &r), 1);
     assert_near(r.text_off_m, 0, 0); /* no check asked for */
     ctxprof_geocoder_set_checks(gc, 50, 500);
@@ -355,14 +353,7 @@ static void test_published_coordinates(void **state)
     assert_near(r.x, 541800, 1e-9);
     assert_near(r.outside_m, 0, 0);
     assert_near(r.text_off_m, 800, 1e-9);
-    assert_int_equal(geo(ctx, gc,
-                         (ctxprof_geo_input){.x = 541200,
-                                             .y = 201000,
-                                             .lon = NAN,
-                                             .lat = NAN,
-                                             .location = "On or near Park Lane"},
-                         &r),
-                     1);
+    assert_int_equal(geo(ctx, gc, park_lane_at(541200), &r), 1);
     assert_near(r.text_off_m, 0, 0); /* 200 m: within */
     ctxprof_geocoder_free(ctx, gc);
     GEOSPreparedGeom_destroy_r(h, prep);
